@@ -1,0 +1,25 @@
+# Sourced by ./shallow, scripts/test.sh and .ci/run: finds a JDK 25 and Maven, installing Maven
+# from Debian's packages when it is missing. Exports JAVA_HOME, PATH and JAVA_FLAGS.
+find_jdk25() {
+  local c
+  for c in "${SHALLOW_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25* /usr/lib/jvm/*-25* /usr/lib/jvm/jdk-25*; do
+    [ -n "$c" ] && [ -x "$c/bin/java" ] || continue
+    if "$c/bin/java" -version 2>&1 | head -1 | grep -Eq '"(2[5-9]|[3-9][0-9])'; then echo "$c"; return 0; fi
+  done
+  return 1
+}
+if ! JAVA_HOME=$(find_jdk25); then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq openjdk-25-jdk-headless) >/dev/null 2>&1 || true
+  fi
+  JAVA_HOME=$(find_jdk25) || { echo "shallow: no JDK 25 found (set SHALLOW_JAVA_HOME or JAVA_HOME to one)" >&2; exit 1; }
+fi
+export JAVA_HOME
+export PATH="$JAVA_HOME/bin:$PATH"
+if ! command -v mvn >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq maven) >/dev/null 2>&1 || true
+  fi
+  command -v mvn >/dev/null || { echo "shallow: Maven (mvn) not found and could not be installed" >&2; exit 1; }
+fi
+export JAVA_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds Shallow and runs every test (unit, golden checks against ../shared, bad-input checks).
+set -e
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/scripts/env.sh"
+cd "$root"
+exec mvn -B test "$@"

@@ -1,0 +1,112 @@
+package dev.shallow.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.ShallowException;
+import dev.shallow.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The weights of a Hugging Face model directory: {@code model.safetensors}, or shards listed in
+ * {@code model.safetensors.index.json}'s weight_map.
+ */
+public final class Checkpoint implements AutoCloseable {
+    public static final String SINGLE = "model.safetensors";
+    public static final String INDEX = "model.safetensors.index.json";
+
+    private final Path dir;
+    private final List<SafetensorsFile> files;
+    private final Map<String, SafetensorsFile> byTensor;
+
+    private Checkpoint(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> byTensor) {
+        this.dir = dir;
+        this.files = files;
+        this.byTensor = byTensor;
+    }
+
+    public static Checkpoint open(Path dir) {
+        Path index = dir.resolve(INDEX), single = dir.resolve(SINGLE);
+        List<SafetensorsFile> files = new ArrayList<>();
+        Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
+        try {
+            if (Files.exists(index)) {
+                JsonNode map;
+                try {
+                    map = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+                } catch (IOException e) {
+                    throw ShallowException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+                }
+                if (!map.isObject()) throw ShallowException.at(index, "has no weight_map object");
+                Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
+                for (var it = map.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    String shard = e.getValue().asText();
+                    SafetensorsFile f = shards.get(shard);
+                    if (f == null) {
+                        Path p = dir.resolve(shard);
+                        if (!Files.exists(p)) throw ShallowException.at(index, "lists shard '" + shard + "' which does not exist");
+                        f = SafetensorsFile.open(p);
+                        shards.put(shard, f);
+                        files.add(f);
+                    }
+                    if (!f.tensors().containsKey(e.getKey())) {
+                        throw ShallowException.at(f.path(), "tensor '" + e.getKey() + "' listed in " + INDEX + " is not in this shard");
+                    }
+                    byTensor.put(e.getKey(), f);
+                }
+            } else if (Files.exists(single)) {
+                SafetensorsFile f = SafetensorsFile.open(single);
+                files.add(f);
+                for (String name : f.tensors().keySet()) byTensor.put(name, f);
+            } else {
+                throw ShallowException.at(dir, "no " + SINGLE + " or " + INDEX + " found");
+            }
+        } catch (RuntimeException e) {
+            files.forEach(SafetensorsFile::close);
+            throw e;
+        }
+        return new Checkpoint(dir, files, byTensor);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Set<String> names() {
+        return byTensor.keySet();
+    }
+
+    public boolean has(String name) {
+        return byTensor.containsKey(name);
+    }
+
+    public TensorInfo info(String name) {
+        SafetensorsFile f = byTensor.get(name);
+        return f == null ? null : f.tensors().get(name);
+    }
+
+    /** The tensor; a missing one is an error naming the directory and the tensor. */
+    public Tensor tensor(String name) {
+        SafetensorsFile f = byTensor.get(name);
+        if (f == null) throw ShallowException.at(dir, "tensor '" + name + "' required by config.json is missing from the checkpoint");
+        return f.tensor(name);
+    }
+
+    /** Bytes of all safetensors files on disk. */
+    public long bytesOnDisk() {
+        return files.stream().mapToLong(SafetensorsFile::fileSize).sum();
+    }
+
+    @Override
+    public void close() {
+        files.forEach(SafetensorsFile::close);
+    }
+}
