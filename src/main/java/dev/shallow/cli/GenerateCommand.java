@@ -55,25 +55,28 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Prints the prompt, then each new piece of text as soon as its tokens decode to whole characters. */
+    /**
+     * Prints the prompt, then each new piece of text as soon as its tokens decode to whole characters
+     * (prompt and continuation are decoded together, so the spaces between them come out right).
+     */
     static Generator.Result run(Model model, Tokenizer tok, int[] layers, String prompt, int maxTokens, Sampler sampler,
                                 boolean eosStop, PrintStream out) {
         int[] ids = tok.encode(prompt, true);
-        int eos = eosStop ? tok.eosId() : -1;
-        int[] generated = new int[maxTokens];
-        int[] count = {0};
-        String[] shown = {""};
-        out.print(prompt);
+        int[] all = Arrays.copyOf(ids, ids.length + maxTokens);
+        int[] count = {ids.length};
+        String[] shown = {tok.decode(ids, true)};
+        out.print(shown[0]);
         out.flush();
-        Generator.Result r = new Generator(new Transformer(model, layers)).generate(ids, maxTokens, sampler, eos, t -> {
-            generated[count[0]++] = t;
-            String text = tok.decode(Arrays.copyOf(generated, count[0]), true);
-            if (!text.endsWith("\uFFFD") && text.startsWith(shown[0])) {
-                out.print(text.substring(shown[0].length()));
-                out.flush();
-                shown[0] = text;
-            }
-        });
+        Generator.Result r = new Generator(new Transformer(model, layers)).generate(ids, maxTokens, sampler,
+                eosStop ? tok.eosId() : -1, t -> {
+                    all[count[0]++] = t;
+                    String text = tok.decode(Arrays.copyOf(all, count[0]), true);
+                    if (!text.endsWith("\uFFFD") && text.startsWith(shown[0])) {
+                        out.print(text.substring(shown[0].length()));
+                        out.flush();
+                        shown[0] = text;
+                    }
+                });
         out.println();
         System.err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s]%n", ids.length,
                 r.prefillTokensPerSecond(), r.tokens().length, r.decodeTokensPerSecond());
