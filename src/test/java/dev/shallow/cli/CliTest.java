@@ -43,14 +43,6 @@ class CliTest {
         for (String w : what) assertTrue(lines[0].contains(w), "'" + lines[0] + "' should name " + w);
     }
 
-    static Path copyModel(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        try (var files = Files.list(from)) {
-            for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
-        }
-        return to;
-    }
-
     @Test
     void infoPrintsTheArchitecture() {
         Run r = run("info", Shared.model("tiny-qwen2-random").toString());
@@ -67,7 +59,7 @@ class CliTest {
 
     @Test
     void unknownArchitecture(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"llama\"", "\"gpt2\""));
         assertOneLineError(run("info", dir.toString()), "config.json", "gpt2");
@@ -75,7 +67,7 @@ class CliTest {
 
     @Test
     void truncatedSafetensors(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         try (FileChannel ch = FileChannel.open(dir.resolve("model.safetensors"), StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() / 2);
         }
@@ -84,7 +76,7 @@ class CliTest {
 
     @Test
     void missingTensorNamedInConfig(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\": 5", "\"num_hidden_layers\": 6"));
         assertOneLineError(run("info", dir.toString()), "model.layers.5", "missing");
