@@ -3,11 +3,11 @@ package dev.shallow.convert;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.convert.Llama2cLayout.Placement;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.tensor.DType;
-import dev.shallow.convert.Llama2cLayout.Placement;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
