@@ -1,16 +1,17 @@
-// Writes llama3-style.goldens.json and qwen2-style.goldens.json: what Hugging Face tokenizers
-// (npm tokenizers@0.23.2, Rust core) gives on tokenizer.json files derived from
-// ../shared/golden/tokenizers/gpt2-tokenizer.json by the *.patch.json files next to this script
-// (TokenizerSplitGoldenTest applies the same patches in Java).
+// Writes NAME.goldens.json for every NAME.patch.json next to this script: what Hugging Face tokenizers
+// (npm tokenizers@0.23.2, Rust core) gives on the tokenizer.json the patch derives from its "base" file
+// in ../shared (GPT-2's for the Llama-3/Qwen2 styles, stories260K's for the Metaspace ones):
+// top-level fields replaced by "set", model fields by "model", "added_tokens" appended.
+// TokenizerDerivedGoldenTest applies the same patches in Java.
 // Rerun (outside the repository, so node_modules stays out of it):
 //   mkdir -p /tmp/tokgold && cd /tmp/tokgold && npm install tokenizers@0.23.2
-//   NODE_PATH=/tmp/tokgold/node_modules node /path/to/src/test/resources/tokenizer/make-goldens.js [gpt2-tokenizer.json]
+//   NODE_PATH=/tmp/tokgold/node_modules node /path/to/src/test/resources/tokenizer/make-goldens.js [path/to/shared]
 const fs = require('fs');
 const path = require('path');
 const { Tokenizer } = require('tokenizers');
 
 const here = __dirname;
-const gpt2File = process.argv[2] || path.join(here, '../../../../../shared/golden/tokenizers/gpt2-tokenizer.json');
+const shared = process.argv[2] || path.join(here, '../../../../../shared');
 
 const TEXTS = [
   "I'LL be there, I'M sure you'RE right; he'S, she'D, we'VE, it'T",
@@ -47,10 +48,14 @@ const TEXTS = [
   "a <mask> b  <mask>c\t<mask>",
   "caf\u00e9 cafe\u0301 caf\u00e9s mycaf\u00e9 caf\u00e9!",
   "The quick brown fox jumps over the lazy dog.",
+  "Hello <s> world</s>",
+  "<s>start and end</s>",
+  "a<unk>b <unk> c",
+  "Once upon a time, there was a little girl named Lily.",
 ];
 
 function derive(patch) {
-  const t = JSON.parse(fs.readFileSync(gpt2File, 'utf8'));
+  const t = JSON.parse(fs.readFileSync(path.join(shared, patch.base), 'utf8'));
   Object.assign(t, patch.set);
   Object.assign(t.model, patch.model);
   t.added_tokens = t.added_tokens.concat(patch.added_tokens);
@@ -58,7 +63,8 @@ function derive(patch) {
 }
 
 async function main() {
-  for (const name of ['llama3-style', 'qwen2-style']) {
+  const names = fs.readdirSync(here).filter(f => f.endsWith('.patch.json')).map(f => f.slice(0, -'.patch.json'.length));
+  for (const name of names.sort()) {
     const patch = JSON.parse(fs.readFileSync(path.join(here, name + '.patch.json'), 'utf8'));
     const tok = Tokenizer.fromString(JSON.stringify(derive(patch)));
     const cases = [];
@@ -73,7 +79,7 @@ async function main() {
         decoded_skip_special: await tok.decode(idsWithSpecial, true),
       });
     }
-    const out = { library: 'tokenizers 0.23.2 (npm, Rust core)', tokenizer: name + '.patch.json applied to gpt2-tokenizer.json', cases };
+    const out = { library: 'tokenizers 0.23.2 (npm, Rust core)', tokenizer: name + '.patch.json applied to ' + patch.base, cases };
     fs.writeFileSync(path.join(here, name + '.goldens.json'), JSON.stringify(out, null, 1) + '\n');
     console.log(name + ': ' + cases.length + ' cases');
   }

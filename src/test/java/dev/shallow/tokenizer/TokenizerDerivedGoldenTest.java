@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -18,20 +19,20 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Llama-3- and Qwen2-style tokenizers (Split regex + ByteLevel pre-tokenizer, ignore_merges, NFC, extra
- * added tokens): GPT-2's tokenizer.json patched by src/test/resources/tokenizer/*.patch.json, against the
- * goldens make-goldens.js wrote with Hugging Face tokenizers 0.23.2.
+ * Tokenizer forms with no golden in ../shared, derived from the files there by
+ * src/test/resources/tokenizer/NAME.patch.json, against the goldens make-goldens.js wrote with Hugging
+ * Face tokenizers 0.23.2: Llama-3- and Qwen2-style byte-level BPE (Split regex + ByteLevel, ignore_merges,
+ * NFC, extra added tokens with lstrip / single_word / normalized) from GPT-2's, and Metaspace
+ * pre-tokenizers and decoders (prepend_scheme first / always / never) from stories260K's.
  */
-class TokenizerSplitGoldenTest {
+class TokenizerDerivedGoldenTest {
+    private static final List<String> VARIANTS = List.of("llama3-style", "qwen2-style", "metaspace-first", "metaspace-always", "metaspace-never");
 
     @TestFactory
-    List<DynamicTest> llama3Style() throws IOException {
-        return cases("llama3-style");
-    }
-
-    @TestFactory
-    List<DynamicTest> qwen2Style() throws IOException {
-        return cases("qwen2-style");
+    List<DynamicContainer> derivedTokenizers() throws IOException {
+        List<DynamicContainer> all = new ArrayList<>();
+        for (String name : VARIANTS) all.add(DynamicContainer.dynamicContainer(name, cases(name)));
+        return all;
     }
 
     private static List<DynamicTest> cases(String name) throws IOException {
@@ -51,11 +52,11 @@ class TokenizerSplitGoldenTest {
         return tests;
     }
 
-    /** gpt2-tokenizer.json with the patch applied (as make-goldens.js does), written to a temporary file. */
+    /** The patch's base tokenizer.json with the patch applied (as make-goldens.js does), written to a temporary file. */
     private static Path derive(String name) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         JsonNode patch = resource(name + ".patch.json");
-        ObjectNode t = (ObjectNode) Shared.json(Shared.path("golden/tokenizers/gpt2-tokenizer.json"));
+        ObjectNode t = (ObjectNode) Shared.json(Shared.path(patch.get("base").asText()));
         t.setAll((ObjectNode) patch.get("set"));
         ((ObjectNode) t.get("model")).setAll((ObjectNode) patch.get("model"));
         ((ArrayNode) t.get("added_tokens")).addAll((ArrayNode) patch.get("added_tokens"));
@@ -68,7 +69,7 @@ class TokenizerSplitGoldenTest {
     }
 
     private static JsonNode resource(String name) throws IOException {
-        try (InputStream in = TokenizerSplitGoldenTest.class.getResourceAsStream("/tokenizer/" + name)) {
+        try (InputStream in = TokenizerDerivedGoldenTest.class.getResourceAsStream("/tokenizer/" + name)) {
             if (in == null) throw new IOException("missing test resource tokenizer/" + name);
             return new ObjectMapper().readTree(in);
         }
