@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The BPE model of tokenizers (models/bpe/model.rs and word.rs): characters (or their UTF-8 bytes as
  * {@code <0xNN>} tokens, or unk) merged pair by pair, lowest merge rank first, leftmost on ties.
+ * "dropout" (a training-time option) is ignored.
  */
 final class Bpe {
     private static final int CACHE_WORD_LIMIT = 256;

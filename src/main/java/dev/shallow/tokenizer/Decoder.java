@@ -21,11 +21,7 @@ interface Decoder {
     static Decoder from(JsonNode node, Spec spec) {
         String type = spec.type(node, "decoder");
         return switch (type) {
-            case "Sequence" -> {
-                List<Decoder> parts = new ArrayList<>();
-                for (JsonNode n : spec.array(node, "decoders", "decoder Sequence")) parts.add(from(n, spec));
-                yield new Chain(parts);
-            }
+            case "Sequence" -> new Chain(spec.components(node, "decoders", "decoder Sequence", Decoder::from));
             case "Replace" -> new Replace(spec.pattern(node, "decoder Replace"), spec.text(node, "content", "decoder Replace"));
             case "ByteFallback" -> new ByteFallback();
             case "Fuse" -> new Fuse();

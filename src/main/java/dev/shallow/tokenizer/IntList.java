@@ -16,10 +16,6 @@ final class IntList {
         for (int v : vs) add(v);
     }
 
-    int size() {
-        return n;
-    }
-
     int[] toArray() {
         return Arrays.copyOf(a, n);
     }

@@ -2,7 +2,6 @@ package dev.shallow.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -17,11 +16,7 @@ interface Normalizer {
     static Normalizer from(JsonNode node, Spec spec) {
         String type = spec.type(node, "normalizer");
         return switch (type) {
-            case "Sequence" -> {
-                List<Normalizer> parts = new ArrayList<>();
-                for (JsonNode n : spec.array(node, "normalizers", "normalizer Sequence")) parts.add(from(n, spec));
-                yield new Chain(parts);
-            }
+            case "Sequence" -> new Chain(spec.components(node, "normalizers", "normalizer Sequence", Normalizer::from));
             case "Prepend" -> new Prepend(spec.text(node, "prepend", "normalizer Prepend"));
             case "Replace" -> new Replace(spec.pattern(node, "normalizer Replace"), spec.text(node, "content", "normalizer Replace"));
             case "NFC" -> new UnicodeForm(java.text.Normalizer.Form.NFC);

@@ -27,11 +27,7 @@ interface PostProcessor {
             case "ByteLevel" -> new Template(List.of(), List.of());
             case "RobertaProcessing", "BertProcessing" -> new Template(List.of(new int[] {specialId(node, "cls", spec)}),
                     List.of(new int[] {specialId(node, "sep", spec)}));
-            case "Sequence" -> {
-                List<PostProcessor> parts = new ArrayList<>();
-                for (JsonNode n : spec.array(node, "processors", "post_processor Sequence")) parts.add(from(n, spec));
-                yield new Chain(parts);
-            }
+            case "Sequence" -> new Chain(spec.components(node, "processors", "post_processor Sequence", PostProcessor::from));
             default -> throw spec.unknown("post_processor", type);
         };
     }

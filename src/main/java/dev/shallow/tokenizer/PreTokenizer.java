@@ -25,11 +25,7 @@ interface PreTokenizer {
     static PreTokenizer from(JsonNode node, Spec spec) {
         String type = spec.type(node, "pre_tokenizer");
         return switch (type) {
-            case "Sequence" -> {
-                List<PreTokenizer> parts = new ArrayList<>();
-                for (JsonNode n : spec.array(node, "pretokenizers", "pre_tokenizer Sequence")) parts.add(from(n, spec));
-                yield new Chain(parts);
-            }
+            case "Sequence" -> new Chain(spec.components(node, "pretokenizers", "pre_tokenizer Sequence", PreTokenizer::from));
             case "Split" -> new Split(spec.pattern(node, "pre_tokenizer Split"),
                     Behavior.from(spec.text(node, "behavior", "pre_tokenizer Split"), spec), spec.flag(node, "invert", false));
             case "ByteLevel" -> new ByteLevel(spec.flag(node, "add_prefix_space", true), spec.flag(node, "use_regex", true));

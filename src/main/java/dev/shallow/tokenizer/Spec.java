@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.ShallowException;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -46,11 +49,18 @@ record Spec(Path file) {
         return text(node, "type", kind);
     }
 
-    /** An array field of a Sequence component. */
+    /** An array field, required. */
     JsonNode array(JsonNode node, String name, String where) {
         JsonNode v = node.get(name);
         if (v == null || !v.isArray()) throw fail(where + ": missing array field \"" + name + "\"");
         return v;
+    }
+
+    /** The components listed in a Sequence component's array field, each read by {@code read}. */
+    <T> List<T> components(JsonNode node, String name, String where, BiFunction<JsonNode, Spec, T> read) {
+        List<T> parts = new ArrayList<>();
+        for (JsonNode n : array(node, name, where)) parts.add(read.apply(n, this));
+        return parts;
     }
 
     ShallowException unknown(String kind, String type) {

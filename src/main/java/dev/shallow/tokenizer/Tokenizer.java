@@ -107,9 +107,8 @@ public final class Tokenizer {
     public String decode(int[] ids, boolean skipSpecialTokens) {
         List<String> tokens = new ArrayList<>(ids.length);
         for (int id : ids) {
-            AddedTokens.Token a = added.byId(id);
-            String token = a != null ? a.content() : bpe.token(id);
-            if (token != null && !(skipSpecialTokens && a != null && a.special())) tokens.add(token);
+            String token = tokenOrNull(id);
+            if (token != null && !(skipSpecialTokens && isSpecial(id))) tokens.add(token);
         }
         return decoder == null ? String.join(" ", tokens) : String.join("", decoder.decodeChain(tokens));
     }
@@ -133,8 +132,7 @@ public final class Tokenizer {
 
     /** The token string of {@code id} (added tokens first, then the model's vocab). */
     public String tokenText(int id) {
-        AddedTokens.Token a = added.byId(id);
-        String token = a != null ? a.content() : bpe.token(id);
+        String token = tokenOrNull(id);
         if (token == null) throw new IllegalArgumentException("no token with id " + id + " in " + file);
         return token;
     }
@@ -150,6 +148,12 @@ public final class Tokenizer {
     public boolean isSpecial(int id) {
         AddedTokens.Token a = added.byId(id);
         return a != null && a.special();
+    }
+
+    /** tokenizers id_to_token: the added token, else the model's, else null. */
+    private String tokenOrNull(int id) {
+        AddedTokens.Token a = added.byId(id);
+        return a != null ? a.content() : bpe.token(id);
     }
 
     private static boolean present(JsonNode root, String field) {

@@ -83,18 +83,6 @@ class TokenizerStoriesTest {
         }
     }
 
-    @Test
-    void encodeSpeed() throws IOException {
-        List<String> texts = heldOut();
-        long tokens = 0;
-        long start = System.nanoTime();
-        for (int round = 0; round < 20; round++) {
-            for (String text : texts) tokens += TOK.encode(text, true).length;
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("stories260K encode: %d tokens in %.2f s = %.0f tokens/s%n", tokens, seconds, tokens / seconds);
-    }
-
     static List<String> heldOut() throws IOException {
         List<String> texts = new ArrayList<>();
         for (String line : Files.readAllLines(Shared.path("data/stories260K-samples/heldout.jsonl"))) {
