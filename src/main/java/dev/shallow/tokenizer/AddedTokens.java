@@ -26,7 +26,7 @@ final class AddedTokens {
     private final List<Token> tokens;
     private final Map<Integer, Token> byId = new HashMap<>();
     private final Map<String, Token> byContent = new HashMap<>();
-    private final Matcher raw;
+    private final Matcher rawMatcher;
     private final Matcher normalizedMatcher;
     private final Normalizer normalizer;
 
@@ -41,7 +41,7 @@ final class AddedTokens {
             if (!t.normalized()) rawForms.put(t.content(), t);
             else normalizedForms.put(normalizer == null ? t.content() : normalizer.normalize(t.content()), t);
         }
-        this.raw = new Matcher(rawForms);
+        this.rawMatcher = new Matcher(rawForms);
         this.normalizedMatcher = new Matcher(normalizedForms);
     }
 
@@ -72,7 +72,7 @@ final class AddedTokens {
     /** The text as added tokens and normalized runs between them (empty runs dropped). */
     List<Segment> split(String text) {
         List<Segment> out = new ArrayList<>();
-        for (Segment s : raw.split(text, true)) {
+        for (Segment s : rawMatcher.split(text, true)) {
             if (s.tokenId() >= 0) {
                 out.add(s);
                 continue;
