@@ -197,9 +197,4 @@ public final class Tokenizer {
         for (OptionalInt o : options) if (o.isPresent()) return o;
         return OptionalInt.empty();
     }
-
-    /** End-of-sequence id, or -1. */
-    public int eosId() {
-        throw new UnsupportedOperationException();
-    }
 }

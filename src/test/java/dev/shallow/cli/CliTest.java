@@ -83,6 +83,35 @@ class CliTest {
     }
 
     @Test
+    void promptLongerThanTheContext() {
+        Run r = run("generate", Shared.model("stories260K").toString(), "--prompt", "Once upon a time. ".repeat(200), "--max-tokens", "4");
+        assertOneLineError(r, "prompt of", "longer than the model's context of 512 tokens");
+    }
+
+    @Test
+    void malformedTokenizerJson(@TempDir Path tmp) throws IOException {
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": ");
+        assertOneLineError(run("tokenize", dir.toString(), "--text", "hi"), "tokenizer.json", "JSON");
+    }
+
+    @Test
+    void tokenizeAndDecodeRoundTrip() {
+        Run enc = run("tokenize", "--text", "Once upon a time", "--special");
+        assertEquals(0, enc.code(), enc.err());
+        assertTrue(enc.out().strip().startsWith("[1, "), enc.out());
+        Run dec = run("tokenize", "--decode", enc.out().strip());
+        assertEquals("Once upon a time", dec.out().strip());
+    }
+
+    @Test
+    void greedyGenerationStreamsTheContinuation() {
+        Run r = run("generate", Shared.model("stories260K").toString(), "--prompt", "Once upon a time", "--max-tokens", "12");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Once upon a time, there was a little girl named Lily"), r.out());
+    }
+
+    @Test
     void unknownOptionIsAUsageError() {
         Run r = run("info", "--bogus");
         assertTrue(r.code() != 0);
