@@ -29,10 +29,6 @@ public record CalibrationOptions(String data, String textField, int samples, int
         return new CalibrationOptions(data, "text", DEFAULT_SAMPLES, DEFAULT_SEQ_LEN, true, true, true, 0);
     }
 
-    public CalibrationOptions withSeqLen(int n) {
-        return new CalibrationOptions(data, textField, samples, n, packing, bos, shuffle, seed);
-    }
-
     public ObjectNode toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("data", data);

@@ -27,10 +27,6 @@ public final class Datasets {
     private Datasets() {
     }
 
-    public static Iterable<String> names() {
-        return NAMED.keySet();
-    }
-
     /**
      * {@code data} is a dataset name (resolved under {@code sharedData}, with its own format and field)
      * or a file path ({@code .jsonl}: field {@code field}; else plain text).
