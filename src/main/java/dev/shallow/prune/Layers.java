@@ -36,7 +36,7 @@ public final class Layers {
         int[] removed = new int[numLayers];
         int n = 0;
         for (int l = 0; l < numLayers; l++) if (seen[l]) removed[n++] = l;
-        return checkRemovable(Arrays.copyOf(removed, n), numLayers);
+        return leavesOne(what, Arrays.copyOf(removed, n), numLayers);
     }
 
     private static int index(String what, String digits, int numLayers) {
@@ -64,11 +64,15 @@ public final class Layers {
             if (sorted[i] < 0 || sorted[i] >= numLayers) throw outOfRange(what, sorted[i], numLayers);
             if (i > 0 && sorted[i] == sorted[i - 1]) throw new ShallowException(what + ": layer " + sorted[i] + " is given twice");
         }
-        if (sorted.length == 0) throw new ShallowException("no layers to remove");
-        if (sorted.length == numLayers) {
+        return leavesOne(what, sorted, numLayers);
+    }
+
+    private static int[] leavesOne(String what, int[] removed, int numLayers) {
+        if (removed.length == 0) throw new ShallowException(what + ": no layers to remove");
+        if (removed.length == numLayers) {
             throw new ShallowException(what + ": would remove all " + numLayers + " layers; at least one layer must stay");
         }
-        return sorted;
+        return removed;
     }
 
     /** The layers of {@code numLayers} not in {@code removed}, ascending: kept[newIndex] = oldIndex. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.StrictJson;
@@ -26,6 +27,16 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
 
     public Plan {
         if (selection.removed().length != n) throw new IllegalArgumentException("plan for n = " + n + " removes " + selection.removed().length + " layers");
+    }
+
+    /**
+     * The plan of {@code strategy} for removing {@code n} layers of {@code model}; {@code analysis} (read from
+     * {@code analysisFile}) is needed by the metric strategies and recorded when used.
+     */
+    public static Plan of(ModelIdentity model, Strategy strategy, int n, String fraction, long seed, Analysis analysis, Path analysisFile) {
+        Selection selection = strategy.select(analysis, model.numLayers(), n, seed);
+        AnalysisSource source = strategy.needsAnalysis() ? new AnalysisSource(analysisFile, analysis.options()) : null;
+        return new Plan(model, model.numLayers(), strategy.cliName(), n, fraction, strategy == Strategy.RANDOM ? seed : null, source, selection);
     }
 
     public int[] removed() {
@@ -51,7 +62,7 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
         if (seed != null) o.put("seed", seed);
         if (analysis != null) {
             ObjectNode a = o.putObject("analysis");
-            a.put("file", analysis.file().toString());
+            a.put("file", analysis.file() == null ? null : analysis.file().toString());
             a.set("options", analysis.options());
         }
         o.set("removed", ints(removed()));
@@ -87,7 +98,7 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
         JsonNode m = o.path("model"), a = o.path("analysis"), values = o.path("metric").path("values");
         ModelIdentity model = new ModelIdentity(m.path("path").asText(), m.path("architecture").asText(), integer(file, m, "num_layers"),
                 integer(file, m, "hidden_size"), m.path("parameters").asLong(), m.hasNonNull("fingerprint") ? m.get("fingerprint").asText() : null);
-        AnalysisSource analysis = a.isObject() ? new AnalysisSource(Path.of(a.path("file").asText()), a.get("options")) : null;
+        AnalysisSource analysis = a.isObject() ? new AnalysisSource(a.hasNonNull("file") ? Path.of(a.get("file").asText()) : null, a.get("options")) : null;
         double[] metricValues = new double[values.size()];
         for (int i = 0; i < metricValues.length; i++) metricValues[i] = values.get(i).asDouble();
         return new Plan(model, numLayers, o.path("strategy").asText(), removed.length, o.hasNonNull("fraction") ? o.get("fraction").asText() : null,
