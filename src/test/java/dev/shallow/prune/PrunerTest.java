@@ -7,10 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.RefLlama;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
+import dev.shallow.Version;
 import dev.shallow.io.Checkpoint;
-import dev.shallow.io.SafetensorsFile;
 import dev.shallow.io.TensorInfo;
 import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -84,7 +87,7 @@ class PrunerTest {
         assertEquals(4, record.get("n").intValue());
         assertEquals("explicit", record.get("strategy").asText());
         assertEquals(16, record.get("source").get("num_layers").intValue());
-        assertEquals(dev.shallow.Version.VERSION, record.get("shallow_version").asText());
+        assertEquals(Version.VERSION, record.get("shallow_version").asText());
     }
 
     @Test
@@ -122,7 +125,7 @@ class PrunerTest {
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
         Pruner.prune(src, new int[]{1}, PruningRecord.explicit(), out, true);
         assertFalse(Files.exists(out.resolve("keep.txt")), "replaced whole");
-        assertEquals(4, dev.shallow.model.ModelConfig.load(out).numLayers());
+        assertEquals(4, ModelConfig.load(out).numLayers());
         assertEquals(List.of("out"), listing(tmp));
     }
 
@@ -144,7 +147,7 @@ class PrunerTest {
         JsonNode record = JSON.readTree(twice.resolve(Pruner.RECORD).toFile());
         assertEquals("[0]", record.get("removed").toString());
         assertEquals("[1]", record.get("source_pruning").get("removed").toString());
-        assertEquals(3, dev.shallow.model.ModelConfig.load(twice).numLayers());
+        assertEquals(3, ModelConfig.load(twice).numLayers());
     }
 
     static List<String> listing(Path dir) throws IOException {
@@ -184,7 +187,7 @@ class PrunerTest {
             String newName = name;
             if (name.startsWith("model.layers.")) {
                 String[] parts = name.split("\\.", 4);
-                int newIndex = java.util.Arrays.binarySearch(kept, Integer.parseInt(parts[2]));
+                int newIndex = Arrays.binarySearch(kept, Integer.parseInt(parts[2]));
                 if (newIndex < 0) continue;
                 newName = "model.layers." + newIndex + "." + parts[3];
             }
@@ -198,13 +201,17 @@ class PrunerTest {
         assertEquals(expected, new TreeSet<>(pruned.names()));
     }
 
+    /** The config.json keys whose values differ between the source and the pruned model (which must keep every key, in order). */
     static Set<String> changedKeys(Path src, Path out) throws IOException {
         JsonNode before = JSON.readTree(src.resolve("config.json").toFile()), after = JSON.readTree(out.resolve("config.json").toFile());
         Set<String> changed = new TreeSet<>();
         before.properties().forEach(e -> {
             if (!e.getValue().equals(after.get(e.getKey()))) changed.add(e.getKey());
         });
-        assertEquals(before.size(), after.size());
+        List<String> keysBefore = new ArrayList<>(), keysAfter = new ArrayList<>();
+        before.fieldNames().forEachRemaining(keysBefore::add);
+        after.fieldNames().forEachRemaining(keysAfter::add);
+        assertEquals(keysBefore, keysAfter, "the same keys in the same order");
         return changed;
     }
 }
