@@ -1,6 +1,8 @@
 package dev.shallow.analysis;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shallow.ShallowException;
+import dev.shallow.io.AtomicFiles;
 
 import java.nio.file.Path;
 
@@ -11,22 +13,56 @@ import java.nio.file.Path;
  * @param angularDistance   [L][L]: entry [l][n-1] = d(x_l, x_{l+n}) = mean arccos(cos(x_l, x_{l+n})) / pi, for 1 <= n <= L-l; NaN elsewhere
  * @param blockInfluence    [L]: BI_l = 1 - E_t[cos(x_l,t, x_{l+1},t)] over all calibration tokens
  * @param relativeMagnitude [L]: E_t[||x_{l+1} - x_l|| / ||x_{l+1}||]
- * @param cka               [L+1][L+1]: linear CKA between x_l and x_m
+ * @param cka               [L+1][L+1]: linear CKA between x_l and x_m; null when not computed
  * @param ablationLoss      [L]: calibration loss (mean nats/token) with layer l removed; null when not computed
  * @param baselineLoss      calibration loss of the whole model; NaN when not computed
- * @param options           the calibration and analysis options, as given (reproduce the run from them)
+ * @param options           the calibration and analysis options, as given (reproduce the run from them):
+ *                          {"calibration": {..., "token_sha256"}, "analysis": {...}}
  */
 public record Analysis(ModelIdentity model, JsonNode options, int numLayers, String angularTokens,
                        double[][] angularDistance, double[] blockInfluence, double[] relativeMagnitude,
                        double[][] cka, double[] ablationLoss, double baselineLoss) {
 
-    /** Reads an analysis.json written by {@link #write}. To be implemented. */
+    /** Reads an analysis.json written by {@link #write}; malformed files give a one-line error naming the file. */
     public static Analysis read(Path file) {
-        throw new UnsupportedOperationException("analysis.json reading not implemented yet");
+        return AnalysisJson.read(file);
     }
 
-    /** Writes analysis.json atomically. To be implemented. */
+    /** Reads an analysis.json and refuses it unless it was computed on {@code model} (same fingerprint). */
+    public static Analysis readFor(Path file, ModelIdentity model) {
+        Analysis a = read(file);
+        try {
+            a.checkMatches(model);
+        } catch (ShallowException e) {
+            throw ShallowException.at(file, e.getMessage());
+        }
+        return a;
+    }
+
+    /** Writes analysis.json atomically. */
     public void write(Path file) {
-        throw new UnsupportedOperationException("analysis.json writing not implemented yet");
+        AtomicFiles.writeJson(file, AnalysisJson.toJson(this));
+    }
+
+    /** Throws a {@link ShallowException} naming both models unless this analysis is of {@code current}. */
+    public void checkMatches(ModelIdentity current) {
+        try {
+            model.checkSameModelAs(current);
+        } catch (ShallowException e) {
+            throw new ShallowException("analysis " + e.getMessage());
+        }
+    }
+
+    /** l*(n) = argmin_l d(x_l, x_{l+n}) over 0 <= l <= L - n (the first on ties): drop layers l* .. l*+n-1. */
+    public int bestBlockStart(int n) {
+        if (n < 1 || n > numLayers) throw new IllegalArgumentException("block size must be in 1.." + numLayers + ", got " + n);
+        int best = 0;
+        for (int l = 1; l + n <= numLayers; l++) if (angularDistance[l][n - 1] < angularDistance[best][n - 1]) best = l;
+        return best;
+    }
+
+    /** The sha256 prefix of the calibration token ids this analysis was computed on. */
+    public String calibrationHash() {
+        return options.path("calibration").path("token_sha256").asText();
     }
 }

@@ -1,0 +1,30 @@
+package dev.shallow.analysis;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.model.Model;
+import dev.shallow.transformer.Transformer;
+
+/** Runs the whole analysis of a model on a calibration set: one statistics pass, then the optional ablation. */
+public final class Analyser {
+    private Analyser() {
+    }
+
+    public static Analysis run(Model model, CalibrationSet calibration, AnalysisOptions options, Progress progress) {
+        ObjectNode opts = JsonNodeFactory.instance.objectNode();
+        opts.set("calibration", calibration.toJson());
+        opts.set("analysis", options.toJson());
+        return run(model, calibration.sequences(), options, opts, progress);
+    }
+
+    /** The same on bare token sequences; {@code recordedOptions} is stored as the analysis' options. */
+    public static Analysis run(Model model, int[][] sequences, AnalysisOptions options, ObjectNode recordedOptions, Progress progress) {
+        CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
+        LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
+        double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), progress) : null;
+        return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
+                m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,
+                loss == null ? Double.NaN : loss.mean());
+    }
+}

@@ -1,0 +1,162 @@
+package dev.shallow.analysis;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.io.StrictJson;
+
+import java.nio.file.Path;
+
+/** analysis.json: the {@link Analysis} record as JSON (NaN written as null), and its validating reader. */
+final class AnalysisJson {
+    static final String FORMAT = "shallow-analysis";
+    static final int VERSION = 1;
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private AnalysisJson() {
+    }
+
+    static ObjectNode toJson(Analysis a) {
+        ObjectNode o = F.objectNode();
+        o.put("format", FORMAT);
+        o.put("version", VERSION);
+        ObjectNode conv = o.putObject("conventions");
+        conv.put("layers", "0-indexed; x_l = residual stream entering layer l, x_L = output of the last layer before the final norm");
+        conv.put("angular_distance", "angular_distance[l][n-1] = d(x_l, x_{l+n}) = arccos(clamp(cos, -1, 1)) / pi, averaged over the "
+                + (a.angularTokens().equals("last") ? "last token of each sequence" : "tokens of all sequences") + "; null where l+n > L");
+        conv.put("block_influence", "block_influence[l] = 1 - mean over all tokens of cos(x_l, x_{l+1})");
+        conv.put("relative_magnitude", "relative_magnitude[l] = mean over all tokens of ||x_{l+1} - x_l|| / ||x_{l+1}||");
+        conv.put("cka", "cka[l][m] = linear CKA(x_l, x_m) (Kornblith et al. 2019), Gram form on a token sample: the last token of every"
+                + " sequence plus seeded other tokens (position 0 excluded), options.analysis.cka_tokens at most; null when not computed");
+        conv.put("loss", "mean next-token negative log-likelihood in nats over every predicted calibration token");
+        conv.put("best_block", "for each n, the block l*..l*+n-1 with l* = argmin_l angular_distance[l][n-1] (convenience; derived)");
+        ObjectNode m = o.putObject("model");
+        ModelIdentity id = a.model();
+        m.put("path", id.path());
+        m.put("architecture", id.architecture());
+        m.put("num_layers", id.numLayers());
+        m.put("hidden_size", id.hiddenSize());
+        m.put("parameters", id.parameters());
+        m.put("fingerprint", id.fingerprint());
+        o.set("options", a.options());
+        o.put("num_layers", a.numLayers());
+        o.put("angular_tokens", a.angularTokens());
+        o.set("angular_distance", matrix(a.angularDistance()));
+        ArrayNode best = o.putArray("best_block");
+        for (int n = 1; n <= a.numLayers(); n++) {
+            int l = a.bestBlockStart(n);
+            ObjectNode b = best.addObject();
+            b.put("n", n);
+            b.put("start", l);
+            ArrayNode layers = b.putArray("layers");
+            for (int i = l; i < l + n; i++) layers.add(i);
+            putNumber(b, "distance", a.angularDistance()[l][n - 1]);
+        }
+        o.set("block_influence", vector(a.blockInfluence()));
+        o.set("relative_magnitude", vector(a.relativeMagnitude()));
+        o.set("cka", a.cka() == null ? F.nullNode() : matrix(a.cka()));
+        o.set("ablation_loss", a.ablationLoss() == null ? F.nullNode() : vector(a.ablationLoss()));
+        putNumber(o, "baseline_loss", a.baselineLoss());
+        return o;
+    }
+
+    private static void putNumber(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) o.put(key, v);
+        else o.putNull(key);
+    }
+
+    private static ArrayNode vector(double[] v) {
+        ArrayNode a = F.arrayNode();
+        for (double x : v) {
+            if (Double.isFinite(x)) a.add(x);
+            else a.addNull();
+        }
+        return a;
+    }
+
+    private static ArrayNode matrix(double[][] m) {
+        ArrayNode a = F.arrayNode();
+        for (double[] row : m) a.add(vector(row));
+        return a;
+    }
+
+    /** Reads and validates; every problem is one line naming the file and the field. */
+    static Analysis read(Path file) {
+        JsonNode o = StrictJson.readObject(file);
+        Reader r = new Reader(file);
+        if (!FORMAT.equals(o.path("format").asText()) || o.path("version").asInt() != VERSION) {
+            throw r.fail("not a Shallow analysis (format \"" + FORMAT + "\", version " + VERSION + " expected)");
+        }
+        JsonNode m = r.object(o, "model");
+        for (String key : new String[]{"path", "architecture", "fingerprint"}) if (!m.path(key).isTextual()) throw r.fail("model." + key + " missing");
+        ModelIdentity id = ModelIdentity.fromJson(m);
+        int layers = r.positiveInt(o, "num_layers");
+        if (id.numLayers() != layers) throw r.fail("num_layers " + layers + " differs from model.num_layers " + id.numLayers());
+        String tokens = o.path("angular_tokens").asText();
+        if (!tokens.equals("last") && !tokens.equals("all")) throw r.fail("angular_tokens must be \"last\" or \"all\"");
+        double[][] angular = r.matrix(o, "angular_distance", layers, layers);
+        for (int l = 0; l < layers; l++) {
+            for (int c = 0; c < layers; c++) {
+                boolean defined = c < layers - l; // entry [l][n-1] exists exactly when l + n <= L
+                if (Double.isNaN(angular[l][c]) == defined) {
+                    throw r.fail("angular_distance[" + l + "][" + c + "] must be " + (defined ? "a number" : "null") + " (l + n " + (defined ? "<=" : ">") + " L)");
+                }
+            }
+        }
+        double[] bi = r.vector(o, "block_influence", layers);
+        double[] rel = r.vector(o, "relative_magnitude", layers);
+        double[][] cka = o.path("cka").isNull() ? null : r.matrix(o, "cka", layers + 1, layers + 1);
+        double[] ablation = o.path("ablation_loss").isNull() ? null : r.vector(o, "ablation_loss", layers);
+        double baseline = o.path("baseline_loss").isNull() ? Double.NaN : r.number(o.get("baseline_loss"), "baseline_loss");
+        return new Analysis(id, r.object(o, "options"), layers, tokens, angular, bi, rel, cka, ablation, baseline);
+    }
+
+    /** Field checks that name the file and the JSON path. */
+    private record Reader(Path file) {
+        ShallowException fail(String problem) {
+            return ShallowException.at(file, problem);
+        }
+
+        JsonNode object(JsonNode o, String key) {
+            JsonNode v = o.path(key);
+            if (!v.isObject()) throw fail(key + " missing or not an object");
+            return v;
+        }
+
+        int positiveInt(JsonNode o, String key) {
+            JsonNode v = o.path(key);
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 1) throw fail(key + " must be a positive integer");
+            return v.intValue();
+        }
+
+        double number(JsonNode v, String where) {
+            if (v == null || !v.isNumber()) throw fail(where + ": expected a number, found " + (v == null ? "nothing" : v.getNodeType()));
+            return v.doubleValue();
+        }
+
+        double[] vector(JsonNode o, String key, int n) {
+            JsonNode a = array(o.path(key), key, n);
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) v[i] = number(a.get(i), key + "[" + i + "]");
+            return v;
+        }
+
+        /** Numbers, or null read as NaN. */
+        double[][] matrix(JsonNode o, String key, int rows, int cols) {
+            JsonNode a = array(o.path(key), key, rows);
+            double[][] m = new double[rows][cols];
+            for (int i = 0; i < rows; i++) {
+                JsonNode row = array(a.get(i), key + "[" + i + "]", cols);
+                for (int j = 0; j < cols; j++) m[i][j] = row.get(j).isNull() ? Double.NaN : number(row.get(j), key + "[" + i + "][" + j + "]");
+            }
+            return m;
+        }
+
+        private JsonNode array(JsonNode v, String where, int n) {
+            if (!v.isArray() || v.size() != n) throw fail(where + " must be an array of " + n + " entries");
+            return v;
+        }
+    }
+}

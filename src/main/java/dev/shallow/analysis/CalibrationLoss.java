@@ -1,0 +1,37 @@
+package dev.shallow.analysis;
+
+import dev.shallow.eval.LogProbs;
+import dev.shallow.transformer.Transformer;
+
+/** Mean next-token negative log-likelihood (nats) over every predicted token of the calibration set, pooled. */
+final class CalibrationLoss {
+    private double nll;
+    private long predicted;
+
+    /** Adds a batch's all-position logits: nll += -log p(ids[t+1] | ids[..t]) for t < T-1 of each sequence. */
+    void add(float[] logits, int[][] batch, int vocab) {
+        int row = 0;
+        for (int[] seq : batch) {
+            for (int t = 0; t + 1 < seq.length; t++) nll -= LogProbs.logProb(logits, (row + t) * vocab, vocab, seq[t + 1]);
+            predicted += seq.length - 1;
+            row += seq.length;
+        }
+    }
+
+    double mean() {
+        return nll / predicted;
+    }
+
+    /** The calibration loss of {@code tf}; progress counts this run's tokens. */
+    static double of(Transformer tf, int[][] seqs, int batchSize, Progress progress, String phase) {
+        CalibrationLoss loss = new CalibrationLoss();
+        int vocab = tf.model().config().vocabSize();
+        long done = 0, total = Batches.tokens(seqs);
+        for (int[][] batch : Batches.of(seqs, batchSize)) {
+            loss.add(Batches.forward(tf, batch, true, null), batch, vocab);
+            done += Batches.tokens(batch);
+            progress.update(phase, done, total);
+        }
+        return loss.mean();
+    }
+}

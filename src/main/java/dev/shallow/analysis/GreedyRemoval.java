@@ -1,0 +1,91 @@
+package dev.shallow.analysis;
+
+import dev.shallow.ShallowException;
+import dev.shallow.model.Model;
+import dev.shallow.transformer.Transformer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Iterative layer removal (as SLEB does): remove one layer at a time, re-measuring on the already
+ * pruned model before each choice.
+ */
+public final class GreedyRemoval {
+    private GreedyRemoval() {
+    }
+
+    /** What a step minimises over the remaining layers, measured on the model pruned so far. */
+    public enum Metric {
+        /** Block Influence of each remaining layer. */
+        BI,
+        /** d(x_i, x_{i+1}) across each remaining layer, on the last token (Gromov et al.). */
+        ANGULAR,
+        /** The calibration loss after removing the layer. */
+        LOSS
+    }
+
+    /** One removal: the layer (original index) and the metric value that chose it. */
+    public record Step(int removedLayer, double score) {
+    }
+
+    /** {@code n} greedy removals by {@code metric}, in order; ties go to the shallowest layer. */
+    public static List<Step> run(Model model, int[][] calibration, Metric metric, int n) {
+        return run(model, calibration, metric, n, AnalysisOptions.DEFAULT_BATCH, Progress.NONE);
+    }
+
+    public static List<Step> run(Model model, int[][] calibration, Metric metric, int n, int batchSequences, Progress progress) {
+        int layers = model.config().numLayers();
+        if (n < 1 || n >= layers) throw new ShallowException("greedy removal of " + n + " layers: must be 1.." + (layers - 1) + " (the model has " + layers + ")");
+        List<Step> steps = new ArrayList<>();
+        int[] kept = Transformer.allLayers(layers);
+        RunCounter runs = new RunCounter(metric == Metric.LOSS ? n * layers - n * (n - 1) / 2 : n, Batches.tokens(calibration), progress);
+        for (int s = 0; s < n; s++) {
+            double[] scores = scores(model, kept, calibration, metric, batchSequences, runs);
+            int best = 0;
+            for (int i = 1; i < kept.length; i++) if (scores[i] < scores[best]) best = i;
+            steps.add(new Step(kept[best], scores[best]));
+            int removed = kept[best];
+            kept = Arrays.stream(kept).filter(l -> l != removed).toArray();
+        }
+        return steps;
+    }
+
+    /** Progress over all the passes a greedy removal makes (sum over steps s of L - s for loss, one per step otherwise). */
+    private static final class RunCounter {
+        private final long totalTokens;
+        private final long tokensPerRun;
+        private final Progress progress;
+        private long finished;
+
+        RunCounter(long runs, long tokensPerRun, Progress progress) {
+            this.totalTokens = runs * tokensPerRun;
+            this.tokensPerRun = tokensPerRun;
+            this.progress = progress;
+        }
+
+        /** The progress of the next pass. */
+        Progress next() {
+            long before = finished++ * tokensPerRun;
+            return (phase, done, total) -> progress.update("greedy", before + done, totalTokens);
+        }
+    }
+
+    /** scores[i] for removing kept[i] from the model that runs {@code kept}. */
+    private static double[] scores(Model model, int[] kept, int[][] calibration, Metric metric, int batch, RunCounter runs) {
+        if (metric == Metric.LOSS) {
+            double[] loss = new double[kept.length];
+            for (int i = 0; i < kept.length; i++) {
+                int drop = kept[i];
+                int[] fewer = Arrays.stream(kept).filter(l -> l != drop).toArray();
+                loss[i] = CalibrationLoss.of(new Transformer(model, fewer), calibration, batch, runs.next(), "greedy");
+            }
+            return loss;
+        }
+        AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0);
+        LayerMetrics m = LayerStatistics.measure(new Transformer(model, kept), calibration, o, runs.next(), null);
+        if (metric == Metric.BI) return m.blockInfluence();
+        return Arrays.stream(m.angularDistance()).mapToDouble(row -> row[0]).toArray();
+    }
+}

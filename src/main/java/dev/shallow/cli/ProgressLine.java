@@ -1,0 +1,51 @@
+package dev.shallow.cli;
+
+import dev.shallow.analysis.Progress;
+
+import java.io.PrintStream;
+
+/** Progress of a calibration job on one stderr line: tokens done, rate (tokens/s) and ETA, redrawn at most twice a second. */
+final class ProgressLine implements Progress {
+    private final PrintStream err;
+    private String phase;
+    /** When the current phase began: phases run one after another, so at the previous phase's last update. */
+    private long phaseStart;
+    private long lastUpdate;
+    private long lastDraw;
+
+    ProgressLine(PrintStream err) {
+        this.err = err;
+        this.phaseStart = System.nanoTime();
+    }
+
+    @Override
+    public void update(String phase, long done, long total) {
+        long now = System.nanoTime();
+        if (!phase.equals(this.phase)) {
+            if (this.phase != null) err.println();
+            if (this.phase != null) phaseStart = lastUpdate;
+            this.phase = phase;
+            lastDraw = 0;
+        }
+        lastUpdate = now;
+        if (done < total && now - lastDraw < 500_000_000L) return;
+        lastDraw = now;
+        double seconds = (now - phaseStart) / 1e9;
+        double rate = seconds > 0 ? done / seconds : 0;
+        double eta = rate > 0 ? (total - done) / rate : 0;
+        err.printf("\r%-9s %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  ETA %s   ", phase, done, total, 100.0 * done / total, rate, duration(eta));
+        if (done == total) err.flush();
+    }
+
+    /** Ends the current line. */
+    void finish() {
+        if (phase != null) err.println();
+        phase = null;
+        phaseStart = System.nanoTime();
+    }
+
+    static String duration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, s % 3600 / 60) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.shallow.data;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.tokenizer.Tokenizer;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Calibration token sequences and the options that made them ({@code options} as applied: the
+ * sequence length capped at the context, BOS off when the tokenizer has none).
+ *
+ * @param tokenHash first 16 hex digits of sha256 over every sequence as int32 little-endian (its length, then its ids)
+ */
+public record CalibrationSet(int[][] sequences, CalibrationOptions options, String tokenHash) {
+
+    /** Reads {@code options.data()} (a dataset under {@code sharedData} or a file) and tokenizes it. */
+    public static CalibrationSet load(CalibrationOptions options, Tokenizer tok, int context, Path sharedData) {
+        DocumentSource source = Datasets.resolve(options.data(), options.textField(), sharedData);
+        return build(source.read(), tok, options, context, source.file());
+    }
+
+    /** Token sequences from {@code docs} (read from {@code source}, named in errors). */
+    public static CalibrationSet build(List<String> docs, Tokenizer tok, CalibrationOptions options, int context, Path source) {
+        boolean bos = options.bos() && tok.bosId().isPresent();
+        CalibrationOptions applied = new CalibrationOptions(options.data(), options.textField(), options.samples(),
+                Math.min(options.seqLen(), context), options.packing(), bos, options.shuffle(), options.seed());
+        List<String> ordered = options.shuffle() ? shuffled(docs, options.seed()) : docs;
+        int[][] seqs = applied.packing() ? packed(ordered, tok, applied, source) : perDocument(ordered, tok, applied, source);
+        return new CalibrationSet(seqs, applied, hash(seqs));
+    }
+
+    /** Documents joined as doc EOS doc EOS ..., cut into consecutive windows of seqLen (BOS + seqLen - 1 ids). */
+    private static int[][] packed(List<String> docs, Tokenizer tok, CalibrationOptions o, Path source) {
+        int body = o.seqLen() - (o.bos() ? 1 : 0);
+        long need = (long) o.samples() * body;
+        int[] stream = new int[(int) Math.min(need, Integer.MAX_VALUE - 8)];
+        int filled = 0;
+        for (int d = 0; d < docs.size() && filled < need; d++) {
+            int[] ids = tok.encode(docs.get(d), false);
+            int[] withSep = tok.eosId().isPresent() ? append(ids, tok.eosId().getAsInt()) : ids;
+            int n = (int) Math.min(withSep.length, need - filled);
+            System.arraycopy(withSep, 0, stream, filled, n);
+            filled += n;
+        }
+        if (filled < need) {
+            throw ShallowException.at(source, "has " + filled + " tokens, fewer than the " + need + " that " + o.samples()
+                    + " packed samples of " + o.seqLen() + " tokens need");
+        }
+        int[][] seqs = new int[o.samples()][];
+        for (int s = 0; s < seqs.length; s++) seqs[s] = withBos(Arrays.copyOfRange(stream, s * body, (s + 1) * body), tok, o);
+        return seqs;
+    }
+
+    /** One document per sequence: BOS + its ids, truncated to seqLen (shorter documents kept as they are). */
+    private static int[][] perDocument(List<String> docs, Tokenizer tok, CalibrationOptions o, Path source) {
+        int[][] seqs = new int[o.samples()][];
+        int n = 0;
+        for (int d = 0; d < docs.size() && n < seqs.length; d++) {
+            int[] ids = tok.encode(docs.get(d), false);
+            if (ids.length == 0) continue;
+            int[] seq = withBos(ids, tok, o);
+            seqs[n++] = Arrays.copyOf(seq, Math.min(seq.length, o.seqLen()));
+        }
+        if (n < seqs.length) {
+            throw ShallowException.at(source, "has " + n + " non-empty documents, fewer than the " + seqs.length
+                    + " samples asked for (packing needs fewer documents)");
+        }
+        return seqs;
+    }
+
+    private static int[] withBos(int[] ids, Tokenizer tok, CalibrationOptions o) {
+        if (!o.bos()) return ids;
+        int[] seq = new int[ids.length + 1];
+        seq[0] = tok.bosId().getAsInt();
+        System.arraycopy(ids, 0, seq, 1, ids.length);
+        return seq;
+    }
+
+    private static int[] append(int[] ids, int id) {
+        int[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = id;
+        return out;
+    }
+
+    /** Fisher-Yates with java.util.Random(seed): both fully specified, so the order is the same on every JVM. */
+    static List<String> shuffled(List<String> docs, long seed) {
+        String[] a = docs.toArray(new String[0]);
+        Random r = new Random(seed);
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            String t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return List.of(a);
+    }
+
+    public static String hash(int[][] seqs) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (int[] seq : seqs) {
+                ByteBuffer b = ByteBuffer.allocate(4 * (seq.length + 1)).order(ByteOrder.LITTLE_ENDIAN);
+                b.putInt(seq.length);
+                for (int id : seq) b.putInt(id);
+                sha.update(b.array());
+            }
+            return HexFormat.of().formatHex(sha.digest()).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public int tokens() {
+        return Arrays.stream(sequences).mapToInt(s -> s.length).sum();
+    }
+
+    /** The applied options, the number of tokens and the token hash. */
+    public ObjectNode toJson() {
+        ObjectNode o = options.toJson();
+        o.put("tokens", tokens());
+        o.put("token_sha256", tokenHash);
+        return o;
+    }
+}
