@@ -39,17 +39,16 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelIdentity model = modelDir != null || options.analysisFile == null ? SourceModel.identity(Defaults.modelOrDefault(modelDir)) : null;
-        Analysis analysis = options.analysisFile == null ? null : Analysis.read(options.analysisFile);
-        if (model == null) model = analysis.model();
-        else if (analysis != null) SourceModel.requireSame(options.analysisFile, analysis.model(), model);
+        boolean fromAnalysis = modelDir == null && options.analysisFile != null;
+        ModelIdentity model = fromAnalysis ? Analysis.read(options.analysisFile).model() : SourceModel.identity(Defaults.modelOrDefault(modelDir));
+        Analysis analysis = options.analysis(model);
         int layers = model.numLayers();
         if (allN) {
             if (options.n != null || options.fraction != null) throw new ShallowException("--all-n cannot be combined with --n or --fraction");
             ObjectNode table = JsonNodeFactory.instance.objectNode();
             table.put("format", "shallow-plan-table");
             var plans = table.putArray("plans");
-            System.out.printf("strategy %s on %s (%d layers); layers 0-indexed, ranges inclusive%n", options.strategy(), model.path(), layers);
+            System.out.printf("strategy %s on %s (%d layers); layers 0-indexed, ranges inclusive%n", options.strategy().cliName(), model.path(), layers);
             System.out.printf("%4s  %-24s %s%n", "n", "removed", "metric");
             for (int n = 1; n < layers; n++) {
                 Plan p = options.plan(model, analysis, n);

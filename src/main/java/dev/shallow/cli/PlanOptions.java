@@ -5,7 +5,6 @@ import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.prune.LayerCount;
 import dev.shallow.prune.Plan;
-import dev.shallow.prune.SourceModel;
 import dev.shallow.prune.Strategy;
 import picocli.CommandLine.Option;
 
@@ -41,9 +40,7 @@ final class PlanOptions {
     /** The analysis of --analysis, refused when it was made for another model than {@code model}; null without --analysis. */
     Analysis analysis(ModelIdentity model) {
         if (analysisFile == null) return null;
-        Analysis a = Analysis.read(analysisFile);
-        SourceModel.requireSame(analysisFile, a.model(), model);
-        return a;
+        return Analysis.readFor(analysisFile, model);
     }
 
     /** n from --n or --fraction (exactly one). */

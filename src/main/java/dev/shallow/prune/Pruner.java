@@ -90,7 +90,7 @@ public final class Pruner {
             long paramsAfter = 0, bytesAfter = 0;
             for (String name : sourceOf.values()) paramsAfter += ck.info(name).elements();
             for (String file : shards.keySet()) bytesAfter += fileSize(out.resolve(file));
-            return new PruneResult(out, numLayers, kept.length, SourceModel.parameters(ck), paramsAfter, ck.bytesOnDisk(), bytesAfter,
+            return new PruneResult(out, numLayers, kept.length, parameters(ck), paramsAfter, ck.bytesOnDisk(), bytesAfter,
                     files(out), notCopied);
         }
     }
@@ -196,6 +196,13 @@ public final class Pruner {
         Path previous = modelDir.resolve(RECORD);
         if (Files.exists(previous)) r.set("source_pruning", StrictJson.readObject(previous));
         return r;
+    }
+
+    /** Elements of all tensors (tied embeddings are stored once, so counted once). */
+    private static long parameters(Checkpoint ck) {
+        long n = 0;
+        for (String name : ck.names()) n += ck.info(name).elements();
+        return n;
     }
 
     private static long fileSize(Path p) {

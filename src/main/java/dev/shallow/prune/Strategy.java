@@ -15,8 +15,8 @@ import java.util.stream.IntStream;
  * <p>
  * Greedy iterative removal (re-measuring after each removal; names {@code greedy-bi},
  * {@code greedy-angular}, {@code greedy-loss}) needs the model and calibration data, so it is not a
- * function of one analysis: it belongs to {@code shallow analyse}, and is refused here by name
- * (see {@link #parse}) until its removal order is carried in the analysis.
+ * function of one analysis: {@code shallow analyse --greedy} runs it ({@link dev.shallow.analysis.GreedyRemoval}),
+ * and it is refused here by name (see {@link #parse}) until its removal order is stored in analysis.json.
  */
 public enum Strategy {
     /** Gromov et al.: the contiguous block l..l+n-1 with the smallest d(x_l, x_{l+n}). */
@@ -59,8 +59,9 @@ public enum Strategy {
     public static Strategy parse(String name) {
         for (Strategy s : values()) if (s.cliName.equals(name)) return s;
         if (name.startsWith("greedy-")) {
-            throw new ShallowException("--strategy " + name + ": greedy iterative removal re-measures the model after each "
-                    + "removal and is computed by 'shallow analyse', not yet available to plans; choose one of: " + names());
+            throw new ShallowException("--strategy " + name + ": greedy removal re-measures the model after each removal; run "
+                    + "'shallow analyse MODEL --greedy " + name.substring("greedy-".length()) + " --greedy-steps N' and prune with --remove "
+                    + "and the layers it prints; strategies here: " + names());
         }
         throw new ShallowException("--strategy '" + name + "': unknown; choose one of: " + names());
     }

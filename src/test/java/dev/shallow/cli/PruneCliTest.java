@@ -7,7 +7,7 @@ import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.prune.Pruner;
-import org.junit.jupiter.api.Assumptions;
+import dev.shallow.prune.SourceModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,22 +113,18 @@ class PruneCliTest {
     void planFromAnotherModelIsRefused() throws IOException {
         Path plan = tmp.resolve("plan-260K.json");
         assertEquals(0, run("plan", Shared.model("stories260K").toString(), "--strategy", "sequential", "--n", "1", "--out", plan.toString()).code());
-        refused(new String[]{"--plan", plan.toString()}, plan.toString(), "different model");
+        refused(new String[]{"--plan", plan.toString()}, plan.toString(), "computed on model", "stories260K");
     }
 
     @Test
     void analysisFromAnotherModelIsRefused() throws IOException {
         Path file = tmp.resolve("analysis-260K.json");
-        ModelIdentity other = new ModelIdentity(Shared.model("stories260K").toString(), "LlamaForCausalLM", 5, 64, 260_000, null);
+        ModelIdentity other = SourceModel.identity(Shared.model("stories260K"));
         double[][] d = new double[5][5];
-        Analysis a = new Analysis(other, JSON.createObjectNode(), 5, "last", d, new double[5], new double[5], new double[6][6], null, Double.NaN);
-        try {
-            a.write(file);
-        } catch (UnsupportedOperationException notYet) {
-            Assumptions.abort("Analysis.write is implemented on the analysis branch");
-        }
-        refused(new String[]{"--strategy", "bi", "--n", "2", "--analysis", file.toString()}, file.toString(), "different model");
+        for (int l = 0; l < 5; l++) for (int n = 1; n <= 5; n++) d[l][n - 1] = l + n <= 5 ? 0.5 : Double.NaN;
+        new Analysis(other, JSON.createObjectNode(), 5, "last", d, new double[5], new double[5], null, null, Double.NaN).write(file);
+        refused(new String[]{"--strategy", "bi", "--n", "2", "--analysis", file.toString()}, file.toString(), "computed on model", "stories260K");
         CliTest.Run plan = run("plan", STORIES_16L, "--strategy", "bi", "--n", "2", "--analysis", file.toString());
-        assertOneLineError(plan, file.toString(), "different model");
+        assertOneLineError(plan, file.toString(), "computed on model", "stories260K");
     }
 }
