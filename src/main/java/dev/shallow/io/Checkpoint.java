@@ -94,6 +94,11 @@ public final class Checkpoint implements AutoCloseable {
         return f == null ? null : f.tensors().get(name);
     }
 
+    /** The file holding tensor {@code name} (a shard when sharded), or null if absent. */
+    public SafetensorsFile file(String name) {
+        return byTensor.get(name);
+    }
+
     /** The tensor; a missing one is an error naming the directory and the tensor. */
     public Tensor tensor(String name) {
         SafetensorsFile f = byTensor.get(name);

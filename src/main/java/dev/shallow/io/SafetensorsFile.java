@@ -190,6 +190,13 @@ public final class SafetensorsFile implements AutoCloseable {
         return Tensor.of(info.dtype(), data.asSlice(info.begin(), info.end() - info.begin()), info.shape());
     }
 
+    /** The raw little-endian bytes of tensor {@code name}, any dtype (a view of the mapping, for byte-exact copies). */
+    public MemorySegment bytes(String name) {
+        TensorInfo info = tensors.get(name);
+        if (info == null) throw ShallowException.at(path, "tensor '" + name + "' not found");
+        return data.asSlice(info.begin(), info.end() - info.begin());
+    }
+
     public long fileSize() {
         try {
             return Files.size(path);

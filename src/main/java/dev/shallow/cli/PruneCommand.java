@@ -1,0 +1,70 @@
+package dev.shallow.cli;
+
+import dev.shallow.ShallowException;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.prune.Layers;
+import dev.shallow.prune.Plan;
+import dev.shallow.prune.PruneResult;
+import dev.shallow.prune.Pruner;
+import dev.shallow.prune.PruningRecord;
+import dev.shallow.prune.SourceModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "prune", mixinStandardHelpOptions = true,
+        description = {"Write MODEL without some layers as a Hugging Face checkpoint in OUT: the rest renumbered, tensors copied "
+                + "byte for byte, sharded like MODEL, config.json with num_hidden_layers and per-layer arrays cut, other files "
+                + "copied, and shallow_pruning.json recording what was removed and why.",
+                "Choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction. "
+                        + "Layers are 0-indexed; --remove takes indices and inclusive ranges: 21-29, 3,5,7-9."})
+final class PruneCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory.")
+    Path modelDir;
+
+    @Option(names = "--remove", paramLabel = "LAYERS", description = "Layers to remove, e.g. 21-29 or 3,5,7-9 (0-indexed, ranges inclusive).")
+    String remove;
+
+    @Option(names = "--plan", paramLabel = "FILE", description = "A plan written by 'shallow plan --out' for this model.")
+    Path planFile;
+
+    @Mixin
+    PlanOptions options;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist or be empty).")
+    Path out;
+
+    @Option(names = "--force", description = "Replace OUT if it exists and is not empty.")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        ModelIdentity model = SourceModel.identity(modelDir);
+        int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
+        if (given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
+        PruningRecord record;
+        int[] removed;
+        if (remove != null) {
+            removed = Layers.parse(remove, model.numLayers());
+            record = PruningRecord.explicit();
+        } else {
+            Plan plan = planFile != null ? Plan.read(planFile) : options.plan(model, options.analysis(model), options.count(model.numLayers()));
+            if (planFile != null) SourceModel.requireSame(planFile, plan.model(), model);
+            removed = plan.removed();
+            record = PruningRecord.of(plan, planFile);
+            PlanCommand.print(plan);
+        }
+        PruneResult r = Pruner.prune(modelDir, removed, record, out, force);
+        System.out.printf("wrote %s: removed layers %s%n", r.out(), Layers.format(removed));
+        System.out.printf("layers      %,d -> %,d%n", r.layersBefore(), r.layersAfter());
+        System.out.printf("parameters  %,d -> %,d (%.1f%%)%n", r.parametersBefore(), r.parametersAfter(), 100.0 * r.parametersAfter() / r.parametersBefore());
+        System.out.printf("weights     %,d -> %,d bytes%n", r.weightBytesBefore(), r.weightBytesAfter());
+        System.out.printf("files       %s%n", String.join(", ", r.files()));
+        if (!r.notCopied().isEmpty()) System.out.printf("not copied  %s (other weight formats or directories)%n", String.join(", ", r.notCopied()));
+        return 0;
+    }
+}

@@ -1,0 +1,142 @@
+package dev.shallow.prune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.StrictJson;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Which layers to remove from which model, and why. Layers are 0-indexed; {@link #kept()}[newIndex] = oldIndex.
+ *
+ * @param fraction the {@code --fraction} as given when n came from it (n = round(F x L), half up), else null
+ * @param seed     the seed of the {@code random} strategy, else null
+ * @param analysis the analysis the metrics came from, else null
+ */
+public record Plan(ModelIdentity model, int numLayers, String strategy, int n, String fraction, Long seed,
+                   AnalysisSource analysis, Selection selection) {
+    public static final String FORMAT = "shallow-plan";
+    static final String CONVENTIONS = "layers are 0-indexed; removed and kept list old indices; kept[new_index] = old_index";
+
+    public Plan {
+        if (selection.removed().length != n) throw new IllegalArgumentException("plan for n = " + n + " removes " + selection.removed().length + " layers");
+    }
+
+    /**
+     * The plan of {@code strategy} for removing {@code n} layers of {@code model}; {@code analysis} (read from
+     * {@code analysisFile}) is needed by the metric strategies and recorded when used.
+     */
+    public static Plan of(ModelIdentity model, Strategy strategy, int n, String fraction, long seed, Analysis analysis, Path analysisFile) {
+        Selection selection = strategy.select(analysis, model.numLayers(), n, seed);
+        AnalysisSource source = strategy.needsAnalysis() ? new AnalysisSource(analysisFile, analysis.options()) : null;
+        return new Plan(model, model.numLayers(), strategy.cliName(), n, fraction, strategy == Strategy.RANDOM ? seed : null, source, selection);
+    }
+
+    public int[] removed() {
+        return selection.removed();
+    }
+
+    public int[] kept() {
+        return Layers.kept(selection.removed(), numLayers);
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("format", FORMAT);
+        o.put("conventions", CONVENTIONS);
+        o.set("model", identityJson(model));
+        o.put("num_layers", numLayers);
+        o.put("strategy", strategy);
+        o.put("n", n);
+        if (fraction != null) {
+            o.put("fraction", fraction);
+            o.put("rounding", "n = round(fraction x num_layers), half up");
+        }
+        if (seed != null) o.put("seed", seed);
+        if (analysis != null) {
+            ObjectNode a = o.putObject("analysis");
+            a.put("file", analysis.file() == null ? null : analysis.file().toString());
+            a.set("options", analysis.options());
+        }
+        o.set("removed", ints(removed()));
+        o.set("kept", ints(kept()));
+        ObjectNode m = o.putObject("metric");
+        m.put("name", selection.metric());
+        ArrayNode values = m.putArray("values");
+        for (double v : selection.values()) values.add(v);
+        return o;
+    }
+
+    public void write(Path file) {
+        AtomicFiles.writeJson(file, toJson());
+    }
+
+    /** Reads a plan written by {@link #write}, checking that its lists are consistent. */
+    public static Plan read(Path file) {
+        JsonNode o = StrictJson.readObject(file);
+        if (!FORMAT.equals(o.path("format").asText())) throw ShallowException.at(file, "is not a Shallow plan (no \"format\": \"" + FORMAT + "\")");
+        int numLayers = integer(file, o, "num_layers");
+        int[] removed = ints(file, o, "removed");
+        int[] sorted;
+        try {
+            sorted = Layers.checkRemovable(removed, numLayers);
+        } catch (ShallowException e) {
+            throw ShallowException.at(file, e.getMessage());
+        }
+        if (!Arrays.equals(sorted, removed)) throw ShallowException.at(file, "\"removed\" is not sorted");
+        if (!Arrays.equals(ints(file, o, "kept"), Layers.kept(removed, numLayers))) {
+            throw ShallowException.at(file, "\"kept\" is not the complement of \"removed\" in 0-" + (numLayers - 1));
+        }
+        if (integer(file, o, "n") != removed.length) throw ShallowException.at(file, "\"n\" is not the number of removed layers");
+        JsonNode m = o.path("model"), a = o.path("analysis"), values = o.path("metric").path("values");
+        ModelIdentity model = new ModelIdentity(m.path("path").asText(), m.path("architecture").asText(), integer(file, m, "num_layers"),
+                integer(file, m, "hidden_size"), m.path("parameters").asLong(), m.hasNonNull("fingerprint") ? m.get("fingerprint").asText() : null);
+        AnalysisSource analysis = a.isObject() ? new AnalysisSource(a.hasNonNull("file") ? Path.of(a.get("file").asText()) : null, a.get("options")) : null;
+        double[] metricValues = new double[values.size()];
+        for (int i = 0; i < metricValues.length; i++) metricValues[i] = values.get(i).asDouble();
+        return new Plan(model, numLayers, o.path("strategy").asText(), removed.length, o.hasNonNull("fraction") ? o.get("fraction").asText() : null,
+                o.hasNonNull("seed") ? o.get("seed").asLong() : null, analysis,
+                new Selection(removed, o.path("metric").path("name").asText("none"), metricValues));
+    }
+
+    static ObjectNode identityJson(ModelIdentity id) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("path", id.path());
+        o.put("architecture", id.architecture());
+        o.put("num_layers", id.numLayers());
+        o.put("hidden_size", id.hiddenSize());
+        o.put("parameters", id.parameters());
+        o.put("fingerprint", id.fingerprint());
+        return o;
+    }
+
+    static ArrayNode ints(int[] values) {
+        ArrayNode a = JsonNodeFactory.instance.arrayNode();
+        for (int v : values) a.add(v);
+        return a;
+    }
+
+    private static int integer(Path file, JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber()) throw ShallowException.at(file, "\"" + key + "\" must be an integer");
+        return v.intValue();
+    }
+
+    private static int[] ints(Path file, JsonNode o, String key) {
+        JsonNode a = o.get(key);
+        if (a == null || !a.isArray()) throw ShallowException.at(file, "\"" + key + "\" must be a list of layer indices");
+        int[] v = new int[a.size()];
+        for (int i = 0; i < v.length; i++) {
+            if (!a.get(i).isIntegralNumber() || !a.get(i).canConvertToInt()) throw ShallowException.at(file, "\"" + key + "\" must be a list of layer indices");
+            v[i] = a.get(i).intValue();
+        }
+        return v;
+    }
+}

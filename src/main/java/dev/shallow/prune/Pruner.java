@@ -1,0 +1,223 @@
+package dev.shallow.prune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.Version;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.Checkpoint;
+import dev.shallow.io.SafetensorsWriter;
+import dev.shallow.io.StrictJson;
+import dev.shallow.io.TensorInfo;
+import dev.shallow.model.ModelConfig;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Writes a Hugging Face checkpoint with layers removed and the rest renumbered
+ * ({@code model.layers.K.*} becomes {@code model.layers.NEW.*}, NEW = position of K among the kept layers).
+ * <ul>
+ * <li>Tensors are copied byte for byte in their dtype.</li>
+ * <li>A sharded source gives a sharded output: each tensor stays in (the renumbered copy of) the shard it
+ *     came from, shards left empty are dropped, files are named {@code model-0000i-of-0000N.safetensors}
+ *     with a {@code model.safetensors.index.json} (weight_map, metadata.total_size = tensor bytes).
+ *     Each file keeps its source's {@code __metadata__}.</li>
+ * <li>config.json as {@link PrunedConfig} describes.</li>
+ * <li>Every other top-level regular file (tokenizer, generation config, ...) is copied, except other weight
+ *     formats (which would still hold the removed layers) and sub-directories.</li>
+ * <li>{@code shallow_pruning.json} records the source, removed and kept layers, strategy, plan, analysis
+ *     options and Shallow's version, and embeds the source's own record when it was pruned before.</li>
+ * </ul>
+ * Everything is written into a temporary directory beside OUT and renamed into place, so an interrupted
+ * run leaves no checkpoint behind; a non-empty OUT is refused unless {@code overwrite}.
+ */
+public final class Pruner {
+    public static final String RECORD = "shallow_pruning.json";
+    private static final Pattern LAYER_TENSOR = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    private static final Set<String> WEIGHT_EXTENSIONS = Set.of("safetensors", "bin", "pt", "pth", "ckpt", "gguf", "h5", "msgpack");
+
+    private Pruner() {
+    }
+
+    public static PruneResult prune(Path modelDir, int[] removed, PruningRecord info, Path out, boolean overwrite) {
+        ModelConfig config = ModelConfig.load(modelDir);
+        int numLayers = config.numLayers();
+        int[] sorted = Layers.checkRemovable(removed, numLayers);
+        int[] kept = Layers.kept(sorted, numLayers);
+        if (info.plan() != null && !Arrays.equals(info.plan().removed(), sorted)) {
+            throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
+        }
+        refuseSourceAsOutput(modelDir, out);
+        JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), numLayers, kept);
+        try (Checkpoint ck = Checkpoint.open(modelDir)) {
+            Map<String, String> sourceOf = renamed(ck, numLayers, kept);
+            Map<String, List<SafetensorsWriter.Entry>> shards = shards(ck, sourceOf);
+            List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
+            sortOtherFiles(modelDir, ck, copied, notCopied);
+            ObjectNode record = record(modelDir, SourceModel.identity(modelDir), sorted, kept, info);
+            AtomicFiles.writeDirectory(out, overwrite, tmp -> {
+                for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
+                    List<SafetensorsWriter.Entry> entries = shard.getValue();
+                    String first = sourceOf.get(entries.getFirst().name());
+                    SafetensorsWriter.write(tmp.resolve(shard.getKey()), entries, ck.file(first).metadata(), (e, dst) -> {
+                        String src = sourceOf.get(e.name());
+                        MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
+                    });
+                }
+                if (shards.size() > 1 || Files.exists(modelDir.resolve(Checkpoint.INDEX))) {
+                    AtomicFiles.writeJson(tmp.resolve(Checkpoint.INDEX), index(shards));
+                }
+                AtomicFiles.writeJson(tmp.resolve("config.json"), prunedConfig);
+                for (String f : copied) Files.copy(modelDir.resolve(f), tmp.resolve(f));
+                AtomicFiles.writeJson(tmp.resolve(RECORD), record);
+            });
+            long paramsAfter = 0, bytesAfter = 0;
+            for (String name : sourceOf.values()) paramsAfter += ck.info(name).elements();
+            for (String file : shards.keySet()) bytesAfter += fileSize(out.resolve(file));
+            return new PruneResult(out, numLayers, kept.length, parameters(ck), paramsAfter, ck.bytesOnDisk(), bytesAfter,
+                    files(out), notCopied);
+        }
+    }
+
+    private static void refuseSourceAsOutput(Path modelDir, Path out) {
+        try {
+            if (Files.exists(out) && Files.isSameFile(modelDir, out)) throw ShallowException.at(out, "is the source model directory; write the pruned model elsewhere");
+        } catch (IOException e) {
+            throw ShallowException.at(out, "cannot check: " + e.getMessage(), e);
+        }
+    }
+
+    /** New tensor name -> source tensor name, for every tensor not in a removed layer. */
+    private static Map<String, String> renamed(Checkpoint ck, int numLayers, int[] kept) {
+        int[] newIndex = new int[numLayers];
+        Arrays.fill(newIndex, -1);
+        for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
+        Map<String, String> sourceOf = new TreeMap<>();
+        for (String name : ck.names()) {
+            Matcher m = LAYER_TENSOR.matcher(name);
+            if (!m.matches()) {
+                sourceOf.put(name, name);
+                continue;
+            }
+            int layer = m.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(m.group(1));
+            if (layer >= numLayers) {
+                throw ShallowException.at(ck.dir(), "tensor '" + name + "' belongs to layer " + m.group(1) + " but config.json has " + numLayers + " layers");
+            }
+            if (newIndex[layer] >= 0) sourceOf.put("model.layers." + newIndex[layer] + "." + m.group(2), name);
+        }
+        return sourceOf;
+    }
+
+    /**
+     * Output file name -> its tensors. Unsharded source: one model.safetensors. Sharded: one output file per
+     * source shard that still holds a tensor, in the source shards' name order, renamed model-0000i-of-0000N.
+     */
+    private static Map<String, List<SafetensorsWriter.Entry>> shards(Checkpoint ck, Map<String, String> sourceOf) {
+        Map<String, List<SafetensorsWriter.Entry>> bySource = new TreeMap<>();
+        sourceOf.forEach((name, source) -> {
+            TensorInfo t = ck.info(source);
+            bySource.computeIfAbsent(ck.file(source).path().getFileName().toString(), k -> new ArrayList<>())
+                    .add(new SafetensorsWriter.Entry(name, t.dtype(), t.shape()));
+        });
+        if (!Files.exists(ck.dir().resolve(Checkpoint.INDEX))) return Map.of(Checkpoint.SINGLE, bySource.values().iterator().next());
+        Map<String, List<SafetensorsWriter.Entry>> out = new LinkedHashMap<>();
+        int i = 0;
+        for (List<SafetensorsWriter.Entry> entries : bySource.values()) {
+            out.put(String.format("model-%05d-of-%05d.safetensors", ++i, bySource.size()), entries);
+        }
+        return out;
+    }
+
+    private static ObjectNode index(Map<String, List<SafetensorsWriter.Entry>> shards) {
+        ObjectNode index = JsonNodeFactory.instance.objectNode();
+        Map<String, String> weightMap = new TreeMap<>();
+        long total = 0;
+        for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
+            for (SafetensorsWriter.Entry e : shard.getValue()) {
+                weightMap.put(e.name(), shard.getKey());
+                total += e.byteSize();
+            }
+        }
+        index.putObject("metadata").put("total_size", total);
+        ObjectNode map = index.putObject("weight_map");
+        weightMap.forEach(map::put);
+        return index;
+    }
+
+    /**
+     * Splits the source's top-level entries other than config.json, the weights being rewritten and a previous
+     * pruning record into those copied and those left out (weights in other formats, directories).
+     */
+    private static void sortOtherFiles(Path modelDir, Checkpoint ck, List<String> copied, List<String> notCopied) {
+        Set<String> rewritten = new HashSet<>(Set.of("config.json", RECORD, Checkpoint.INDEX));
+        for (String t : ck.names()) rewritten.add(ck.file(t).path().getFileName().toString());
+        try (Stream<Path> files = Files.list(modelDir)) {
+            for (Path p : files.sorted().toList()) {
+                String name = p.getFileName().toString();
+                if (rewritten.contains(name)) continue;
+                String ext = name.substring(name.lastIndexOf('.') + 1);
+                if (Files.isRegularFile(p) && !WEIGHT_EXTENSIONS.contains(ext)) copied.add(name);
+                else notCopied.add(name);
+            }
+        } catch (IOException e) {
+            throw ShallowException.at(modelDir, "cannot list: " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectNode record(Path modelDir, ModelIdentity source, int[] removed, int[] kept, PruningRecord info) {
+        ObjectNode r = JsonNodeFactory.instance.objectNode();
+        r.put("shallow_version", Version.VERSION);
+        r.put("conventions", Plan.CONVENTIONS);
+        r.set("source", Plan.identityJson(source));
+        r.put("num_layers_before", source.numLayers());
+        r.put("num_layers_after", kept.length);
+        r.put("n", removed.length);
+        r.set("removed", Plan.ints(removed));
+        r.set("kept", Plan.ints(kept));
+        r.put("strategy", info.strategy());
+        if (info.planFile() != null) r.put("plan_file", info.planFile().toString());
+        if (info.plan() != null) r.set("plan", info.plan().toJson());
+        Path previous = modelDir.resolve(RECORD);
+        if (Files.exists(previous)) r.set("source_pruning", StrictJson.readObject(previous));
+        return r;
+    }
+
+    /** Elements of all tensors (tied embeddings are stored once, so counted once). */
+    private static long parameters(Checkpoint ck) {
+        long n = 0;
+        for (String name : ck.names()) n += ck.info(name).elements();
+        return n;
+    }
+
+    private static long fileSize(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            throw ShallowException.at(p, "cannot stat: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> files(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw ShallowException.at(dir, "cannot list: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.shallow.prune;
+
+import dev.shallow.ShallowException;
+import dev.shallow.analysis.Analysis;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * The ways to choose which n of L layers (0-indexed) to remove. Each is a pure function of the
+ * metrics, L, n and (for {@code random}) a seed; ties go to the lower layer index.
+ * <p>
+ * Greedy iterative removal (re-measuring after each removal; names {@code greedy-bi},
+ * {@code greedy-angular}, {@code greedy-loss}) needs the model and calibration data, so it is not a
+ * function of one analysis: {@code shallow analyse --greedy} runs it ({@link dev.shallow.analysis.GreedyRemoval}),
+ * and it is refused here by name (see {@link #parse}) until its removal order is stored in analysis.json.
+ */
+public enum Strategy {
+    /** Gromov et al.: the contiguous block l..l+n-1 with the smallest d(x_l, x_{l+n}). */
+    ANGULAR("angular", true),
+    /** ShortGPT: the n layers with the lowest Block Influence (not necessarily contiguous). */
+    BI("bi", true),
+    /** The n layers with the smallest relative magnitude ||f(x)|| / ||x + f(x)||. */
+    MAGNITUDE("magnitude", true),
+    /** The n layers with the lowest single-layer ablation loss (needs ablation losses in the analysis). */
+    ABLATION("ablation", true),
+    /** Layers 0..n-1. */
+    SEQUENTIAL("sequential", false),
+    /** Layers L-n..L-1. */
+    REVERSE("reverse", false),
+    /** Gromov's simple heuristic: the n deepest layers but the final one, L-1-n..L-2. */
+    DEEPEST("deepest", false),
+    /** n layers drawn uniformly without replacement by SplittableRandom(seed) (same seed, same set on any JVM). */
+    RANDOM("random", false);
+
+    private final String cliName;
+    private final boolean needsAnalysis;
+
+    Strategy(String cliName, boolean needsAnalysis) {
+        this.cliName = cliName;
+        this.needsAnalysis = needsAnalysis;
+    }
+
+    public String cliName() {
+        return cliName;
+    }
+
+    public boolean needsAnalysis() {
+        return needsAnalysis;
+    }
+
+    public static String names() {
+        return Arrays.stream(values()).map(Strategy::cliName).collect(Collectors.joining(", "));
+    }
+
+    public static Strategy parse(String name) {
+        for (Strategy s : values()) if (s.cliName.equals(name)) return s;
+        if (name.startsWith("greedy-")) {
+            throw new ShallowException("--strategy " + name + ": greedy removal re-measures the model after each removal; run "
+                    + "'shallow analyse MODEL --greedy " + name.substring("greedy-".length()) + " --greedy-steps N' and prune with --remove "
+                    + "and the layers it prints; strategies here: " + names());
+        }
+        throw new ShallowException("--strategy '" + name + "': unknown; choose one of: " + names());
+    }
+
+    /**
+     * The {@code n} layers of {@code numLayers} to remove. {@code analysis} may be null for the
+     * strategies that use no metric; {@code n} must already be checked by {@link LayerCount#of}.
+     */
+    public Selection select(Analysis analysis, int numLayers, int n, long seed) {
+        LayerCount.of(n, numLayers);
+        if (needsAnalysis) {
+            if (analysis == null) throw new ShallowException("--strategy " + cliName + " needs --analysis (an analysis.json from 'shallow analyse')");
+            if (analysis.numLayers() != numLayers) {
+                throw new ShallowException("the analysis has " + analysis.numLayers() + " layers but the model has " + numLayers);
+            }
+        }
+        return switch (this) {
+            case ANGULAR -> angularBlock(analysis.angularDistance(), numLayers, n);
+            case BI -> lowest("block_influence", analysis.blockInfluence(), n);
+            case MAGNITUDE -> lowest("relative_magnitude", analysis.relativeMagnitude(), n);
+            case ABLATION -> {
+                if (analysis.ablationLoss() == null) {
+                    throw new ShallowException("--strategy ablation: the analysis has no single-layer ablation losses (run analyse with ablation)");
+                }
+                yield lowest("ablation_loss", analysis.ablationLoss(), n);
+            }
+            case SEQUENTIAL -> range(0, n);
+            case REVERSE -> range(numLayers - n, numLayers);
+            case DEEPEST -> range(numLayers - 1 - n, numLayers - 1);
+            case RANDOM -> random(numLayers, n, seed);
+        };
+    }
+
+    /** l*(n) = argmin over l with l+n <= L of d[l][n-1] (first minimum wins); removes l*..l*+n-1. */
+    static Selection angularBlock(double[][] d, int numLayers, int n) {
+        int best = -1;
+        for (int l = 0; l + n <= numLayers; l++) {
+            double v = d[l][n - 1];
+            if (Double.isNaN(v)) throw new ShallowException("angular distance d(x_" + l + ", x_" + (l + n) + ") is missing (NaN) in the analysis");
+            if (best < 0 || v < d[best][n - 1]) best = l;
+        }
+        return new Selection(IntStream.range(best, best + n).toArray(), "angular_distance", new double[]{d[best][n - 1]});
+    }
+
+    /** The n layers with the smallest values, ties to the lower index; their values in layer order. */
+    static Selection lowest(String metric, double[] values, int n) {
+        for (int l = 0; l < values.length; l++) {
+            if (Double.isNaN(values[l])) throw new ShallowException(metric + " of layer " + l + " is missing (NaN) in the analysis");
+        }
+        int[] removed = IntStream.range(0, values.length).boxed()
+                .sorted(Comparator.comparingDouble((Integer l) -> values[l]).thenComparingInt(l -> l))
+                .limit(n).mapToInt(Integer::intValue).sorted().toArray();
+        return new Selection(removed, metric, Arrays.stream(removed).mapToDouble(l -> values[l]).toArray());
+    }
+
+    private static Selection range(int from, int to) {
+        return new Selection(IntStream.range(from, to).toArray(), "none", new double[0]);
+    }
+
+    /** A partial Fisher-Yates shuffle of 0..L-1 driven by SplittableRandom(seed); the first n, sorted. */
+    static Selection random(int numLayers, int n, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int[] order = IntStream.range(0, numLayers).toArray();
+        for (int i = 0; i < n; i++) {
+            int j = i + rng.nextInt(numLayers - i);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        int[] removed = Arrays.copyOf(order, n);
+        Arrays.sort(removed);
+        return new Selection(removed, "none", new double[0]);
+    }
+}
