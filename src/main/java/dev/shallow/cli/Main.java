@@ -1,16 +1,17 @@
 package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
+import dev.shallow.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 
 /** The {@code shallow} command line: subcommands wire the library's stages together. */
-@Command(name = "shallow", mixinStandardHelpOptions = true, version = "shallow 0.1.0",
+@Command(name = "shallow", mixinStandardHelpOptions = true, version = "shallow " + Version.VERSION,
         description = "Find, remove and heal the transformer layers an LLM does not need.",
         subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ImportLlama2cCommand.class,
-                AnalyseCommand.class,
+                AnalyseCommand.class, PlanCommand.class, PruneCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
