@@ -7,9 +7,13 @@ SwiGLU, tied or untied head) and times, per dtype (float32, bfloat16):
   prefill_1x<P>    one P-token prompt, last-position logits            (tokens/s)
   prefill_<B>x<L>  a batch of B prompts of L tokens, last-position logits (tokens/s)
   decode           S greedy single-token steps after a short prompt     (tokens/s)
-Each is warmed up once, then the best of --repeats runs is kept. Prints one JSON line.
+Each is warmed up once (the batch with its first 2 prompts), then the best of at most --repeats runs
+is kept, repeating only while the timed runs stay within --budget seconds. A workload projected
+(from this dtype's measured matmul GFLOP/s) to take longer than the budget in one run is not run
+but estimated, and marked so: bfloat16 without native bf16 instructions runs at ~1 GFLOP/s.
+Prints one JSON line.
 
-  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3]
+  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 90]
   bench_torch.py --check MODEL_DIR REFERENCE_DIR   # float32 logits vs a golden reference.safetensors
 """
 import argparse
@@ -136,25 +140,40 @@ class Llama:
         return torch.nn.functional.linear(self.rms_norm(x, self.w["model.norm.weight"]), self.head).float()
 
 
-def best_of(repeats, run):
-    """Seconds of the fastest of `repeats` runs (after one warm-up run)."""
+def timed(run):
+    t0 = time.perf_counter()
     run()
+    return time.perf_counter() - t0
+
+
+def best_of(run, warm_up, repeats, budget_s):
+    """Fastest of up to `repeats` timed runs after `warm_up`; stops repeating once `budget_s` is spent."""
+    warm_up()
     times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    while len(times) < repeats and sum(times) < budget_s:
+        times.append(run())
+    return {"seconds": min(times), "runs": len(times)}
 
 
-def measure(model, workload, repeats):
+def matmul_gflops(model, rows):
+    """GFLOP/s of this dtype's linear on an [intermediate, hidden] weight with `rows` input rows."""
+    w = model.w["model.layers.0.mlp.gate_proj.weight"]
+    x = torch.ones(rows, w.shape[1], dtype=model.dtype)
+    torch.nn.functional.linear(x, w)
+    seconds = min(timed(lambda: torch.nn.functional.linear(x, w)) for _ in range(2))
+    return 2.0 * rows * w.numel() / seconds / 1e9
+
+
+def measure(model, workload, repeats, budget_s):
+    """tokens/s per workload; a workload whose projected single run exceeds the budget is estimated, not run."""
     prompt = torch.tensor([workload["prompt"]])
     batch = torch.tensor(workload["batch"])
     decode_prompt = torch.tensor([workload["decode_prompt"]])
     steps = workload["decode_steps"]
+    flop_per_token = 2.0 * sum(t.numel() for n, t in model.w.items() if n.endswith("proj.weight"))
 
     def prefill(ids):
-        model.forward(ids, model.new_cache(ids.shape[0], ids.shape[1]))
+        return lambda: timed(lambda: model.forward(ids, model.new_cache(ids.shape[0], ids.shape[1])))
 
     def decode():
         cache = model.new_cache(1, decode_prompt.shape[1] + steps)
@@ -164,13 +183,23 @@ def measure(model, workload, repeats):
             logits = model.forward(logits[:, -1].argmax(-1, keepdim=True), cache)
         return time.perf_counter() - t0
 
-    decode()  # warm-up
-    decode_s = min(decode() for _ in range(repeats))
-    return {
-        f"prefill_1x{prompt.shape[1]}": prompt.numel() / best_of(repeats, lambda: prefill(prompt)),
-        f"prefill_{batch.shape[0]}x{batch.shape[1]}": batch.numel() / best_of(repeats, lambda: prefill(batch)),
-        "decode": steps / decode_s,
+    workloads = {
+        f"prefill_1x{prompt.shape[1]}": (prompt.numel(), prefill(prompt), prefill(prompt), 16),
+        f"prefill_{batch.shape[0]}x{batch.shape[1]}": (batch.numel(), prefill(batch), prefill(batch[:2]), 16),
+        "decode": (steps, decode, decode, 1),
     }
+    results = {}
+    for name, (tokens, run, warm_up, probe_rows) in workloads.items():
+        gflops = matmul_gflops(model, probe_rows)
+        projected_s = tokens * flop_per_token / (gflops * 1e9)
+        if projected_s > budget_s:
+            results[name] = {"tok_s": tokens / projected_s, "estimated": True, "matmul_gflops": gflops,
+                             "note": f"not run: projected {projected_s:.0f} s at {gflops:.1f} GFLOP/s > budget {budget_s:.0f} s"}
+        else:
+            r = best_of(run, warm_up, repeats, budget_s)
+            results[name] = {"tok_s": tokens / r["seconds"], "seconds": r["seconds"], "runs": r["runs"],
+                             "matmul_gflops": gflops}
+    return results
 
 
 def default_workload(vocab):
@@ -208,6 +237,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtypes", default="float32,bfloat16")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--budget", type=float, default=90.0, help="seconds of timed runs per workload")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.check:
@@ -223,7 +253,7 @@ def main():
     results = {}
     for name in args.dtypes.split(","):
         model = Llama(args.model_dir, getattr(torch, name))
-        results[name] = measure(model, workload, args.repeats)
+        results[name] = measure(model, workload, args.repeats, args.budget)
         del model
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                       "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "results": results}))
