@@ -23,3 +23,13 @@ if ! command -v mvn >/dev/null; then
   command -v mvn >/dev/null || { echo "shallow: Maven (mvn) not found and could not be installed" >&2; exit 1; }
 fi
 export JAVA_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+# PyTorch (Debian's python3-torch with OpenBLAS) runs the independent reference in tests and the
+# baseline in benchmarks; installed on demand when missing.
+ensure_torch() {
+  /usr/bin/python3 -c 'import torch' 2>/dev/null && return 0
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "shallow: installing python3-torch and libopenblas0-pthread (apt)..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread) >/dev/null 2>&1 || true
+  fi
+  /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "shallow: python3-torch is needed and could not be installed" >&2; return 1; }
+}

@@ -4,4 +4,5 @@ set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/env.sh"
 cd "$root"
+ensure_torch
 exec mvn -B test "$@"

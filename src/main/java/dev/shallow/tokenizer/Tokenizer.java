@@ -21,4 +21,9 @@ public final class Tokenizer {
     public String decode(int[] ids, boolean skipSpecialTokens) {
         throw new UnsupportedOperationException();
     }
+
+    /** End-of-sequence id, or -1. */
+    public int eosId() {
+        throw new UnsupportedOperationException();
+    }
 }

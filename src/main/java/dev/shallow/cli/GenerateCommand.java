@@ -1,0 +1,85 @@
+package dev.shallow.cli;
+
+import dev.shallow.generate.Generator;
+import dev.shallow.generate.Sampler;
+import dev.shallow.model.Model;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.Transformer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continue a prompt, streaming tokens as they are produced (greedy, or seeded temperature/top-p sampling).")
+final class GenerateCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    Path modelDir;
+
+    @Option(names = "--prompt", defaultValue = "Once upon a time", description = "Prompt text (default: ${DEFAULT-VALUE}).")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples from softmax(logits / T).")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--skip-layers", split = ",", paramLabel = "L", description = "Layers to skip (0-indexed), e.g. 3,4.")
+    int[] skip = new int[0];
+
+    @Option(names = "--no-eos-stop", description = "Keep generating after the end-of-sequence token.")
+    boolean noEosStop;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Override
+    public Integer call() {
+        Path dir = Defaults.modelOrDefault(modelDir);
+        try (Model model = Model.load(dir)) {
+            run(model, Tokenizer.load(dir), Transformer.without(model.config().numLayers(), skip), prompt, maxTokens,
+                    temperature == 0 ? Sampler.greedy() : Sampler.of(temperature, topP, seed), !noEosStop, System.out);
+        }
+        return 0;
+    }
+
+    /**
+     * Prints the prompt, then each new piece of text as soon as its tokens decode to whole characters
+     * (prompt and continuation are decoded together, so the spaces between them come out right).
+     */
+    static Generator.Result run(Model model, Tokenizer tok, int[] layers, String prompt, int maxTokens, Sampler sampler,
+                                boolean eosStop, PrintStream out) {
+        int[] ids = tok.encode(prompt, true);
+        int[] all = Arrays.copyOf(ids, ids.length + maxTokens);
+        int[] count = {ids.length};
+        String[] shown = {tok.decode(ids, true)};
+        out.print(shown[0]);
+        out.flush();
+        Generator.Result r = new Generator(new Transformer(model, layers)).generate(ids, maxTokens, sampler,
+                eosStop ? tok.eosId() : -1, t -> {
+                    all[count[0]++] = t;
+                    String text = tok.decode(Arrays.copyOf(all, count[0]), true);
+                    if (!text.endsWith("\uFFFD") && text.startsWith(shown[0])) {
+                        out.print(text.substring(shown[0].length()));
+                        out.flush();
+                        shown[0] = text;
+                    }
+                });
+        out.println();
+        System.err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s]%n", ids.length,
+                r.prefillTokensPerSecond(), r.tokens().length, r.decodeTokensPerSecond());
+        return r;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.shallow.transformer;
+
+import dev.shallow.ShallowException;
+import dev.shallow.model.LayerWeights;
+import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.tensor.Linear;
+import dev.shallow.tensor.Parallel;
+
+import java.util.Arrays;
+
+/**
+ * The decoder forward pass in float32 over the model's weights (any of F32/F16/BF16):
+ * x = embed(ids); for each layer: x += Attn(RMSNorm(x)); x += MLP(RMSNorm(x)); logits = head(RMSNorm(x)).
+ * It can run any increasing subset of the layers (the others are skipped: the input of a removed
+ * block feeds the next kept layer) and lets a {@link ResidualObserver} see the residual stream.
+ */
+public final class Transformer {
+    private final Model model;
+    private final ModelConfig c;
+    private final int[] layers;
+    private final Rope rope;
+
+    /** All layers. */
+    public Transformer(Model model) {
+        this(model, allLayers(model.config().numLayers()));
+    }
+
+    /** Only {@code layers} (original indices, strictly increasing), in that order. */
+    public Transformer(Model model, int[] layers) {
+        this.model = model;
+        this.c = model.config();
+        for (int i = 0; i < layers.length; i++) {
+            if (layers[i] < 0 || layers[i] >= c.numLayers() || (i > 0 && layers[i] <= layers[i - 1])) {
+                throw new ShallowException("layers to run must be strictly increasing indices in [0, " + c.numLayers()
+                        + "), got " + Arrays.toString(layers));
+            }
+        }
+        this.layers = layers.clone();
+        this.rope = new Rope(c);
+    }
+
+    public static int[] allLayers(int n) {
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) all[i] = i;
+        return all;
+    }
+
+    /** The layers of {@code n} that are not in {@code removed}. */
+    public static int[] without(int n, int... removed) {
+        boolean[] drop = new boolean[n];
+        for (int r : removed) {
+            if (r < 0 || r >= n) throw new ShallowException("layer " + r + " does not exist (model has " + n + " layers, 0.." + (n - 1) + ")");
+            drop[r] = true;
+        }
+        return java.util.stream.IntStream.range(0, n).filter(i -> !drop[i]).toArray();
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int[] layers() {
+        return layers.clone();
+    }
+
+    public KVCache newCache(int capacity) {
+        if (capacity > c.maxPositionEmbeddings()) {
+            throw new ShallowException("context of " + capacity + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
+        }
+        return new KVCache(c.numLayers(), capacity, c.kvDim());
+    }
+
+    /** Appends {@code ids} to one sequence; returns logits [T, vocab] (allLogits) or [1, vocab] of the last token. */
+    public float[] forward(int[] ids, KVCache cache, boolean allLogits) {
+        return forward(new int[][]{ids}, new KVCache[]{cache}, allLogits, null);
+    }
+
+    /**
+     * Appends {@code seqs[b]} to {@code caches[b]} for every sequence of the batch, computing all their
+     * tokens together. Returns the logits of every token of every sequence, in order (allLogits), or of
+     * each sequence's last token ([B, vocab]).
+     */
+    public float[] forward(int[][] seqs, KVCache[] caches, boolean allLogits, ResidualObserver observer) {
+        int h = c.hiddenSize(), n = 0;
+        int[] start = new int[seqs.length + 1];
+        for (int b = 0; b < seqs.length; b++) {
+            int len = seqs[b].length, end = caches[b].length + len;
+            if (len == 0) throw new ShallowException("sequence " + b + " of the batch is empty");
+            if (end > caches[b].capacity) {
+                throw new ShallowException("input of " + end + " tokens is longer than the context (" + caches[b].capacity
+                        + " tokens; max_position_embeddings " + c.maxPositionEmbeddings() + ")");
+            }
+            if (c.slidingWindow() > 0 && end > c.slidingWindow()) {
+                throw new ShallowException("input of " + end + " tokens is longer than sliding_window " + c.slidingWindow()
+                        + ", which Shallow does not implement");
+            }
+            start[b + 1] = start[b] + len;
+            n += len;
+        }
+        float[] x = new float[n * h];
+        for (int b = 0; b < seqs.length; b++) {
+            for (int t = 0; t < seqs[b].length; t++) {
+                int id = seqs[b][t];
+                if (id < 0 || id >= c.vocabSize()) throw new ShallowException("token id " + id + " is outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
+                model.embed().copyTo((long) id * h, x, (start[b] + t) * h, h);
+            }
+        }
+        Buffers buf = new Buffers(n, c);
+        for (int l : layers) {
+            if (observer != null) observer.accept(l, x, n, h);
+            layer(l, x, n, seqs, caches, start, buf);
+        }
+        for (int b = 0; b < seqs.length; b++) caches[b].length += seqs[b].length;
+        if (observer != null) observer.accept(c.numLayers(), x, n, h);
+        return logits(x, seqs, start, allLogits);
+    }
+
+    /** Scratch arrays for one forward call. */
+    private record Buffers(float[] xn, float[] q, float[] k, float[] v, float[] att, float[] out, float[] gate, float[] up) {
+        Buffers(int n, ModelConfig c) {
+            this(new float[n * c.hiddenSize()], new float[n * c.qDim()], new float[n * c.kvDim()], new float[n * c.kvDim()],
+                    new float[n * c.qDim()], new float[n * c.hiddenSize()], new float[n * c.intermediateSize()],
+                    new float[n * c.intermediateSize()]);
+        }
+    }
+
+    private void layer(int l, float[] x, int n, int[][] seqs, KVCache[] caches, int[] start, Buffers buf) {
+        LayerWeights w = model.layer(l);
+        int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim();
+        // attention block: x += o_proj(Attn(RoPE(q), RoPE(k), v)) over RMSNorm(x)
+        Norms.rmsnorm(x, n, h, w.attnNorm(), c.rmsNormEps(), buf.xn());
+        Linear.apply(buf.xn(), n, w.wq(), w.bq(), buf.q());
+        Linear.apply(buf.xn(), n, w.wk(), w.bk(), buf.k());
+        Linear.apply(buf.xn(), n, w.wv(), w.bv(), buf.v());
+        for (int b = 0; b < seqs.length; b++) {
+            KVCache cache = caches[b];
+            float[] keys = cache.keys(l), values = cache.values(l);
+            for (int t = 0; t < seqs[b].length; t++) {
+                int row = start[b] + t, pos = cache.length + t;
+                rope.apply(buf.q(), row * qDim, c.numHeads(), pos);
+                rope.apply(buf.k(), row * kvDim, c.numKvHeads(), pos);
+                System.arraycopy(buf.k(), row * kvDim, keys, pos * kvDim, kvDim);
+                System.arraycopy(buf.v(), row * kvDim, values, pos * kvDim, kvDim);
+            }
+        }
+        Attention.causal(buf.q(), buf.att(), seqs, caches, start, l, c);
+        Linear.apply(buf.att(), n, w.wo(), null, buf.out());
+        add(x, buf.out(), n * h);
+        // MLP block: x += down(silu(gate(x')) * up(x')), x' = RMSNorm(x)
+        Norms.rmsnorm(x, n, h, w.ffnNorm(), c.rmsNormEps(), buf.xn());
+        Linear.apply(buf.xn(), n, w.wGate(), null, buf.gate());
+        Linear.apply(buf.xn(), n, w.wUp(), null, buf.up());
+        float[] g = buf.gate(), u = buf.up();
+        for (int i = 0; i < n * c.intermediateSize(); i++) {
+            g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i]; // silu(g) * u, silu(g) = g * sigmoid(g)
+        }
+        Linear.apply(g, n, w.wDown(), null, buf.out());
+        add(x, buf.out(), n * h);
+    }
+
+    private static void add(float[] x, float[] d, int n) {
+        for (int i = 0; i < n; i++) x[i] += d[i];
+    }
+
+    private float[] logits(float[] x, int[][] seqs, int[] start, boolean all) {
+        int h = c.hiddenSize(), rows;
+        float[] sel;
+        if (all) {
+            rows = start[seqs.length];
+            sel = x;
+        } else {
+            rows = seqs.length;
+            sel = new float[rows * h];
+            for (int b = 0; b < rows; b++) System.arraycopy(x, (start[b + 1] - 1) * h, sel, b * h, h);
+        }
+        float[] normed = new float[rows * h];
+        Norms.rmsnorm(sel, rows, h, model.finalNorm(), c.rmsNormEps(), normed);
+        float[] logits = new float[rows * c.vocabSize()];
+        Linear.apply(normed, rows, model.lmHead(), null, logits);
+        return logits;
+    }
+
+}

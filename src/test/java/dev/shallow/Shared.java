@@ -1,0 +1,24 @@
+package dev.shallow;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates ../shared (models, data, goldens) for tests: system property shallow.shared, else ../shared. */
+public final class Shared {
+    private Shared() {
+    }
+
+    public static Path root() {
+        Path p = Path.of(System.getProperty("shallow.shared", "../shared"));
+        if (!Files.isDirectory(p)) throw new IllegalStateException("shared data not found at " + p.toAbsolutePath());
+        return p;
+    }
+
+    public static Path model(String name) {
+        return root().resolve("models").resolve(name);
+    }
+
+    public static Path golden(String name) {
+        return root().resolve("golden").resolve(name);
+    }
+}

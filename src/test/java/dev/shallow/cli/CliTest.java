@@ -1,0 +1,98 @@
+package dev.shallow.cli;
+
+import dev.shallow.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI in-process: exit codes, outputs, and one-line errors naming the file for bad input. */
+class CliTest {
+    record Run(int code, String out, String err) {
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** A failed run: non-zero exit, exactly one line on stderr, naming {@code what}. */
+    static void assertOneLineError(Run r, String... what) {
+        assertTrue(r.code() != 0, "exit code " + r.code());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, r.err());
+        for (String w : what) assertTrue(lines[0].contains(w), "'" + lines[0] + "' should name " + w);
+    }
+
+    static Path copyModel(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
+        }
+        return to;
+    }
+
+    @Test
+    void infoPrintsTheArchitecture() {
+        Run r = run("info", Shared.model("tiny-qwen2-random").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Qwen2ForCausalLM"));
+        assertTrue(r.out().matches("(?s).*layers\\s+12\\n.*"), r.out());
+        assertTrue(r.out().contains("BF16"));
+    }
+
+    @Test
+    void missingModelDirectory(@TempDir Path tmp) {
+        assertOneLineError(run("info", tmp.resolve("nope").toString()), "nope", "not found");
+    }
+
+    @Test
+    void unknownArchitecture(@TempDir Path tmp) throws IOException {
+        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"llama\"", "\"gpt2\""));
+        assertOneLineError(run("info", dir.toString()), "config.json", "gpt2");
+    }
+
+    @Test
+    void truncatedSafetensors(@TempDir Path tmp) throws IOException {
+        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        try (FileChannel ch = FileChannel.open(dir.resolve("model.safetensors"), StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 2);
+        }
+        assertOneLineError(run("info", dir.toString()), "model.safetensors");
+    }
+
+    @Test
+    void missingTensorNamedInConfig(@TempDir Path tmp) throws IOException {
+        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\": 5", "\"num_hidden_layers\": 6"));
+        assertOneLineError(run("info", dir.toString()), "model.layers.5", "missing");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run r = run("info", "--bogus");
+        assertTrue(r.code() != 0);
+    }
+}

@@ -1,0 +1,60 @@
+package dev.shallow.transformer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.Shared;
+import dev.shallow.eval.LogProbs;
+import dev.shallow.generate.Generator;
+import dev.shallow.generate.Sampler;
+import dev.shallow.model.Model;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Greedy continuations must equal greedy.json exactly (the reference's smallest top-2 logit gap is
+ * 0.0045, 45x the logit tolerance, so float32 rounding cannot flip an argmax); mean loss equals
+ * loss.json within 1e-4 nats (the logit tolerance carried through log-softmax).
+ */
+class GoldenGenerationTest {
+    static JsonNode json(String model, String file) throws IOException {
+        return new ObjectMapper().readTree(Shared.golden(model).resolve(file).toFile());
+    }
+
+    static int[] ints(JsonNode a) {
+        int[] v = new int[a.size()];
+        for (int i = 0; i < v.length; i++) v[i] = a.get(i).asInt();
+        return v;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K", "stories-16L"})
+    void greedyContinuationsMatch(String name) throws IOException {
+        JsonNode g = json(name, "greedy.json");
+        try (Model model = Model.load(Shared.model(name))) {
+            Generator gen = new Generator(new Transformer(model));
+            for (JsonNode run : g.path("runs")) {
+                int[] got = gen.generate(ints(run.path("prompt_ids")), g.path("max_new_tokens").asInt(), Sampler.greedy(), -1, t -> { }).tokens();
+                assertArrayEquals(ints(run.path("greedy_ids")), got, name + ": " + run.path("prompt").asText());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K", "stories-16L"})
+    void meanLossMatches(String name) throws IOException {
+        JsonNode loss = json(name, "loss.json");
+        try (Model model = Model.load(Shared.model(name))) {
+            Transformer tf = new Transformer(model);
+            for (JsonNode c : new JsonNode[]{loss, loss.path("story")}) {
+                int[] ids = ints(c.path("ids"));
+                float[] logits = tf.forward(ids, tf.newCache(ids.length), true);
+                assertEquals(c.path("mean_nll_nats").asDouble(), LogProbs.meanNll(logits, ids, model.config().vocabSize()), 1e-4);
+            }
+        }
+    }
+}
