@@ -1,11 +1,9 @@
 package dev.shallow.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
 import dev.shallow.tensor.Tensor;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,17 +36,11 @@ public final class Checkpoint implements AutoCloseable {
         Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
         try {
             if (Files.exists(index)) {
-                JsonNode map;
-                try {
-                    map = new ObjectMapper().readTree(index.toFile()).path("weight_map");
-                } catch (IOException e) {
-                    throw ShallowException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-                }
+                JsonNode map = StrictJson.readObject(index).path("weight_map");
                 if (!map.isObject()) throw ShallowException.at(index, "has no weight_map object");
                 Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
-                for (var it = map.fields(); it.hasNext(); ) {
-                    var e = it.next();
-                    String shard = e.getValue().asText();
+                for (Map.Entry<String, JsonNode> e : map.properties()) {
+                    String shard = shardName(index, e.getKey(), e.getValue());
                     SafetensorsFile f = shards.get(shard);
                     if (f == null) {
                         Path p = dir.resolve(shard);
@@ -74,6 +66,15 @@ public final class Checkpoint implements AutoCloseable {
             throw e;
         }
         return new Checkpoint(dir, files, byTensor);
+    }
+
+    /** A weight_map value: the file name of a shard in the same directory. */
+    private static String shardName(Path index, String tensor, JsonNode value) {
+        String shard = value.isTextual() ? value.textValue() : "";
+        if (shard.isEmpty() || shard.contains("/") || shard.contains("\0") || shard.equals(".") || shard.equals("..")) {
+            throw ShallowException.at(index, "weight_map entry for '" + tensor + "' is " + value + ", not a file name in this directory");
+        }
+        return shard;
     }
 
     public Path dir() {

@@ -1,7 +1,6 @@
 package dev.shallow.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Tensor;
@@ -12,22 +11,30 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
-import java.util.Iterator;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A memory-mapped safetensors file: 8-byte little-endian header length N, N bytes of JSON header,
  * then the data section. Tensors are views of the mapping, never copied onto the heap.
+ * <p>
+ * Opening validates the header as the reference Rust crate does ({@code safetensors::SafeTensors::read_metadata}):
+ * N at most 100,000,000, UTF-8 JSON object, each tensor's byte count = elements x dtype size, and the
+ * byte ranges sorted by offset tile the data section exactly (no gap, no overlap, nothing left over).
  */
 public final class SafetensorsFile implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The Rust crate's MAX_HEADER_SIZE. */
+    static final long MAX_HEADER_BYTES = 100_000_000;
+    private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Path path;
     private final Arena arena;
@@ -50,15 +57,24 @@ public final class SafetensorsFile implements AutoCloseable {
             long size = ch.size();
             if (size < 8) throw ShallowException.at(path, "file is " + size + " bytes, shorter than the 8-byte header length");
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (n <= 0 || n > size - 8) {
-                throw ShallowException.at(path, "header length " + n + " is past the end of the file (" + size + " bytes)");
+            long n = all.get(U64_LE, 0);
+            if (n <= 0 || n > MAX_HEADER_BYTES) {
+                throw ShallowException.at(path, "header length " + Long.toUnsignedString(n) + " is not in 1.." + MAX_HEADER_BYTES
+                        + " (not a safetensors file?)");
             }
-            byte[] header = all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE);
+            if (n > size - 8) {
+                throw ShallowException.at(path, "header length " + n + " is past the end of the file (" + size + " bytes; truncated?)");
+            }
+            JsonNode header = StrictJson.parseObject(path, "header", all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE));
             MemorySegment data = all.asSlice(8 + n);
             Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, TensorInfo> tensors = parseHeader(path, new String(header, StandardCharsets.UTF_8), data.byteSize(), metadata);
-            return new SafetensorsFile(path, arena, data, tensors, metadata);
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+            header.properties().forEach(e -> {
+                if (e.getKey().equals("__metadata__")) metadata.putAll(metadata(path, e.getValue()));
+                else tensors.put(e.getKey(), tensorInfo(path, e.getKey(), e.getValue(), data.byteSize()));
+            });
+            checkTiling(path, tensors.values(), data.byteSize());
+            return new SafetensorsFile(path, arena, data, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
         } catch (NoSuchFileException e) {
             arena.close();
             throw ShallowException.at(path, "file not found");
@@ -71,61 +87,91 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static Map<String, TensorInfo> parseHeader(Path path, String text, long dataSize, Map<String, String> metadata) {
-        JsonNode root;
+    /** {@code __metadata__}: a map of strings to strings. */
+    private static Map<String, String> metadata(Path path, JsonNode node) {
+        if (!node.isObject()) throw ShallowException.at(path, "__metadata__ is not a JSON object");
+        Map<String, String> out = new LinkedHashMap<>();
+        node.properties().forEach(m -> {
+            if (!m.getValue().isTextual()) throw ShallowException.at(path, "__metadata__ value '" + m.getKey() + "' is not a string");
+            out.put(m.getKey(), m.getValue().textValue());
+        });
+        return out;
+    }
+
+    /** One tensor entry: {"dtype": "F32", "shape": [d0, ...], "data_offsets": [begin, end]}, inside the data section, byte count = elements x dtype size. */
+    private static TensorInfo tensorInfo(Path path, String name, JsonNode v, long dataSize) {
+        String where = "tensor '" + name + "' ";
+        if (!v.isObject()) throw ShallowException.at(path, where + "is not a JSON object");
+        JsonNode dt = v.path("dtype");
+        if (!dt.isTextual()) throw ShallowException.at(path, where + "has no dtype string");
+        DType dtype = DType.parse(dt.textValue()).orElseThrow(() ->
+                ShallowException.at(path, where + "has unknown dtype '" + dt.textValue() + "'"));
+        long[] shape = naturals(path, where + "shape", v.path("shape"), -1);
+        long[] offsets = naturals(path, where + "data_offsets", v.path("data_offsets"), 2);
+        long begin = offsets[0], end = offsets[1];
+        if (end < begin) throw ShallowException.at(path, where + "has data_offsets [" + begin + ", " + end + "] with end before begin");
+        if (end > dataSize) {
+            throw ShallowException.at(path, where + "byte range [" + begin + ", " + end + ") is outside the data section ("
+                    + dataSize + " bytes; truncated?)");
+        }
+        long bytes = dtype.bytes;
         try {
-            root = JSON.readTree(text);
-        } catch (IOException e) {
-            throw ShallowException.at(path, "header is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            for (long d : shape) bytes = Math.multiplyExact(bytes, d);
+        } catch (ArithmeticException e) {
+            throw ShallowException.at(path, where + "shape " + Arrays.toString(shape) + " overflows a 64-bit byte count");
         }
-        if (root == null || !root.isObject()) throw ShallowException.at(path, "header is not a JSON object");
-        Map<String, TensorInfo> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String name = e.getKey();
-            JsonNode v = e.getValue();
-            if (name.equals("__metadata__")) {
-                v.fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                continue;
-            }
-            String dt = v.path("dtype").asText();
-            DType dtype = DType.parse(dt).orElseThrow(() ->
-                    ShallowException.at(path, "tensor '" + name + "' has unknown dtype '" + dt + "'"));
-            JsonNode shapeNode = v.path("shape"), offs = v.path("data_offsets");
-            if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2) {
-                throw ShallowException.at(path, "tensor '" + name + "' needs a shape array and two data_offsets");
-            }
-            long[] shape = new long[shapeNode.size()];
-            long elements = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).asLong(-1);
-                if (shape[i] < 0) throw ShallowException.at(path, "tensor '" + name + "' has a negative dimension");
-                elements = Math.multiplyExact(elements, shape[i]);
-            }
-            long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
-            if (begin < 0 || end < begin || end > dataSize) {
-                throw ShallowException.at(path, "tensor '" + name + "' byte range [" + begin + ", " + end
-                        + ") is outside the data section (" + dataSize + " bytes)");
-            }
-            if (elements * dtype.bytes != end - begin) {
-                throw ShallowException.at(path, "tensor '" + name + "' has " + (end - begin) + " bytes but shape x "
-                        + dtype + " needs " + elements * dtype.bytes);
-            }
-            out.put(name, new TensorInfo(name, dtype, shape, begin, end));
+        if (bytes != end - begin) {
+            throw ShallowException.at(path, where + "has " + (end - begin) + " bytes in data_offsets but shape "
+                    + Arrays.toString(shape) + " x " + dtype + " needs " + bytes);
         }
-        TensorInfo[] sorted = out.values().stream().sorted((a, b) -> Long.compare(a.begin(), b.begin())).toArray(TensorInfo[]::new);
-        for (int i = 1; i < sorted.length; i++) {
-            if (sorted[i].begin() < sorted[i - 1].end()) {
-                throw ShallowException.at(path, "tensors '" + sorted[i - 1].name() + "' and '" + sorted[i].name() + "' overlap");
-            }
+        return new TensorInfo(name, dtype, shape, begin, end);
+    }
+
+    /** A JSON array of non-negative integers ({@code length} of them, or any number if negative). */
+    private static long[] naturals(Path path, String what, JsonNode node, int length) {
+        if (!node.isArray() || (length >= 0 && node.size() != length)) {
+            throw ShallowException.at(path, what + " is not an array of " + (length >= 0 ? length + " " : "") + "integers");
         }
-        return Collections.unmodifiableMap(out);
+        long[] out = new long[node.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode x = node.get(i);
+            if (!x.isIntegralNumber() || !x.canConvertToLong() || x.longValue() < 0) {
+                throw ShallowException.at(path, what + " has " + x + " where a non-negative integer belongs");
+            }
+            out[i] = x.longValue();
+        }
+        return out;
+    }
+
+    /** Sorted by offset, the ranges must follow each other from 0 to the end of the data section. */
+    private static void checkTiling(Path path, Collection<TensorInfo> infos, long dataSize) {
+        List<TensorInfo> sorted = infos.stream()
+                .sorted(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)).toList();
+        long expected = 0;
+        String previous = null;
+        for (TensorInfo t : sorted) {
+            if (t.begin() < expected) {
+                throw ShallowException.at(path, "tensors '" + previous + "' and '" + t.name() + "' overlap (byte " + t.begin()
+                        + " belongs to both)");
+            }
+            if (t.begin() > expected) {
+                throw ShallowException.at(path, "bytes [" + expected + ", " + t.begin() + ") of the data section belong to no tensor"
+                        + " (gap before '" + t.name() + "')");
+            }
+            expected = t.end();
+            previous = t.name();
+        }
+        if (expected != dataSize) {
+            throw ShallowException.at(path, "data section has " + dataSize + " bytes but the tensors cover only " + expected
+                    + " (trailing bytes)");
+        }
     }
 
     public Path path() {
         return path;
     }
 
+    /** Tensor entries in header order. */
     public Map<String, TensorInfo> tensors() {
         return tensors;
     }

@@ -1,12 +1,10 @@
 package dev.shallow.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
+import dev.shallow.io.StrictJson;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -46,15 +44,7 @@ public record ModelConfig(
 
     public static ModelConfig load(Path modelDir) {
         Path file = Files.isDirectory(modelDir) ? modelDir.resolve("config.json") : modelDir;
-        JsonNode c;
-        try {
-            c = new ObjectMapper().readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
-        } catch (IOException e) {
-            throw ShallowException.at(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (c == null || !c.isObject()) throw ShallowException.at(file, "not a JSON object");
+        JsonNode c = StrictJson.readObject(file);
         return parse(file, c);
     }
 
@@ -67,7 +57,7 @@ public record ModelConfig(
         }
         int hidden = positive(file, c, "hidden_size");
         int heads = positive(file, c, "num_attention_heads");
-        int kvHeads = c.has("num_key_value_heads") ? positive(file, c, "num_key_value_heads") : heads;
+        int kvHeads = c.hasNonNull("num_key_value_heads") ? positive(file, c, "num_key_value_heads") : heads;
         int layers = positive(file, c, "num_hidden_layers");
         if (heads % kvHeads != 0) {
             throw ShallowException.at(file, "num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
@@ -79,6 +69,7 @@ public record ModelConfig(
         if (headDim % 2 != 0) throw ShallowException.at(file, "head_dim " + headDim + " must be even for RoPE");
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw ShallowException.at(file, "unsupported hidden_act '" + act + "' (only silu)");
+        if (c.path("mlp_bias").asBoolean(false)) throw ShallowException.at(file, "unsupported mlp_bias true (MLP projections have no bias here)");
         RopeScaling scaling = ropeScaling(file, c.path("rope_scaling"));
         boolean bias = type.equals("qwen2") || c.path("attention_bias").asBoolean(false);
         int window = 0;
@@ -100,6 +91,7 @@ public record ModelConfig(
         if (s.isMissingNode() || s.isNull()) return null;
         String type = s.has("rope_type") ? s.path("rope_type").asText() : s.path("type").asText();
         double factor = s.path("factor").asDouble(1.0);
+        if (!(factor > 0)) throw ShallowException.at(file, "rope_scaling factor must be positive, got " + s.path("factor"));
         return switch (type) {
             case "default" -> null;
             case "linear" -> new RopeScaling(type, factor, 0, 0, 0);
@@ -111,7 +103,7 @@ public record ModelConfig(
 
     private static int positive(Path file, JsonNode c, String key) {
         JsonNode n = c.get(key);
-        if (n == null || !n.canConvertToInt() || n.asInt() <= 0) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0) {
             throw ShallowException.at(file, "'" + key + "' must be a positive integer, got " + (n == null ? "nothing" : n.toString()));
         }
         return n.asInt();
