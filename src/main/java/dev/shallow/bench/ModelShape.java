@@ -60,17 +60,6 @@ public record ModelShape(String name, int layers, int hidden, int intermediate, 
         return out;
     }
 
-    /** Parameters multiplied in a forward pass per token: every projection and the lm_head (not the embedding lookup). */
-    public long matmulParams() {
-        long layer = 2L * hidden * hidden + 2L * kvDim() * hidden + 3L * intermediate * hidden;
-        return layers * layer + (long) vocab * hidden;
-    }
-
-    /** Bytes of weights one decode step reads: every BF16 matrix but the embedding, plus the norms. */
-    public long decodeBytesPerToken() {
-        return 2 * (matmulParams() + (2L * layers + 1) * hidden);
-    }
-
     /** A Hugging Face config.json (LlamaForCausalLM) for this shape. */
     public ObjectNode configJson() {
         ObjectNode c = new ObjectMapper().createObjectNode();
