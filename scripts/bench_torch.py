@@ -200,6 +200,8 @@ def measure(model, workload, repeats, budget_s, max_run_s):
             r = best_of(run, warm_up, repeats, budget_s)
             results[name] = {"tok_s": tokens / r["seconds"], "seconds": r["seconds"], "runs": r["runs"],
                              "matmul_gflops": gflops}
+        print(f"bench_torch: {model.dtype} {name}: {'~' if results[name].get('estimated') else ''}"
+              f"{results[name]['tok_s']:.2f} tok/s", file=sys.stderr, flush=True)
     return results
 
 

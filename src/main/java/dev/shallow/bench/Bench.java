@@ -6,6 +6,7 @@ import dev.shallow.transformer.Transformer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Shallow's side of {@code shallow bench}: times a {@link Workload} through the {@link Transformer}.
@@ -17,11 +18,14 @@ public final class Bench {
     private final Transformer transformer;
     private final int repeats;
     private final double budgetSeconds;
+    private final BiConsumer<String, Measurement> progress;
 
-    public Bench(Transformer transformer, int repeats, double budgetSeconds) {
+    /** {@code progress} hears each workload's result as soon as it is measured. */
+    public Bench(Transformer transformer, int repeats, double budgetSeconds, BiConsumer<String, Measurement> progress) {
         this.transformer = transformer;
         this.repeats = repeats;
         this.budgetSeconds = budgetSeconds;
+        this.progress = progress;
     }
 
     /** Tokens/s per workload, in the order prompt prefill, batch prefill, decode. */
@@ -29,11 +33,16 @@ public final class Bench {
         Map<String, Measurement> out = new LinkedHashMap<>();
         int[][] one = {w.prompt()};
         int[][] warmBatch = Arrays.copyOf(w.batch(), Math.min(2, w.batch().length));
-        out.put(w.promptName(), prefill(one, one));
-        out.put(w.batchName(), prefill(w.batch(), warmBatch));
+        put(out, w.promptName(), prefill(one, one));
+        put(out, w.batchName(), prefill(w.batch(), warmBatch));
         BestOf.Result decode = BestOf.run(() -> decode(w), () -> decode(w), repeats, budgetSeconds);
-        out.put(Workload.DECODE, Measurement.measured(w.decodeSteps(), decode));
+        put(out, Workload.DECODE, Measurement.measured(w.decodeSteps(), decode));
         return out;
+    }
+
+    private void put(Map<String, Measurement> out, String workload, Measurement m) {
+        out.put(workload, m);
+        progress.accept(workload, m);
     }
 
     private Measurement prefill(int[][] seqs, int[][] warmUp) {

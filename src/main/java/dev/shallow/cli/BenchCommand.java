@@ -71,7 +71,8 @@ final class BenchCommand implements Callable<Integer> {
             workload = Workload.standard(model.config().vocabSize(), seed);
             cost = WeightCost.of(model);
             System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
-            shallow = new Bench(new Transformer(model), repeats, budget).run(workload);
+            shallow = new Bench(new Transformer(model), repeats, budget, (name, m) -> System.err.printf(
+                    "bench: Shallow %s: %.2f tok/s (best of %d)%n", name, m.tokensPerSecond(), m.runs())).run(workload);
         }
         TorchBaseline.Result torchResult = null;
         String torchSkipped = torch ? null : "--no-torch";
