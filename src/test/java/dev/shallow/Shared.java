@@ -1,5 +1,6 @@
 package dev.shallow;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,5 +21,14 @@ public final class Shared {
 
     public static Path golden(String name) {
         return root().resolve("golden").resolve(name);
+    }
+
+    /** Copies a model directory's files into {@code to} so a test can damage or edit them. */
+    public static Path copyModel(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (var files = Files.list(from)) {
+            for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
+        }
+        return to;
     }
 }

@@ -68,7 +68,7 @@ final class GenerateCommand implements Callable<Integer> {
         out.print(shown[0]);
         out.flush();
         Generator.Result r = new Generator(new Transformer(model, layers)).generate(ids, maxTokens, sampler,
-                eosStop ? tok.eosId() : -1, t -> {
+                eosStop ? tok.eosId().orElse(-1) : -1, t -> {
                     all[count[0]++] = t;
                     String text = tok.decode(Arrays.copyOf(all, count[0]), true);
                     if (!text.endsWith("\uFFFD") && text.startsWith(shown[0])) {

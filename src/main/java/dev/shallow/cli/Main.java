@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 /** The {@code shallow} command line: subcommands wire the library's stages together. */
 @Command(name = "shallow", mixinStandardHelpOptions = true, version = "shallow 0.1.0",
         description = "Find, remove and heal the transformer layers an LLM does not need.",
-        subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class,
+        subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ImportLlama2cCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -48,4 +48,14 @@ public final class Linear {
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
+
+    /** y[yo + i] += a * x[xo + i] for i in [0, n). */
+    public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector av = FloatVector.broadcast(S, a);
+        int i = 0, upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
 }

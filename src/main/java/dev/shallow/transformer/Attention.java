@@ -37,9 +37,7 @@ final class Attention {
                 int oOff = (start[b] + t) * qDim + hd * d;
                 java.util.Arrays.fill(out, oOff, oOff + d, 0f);
                 for (int j = 0; j <= pos; j++) {
-                    float p = scores[j] * inv;
-                    int vOff = j * kvDim + kvOff;
-                    for (int i = 0; i < d; i++) out[oOff + i] += p * values[vOff + i];
+                    Linear.axpy(scores[j] * inv, values, j * kvDim + kvOff, out, oOff, d);
                 }
             }
         });

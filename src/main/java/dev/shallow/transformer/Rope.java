@@ -9,6 +9,7 @@ import dev.shallow.model.ModelConfig;
 final class Rope {
     private final int half;
     private final double[] invFreq;
+    private volatile float[][] table = new float[0][]; // table[pos] = cos of angles, then sin
 
     Rope(ModelConfig c) {
         half = c.headDim() / 2;
@@ -40,12 +41,34 @@ final class Rope {
         }
     }
 
+    /** cos and sin of pos * invFreq[i], computed in double once per position and kept. */
+    private float[] angles(int pos) {
+        float[][] t = table;
+        if (pos >= t.length) {
+            synchronized (this) {
+                t = table;
+                if (pos >= t.length) {
+                    t = java.util.Arrays.copyOf(t, Math.max(pos + 1, 2 * t.length));
+                    for (int p = table.length; p < t.length; p++) {
+                        t[p] = new float[2 * half];
+                        for (int i = 0; i < half; i++) {
+                            t[p][i] = (float) Math.cos(p * invFreq[i]);
+                            t[p][half + i] = (float) Math.sin(p * invFreq[i]);
+                        }
+                    }
+                    table = t;
+                }
+            }
+        }
+        return t[pos];
+    }
+
     /** Rotates every head of v[off .. off + heads*d) at position pos: (a, b) -> (a cos - b sin, b cos + a sin). */
     void apply(float[] v, int off, int heads, int pos) {
         int d = 2 * half;
+        float[] cs = angles(pos);
         for (int i = 0; i < half; i++) {
-            double angle = pos * invFreq[i];
-            float cos = (float) Math.cos(angle), sin = (float) Math.sin(angle);
+            float cos = cs[i], sin = cs[half + i];
             for (int h = 0; h < heads; h++) {
                 int a = off + h * d + i, b = a + half;
                 float va = v[a], vb = v[b];

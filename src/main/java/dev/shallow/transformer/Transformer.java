@@ -151,11 +151,8 @@ public final class Transformer {
         Norms.rmsnorm(x, n, h, w.ffnNorm(), c.rmsNormEps(), buf.xn());
         Linear.apply(buf.xn(), n, w.wGate(), null, buf.gate());
         Linear.apply(buf.xn(), n, w.wUp(), null, buf.up());
-        float[] g = buf.gate(), u = buf.up();
-        for (int i = 0; i < n * c.intermediateSize(); i++) {
-            g[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i]; // silu(g) * u, silu(g) = g * sigmoid(g)
-        }
-        Linear.apply(g, n, w.wDown(), null, buf.out());
+        Activations.swiglu(buf.gate(), buf.up(), n, c.intermediateSize());
+        Linear.apply(buf.gate(), n, w.wDown(), null, buf.out());
         add(x, buf.out(), n * h);
     }
 

@@ -43,14 +43,6 @@ class CliTest {
         for (String w : what) assertTrue(lines[0].contains(w), "'" + lines[0] + "' should name " + w);
     }
 
-    static Path copyModel(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        try (var files = Files.list(from)) {
-            for (Path f : files.toList()) Files.copy(f, to.resolve(f.getFileName()));
-        }
-        return to;
-    }
-
     @Test
     void infoPrintsTheArchitecture() {
         Run r = run("info", Shared.model("tiny-qwen2-random").toString());
@@ -67,7 +59,7 @@ class CliTest {
 
     @Test
     void unknownArchitecture(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"llama\"", "\"gpt2\""));
         assertOneLineError(run("info", dir.toString()), "config.json", "gpt2");
@@ -75,7 +67,7 @@ class CliTest {
 
     @Test
     void truncatedSafetensors(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         try (FileChannel ch = FileChannel.open(dir.resolve("model.safetensors"), StandardOpenOption.WRITE)) {
             ch.truncate(ch.size() / 2);
         }
@@ -84,10 +76,39 @@ class CliTest {
 
     @Test
     void missingTensorNamedInConfig(@TempDir Path tmp) throws IOException {
-        Path dir = copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
         Path config = dir.resolve("config.json");
         Files.writeString(config, Files.readString(config).replace("\"num_hidden_layers\": 5", "\"num_hidden_layers\": 6"));
         assertOneLineError(run("info", dir.toString()), "model.layers.5", "missing");
+    }
+
+    @Test
+    void promptLongerThanTheContext() {
+        Run r = run("generate", Shared.model("stories260K").toString(), "--prompt", "Once upon a time. ".repeat(200), "--max-tokens", "4");
+        assertOneLineError(r, "prompt of", "longer than the model's context of 512 tokens");
+    }
+
+    @Test
+    void malformedTokenizerJson(@TempDir Path tmp) throws IOException {
+        Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": ");
+        assertOneLineError(run("tokenize", dir.toString(), "--text", "hi"), "tokenizer.json", "JSON");
+    }
+
+    @Test
+    void tokenizeAndDecodeRoundTrip() {
+        Run enc = run("tokenize", "--text", "Once upon a time", "--special");
+        assertEquals(0, enc.code(), enc.err());
+        assertTrue(enc.out().strip().startsWith("[1, "), enc.out());
+        Run dec = run("tokenize", "--decode", enc.out().strip());
+        assertEquals("Once upon a time", dec.out().strip());
+    }
+
+    @Test
+    void greedyGenerationStreamsTheContinuation() {
+        Run r = run("generate", Shared.model("stories260K").toString(), "--prompt", "Once upon a time", "--max-tokens", "12");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("Once upon a time, there was a little girl named Lily"), r.out());
     }
 
     @Test

@@ -1,0 +1,86 @@
+package dev.shallow.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A tokenizers normalizer (normalizers/*.rs): rewrites a text segment before pre-tokenization. */
+interface Normalizer {
+
+    String normalize(String s);
+
+    /** The normalizer a tokenizer.json "normalizer" object describes. */
+    static Normalizer from(JsonNode node, Spec spec) {
+        String type = spec.type(node, "normalizer");
+        return switch (type) {
+            case "Sequence" -> new Chain(spec.components(node, "normalizers", "normalizer Sequence", Normalizer::from));
+            case "Prepend" -> new Prepend(spec.text(node, "prepend", "normalizer Prepend"));
+            case "Replace" -> new Replace(spec.pattern(node, "normalizer Replace"), spec.text(node, "content", "normalizer Replace"));
+            case "NFC" -> new UnicodeForm(java.text.Normalizer.Form.NFC);
+            case "NFD" -> new UnicodeForm(java.text.Normalizer.Form.NFD);
+            case "NFKC" -> new UnicodeForm(java.text.Normalizer.Form.NFKC);
+            case "NFKD" -> new UnicodeForm(java.text.Normalizer.Form.NFKD);
+            case "Lowercase" -> new Lowercase();
+            case "Strip" -> new Strip(spec.flag(node, "strip_left", true), spec.flag(node, "strip_right", true));
+            case "StripAccents" -> new StripAccents();
+            default -> throw spec.unknown("normalizer", type);
+        };
+    }
+
+    /** normalizers::Sequence. */
+    record Chain(List<Normalizer> parts) implements Normalizer {
+        public String normalize(String s) {
+            for (Normalizer n : parts) s = n.normalize(s);
+            return s;
+        }
+    }
+
+    /** normalizers::Prepend: nothing is prepended to an empty string. */
+    record Prepend(String prefix) implements Normalizer {
+        public String normalize(String s) {
+            return s.isEmpty() ? s : prefix + s;
+        }
+    }
+
+    /** normalizers::Replace: every match of the pattern becomes {@code content}. */
+    record Replace(Pattern pattern, String content) implements Normalizer {
+        public String normalize(String s) {
+            return pattern.matcher(s).replaceAll(Matcher.quoteReplacement(content));
+        }
+    }
+
+    /** normalizers::unicode NFC / NFD / NFKC / NFKD. */
+    record UnicodeForm(java.text.Normalizer.Form form) implements Normalizer {
+        public String normalize(String s) {
+            return java.text.Normalizer.normalize(s, form);
+        }
+    }
+
+    /** normalizers::Lowercase: char by char (Rust char::to_lowercase, no final-sigma context). */
+    record Lowercase() implements Normalizer {
+        public String normalize(String s) {
+            StringBuilder out = new StringBuilder(s.length());
+            s.codePoints().forEach(cp -> out.append(Character.toString(cp).toLowerCase(Locale.ROOT)));
+            return out.toString();
+        }
+    }
+
+    /** normalizers::Strip: Unicode white space off either end. */
+    record Strip(boolean left, boolean right) implements Normalizer {
+        public String normalize(String s) {
+            return Unicode.strip(s, left, right);
+        }
+    }
+
+    /** normalizers::StripAccents: drops non-spacing marks (meant to follow NFD/NFKD). */
+    record StripAccents() implements Normalizer {
+        public String normalize(String s) {
+            StringBuilder out = new StringBuilder(s.length());
+            s.codePoints().filter(cp -> Character.getType(cp) != Character.NON_SPACING_MARK).forEach(out::appendCodePoint);
+            return out.toString();
+        }
+    }
+}

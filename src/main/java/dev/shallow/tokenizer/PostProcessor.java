@@ -1,0 +1,93 @@
+package dev.shallow.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** A tokenizers post-processor (processors/*.rs) for one sequence: adds special tokens around the ids. */
+interface PostProcessor {
+
+    /** The ids with the special tokens added. */
+    int[] process(int[] ids);
+
+    /**
+     * The special tokens placed before and after the sequence, each as its ids (what bosId/eosId fall back on).
+     * Empty lists for processors that add none.
+     */
+    List<int[]> before();
+
+    List<int[]> after();
+
+    /** The post-processor a tokenizer.json "post_processor" object describes. */
+    static PostProcessor from(JsonNode node, Spec spec) {
+        String type = spec.type(node, "post_processor");
+        return switch (type) {
+            case "TemplateProcessing" -> Template.from(node, spec);
+            case "ByteLevel" -> new Template(List.of(), List.of());
+            case "RobertaProcessing", "BertProcessing" -> new Template(List.of(new int[] {specialId(node, "cls", spec)}),
+                    List.of(new int[] {specialId(node, "sep", spec)}));
+            case "Sequence" -> new Chain(spec.components(node, "processors", "post_processor Sequence", PostProcessor::from));
+            default -> throw spec.unknown("post_processor", type);
+        };
+    }
+
+    /** The id of Roberta/BertProcessing's {@code "cls": ["<s>", 0]} or {@code "sep"}. */
+    private static int specialId(JsonNode node, String field, Spec spec) {
+        JsonNode pair = node.get(field);
+        if (pair == null || !pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt()) {
+            throw spec.fail("post_processor: \"" + field + "\" must be [token, id]");
+        }
+        return pair.get(1).asInt();
+    }
+
+    /** processors::template single-sequence template: special tokens before and after $A (ByteLevel, Roberta and Bert are special cases). */
+    record Template(List<int[]> before, List<int[]> after) implements PostProcessor {
+        static Template from(JsonNode node, Spec spec) {
+            JsonNode special = node.get("special_tokens");
+            List<int[]> before = new ArrayList<>(), after = new ArrayList<>();
+            boolean seenSequence = false;
+            for (JsonNode piece : spec.array(node, "single", "post_processor TemplateProcessing")) {
+                if (piece.has("Sequence")) {
+                    seenSequence = true;
+                    continue;
+                }
+                String name = piece.has("SpecialToken") ? piece.get("SpecialToken").path("id").asText(null) : null;
+                JsonNode ids = name == null || special == null ? null : special.path(name).get("ids");
+                if (ids == null || !ids.isArray()) throw spec.fail("post_processor TemplateProcessing: unknown template piece " + piece);
+                int[] tokenIds = new int[ids.size()];
+                for (int i = 0; i < tokenIds.length; i++) tokenIds[i] = ids.get(i).asInt();
+                (seenSequence ? after : before).add(tokenIds);
+            }
+            return new Template(before, after);
+        }
+
+        public int[] process(int[] ids) {
+            IntList out = new IntList();
+            for (int[] t : before) out.addAll(t);
+            out.addAll(ids);
+            for (int[] t : after) out.addAll(t);
+            return out.toArray();
+        }
+    }
+
+    /** processors::sequence: each processor in turn. */
+    record Chain(List<PostProcessor> parts) implements PostProcessor {
+        public int[] process(int[] ids) {
+            for (PostProcessor p : parts) ids = p.process(ids);
+            return ids;
+        }
+
+        public List<int[]> before() {
+            List<int[]> all = new ArrayList<>();
+            for (PostProcessor p : parts.reversed()) all.addAll(p.before());
+            return all;
+        }
+
+        public List<int[]> after() {
+            List<int[]> all = new ArrayList<>();
+            for (PostProcessor p : parts) all.addAll(p.after());
+            return all;
+        }
+    }
+}
