@@ -7,7 +7,7 @@ SwiGLU, tied or untied head) and times, per dtype (float32, bfloat16):
   prefill_1x<P>    one P-token prompt, last-position logits            (tokens/s)
   prefill_<B>x<L>  a batch of B prompts of L tokens, last-position logits (tokens/s)
   decode           S greedy single-token steps after a short prompt     (tokens/s)
-Each is warmed up once (the batch with its first 2 prompts), then the best of at most --repeats runs
+Each is warmed up once (the batch with its first prompt), then the best of at most --repeats runs
 is kept, repeating only while the timed runs stay within --budget seconds. A workload projected
 (from this dtype's measured matmul GFLOP/s) to take longer than --max-run seconds in one run is not
 run but estimated, and marked so: bfloat16 without native bf16 instructions (AVX2 machines) runs at
@@ -186,7 +186,7 @@ def measure(model, workload, repeats, budget_s, max_run_s):
 
     workloads = {
         f"prefill_1x{prompt.shape[1]}": (prompt.numel(), prefill(prompt), prefill(prompt), 16),
-        f"prefill_{batch.shape[0]}x{batch.shape[1]}": (batch.numel(), prefill(batch), prefill(batch[:2]), 16),
+        f"prefill_{batch.shape[0]}x{batch.shape[1]}": (batch.numel(), prefill(batch), prefill(batch[:1]), 16),
         "decode": (steps, decode, decode, 1),
     }
     results = {}

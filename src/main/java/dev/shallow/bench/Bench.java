@@ -32,7 +32,7 @@ public final class Bench {
     public Map<String, Measurement> run(Workload w) {
         Map<String, Measurement> out = new LinkedHashMap<>();
         int[][] one = {w.prompt()};
-        int[][] warmBatch = Arrays.copyOf(w.batch(), Math.min(2, w.batch().length));
+        int[][] warmBatch = Arrays.copyOf(w.batch(), 1);
         put(out, w.promptName(), prefill(one, one));
         put(out, w.batchName(), prefill(w.batch(), warmBatch));
         BestOf.Result decode = BestOf.run(() -> decode(w), () -> decode(w), repeats, budgetSeconds);
