@@ -14,7 +14,7 @@ run but estimated, and marked so: bfloat16 without native bf16 instructions (AVX
 ~1.4 GFLOP/s, where one 128-token prefill of a 1.1B model would take over 3 minutes.
 Prints one JSON line.
 
-  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 90] [--max-run 150]
+  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 60] [--max-run 150]
   bench_torch.py --check MODEL_DIR REFERENCE_DIR   # float32 logits vs a golden reference.safetensors
 """
 import argparse
@@ -240,7 +240,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtypes", default="float32,bfloat16")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--budget", type=float, default=90.0, help="stop repeating a workload after this many seconds of timed runs")
+    ap.add_argument("--budget", type=float, default=60.0, help="stop repeating a workload after this many seconds of timed runs")
     ap.add_argument("--max-run", type=float, default=150.0, help="estimate, not run, a workload projected to take longer")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

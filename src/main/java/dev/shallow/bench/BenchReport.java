@@ -57,7 +57,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
     /** The table printed to the terminal, with a legend. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-15s %14s %16s %17s %15s %22s%n";
+        String fmt = "%-15s %14s %16s %17s %16s  %s%n";
         sb.append(String.format(fmt, "workload", "Shallow tok/s", "torch f32 tok/s", "torch bf16 tok/s", "vs faster torch",
                 "Shallow achieved"));
         for (Row r : rows()) {

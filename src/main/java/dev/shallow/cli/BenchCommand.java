@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per workload after a warm-up; the fastest counts (default: ${DEFAULT-VALUE}).")
     int repeats;
 
-    @Option(names = "--budget", defaultValue = "90", paramLabel = "SECONDS",
+    @Option(names = "--budget", defaultValue = "60", paramLabel = "SECONDS",
             description = "Stop repeating a workload once its timed runs took this long (default: ${DEFAULT-VALUE}).")
     double budget;
 
