@@ -70,7 +70,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
         sb.append(String.format("prefill: tokens of all prompts / wall time (last-token logits); decode: %d greedy steps after a %d-token prompt.%n",
                 workload.decodeSteps(), workload.decodePrompt().length));
-        sb.append(String.format("achieved: prefill = matmul FLOP (%.2f GFLOP/token) per second; decode = weight bytes read (%.2f GB/token) per second.%n",
+        sb.append(String.format("achieved: prefill = matmul FLOP (%.3g GFLOP/token) per second; decode = weight bytes read (%.3g GB/token) per second.%n",
                 flopPerToken(workload.promptName()) / 1e9, cost.decodeBytesPerToken() / 1e9));
         if (torch != null) {
             sb.append(String.format("PyTorch %s, %d threads; vs faster torch = Shallow / max(float32, bfloat16).%n", torch.torchVersion(), torch.threads()));
