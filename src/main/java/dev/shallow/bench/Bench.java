@@ -1,0 +1,73 @@
+package dev.shallow.bench;
+
+import dev.shallow.transformer.KVCache;
+import dev.shallow.transformer.Transformer;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * Shallow's side of {@code shallow bench}: times a {@link Workload} through the {@link Transformer}.
+ * Prefill computes the whole prompt (batch: all prompts together) into fresh caches and the logits of
+ * each prompt's last token; decode times {@code decodeSteps} greedy single-token steps after the
+ * untimed prefill of its prompt.
+ */
+public final class Bench {
+    private final Transformer transformer;
+    private final int repeats;
+    private final double budgetSeconds;
+    private final BiConsumer<String, Measurement> progress;
+
+    /** {@code progress} hears each workload's result as soon as it is measured. */
+    public Bench(Transformer transformer, int repeats, double budgetSeconds, BiConsumer<String, Measurement> progress) {
+        this.transformer = transformer;
+        this.repeats = repeats;
+        this.budgetSeconds = budgetSeconds;
+        this.progress = progress;
+    }
+
+    /** Tokens/s per workload, in the order prompt prefill, batch prefill, decode. */
+    public Map<String, Measurement> run(Workload w) {
+        Map<String, Measurement> out = new LinkedHashMap<>();
+        int[][] one = {w.prompt()};
+        int[][] warmBatch = Arrays.copyOf(w.batch(), 1);
+        put(out, w.promptName(), prefill(one, one));
+        put(out, w.batchName(), prefill(w.batch(), warmBatch));
+        BestOf.Result decode = BestOf.run(() -> decode(w), () -> decode(w), repeats, budgetSeconds);
+        put(out, Workload.DECODE, Measurement.measured(w.decodeSteps(), decode));
+        return out;
+    }
+
+    private void put(Map<String, Measurement> out, String workload, Measurement m) {
+        out.put(workload, m);
+        progress.accept(workload, m);
+    }
+
+    private Measurement prefill(int[][] seqs, int[][] warmUp) {
+        BestOf.Result r = BestOf.run(() -> prefill(warmUp), () -> BestOf.seconds(() -> prefill(seqs)), repeats, budgetSeconds);
+        return Measurement.measured(Arrays.stream(seqs).mapToInt(s -> s.length).sum(), r);
+    }
+
+    private void prefill(int[][] seqs) {
+        KVCache[] caches = new KVCache[seqs.length];
+        for (int b = 0; b < seqs.length; b++) caches[b] = transformer.newCache(seqs[b].length);
+        transformer.forward(seqs, caches, false, null);
+    }
+
+    /** Seconds of the decode steps (the prompt's prefill is not timed). */
+    private double decode(Workload w) {
+        KVCache cache = transformer.newCache(w.decodePrompt().length + w.decodeSteps());
+        float[] logits = transformer.forward(w.decodePrompt(), cache, false);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < w.decodeSteps(); i++) logits = transformer.forward(new int[]{argmax(logits)}, cache, false);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static int argmax(float[] x) {
+        int best = 0;
+        for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.shallow.cli;
+
+import dev.shallow.ShallowException;
+import dev.shallow.bench.Bench;
+import dev.shallow.bench.BenchReport;
+import dev.shallow.bench.Measurement;
+import dev.shallow.bench.ModelShape;
+import dev.shallow.bench.RandomCheckpoint;
+import dev.shallow.bench.TorchBaseline;
+import dev.shallow.bench.WeightCost;
+import dev.shallow.bench.Workload;
+import dev.shallow.io.AtomicFiles;
+import dev.shallow.model.Model;
+import dev.shallow.tensor.Parallel;
+import dev.shallow.transformer.Transformer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure prefill and decode tokens/s of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratio.",
+                "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
+    Path modelDir;
+
+    @Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Shape of the random checkpoint: tinyllama-1.1b or llama2-7b (default: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the random weights and of the prompts' ids (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "2", paramLabel = "N", description = "Threads for Shallow and for PyTorch (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--torch", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also run the PyTorch baseline (scripts/bench_torch.py); --no-torch measures Shallow only.")
+    boolean torch;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Timed runs per workload after a warm-up; the fastest counts (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--budget", defaultValue = "60", paramLabel = "SECONDS",
+            description = "Stop repeating a workload once its timed runs took this long (default: ${DEFAULT-VALUE}).")
+    double budget;
+
+    @Option(names = "--out", defaultValue = "bench.json", paramLabel = "FILE", description = "Results as JSON (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--peak-gflops", paramLabel = "GFLOPS", description = "FP32 FMA peak of these threads, to quote prefill as a share of it (scripts/peak/run.sh).")
+    Double peakGflops;
+
+    @Option(names = "--bandwidth-gbs", paramLabel = "GBS", description = "Read bandwidth of these threads, to quote decode as a share of its bound.")
+    Double bandwidthGbs;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Override
+    public Integer call() {
+        if (threads < 1 || repeats < 1) throw new ShallowException("--threads and --repeats must be at least 1");
+        Parallel.setThreads(threads);
+        Path dir = modelDir != null ? modelDir : randomCheckpoint();
+        Workload workload;
+        WeightCost cost;
+        Map<String, Measurement> shallow;
+        try (Model model = Model.load(dir)) {
+            workload = Workload.standard(model.config().vocabSize(), seed);
+            cost = WeightCost.of(model);
+            System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
+            shallow = new Bench(new Transformer(model), repeats, budget, (name, m) -> System.err.printf(
+                    "bench: Shallow %s: %.2f tok/s (best of %d)%n", name, m.tokensPerSecond(), m.runs())).run(workload);
+        }
+        TorchBaseline.Result torchResult = null;
+        String torchSkipped = torch ? null : "--no-torch";
+        if (torch) {
+            TorchBaseline baseline = new TorchBaseline(python, Defaults.home().resolve("scripts").resolve("bench_torch.py"));
+            torchSkipped = baseline.unavailableReason();
+            if (torchSkipped == null) {
+                System.err.println("bench: PyTorch float32 and bfloat16 on the same model...");
+                torchResult = baseline.run(dir, workload, threads, repeats, budget);
+            }
+        }
+        BenchReport report = new BenchReport(dir.toString(), threads, cost, workload, shallow, torchResult, torchSkipped,
+                peakGflops, bandwidthGbs);
+        System.out.print(report.table());
+        AtomicFiles.writeJson(out, report.toJson());
+        System.out.println("results written to " + out);
+        return 0;
+    }
+
+    private Path randomCheckpoint() {
+        ModelShape s = ModelShape.known().stream().filter(k -> k.name().equals(shape)).findFirst().orElseThrow(() ->
+                new ShallowException("unknown --shape '" + shape + "' (known: "
+                        + String.join(", ", ModelShape.known().stream().map(ModelShape::name).toList()) + ")"));
+        Path dir = Defaults.home().resolve("bench-cache").resolve(s.name() + "-random" + (seed == 0 ? "" : "-seed" + seed));
+        if (!RandomCheckpoint.matches(dir, s, seed)) {
+            System.err.println("bench: writing random " + s.name() + " checkpoint (seed " + seed + ") to " + dir + "...");
+        }
+        return RandomCheckpoint.ensure(s, seed, dir, Defaults.model().resolve("tokenizer.json"));
+    }
+}
