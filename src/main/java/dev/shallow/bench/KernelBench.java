@@ -16,7 +16,8 @@ import java.util.Random;
 /**
  * Times Linear.apply on TinyLlama-1.1B shapes: prefill GEMM (GFLOP/s, % of the FMA peak) and decode
  * GEMV (1 token; GB/s of weights read, % of the read bandwidth). Best of several timed repeats after
- * warm-up. Peaks come from scripts/peak/run.sh (pass this machine's numbers).
+ * warm-up. Peaks come from scripts/peak/run.sh: pass the numbers measured just before (memory bandwidth
+ * on a shared host varies from minute to minute).
  *
  * <pre>java $JAVA_FLAGS -cp target/shallow.jar dev.shallow.bench.KernelBench [--threads 2] [--reps 5]
  *     [--tokens 128,2048] [--dtypes BF16,F32] [--peak-gflops 181.3] [--peak-gbs 60.2] [--no-gemm] [--no-gemv]</pre>
@@ -91,10 +92,10 @@ public final class KernelBench {
     /** Process CPU time of the last {@link #best} call's fastest run, in seconds (shows time lost to other processes). */
     static double lastCpu;
 
-    /** Best wall time in seconds of {@code reps} runs after two warm-up runs. */
+    /** Best wall time in seconds of {@code reps} runs after at least 3 warm-up runs and 1 s of warm-up. */
     static double best(int reps, Runnable r) {
-        r.run();
-        r.run();
+        long warm = System.nanoTime();
+        for (int i = 0; i < 3 || System.nanoTime() - warm < 1_000_000_000L; i++) r.run();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         double best = Double.MAX_VALUE;
         for (int i = 0; i < reps; i++) {
@@ -109,7 +110,7 @@ public final class KernelBench {
         return best;
     }
 
-    /** Off-heap random weights N(0, 0.02^2) in a dtype (as memory-mapped weights would be). */
+    /** Off-heap random weights, uniform in [-0.04, 0.04), in a dtype (as memory-mapped weights would be). */
     static Tensor weights(Arena arena, DType dtype, int rows, int cols, long seed) {
         long n = (long) rows * cols;
         MemorySegment seg = arena.allocate(n * dtype.bytes, 64);
@@ -117,7 +118,7 @@ public final class KernelBench {
         ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < n; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.02);
+            float v = (rnd.nextFloat() - 0.5f) * 0.08f;
             switch (dtype) {
                 case F32 -> seg.setAtIndex(f32, i, v);
                 case BF16 -> seg.setAtIndex(i16, i, BF16Tensor.fromFloat(v));

@@ -31,10 +31,10 @@ public final class Linear {
     static final int GEMM_MIN_TOKENS = 4;
     /** GEMM register tile: MR tokens x NR rows (see {@link #tile}). */
     static final int MR = 3, NR = 3;
-    /** k-block: a TB x KC block of x (12 KiB) and NR x KC of W (3 KiB) sit in L1 together. */
-    static final int KC = 256;
+    /** k-block: a TB x KC block of x (12 KiB) and NR x KC of W (6 KiB) sit in L1 together. */
+    static final int KC = 512;
     /** Tokens per block (a multiple of MR): each NR x KC piece of W is reused by TB tokens from L1. */
-    static final int TB = 12;
+    static final int TB = 6;
     /** Packed W panel (rows x cols, F32) sized to stay in L2 while all tokens pass over it. */
     static final int PANEL_BYTES = 768 << 10;
     /** GEMV task: rows per task (a multiple of 4, the rows per GEMV step). */
