@@ -160,7 +160,7 @@ public final class Linear {
      * Registers: 9 accumulators and 6 loaded vectors, 15 of the 16 ymm. C2 keeps this loop as written
      * (a loop over k with separate row offsets gets unrolled, hoists loads and spills).
      */
-    static void tile(float[] px, int xo, float[] p, int po, int nv, float[] acc, int ao, boolean fresh) {
+    private static void tile(float[] px, int xo, float[] p, int po, int nv, float[] acc, int ao, boolean fresh) {
         if (fresh) java.util.Arrays.fill(acc, ao, ao + MR * NR * L, 0f);
         FloatVector a0 = FloatVector.fromArray(S, acc, ao);
         FloatVector a1 = FloatVector.fromArray(S, acc, ao + L);
