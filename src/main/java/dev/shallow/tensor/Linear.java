@@ -1,16 +1,46 @@
 package dev.shallow.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of a linear layer: y[t, r] = sum_k x[t, k] * W[r, k] + b[r] (nn.Linear, y = x W^T + b)
- * for T tokens, W of shape [rows, cols] in any weight dtype, x and y in F32.
+ * for T tokens, W of shape [rows, cols] in F32, F16 or BF16, x and y in F32.
+ *
+ * <p>Every output element is computed with one fixed sequence of float operations, whichever path
+ * (GEMV for a few tokens, packed GEMM for more), tile, batch size or thread count computes it: lane
+ * j of a vector accumulator sums x[t, k] * W[r, k] by fused multiply-add over k = j, j + L, j + 2L,
+ * ... (L = vector lanes, k ascending, up to the last full vector); the L lanes are added by a fixed
+ * halving tree; the remaining cols % L products are fused in ascending k; then the bias is added.
+ * So the logits of a token are bit-identical in decode and in a prefill of any length.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int ROW_BLOCK = 16;
+    static final int L = S.length();
+    static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Below this many tokens, W is streamed from its segment per token instead of packed. */
+    static final int GEMM_MIN_TOKENS = 4;
+    /** GEMM register tile: MR tokens x NR rows (see {@link #tile}). */
+    static final int MR = 3, NR = 3;
+    /** k-block: a TB x KC block of x (12 KiB) and NR x KC of W (6 KiB) sit in L1 together. */
+    static final int KC = 512;
+    /** Tokens per block (a multiple of MR): each NR x KC piece of W is reused by TB tokens from L1. */
+    static final int TB = 6;
+    /** Packed W panel (rows x cols, F32) sized to stay in L2 while all tokens pass over it. */
+    static final int PANEL_BYTES = 768 << 10;
+    /** GEMV task: rows per task (a multiple of 4, the rows per GEMV step). */
+    static final int GEMV_ROWS = 32;
+
+    private static final int KIND_F32 = 0, KIND_BF16 = 1, KIND_F16 = 2;
 
     private Linear() {
     }
@@ -22,30 +52,200 @@ public final class Linear {
      * @param y      [tokens, rows] row-major, overwritten
      */
     public static void apply(float[] x, int tokens, Tensor w, float[] bias, float[] y) {
-        int rows = w.rows(), cols = w.cols();
-        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        Parallel.forEach(blocks, b -> {
-            float[] row = new float[cols];
-            int r1 = Math.min(rows, (b + 1) * ROW_BLOCK);
-            for (int r = b * ROW_BLOCK; r < r1; r++) {
-                w.copyTo((long) r * cols, row, 0, cols);
-                float add = bias == null ? 0f : bias[r];
-                for (int t = 0; t < tokens; t++) {
-                    y[t * rows + r] = dot(x, t * cols, row, 0, cols) + add;
-                }
+        apply(x, tokens, new Tensor[] {w}, new float[][] {bias}, new float[][] {y});
+    }
+
+    /** Two products of the same input in one parallel pass (e.g. the gate and up projections of SwiGLU). */
+    public static void apply2(float[] x, int tokens, Tensor w1, Tensor w2, float[] y1, float[] y2) {
+        apply(x, tokens, new Tensor[] {w1, w2}, new float[][] {null, null}, new float[][] {y1, y2});
+    }
+
+    /** y_i = x W_i^T + b_i for every i (all W_i with the same cols), all weights' tasks in one parallel pass. */
+    static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
+        int[] first = new int[ws.length + 1];
+        int[] panel = new int[ws.length];
+        int cols = ws[0].cols();
+        for (int i = 0; i < ws.length; i++) {
+            Tensor w = ws[i];
+            int rows = w.rows();
+            if (w.shape().length != 2 || w.cols() != cols) {
+                throw new IllegalArgumentException("weights must be 2-D with " + cols + " columns, got " + java.util.Arrays.toString(w.shape()));
             }
+            if (x.length < (long) tokens * cols) throw new IllegalArgumentException("x holds " + x.length + " floats, needs " + tokens + " x " + cols);
+            if (ys[i].length < (long) tokens * rows) throw new IllegalArgumentException("y holds " + ys[i].length + " floats, needs " + tokens + " x " + rows);
+            if (biases[i] != null && biases[i].length < rows) throw new IllegalArgumentException("bias holds " + biases[i].length + " floats, needs " + rows);
+            panel[i] = tokens < GEMM_MIN_TOKENS ? GEMV_ROWS : panelRows(rows, cols);
+            first[i + 1] = first[i] + (rows + panel[i] - 1) / panel[i];
+        }
+        float[] px = tokens < GEMM_MIN_TOKENS ? null : packActivations(x, tokens, cols, Scratch.local());
+        Parallel.forEach(first[ws.length], task -> {
+            int i = 0;
+            while (task >= first[i + 1]) i++;
+            Tensor w = ws[i];
+            int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
+            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
+            else gemm(x, px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
         });
     }
 
-    /** sum_i a[ao + i] * b[bo + i] for i in [0, n), vectorised with a fixed reduction order. */
+    /**
+     * x as the GEMM tiles read it: per group g of MR tokens, vector v (k in [vL, vL + L)) of token i
+     * at px[g * MR * kv + (v * MR + i) * L], kv = cols rounded down to L. A partial last group repeats
+     * its last token.
+     */
+    static float[] packActivations(float[] x, int tokens, int cols, Scratch s) {
+        int kv = cols - cols % L, groups = (tokens + MR - 1) / MR;
+        float[] px = s.xpack(groups * MR * kv);
+        Parallel.forEach(groups, g -> {
+            for (int i = 0; i < MR; i++) {
+                int from = Math.min(g * MR + i, tokens - 1) * cols, to = g * MR * kv + i * L;
+                for (int v = 0; v < kv / L; v++) FloatVector.fromArray(S, x, from + v * L).intoArray(px, to + v * MR * L);
+            }
+        });
+        return px;
+    }
+
+    /** Rows per GEMM task: a multiple of NR whose F32 panel fits PANEL_BYTES, small enough for 8+ tasks. */
+    static int panelRows(int rows, int cols) {
+        int fit = Math.max(NR, PANEL_BYTES / (4 * Math.max(cols, 1)) / NR * NR);
+        int spread = Math.max(NR, ((rows + 7) / 8 + NR - 1) / NR * NR);
+        return Math.min(fit, spread);
+    }
+
+    /**
+     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, per group of NR rows
+     * interleaved by vector like px ({@link #packActivations}): vector v of row j at
+     * p[g * NR * kv + (v * NR + j) * L]. Per block of TB tokens and KC columns, the tiles sweep
+     * NR x KC pieces of W (L1) against MR x KC pieces of x (L1 after the first row group). A partial
+     * last row group repeats its last row: the copy computes the same values and is not stored.
+     */
+    private static void gemm(float[] x, float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
+        int rows = w.rows(), cols = w.cols(), kv = cols - cols % L, n = r1 - r0;
+        int groups = (n + NR - 1) / NR, tokenGroups = (tokens + MR - 1) / MR;
+        float[] p = s.pack(groups * NR * kv), acc = s.acc(TB * groups * NR * L);
+        for (int r = 0; r < groups * NR; r++) {
+            widen(w, (long) (r0 + Math.min(r, n - 1)) * cols, kv / L, p, r / NR * NR * kv + r % NR * L, NR * L);
+        }
+        for (int tg0 = 0; tg0 < tokenGroups; tg0 += TB / MR) {
+            int tg1 = Math.min(tokenGroups, tg0 + TB / MR);
+            for (int v0 = 0; v0 < kv / L; v0 += KC / L) {
+                int nv = Math.min(KC / L, kv / L - v0);
+                for (int g = 0; g < groups; g++) {
+                    for (int tg = tg0; tg < tg1; tg++) {
+                        tile(px, (tg * kv + v0 * L) * MR, p, (g * kv + v0 * L) * NR, nv, acc, ((tg - tg0) * groups + g) * MR * NR * L, v0 == 0);
+                    }
+                }
+            }
+            for (int tg = tg0; tg < tg1; tg++) {
+                for (int g = 0; g < groups; g++) {
+                    int ao = ((tg - tg0) * groups + g) * MR * NR * L;
+                    for (int i = 0; i < MR && tg * MR + i < tokens; i++) {
+                        int t = tg * MR + i;
+                        for (int j = 0; j < NR && g * NR + j < n; j++) {
+                            int r = r0 + g * NR + j;
+                            float sum = kv == 0 ? 0f : sumLanes(FloatVector.fromArray(S, acc, ao + (i * NR + j) * L));
+                            for (int k = kv; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get((long) r * cols + k), sum);
+                            y[t * rows + r] = bias == null ? sum : sum + bias[r];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The GEMM micro-kernel: 3 tokens x 3 W rows over nv vectors of k, continuing (or, if {@code
+     * fresh}, starting) the 9 accumulators kept in acc[ao ..]: (token i, row j) at acc[ao + (i * 3 +
+     * j) * L]. Vector v of token i is px[xo + (3v + i) * L], of row j p[po + (3v + j) * L].
+     * Registers: 9 accumulators and 6 loaded vectors, 15 of the 16 ymm. C2 keeps this loop as written
+     * (a loop over k with separate row offsets gets unrolled, hoists loads and spills).
+     */
+    private static void tile(float[] px, int xo, float[] p, int po, int nv, float[] acc, int ao, boolean fresh) {
+        if (fresh) java.util.Arrays.fill(acc, ao, ao + MR * NR * L, 0f);
+        FloatVector a0 = FloatVector.fromArray(S, acc, ao);
+        FloatVector a1 = FloatVector.fromArray(S, acc, ao + L);
+        FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * L);
+        FloatVector b0 = FloatVector.fromArray(S, acc, ao + 3 * L);
+        FloatVector b1 = FloatVector.fromArray(S, acc, ao + 4 * L);
+        FloatVector b2 = FloatVector.fromArray(S, acc, ao + 5 * L);
+        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 6 * L);
+        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 7 * L);
+        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 8 * L);
+        for (int v = 0; v < nv; v++) {
+            int wi = po + 3 * L * v, xi = xo + 3 * L * v;
+            FloatVector w0 = FloatVector.fromArray(S, p, wi);
+            FloatVector w1 = FloatVector.fromArray(S, p, wi + L);
+            FloatVector w2 = FloatVector.fromArray(S, p, wi + 2 * L);
+            FloatVector u = FloatVector.fromArray(S, px, xi);
+            a0 = w0.fma(u, a0); // acc += W[r, k] * x[t, k], lane-wise
+            a1 = w1.fma(u, a1);
+            a2 = w2.fma(u, a2);
+            u = FloatVector.fromArray(S, px, xi + L);
+            b0 = w0.fma(u, b0);
+            b1 = w1.fma(u, b1);
+            b2 = w2.fma(u, b2);
+            u = FloatVector.fromArray(S, px, xi + 2 * L);
+            c0 = w0.fma(u, c0);
+            c1 = w1.fma(u, c1);
+            c2 = w2.fma(u, c2);
+        }
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + L);
+        a2.intoArray(acc, ao + 2 * L);
+        b0.intoArray(acc, ao + 3 * L);
+        b1.intoArray(acc, ao + 4 * L);
+        b2.intoArray(acc, ao + 5 * L);
+        c0.intoArray(acc, ao + 6 * L);
+        c1.intoArray(acc, ao + 7 * L);
+        c2.intoArray(acc, ao + 8 * L);
+    }
+
+    /** Rows [r0, r1) of y for each of a few tokens, W streamed from its segment (no packing). */
+    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
+        int rows = w.rows(), cols = w.cols(), kv = cols - cols % L, kind = kind(w);
+        MemorySegment seg = w.segment();
+        float[] acc = s.acc(4);
+        for (int t = 0; t < tokens; t++) {
+            for (int r = r0; r < r1; r += 4) {
+                // a partial group repeats its last row: the copy computes the same value and is not stored
+                long wa = (long) r * cols, wb = (long) Math.min(r + 1, r1 - 1) * cols;
+                long wc = (long) Math.min(r + 2, r1 - 1) * cols, wd = (long) Math.min(r + 3, r1 - 1) * cols;
+                gemv4(x, t * cols, seg, kind, wa, wb, wc, wd, kv, acc);
+                for (int j = 0; j < 4 && r + j < r1; j++) {
+                    float sum = kv == 0 ? 0f : acc[j];
+                    long wr = (long) (r + j) * cols;
+                    for (int k = kv; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get(wr + k), sum);
+                    y[t * rows + r + j] = bias == null ? sum : sum + bias[r + j];
+                }
+            }
+        }
+    }
+
+    /** The GEMV kernel: 4 rows (element offsets wa..wd) against one token, k in [0, kv); the 4 lane sums to acc[0 .. 4). */
+    private static void gemv4(float[] x, int xo, MemorySegment seg, int kind, long wa, long wb, long wc, long wd, int kv, float[] acc) {
+        FloatVector a = FloatVector.zero(S), b = a, c = a, d = a;
+        for (int k = 0; k < kv; k += L) {
+            FloatVector u = FloatVector.fromArray(S, x, xo + k);
+            a = load(seg, kind, wa + k).fma(u, a); // acc += W[r, k] * x[k], lane-wise
+            b = load(seg, kind, wb + k).fma(u, b);
+            c = load(seg, kind, wc + k).fma(u, c);
+            d = load(seg, kind, wd + k).fma(u, d);
+        }
+        acc[0] = sumLanes(a);
+        acc[1] = sumLanes(b);
+        acc[2] = sumLanes(c);
+        acc[3] = sumLanes(d);
+    }
+
+    /** sum_i a[ao + i] * b[bo + i] for i in [0, n), in the order of {@link Linear} (lane chains, halving tree, tail). */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         FloatVector acc = FloatVector.zero(S);
-        int i = 0, upper = S.loopBound(n);
-        for (; i < upper; i += S.length()) {
-            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+        int nv = n - n % L;
+        for (int i = 0; i < nv; i += L) {
+            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc); // lane-wise a * b
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        float s = sumLanes(acc);
+        for (int i = nv; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
         return s;
     }
 
@@ -57,5 +257,54 @@ public final class Linear {
             FloatVector.fromArray(S, x, xo + i).fma(av, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
         }
         for (; i < n; i++) y[yo + i] += a * x[xo + i];
+    }
+
+    /** The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0. */
+    static float sumLanes(FloatVector v) {
+        if (L == 8) {
+            float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
+            return (b0 + b2) + (b1 + b3);
+        }
+        float[] a = v.toArray();
+        for (int h = L / 2; h > 0; h /= 2) {
+            for (int i = 0; i < h; i++) a[i] += a[i + h];
+        }
+        return a[0];
+    }
+
+    /** W elements [from, from + nv * L) widened to F32: vector v (L elements) to dst[off + v * stride ..]. */
+    static void widen(Tensor w, long from, int nv, float[] dst, int off, int stride) {
+        MemorySegment seg = w.segment();
+        int kind = kind(w);
+        for (int v = 0; v < nv; v++) load(seg, kind, from + (long) v * L).intoArray(dst, off + v * stride);
+    }
+
+    private static int kind(Tensor w) {
+        return switch (w) {
+            case F32Tensor _ -> KIND_F32;
+            case BF16Tensor _ -> KIND_BF16;
+            case F16Tensor _ -> KIND_F16;
+        };
+    }
+
+    /** L weights starting at element index i, widened to F32. */
+    private static FloatVector load(MemorySegment seg, int kind, long i) {
+        if (kind == KIND_BF16) {
+            // bf16 bits are the high half of the float32 bits
+            return ShortVector.fromMemorySegment(SH, seg, i * 2, LE).convertShape(VectorOperators.S2I, SI, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        if (kind == KIND_F16) return f16((IntVector) ShortVector.fromMemorySegment(SH, seg, i * 2, LE).convertShape(VectorOperators.S2I, SI, 0));
+        return FloatVector.fromMemorySegment(S, seg, i * 4, LE);
+    }
+
+    /** IEEE half bits (the low 16 bits of each int lane) -> float32, exact for every value. */
+    private static FloatVector f16(IntVector h) {
+        IntVector mag = h.and(0x7FFF), shifted = mag.lanewise(VectorOperators.LSHL, 13);
+        // exponent and mantissa in float32 position, scaled by 2^(127 - 15): exact for normal and subnormal halves
+        FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
+        // exponent 31 (inf, nan): float32 exponent all ones, mantissa kept
+        IntVector bits = finite.reinterpretAsInts().blend(shifted.or(0x7F800000), mag.compare(VectorOperators.GE, 0x7C00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 }

@@ -1,17 +1,15 @@
 package dev.shallow.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
- * A fixed pool of worker threads. Work is split into index ranges whose boundaries do not depend
- * on the thread count, and every output element is computed by one task in a fixed order, so
- * results are bit-identical whatever the number of threads.
+ * A fixed pool of worker threads. Callers split work into indexed tasks whose boundaries do not
+ * depend on the thread count, and every output element is computed by one task in a fixed order, so
+ * results are bit-identical whatever the number of threads. Tasks are claimed dynamically (the
+ * calling thread takes part), which balances uneven tasks and noisy neighbours.
  */
 public final class Parallel {
     private static volatile int threads = Integer.getInteger("shallow.threads", Runtime.getRuntime().availableProcessors());
@@ -36,7 +34,7 @@ public final class Parallel {
 
     private static synchronized ExecutorService pool() {
         if (pool == null) {
-            pool = Executors.newFixedThreadPool(threads, r -> {
+            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), r -> {
                 Thread t = new Thread(r, "shallow-worker");
                 t.setDaemon(true);
                 return t;
@@ -45,31 +43,63 @@ public final class Parallel {
         return pool;
     }
 
-    /** Runs {@code body.accept(i)} for every i in [0, n), spread over the pool. */
+    /** Runs {@code body.accept(i)} for every i in [0, n), spread over the calling thread and the pool. */
     public static void forEach(int n, IntConsumer body) {
         int t = Math.min(threads, n);
         if (t <= 1) {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
+        Job job = new Job(n, body);
         ExecutorService p = pool();
-        List<Future<?>> futures = new ArrayList<>(t);
-        for (int w = 0; w < t; w++) {
-            final int lo = (int) ((long) n * w / t), hi = (int) ((long) n * (w + 1) / t);
-            futures.add(p.submit(() -> {
-                for (int i = lo; i < hi; i++) body.accept(i);
-            }));
+        for (int w = 1; w < t; w++) p.execute(job::work);
+        job.work();
+        job.await();
+    }
+
+    /** One forEach call: tasks are claimed from {@code next}; the caller waits until all are done. */
+    private static final class Job {
+        final int n;
+        final IntConsumer body;
+        final AtomicInteger next = new AtomicInteger();
+        int done;
+        Throwable error;
+
+        Job(int n, IntConsumer body) {
+            this.n = n;
+            this.body = body;
         }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) throw re;
-                throw new IllegalStateException(e.getCause());
+
+        void work() {
+            int finished = 0;
+            Throwable failure = null;
+            for (int i; (i = next.getAndIncrement()) < n; finished++) {
+                try {
+                    if (failure == null) body.accept(i);
+                } catch (Throwable e) {
+                    failure = e;
+                }
             }
+            synchronized (this) {
+                if (failure != null && error == null) error = failure;
+                done += finished;
+                if (done == n) notifyAll();
+            }
+        }
+
+        synchronized void await() {
+            boolean interrupted = false;
+            while (done < n) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+            if (error instanceof RuntimeException re) throw re;
+            if (error instanceof Error err) throw err;
+            if (error != null) throw new IllegalStateException(error);
         }
     }
 }

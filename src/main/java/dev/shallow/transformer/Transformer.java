@@ -5,7 +5,7 @@ import dev.shallow.model.LayerWeights;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Linear;
-import dev.shallow.tensor.Parallel;
+import dev.shallow.tensor.RmsNorm;
 
 import java.util.Arrays;
 
@@ -129,7 +129,7 @@ public final class Transformer {
         LayerWeights w = model.layer(l);
         int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim();
         // attention block: x += o_proj(Attn(RoPE(q), RoPE(k), v)) over RMSNorm(x)
-        Norms.rmsnorm(x, n, h, w.attnNorm(), c.rmsNormEps(), buf.xn());
+        RmsNorm.rmsnorm(x, n, h, w.attnNorm(), c.rmsNormEps(), buf.xn());
         Linear.apply(buf.xn(), n, w.wq(), w.bq(), buf.q());
         Linear.apply(buf.xn(), n, w.wk(), w.bk(), buf.k());
         Linear.apply(buf.xn(), n, w.wv(), w.bv(), buf.v());
@@ -148,9 +148,8 @@ public final class Transformer {
         Linear.apply(buf.att(), n, w.wo(), null, buf.out());
         add(x, buf.out(), n * h);
         // MLP block: x += down(silu(gate(x')) * up(x')), x' = RMSNorm(x)
-        Norms.rmsnorm(x, n, h, w.ffnNorm(), c.rmsNormEps(), buf.xn());
-        Linear.apply(buf.xn(), n, w.wGate(), null, buf.gate());
-        Linear.apply(buf.xn(), n, w.wUp(), null, buf.up());
+        RmsNorm.rmsnorm(x, n, h, w.ffnNorm(), c.rmsNormEps(), buf.xn());
+        Linear.apply2(buf.xn(), n, w.wGate(), w.wUp(), buf.gate(), buf.up());
         Activations.swiglu(buf.gate(), buf.up(), n, c.intermediateSize());
         Linear.apply(buf.gate(), n, w.wDown(), null, buf.out());
         add(x, buf.out(), n * h);
@@ -172,7 +171,7 @@ public final class Transformer {
             for (int b = 0; b < rows; b++) System.arraycopy(x, (start[b + 1] - 1) * h, sel, b * h, h);
         }
         float[] normed = new float[rows * h];
-        Norms.rmsnorm(sel, rows, h, model.finalNorm(), c.rmsNormEps(), normed);
+        RmsNorm.rmsnorm(sel, rows, h, model.finalNorm(), c.rmsNormEps(), normed);
         float[] logits = new float[rows * c.vocabSize()];
         Linear.apply(normed, rows, model.lmHead(), null, logits);
         return logits;
