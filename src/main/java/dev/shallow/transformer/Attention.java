@@ -3,6 +3,7 @@ package dev.shallow.transformer;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Linear;
 import dev.shallow.tensor.Parallel;
+import dev.shallow.tensor.VectorMath;
 
 /**
  * Causal grouped-query attention over the KV cache: for query head hd at position p,
@@ -28,11 +29,7 @@ final class Attention {
                     scores[j] = Linear.dot(q, qOff, keys, j * kvDim + kvOff, d) * scale;
                     max = Math.max(max, scores[j]);
                 }
-                float sum = 0f;
-                for (int j = 0; j <= pos; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max); // softmax, shifted by the max for range
-                    sum += scores[j];
-                }
+                float sum = VectorMath.expShifted(scores, 0, pos + 1, max); // softmax numerators, shifted by the max for range
                 float inv = 1f / sum;
                 int oOff = (start[b] + t) * qDim + hd * d;
                 java.util.Arrays.fill(out, oOff, oOff + d, 0f);
