@@ -4,13 +4,18 @@ import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Linear;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.VectorMath;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal grouped-query attention over the KV cache: for query head hd at position p,
  * out = sum_{j<=p} softmax_j(q·k_j / sqrt(d)) v_j, with k, v of kv head hd / (heads / kvHeads).
- * Scores are kept for one query at a time (never T x T).
+ * Scores are kept for one query at a time (never T x T). Each score is the same fma chain over the
+ * head's dimensions whatever the batch, so decode and prefill agree bit for bit.
  */
 final class Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
     private Attention() {
     }
 
@@ -23,20 +28,49 @@ final class Attention {
             float[] keys = cache.keys(layer), values = cache.values(layer);
             float[] scores = new float[cache.length + seqs[b].length];
             for (int t = 0; t < seqs[b].length; t++) {
-                int pos = cache.length + t, qOff = (start[b] + t) * qDim + hd * d;
+                int pos = cache.length + t, row = (start[b] + t) * qDim + hd * d;
+                scores(q, row, keys, kvOff, cache.capacity, d, pos + 1, scores);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= pos; j++) {
-                    scores[j] = Linear.dot(q, qOff, keys, j * kvDim + kvOff, d) * scale;
-                    max = Math.max(max, scores[j]);
-                }
-                float sum = VectorMath.expShifted(scores, 0, pos + 1, max); // softmax numerators, shifted by the max for range
-                float inv = 1f / sum;
-                int oOff = (start[b] + t) * qDim + hd * d;
-                java.util.Arrays.fill(out, oOff, oOff + d, 0f);
-                for (int j = 0; j <= pos; j++) {
-                    Linear.axpy(scores[j] * inv, values, j * kvDim + kvOff, out, oOff, d);
-                }
+                for (int j = 0; j <= pos; j++) max = Math.max(max, scores[j] *= scale);
+                float inv = 1f / VectorMath.expShifted(scores, 0, pos + 1, max); // softmax, shifted by the max for range
+                java.util.Arrays.fill(out, row, row + d, 0f);
+                for (int j = 0; j <= pos; j++) Linear.axpy(scores[j] * inv, values, j * kvDim + kvOff, out, row, d);
             }
         });
+    }
+
+    /**
+     * scores[j] = sum_i q[qOff + i] * K[kvOff + i][j] for j < n, K transposed [kvDim, capacity]:
+     * one FMA per dimension over a vector of positions, dimensions in ascending order.
+     */
+    private static void scores(float[] q, int qOff, float[] keys, int kvOff, int capacity, int d, int n, float[] scores) {
+        int l = S.length(), nv = n - n % l, j = 0;
+        for (; j + 4 * l <= nv; j += 4 * l) { // four independent chains to hide the FMA latency
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < d; i++) {
+                FloatVector qi = FloatVector.broadcast(S, q[qOff + i]);
+                int k = (kvOff + i) * capacity + j;
+                a0 = FloatVector.fromArray(S, keys, k).fma(qi, a0);
+                a1 = FloatVector.fromArray(S, keys, k + l).fma(qi, a1);
+                a2 = FloatVector.fromArray(S, keys, k + 2 * l).fma(qi, a2);
+                a3 = FloatVector.fromArray(S, keys, k + 3 * l).fma(qi, a3);
+            }
+            a0.intoArray(scores, j);
+            a1.intoArray(scores, j + l);
+            a2.intoArray(scores, j + 2 * l);
+            a3.intoArray(scores, j + 3 * l);
+        }
+        for (; j < nv; j += l) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < d; i++) {
+                acc = FloatVector.fromArray(S, keys, (kvOff + i) * capacity + j).fma(FloatVector.broadcast(S, q[qOff + i]), acc);
+            }
+            acc.intoArray(scores, j);
+        }
+        for (j = nv; j < n; j++) {
+            float acc = 0f;
+            for (int i = 0; i < d; i++) acc = Math.fma(keys[(kvOff + i) * capacity + j], q[qOff + i], acc);
+            scores[j] = acc;
+        }
     }
 }

@@ -1,8 +1,9 @@
 package dev.shallow.transformer;
 
 /**
- * Keys and values of one sequence for every layer, [position, kvDim] per layer, plus the number of
- * positions filled. Layers are allocated on first use, so a model run with layers skipped pays
+ * Keys and values of one sequence for every layer, plus the number of positions filled. Keys are
+ * stored transposed, [kvDim, capacity] (dimension-major, so attention scores of consecutive positions
+ * are one vector FMA per dimension); values [capacity, kvDim]. Layers are allocated on first use, so a model run with layers skipped pays
  * only for the layers it runs.
  */
 public final class KVCache {
@@ -36,6 +37,13 @@ public final class KVCache {
     float[] values(int layer) {
         if (values[layer] == null) values[layer] = new float[capacity * kvDim];
         return values[layer];
+    }
+
+    /** Stores the key and value vectors (kvDim floats each, from k[off..], v[off..]) of position pos. */
+    void put(int layer, int pos, float[] k, float[] v, int off) {
+        float[] keys = keys(layer);
+        for (int i = 0; i < kvDim; i++) keys[i * capacity + pos] = k[off + i];
+        System.arraycopy(v, off, values(layer), pos * kvDim, kvDim);
     }
 
     /** Forgets positions from {@code length} on (to reuse a shared prefix). */

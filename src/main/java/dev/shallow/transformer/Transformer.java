@@ -135,13 +135,11 @@ public final class Transformer {
         Linear.apply(buf.xn(), n, w.wv(), w.bv(), buf.v());
         for (int b = 0; b < seqs.length; b++) {
             KVCache cache = caches[b];
-            float[] keys = cache.keys(l), values = cache.values(l);
             for (int t = 0; t < seqs[b].length; t++) {
                 int row = start[b] + t, pos = cache.length + t;
                 rope.apply(buf.q(), row * qDim, c.numHeads(), pos);
                 rope.apply(buf.k(), row * kvDim, c.numKvHeads(), pos);
-                System.arraycopy(buf.k(), row * kvDim, keys, pos * kvDim, kvDim);
-                System.arraycopy(buf.v(), row * kvDim, values, pos * kvDim, kvDim);
+                cache.put(l, pos, buf.k(), buf.v(), row * kvDim);
             }
         }
         Attention.causal(buf.q(), buf.att(), seqs, caches, start, l, c);
