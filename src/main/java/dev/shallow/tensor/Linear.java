@@ -237,18 +237,6 @@ public final class Linear {
         acc[3] = sumLanes(d);
     }
 
-    /** sum_i a[ao + i] * b[bo + i] for i in [0, n), in the order of {@link Linear} (lane chains, halving tree, tail). */
-    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int nv = n - n % L;
-        for (int i = 0; i < nv; i += L) {
-            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc); // lane-wise a * b
-        }
-        float s = sumLanes(acc);
-        for (int i = nv; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
-        return s;
-    }
-
     /** y[yo + i] += a * x[xo + i] for i in [0, n). */
     public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
         FloatVector av = FloatVector.broadcast(S, a);

@@ -215,13 +215,4 @@ class LinearTest {
         Linear.widen(Tensor.of(DType.BF16, seg, new long[] {1 << 16}), 0, (1 << 16) / Linear.L, out, 0, Linear.L);
         for (int i = 0; i < 1 << 16; i++) assertEquals(i << 16, Float.floatToRawIntBits(out[i]), "bf16 0x" + Integer.toHexString(i));
     }
-
-    @Test
-    void dotMatchesLinear() {
-        for (int n : SIZES) {
-            float[] a = randoms(n, n), b = randoms(n, n + 1), y = new float[1];
-            Linear.apply(a, 1, Tensor.ofFloats(b.clone(), 1, n), null, y);
-            assertEquals(Float.floatToRawIntBits(y[0]), Float.floatToRawIntBits(Linear.dot(a, 0, b, 0, n)), "n " + n);
-        }
-    }
 }
