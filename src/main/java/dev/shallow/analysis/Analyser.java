@@ -6,7 +6,11 @@ import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
 import dev.shallow.transformer.Transformer;
 
-/** Runs the whole analysis of a model on a calibration set: one statistics pass, then the optional ablation. */
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs the whole analysis of a model on a calibration set: one statistics pass, then the optional ablation and greedy removals. */
 public final class Analyser {
     private Analyser() {
     }
@@ -23,8 +27,12 @@ public final class Analyser {
         CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
         double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), progress) : null;
+        Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy = new EnumMap<>(GreedyRemoval.Metric.class);
+        for (GreedyRemoval.Metric metric : options.greedy()) {
+            greedy.put(metric, GreedyRemoval.run(model, sequences, metric, options.greedySteps(), options.batchSequences(), progress));
+        }
         return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
                 m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,
-                loss == null ? Double.NaN : loss.mean());
+                loss == null ? Double.NaN : loss.mean(), greedy);
     }
 }
