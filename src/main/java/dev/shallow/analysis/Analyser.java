@@ -22,6 +22,11 @@ public final class Analyser {
         return run(model, calibration.sequences(), options, opts, progress);
     }
 
+    /** The statistics pass alone (every metric of {@code options} but the ablation and greedy removals), as benchmarks time it. */
+    public static LayerMetrics measure(Transformer tf, int[][] sequences, AnalysisOptions options) {
+        return LayerStatistics.measure(tf, sequences, options, Progress.NONE, null);
+    }
+
     /** The same on bare token sequences; {@code recordedOptions} is stored as the analysis' options. */
     public static Analysis run(Model model, int[][] sequences, AnalysisOptions options, ObjectNode recordedOptions, Progress progress) {
         CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
