@@ -2,6 +2,7 @@ package dev.shallow.analysis;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
 import dev.shallow.transformer.Transformer;
@@ -29,6 +30,10 @@ public final class Analyser {
 
     /** The same on bare token sequences; {@code recordedOptions} is stored as the analysis' options. */
     public static Analysis run(Model model, int[][] sequences, AnalysisOptions options, ObjectNode recordedOptions, Progress progress) {
+        int layers = model.config().numLayers();
+        if (!options.greedy().isEmpty() && options.greedySteps() >= layers) {
+            throw new ShallowException("--greedy-steps " + options.greedySteps() + ": the model has " + layers + " layers; at least one must stay");
+        }
         CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
         double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), progress) : null;
