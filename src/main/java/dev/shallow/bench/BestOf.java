@@ -26,12 +26,11 @@ final class BestOf {
     }
 
     /**
-     * The fastest of each of two jobs timed alternately (a, b, a, b, ...) after one warm-up of each, so that a change in
-     * the machine's load during the runs affects both alike; at most {@code repeats} pairs, repeated only within the budget.
+     * The fastest of each of two jobs timed alternately (a, b, a, b, ...) after {@code warmUp}, so that a change in the
+     * machine's load during the runs affects both alike; at most {@code repeats} pairs, repeated only within the budget.
      */
-    static Result[] alternating(Runnable a, Runnable b, int repeats, double budgetSeconds) {
-        a.run();
-        b.run();
+    static Result[] alternating(Runnable warmUp, Runnable a, Runnable b, int repeats, double budgetSeconds) {
+        warmUp.run();
         double bestA = Double.POSITIVE_INFINITY, bestB = Double.POSITIVE_INFINITY, spent = 0;
         int runs = 0;
         while (runs < Math.max(1, repeats) && (runs == 0 || spent < budgetSeconds)) {
