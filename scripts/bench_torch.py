@@ -14,7 +14,7 @@ seconds in one run is not run but estimated, and marked so: bfloat16 without nat
 ~1.4 GFLOP/s, where one 128-token prefill of a 1.1B model would take over 3 minutes.
 Prints one JSON line.
 
-  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 60] [--max-run 150]
+  bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 60] [--max-run 150] [--only NAMES]
   bench_torch.py --check MODEL_DIR REFERENCE_DIR   # float32 logits vs a golden reference.safetensors
 """
 import argparse
@@ -165,7 +165,7 @@ def matmul_gflops(model, rows):
     return 2.0 * rows * w.numel() / seconds / 1e9
 
 
-def measure(model, workload, repeats, budget_s, max_run_s):
+def measure(model, workload, repeats, budget_s, max_run_s, only):
     """tokens/s per workload; outside float32, a workload projected to run longer than max_run_s is estimated, not run."""
     prompt = torch.tensor([workload["prompt"]])
     batch = torch.tensor(workload["batch"])
@@ -191,6 +191,8 @@ def measure(model, workload, repeats, budget_s, max_run_s):
     }
     results = {}
     for name, (tokens, run, warm_up, probe_rows) in workloads.items():
+        if only and name not in only:
+            continue
         gflops = matmul_gflops(model, probe_rows)
         projected_s = tokens * flop_per_token / (gflops * 1e9)
         if model.dtype != torch.float32 and projected_s > max_run_s:
@@ -241,6 +243,7 @@ def main():
     ap.add_argument("--dtypes", default="float32,bfloat16")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--budget", type=float, default=60.0, help="stop repeating a workload after this many seconds of timed runs")
+    ap.add_argument("--only", help="comma-separated workload names to run, e.g. prefill_1x128,decode (default: all)")
     ap.add_argument("--max-run", type=float, default=150.0, help="estimate, not run, a bfloat16 workload projected to take longer")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -257,7 +260,7 @@ def main():
     results = {}
     for name in args.dtypes.split(","):
         model = Llama(args.model_dir, getattr(torch, name))
-        results[name] = measure(model, workload, args.repeats, args.budget, args.max_run)
+        results[name] = measure(model, workload, args.repeats, args.budget, args.max_run, args.only.split(",") if args.only else None)
         del model
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
                       "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "results": results}))

@@ -2,11 +2,16 @@ package dev.shallow.analysis;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
 import dev.shallow.transformer.Transformer;
 
-/** Runs the whole analysis of a model on a calibration set: one statistics pass, then the optional ablation. */
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs the whole analysis of a model on a calibration set: one statistics pass, then the optional ablation and greedy removals. */
 public final class Analyser {
     private Analyser() {
     }
@@ -18,13 +23,26 @@ public final class Analyser {
         return run(model, calibration.sequences(), options, opts, progress);
     }
 
+    /** The statistics pass alone (every metric of {@code options} but the ablation and greedy removals), as benchmarks time it. */
+    public static LayerMetrics measure(Transformer tf, int[][] sequences, AnalysisOptions options) {
+        return LayerStatistics.measure(tf, sequences, options, Progress.NONE, null);
+    }
+
     /** The same on bare token sequences; {@code recordedOptions} is stored as the analysis' options. */
     public static Analysis run(Model model, int[][] sequences, AnalysisOptions options, ObjectNode recordedOptions, Progress progress) {
+        int layers = model.config().numLayers();
+        if (!options.greedy().isEmpty() && options.greedySteps() >= layers) {
+            throw new ShallowException("--greedy-steps " + options.greedySteps() + ": the model has " + layers + " layers; at least one must stay");
+        }
         CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
         double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), progress) : null;
+        Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy = new EnumMap<>(GreedyRemoval.Metric.class);
+        for (GreedyRemoval.Metric metric : options.greedy()) {
+            greedy.put(metric, GreedyRemoval.run(model, sequences, metric, options.greedySteps(), options.batchSequences(), progress));
+        }
         return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
                 m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,
-                loss == null ? Double.NaN : loss.mean());
+                loss == null ? Double.NaN : loss.mean(), greedy);
     }
 }

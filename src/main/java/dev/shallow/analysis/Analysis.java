@@ -5,6 +5,8 @@ import dev.shallow.ShallowException;
 import dev.shallow.io.AtomicFiles;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Everything {@code shallow analyse} measured on one model and calibration set (0-indexed layers,
@@ -16,12 +18,19 @@ import java.nio.file.Path;
  * @param cka               [L+1][L+1]: linear CKA between x_l and x_m; null when not computed
  * @param ablationLoss      [L]: calibration loss (mean nats/token) with layer l removed; null when not computed
  * @param baselineLoss      calibration loss of the whole model; NaN when not computed
+ * @param greedy            per metric run, the greedy iterative removal's steps in order (layer removed, score that chose it);
+ *                          empty when none was run
  * @param options           the calibration and analysis options, as given (reproduce the run from them):
  *                          {"calibration": {..., "token_sha256"}, "analysis": {...}}
  */
 public record Analysis(ModelIdentity model, JsonNode options, int numLayers, String angularTokens,
                        double[][] angularDistance, double[] blockInfluence, double[] relativeMagnitude,
-                       double[][] cka, double[] ablationLoss, double baselineLoss) {
+                       double[][] cka, double[] ablationLoss, double baselineLoss,
+                       Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy) {
+
+    public Analysis {
+        greedy = Map.copyOf(greedy);
+    }
 
     /** Reads an analysis.json written by {@link #write}; malformed files give a one-line error naming the file. */
     public static Analysis read(Path file) {
@@ -59,6 +68,21 @@ public record Analysis(ModelIdentity model, JsonNode options, int numLayers, Str
         int best = 0;
         for (int l = 1; l + n <= numLayers; l++) if (angularDistance[l][n - 1] < angularDistance[best][n - 1]) best = l;
         return best;
+    }
+
+    /**
+     * The first {@code n} steps of the greedy removal by {@code metric}, in removal order; a one-line error when
+     * this analysis has no such removal or fewer than {@code n} steps.
+     */
+    public List<GreedyRemoval.Step> greedySteps(GreedyRemoval.Metric metric, int n) {
+        List<GreedyRemoval.Step> steps = greedy.get(metric);
+        String run = "'shallow analyse --greedy " + metric.label() + " --greedy-steps " + n + "'";
+        if (steps == null) throw new ShallowException("the analysis has no greedy removal by " + metric.label() + " (run " + run + ")");
+        if (steps.size() < n) {
+            throw new ShallowException("the analysis' greedy removal by " + metric.label() + " has " + steps.size() + " steps, fewer than n = " + n
+                    + " (run " + run + ")");
+        }
+        return steps.subList(0, n);
     }
 
     /** The sha256 prefix of the calibration token ids this analysis was computed on. */

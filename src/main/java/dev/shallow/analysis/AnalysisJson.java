@@ -8,6 +8,10 @@ import dev.shallow.ShallowException;
 import dev.shallow.io.StrictJson;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 
 /** analysis.json: the {@link Analysis} record as JSON (NaN written as null), and its validating reader. */
 final class AnalysisJson {
@@ -31,6 +35,9 @@ final class AnalysisJson {
         conv.put("cka", "cka[l][m] = linear CKA(x_l, x_m) (Kornblith et al. 2019), Gram form on a token sample: the last token of every"
                 + " sequence plus seeded other tokens (position 0 excluded), options.analysis.cka_tokens at most; null when not computed");
         conv.put("loss", "mean next-token negative log-likelihood in nats over every predicted calibration token");
+        conv.put("greedy", "greedy[metric] = the layers (original indices) a greedy iterative removal by that metric took out, in order,"
+                + " each with the score that chose it, re-measured on the model pruned so far (bi, angular: that layer's metric; loss: the"
+                + " calibration loss after removing it)");
         conv.put("best_block", "for each n, the block l*..l*+n-1 with l* = argmin_l angular_distance[l][n-1] (convenience; derived)");
         ObjectNode m = o.putObject("model");
         ModelIdentity id = a.model();
@@ -59,6 +66,13 @@ final class AnalysisJson {
         o.set("cka", a.cka() == null ? F.nullNode() : matrix(a.cka()));
         o.set("ablation_loss", a.ablationLoss() == null ? F.nullNode() : vector(a.ablationLoss()));
         putNumber(o, "baseline_loss", a.baselineLoss());
+        ObjectNode greedy = o.putObject("greedy");
+        for (GreedyRemoval.Metric metric : GreedyRemoval.Metric.values()) {
+            List<GreedyRemoval.Step> steps = a.greedy().get(metric);
+            if (steps == null) continue;
+            ArrayNode order = greedy.putArray(metric.label());
+            for (GreedyRemoval.Step step : steps) putNumber(order.addObject().put("layer", step.removedLayer()), "score", step.score());
+        }
         return o;
     }
 
@@ -110,7 +124,39 @@ final class AnalysisJson {
         double[][] cka = o.path("cka").isNull() ? null : r.matrix(o, "cka", layers + 1, layers + 1);
         double[] ablation = o.path("ablation_loss").isNull() ? null : r.vector(o, "ablation_loss", layers);
         double baseline = o.path("baseline_loss").isNull() ? Double.NaN : r.number(o.get("baseline_loss"), "baseline_loss");
-        return new Analysis(id, r.object(o, "options"), layers, tokens, angular, bi, rel, cka, ablation, baseline);
+        return new Analysis(id, r.object(o, "options"), layers, tokens, angular, bi, rel, cka, ablation, baseline, greedy(r, o, layers));
+    }
+
+    /** The greedy removal orders: absent or {} when none was run; each a list of distinct layers, fewer than all. */
+    private static Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy(Reader r, JsonNode o, int layers) {
+        Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy = new EnumMap<>(GreedyRemoval.Metric.class);
+        if (o.path("greedy").isMissingNode()) return greedy;
+        JsonNode all = r.object(o, "greedy");
+        for (var e : all.properties()) {
+            String where = "greedy." + e.getKey();
+            GreedyRemoval.Metric metric;
+            try {
+                metric = GreedyRemoval.Metric.of(e.getKey());
+            } catch (IllegalArgumentException x) {
+                throw r.fail(where + ": unknown metric (bi, angular or loss expected)");
+            }
+            JsonNode order = e.getValue();
+            if (!order.isArray() || order.isEmpty() || order.size() >= layers) throw r.fail(where + " must be an array of 1 to " + (layers - 1) + " steps");
+            List<GreedyRemoval.Step> steps = new ArrayList<>();
+            boolean[] seen = new boolean[layers];
+            for (int i = 0; i < order.size(); i++) {
+                JsonNode step = order.get(i);
+                JsonNode layer = step.path("layer");
+                if (!layer.isIntegralNumber() || !layer.canConvertToInt() || layer.intValue() < 0 || layer.intValue() >= layers || seen[layer.intValue()]) {
+                    throw r.fail(where + "[" + i + "].layer must be a layer index 0-" + (layers - 1) + " not removed before");
+                }
+                seen[layer.intValue()] = true;
+                double score = step.path("score").isNull() ? Double.NaN : r.number(step.get("score"), where + "[" + i + "].score");
+                steps.add(new GreedyRemoval.Step(layer.intValue(), score));
+            }
+            greedy.put(metric, steps);
+        }
+        return greedy;
     }
 
     /** Field checks that name the file and the JSON path. */

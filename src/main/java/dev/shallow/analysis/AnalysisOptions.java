@@ -1,7 +1,11 @@
 package dev.shallow.analysis;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * How to analyse (the calibration set is chosen separately).
@@ -11,17 +15,35 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param batchSequences sequences per forward pass (results do not depend on it)
  * @param ckaTokens      tokens in the CKA Gram matrices (0: no CKA); see {@link CkaSample}
  * @param ckaSeed        seed of the CKA token sample
+ * @param greedy         metrics to run a greedy iterative removal by ({@link GreedyRemoval}); kept distinct, in enum order
+ * @param greedySteps    layers each greedy removal takes out (ignored without {@code greedy})
  */
-public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed) {
+public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
+                              List<GreedyRemoval.Metric> greedy, int greedySteps) {
     public static final int DEFAULT_BATCH = 4, DEFAULT_CKA_TOKENS = 512;
 
     public AnalysisOptions {
         if (batchSequences < 1) throw new IllegalArgumentException("batch must be >= 1 sequence, got " + batchSequences);
         if (ckaTokens < 0 || ckaTokens == 1) throw new IllegalArgumentException("CKA needs 0 (off) or >= 2 tokens, got " + ckaTokens);
+        greedy = greedy.stream().distinct().sorted().toList();
+        if (!greedy.isEmpty() && greedySteps < 1) throw new IllegalArgumentException("--greedy-steps must be >= 1, got " + greedySteps);
     }
 
     public static AnalysisOptions defaults() {
-        return new AnalysisOptions(AngularTokens.LAST, false, DEFAULT_BATCH, DEFAULT_CKA_TOKENS, 0);
+        return new AnalysisOptions(AngularTokens.LAST, false, DEFAULT_BATCH, DEFAULT_CKA_TOKENS, 0, List.of(), 0);
+    }
+
+    /** These options, but also with the single-layer ablation. */
+    public AnalysisOptions withAblation() {
+        return new AnalysisOptions(angularTokens, true, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps);
+    }
+
+    /** These options, but also with a greedy removal by {@code metric} of at least {@code steps} steps. */
+    public AnalysisOptions withGreedy(GreedyRemoval.Metric metric, int steps) {
+        List<GreedyRemoval.Metric> metrics = new ArrayList<>(greedy);
+        metrics.add(metric);
+        return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, metrics,
+                greedy.isEmpty() ? steps : Math.max(steps, greedySteps));
     }
 
     public ObjectNode toJson() {
@@ -31,6 +53,9 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         o.put("batch_sequences", batchSequences);
         o.put("cka_tokens", ckaTokens);
         o.put("cka_seed", ckaSeed);
+        ArrayNode metrics = o.putArray("greedy");
+        for (GreedyRemoval.Metric m : greedy) metrics.add(m.label());
+        if (!greedy.isEmpty()) o.put("greedy_steps", greedySteps);
         return o;
     }
 }

@@ -7,6 +7,7 @@ import dev.shallow.transformer.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Iterative layer removal (as SLEB does): remove one layer at a time, re-measuring on the already
@@ -23,7 +24,17 @@ public final class GreedyRemoval {
         /** d(x_i, x_{i+1}) across each remaining layer, on the last token (Gromov et al.). */
         ANGULAR,
         /** The calibration loss after removing the layer. */
-        LOSS
+        LOSS;
+
+        /** The command-line and JSON name: bi, angular, loss. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Metric of(String label) {
+            for (Metric m : values()) if (m.label().equals(label)) return m;
+            throw new IllegalArgumentException("--greedy '" + label + "': must be bi, angular or loss");
+        }
     }
 
     /** One removal: the layer (original index) and the metric value that chose it. */
@@ -40,7 +51,8 @@ public final class GreedyRemoval {
         if (n < 1 || n >= layers) throw new ShallowException("greedy removal of " + n + " layers: must be 1.." + (layers - 1) + " (the model has " + layers + ")");
         List<Step> steps = new ArrayList<>();
         int[] kept = Transformer.allLayers(layers);
-        RunCounter runs = new RunCounter(metric == Metric.LOSS ? n * layers - n * (n - 1) / 2 : n, Batches.tokens(calibration), progress);
+        RunCounter runs = new RunCounter("greedy-" + metric.label(), metric == Metric.LOSS ? n * layers - n * (n - 1) / 2 : n,
+                Batches.tokens(calibration), progress);
         for (int s = 0; s < n; s++) {
             double[] scores = scores(model, kept, calibration, metric, batchSequences, runs);
             int best = 0;
@@ -54,12 +66,14 @@ public final class GreedyRemoval {
 
     /** Progress over all the passes a greedy removal makes (sum over steps s of L - s for loss, one per step otherwise). */
     private static final class RunCounter {
+        private final String phase;
         private final long totalTokens;
         private final long tokensPerRun;
         private final Progress progress;
         private long finished;
 
-        RunCounter(long runs, long tokensPerRun, Progress progress) {
+        RunCounter(String phase, long runs, long tokensPerRun, Progress progress) {
+            this.phase = phase;
             this.totalTokens = runs * tokensPerRun;
             this.tokensPerRun = tokensPerRun;
             this.progress = progress;
@@ -68,7 +82,7 @@ public final class GreedyRemoval {
         /** The progress of the next pass. */
         Progress next() {
             long before = finished++ * tokensPerRun;
-            return (phase, done, total) -> progress.update("greedy", before + done, totalTokens);
+            return (_, done, _) -> progress.update(phase, before + done, totalTokens);
         }
     }
 
@@ -83,7 +97,7 @@ public final class GreedyRemoval {
             }
             return loss;
         }
-        AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0);
+        AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0, List.of(), 0);
         LayerMetrics m = LayerStatistics.measure(new Transformer(model, kept), calibration, o, runs.next(), null);
         if (metric == Metric.BI) return m.blockInfluence();
         return Arrays.stream(m.angularDistance()).mapToDouble(row -> row[0]).toArray();

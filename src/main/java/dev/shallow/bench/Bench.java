@@ -1,18 +1,21 @@
 package dev.shallow.bench;
 
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
  * Shallow's side of {@code shallow bench}: times a {@link Workload} through the {@link Transformer}.
  * Prefill computes the whole prompt (batch: all prompts together) into fresh caches and the logits of
  * each prompt's last token; decode times {@code decodeSteps} greedy single-token steps after the
- * untimed prefill of its prompt.
+ * untimed prefill of its prompt; the analysis overhead times a calibration batch with and without the analysis pass.
  */
 public final class Bench {
     private final Transformer transformer;
@@ -28,16 +31,39 @@ public final class Bench {
         this.progress = progress;
     }
 
-    /** Tokens/s per workload, in the order prompt prefill, batch prefill, decode. */
-    public Map<String, Measurement> run(Workload w) {
+    /** Tokens/s of each selected PyTorch-comparable workload, in the order prompt prefill, batch prefill, decode. */
+    public Map<String, Measurement> run(Workload w, Set<BenchPart> parts) {
         Map<String, Measurement> out = new LinkedHashMap<>();
         int[][] one = {w.prompt()};
         int[][] warmBatch = Arrays.copyOf(w.batch(), 1);
-        put(out, w.promptName(), prefill(one, one));
-        put(out, w.batchName(), prefill(w.batch(), warmBatch));
-        BestOf.Result decode = BestOf.run(() -> decode(w), () -> decode(w), repeats, budgetSeconds);
-        put(out, Workload.DECODE, Measurement.measured(w.decodeSteps(), decode));
+        if (parts.contains(BenchPart.PREFILL)) put(out, w.promptName(), prefill(one, one));
+        if (parts.contains(BenchPart.BATCH_PREFILL)) put(out, w.batchName(), prefill(w.batch(), warmBatch));
+        if (parts.contains(BenchPart.DECODE)) {
+            BestOf.Result decode = BestOf.run(() -> decode(w), () -> decode(w), repeats, budgetSeconds);
+            put(out, Workload.DECODE, Measurement.measured(w.decodeSteps(), decode));
+        }
         return out;
+    }
+
+    /**
+     * The calibration batch (equal-length sequences) through a plain forward and through the analysis pass with
+     * {@code options} (one forward of the whole batch each when {@code options.batchSequences()} covers it), timed alternately
+     * after a warm-up of both on the first sequence.
+     */
+    public AnalysisOverhead analysisOverhead(int[][] calibration, AnalysisOptions options) {
+        int tokens = calibration.length * calibration[0].length;
+        int[][] first = Arrays.copyOf(calibration, 1);
+        Runnable warmUp = () -> {
+            prefill(first);
+            Analyser.measure(transformer, first, options);
+        };
+        BestOf.Result[] r = BestOf.alternating(warmUp, () -> prefill(calibration), () -> Analyser.measure(transformer, calibration, options),
+                repeats, budgetSeconds);
+        AnalysisOverhead o = new AnalysisOverhead(calibration.length, calibration[0].length, options.ckaTokens(),
+                Measurement.measured(tokens, r[0]), Measurement.measured(tokens, r[1]));
+        progress.accept(o.name() + " plain", o.plain());
+        progress.accept(o.name() + " analysis", o.analysis());
+        return o;
     }
 
     private void put(Map<String, Measurement> out, String workload, Measurement m) {

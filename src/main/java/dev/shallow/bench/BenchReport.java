@@ -15,9 +15,12 @@ import java.util.Map;
  * @param torch null when PyTorch was not run ({@code torchSkipped} says why)
  * @param peakGflops FP32 FMA peak in GFLOP/s, or null if not given
  * @param bandwidthGbs read bandwidth in GB/s, or null if not given
+ * @param shallow      the selected prefill and decode workloads (possibly none)
+ * @param analyse      the analysis overhead, or null when not selected
  */
 public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<String, Measurement> shallow,
-                          TorchBaseline.Result torch, String torchSkipped, Double peakGflops, Double bandwidthGbs) {
+                          TorchBaseline.Result torch, String torchSkipped, Double peakGflops, Double bandwidthGbs,
+                          AnalysisOverhead analyse) {
     private static final List<String> DTYPES = List.of("float32", "bfloat16");
 
     /** One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch). */
@@ -57,6 +60,23 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
     /** The table printed to the terminal, with a legend. */
     public String table() {
         StringBuilder sb = new StringBuilder();
+        if (!shallow.isEmpty()) forwardTable(sb);
+        if (analyse != null) analyseTable(sb);
+        return sb.toString();
+    }
+
+    private void analyseTable(StringBuilder sb) {
+        if (!sb.isEmpty()) sb.append(System.lineSeparator());
+        String fmt = "%-15s %14s %18s %14s%n";
+        sb.append(String.format(fmt, "workload", "forward tok/s", "analysis tok/s", "time ratio"));
+        sb.append(String.format(fmt, analyse.name(), tokS(analyse.plain()), tokS(analyse.analysis()), String.format("%.3fx", analyse.timeRatio())));
+        sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
+        sb.append(String.format("analyse: %d x %d calibration tokens through a plain forward (last-token logits) and through the analysis pass%n"
+                + "(angular distance, Block Influence, relative magnitude, CKA on %d tokens); time ratio = analysis / forward (target < 1.10).%n",
+                analyse.sequences(), analyse.seqLen(), analyse.ckaTokens()));
+    }
+
+    private void forwardTable(StringBuilder sb) {
         String fmt = "%-15s %14s %16s %17s %16s  %s%n";
         sb.append(String.format(fmt, "workload", "Shallow tok/s", "torch f32 tok/s", "torch bf16 tok/s", "vs faster torch",
                 "Shallow achieved"));
@@ -80,7 +100,6 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         } else {
             sb.append("PyTorch not run: ").append(torchSkipped).append(System.lineSeparator());
         }
-        return sb.toString();
     }
 
     private static String tokS(Measurement m) {
@@ -101,6 +120,16 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         root.put("peak_gflops", peakGflops);
         root.put("bandwidth_gbs", bandwidthGbs);
         root.set("rows", json.valueToTree(rows()));
+        if (analyse != null) {
+            ObjectNode a = root.putObject("analyse");
+            a.put("workload", analyse.name());
+            a.put("sequences", analyse.sequences());
+            a.put("seq_len", analyse.seqLen());
+            a.put("cka_tokens", analyse.ckaTokens());
+            a.set("plain_forward", json.valueToTree(analyse.plain()));
+            a.set("analysis_pass", json.valueToTree(analyse.analysis()));
+            a.put("time_ratio", analyse.timeRatio());
+        }
         return root;
     }
 }

@@ -52,14 +52,15 @@ public final class TorchBaseline {
         }
     }
 
-    public Result run(Path modelDir, Workload workload, int threads, int repeats, double budgetSeconds) {
+    /** Runs the workloads named {@code names} (row names such as "prefill_1x128", "decode") of {@code workload}. */
+    public Result run(Path modelDir, Workload workload, List<String> names, int threads, int repeats, double budgetSeconds) {
         Path file = null;
         try {
             file = Files.createTempFile("shallow-bench-workload", ".json");
             AtomicFiles.writeJson(file, workload.toJson());
             List<String> cmd = List.of(python, script.toString(), modelDir.toString(), "--workload", file.toString(),
                     "--threads", Integer.toString(threads), "--repeats", Integer.toString(repeats),
-                    "--budget", Double.toString(budgetSeconds));
+                    "--budget", Double.toString(budgetSeconds), "--only", String.join(",", names));
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int rc = p.waitFor();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -29,6 +30,14 @@ public record Workload(int[] prompt, int[][] batch, int[] decodePrompt, int deco
     /** Ids above the tokenizer's special and byte tokens (0..2 are unk, bos, eos). */
     private static int[] ids(SplittableRandom rng, int vocab, int n) {
         return rng.ints(n, Math.min(3, vocab - 1), vocab).toArray();
+    }
+
+    /** Sequences of the batch the analysis benchmark calibrates on (its first ones). */
+    public static final int CALIBRATION_SEQUENCES = 4;
+
+    /** The first {@link #CALIBRATION_SEQUENCES} sequences of the batch: calibration ids for the analysis benchmark. */
+    public int[][] calibration() {
+        return Arrays.copyOf(batch, Math.min(CALIBRATION_SEQUENCES, batch.length));
     }
 
     public String promptName() {

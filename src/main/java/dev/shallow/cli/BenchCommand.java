@@ -1,7 +1,10 @@
 package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.bench.AnalysisOverhead;
 import dev.shallow.bench.Bench;
+import dev.shallow.bench.BenchPart;
 import dev.shallow.bench.BenchReport;
 import dev.shallow.bench.Measurement;
 import dev.shallow.bench.ModelShape;
@@ -17,11 +20,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure prefill and decode tokens/s of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratio.",
+        description = {"Measure prefill and decode tokens/s of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratio;",
+                "and what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
@@ -56,6 +62,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-gbs", paramLabel = "GBS", description = "Read bandwidth of these threads, to quote decode as a share of its bound.")
     Double bandwidthGbs;
 
+    @Option(names = "--workloads", split = ",", paramLabel = "NAMES", defaultValue = "prefill128,prefill8x256,decode,analyse",
+            description = "Workloads to run: prefill128 (1 x 128 prompt), prefill8x256 (8 x 256 batch), decode (16 steps), analyse "
+                    + "(4 x 256 calibration tokens through the analysis pass vs a plain forward; Shallow only) (default: ${DEFAULT-VALUE}).")
+    List<String> workloads;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     String python;
 
@@ -64,28 +75,33 @@ final class BenchCommand implements Callable<Integer> {
         if (threads < 1 || repeats < 1) throw new ShallowException("--threads and --repeats must be at least 1");
         Parallel.setThreads(threads);
         Path dir = modelDir != null ? modelDir : randomCheckpoint();
+        Set<BenchPart> parts = BenchPart.parse(workloads);
         Workload workload;
         WeightCost cost;
         Map<String, Measurement> shallow;
+        AnalysisOverhead analyse = null;
         try (Model model = Model.load(dir)) {
             workload = Workload.standard(model.config().vocabSize(), seed);
             cost = WeightCost.of(model);
             System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
-            shallow = new Bench(new Transformer(model), repeats, budget, (name, m) -> System.err.printf(
-                    "bench: Shallow %s: %.2f tok/s (best of %d)%n", name, m.tokensPerSecond(), m.runs())).run(workload);
+            Bench bench = new Bench(new Transformer(model), repeats, budget, (name, m) -> System.err.printf(
+                    "bench: Shallow %s: %.2f tok/s (best of %d)%n", name, m.tokensPerSecond(), m.runs()));
+            shallow = bench.run(workload, parts);
+            if (parts.contains(BenchPart.ANALYSE)) analyse = bench.analysisOverhead(workload.calibration(), AnalysisOptions.defaults());
         }
+        List<String> torchWorkloads = parts.stream().filter(BenchPart::hasTorchBaseline).map(p -> p.rowName(workload)).toList();
         TorchBaseline.Result torchResult = null;
-        String torchSkipped = torch ? null : "--no-torch";
-        if (torch) {
+        String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : null;
+        if (torchSkipped == null) {
             TorchBaseline baseline = new TorchBaseline(python, Defaults.home().resolve("scripts").resolve("bench_torch.py"));
             torchSkipped = baseline.unavailableReason();
             if (torchSkipped == null) {
                 System.err.println("bench: PyTorch float32 and bfloat16 on the same model...");
-                torchResult = baseline.run(dir, workload, threads, repeats, budget);
+                torchResult = baseline.run(dir, workload, torchWorkloads, threads, repeats, budget);
             }
         }
         BenchReport report = new BenchReport(dir.toString(), threads, cost, workload, shallow, torchResult, torchSkipped,
-                peakGflops, bandwidthGbs);
+                peakGflops, bandwidthGbs, analyse);
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);

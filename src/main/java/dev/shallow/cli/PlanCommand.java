@@ -40,11 +40,12 @@ final class PlanCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         boolean fromAnalysis = modelDir == null && options.analysisFile != null;
-        ModelIdentity model = fromAnalysis ? Analysis.read(options.analysisFile).model() : SourceModel.identity(Defaults.modelOrDefault(modelDir));
-        Analysis analysis = options.analysis(model);
+        Path dir = Defaults.modelOrDefault(modelDir);
+        ModelIdentity model = fromAnalysis ? Analysis.read(options.analysisFile).model() : SourceModel.identity(dir);
         int layers = model.numLayers();
+        if (allN && (options.n != null || options.fraction != null)) throw new ShallowException("--all-n cannot be combined with --n or --fraction");
+        Analysis analysis = options.analysis(dir, model, allN ? layers - 1 : options.count(layers));
         if (allN) {
-            if (options.n != null || options.fraction != null) throw new ShallowException("--all-n cannot be combined with --n or --fraction");
             ObjectNode table = JsonNodeFactory.instance.objectNode();
             table.put("format", "shallow-plan-table");
             var plans = table.putArray("plans");

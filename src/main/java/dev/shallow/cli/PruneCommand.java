@@ -52,7 +52,7 @@ final class PruneCommand implements Callable<Integer> {
             removed = Layers.parse(remove, model.numLayers());
             record = PruningRecord.explicit();
         } else {
-            Plan plan = planFile != null ? Plan.read(planFile) : options.plan(model, options.analysis(model), options.count(model.numLayers()));
+            Plan plan = planFile != null ? Plan.read(planFile) : strategyPlan(model);
             if (planFile != null) SourceModel.requireSame(planFile, plan.model(), model);
             removed = plan.removed();
             record = PruningRecord.of(plan, planFile);
@@ -66,5 +66,10 @@ final class PruneCommand implements Callable<Integer> {
         System.out.printf("files       %s%n", String.join(", ", r.files()));
         if (!r.notCopied().isEmpty()) System.out.printf("not copied  %s (other weight formats or directories)%n", String.join(", ", r.notCopied()));
         return 0;
+    }
+
+    private Plan strategyPlan(ModelIdentity model) {
+        int count = options.count(model.numLayers());
+        return options.plan(model, options.analysis(modelDir, model, count), count);
     }
 }

@@ -18,7 +18,7 @@ import java.util.Arrays;
  *
  * @param fraction the {@code --fraction} as given when n came from it (n = round(F x L), half up), else null
  * @param seed     the seed of the {@code random} strategy, else null
- * @param analysis the analysis the metrics came from, else null
+ * @param analysis the analysis the metrics came from (its file null when it was computed in-process), else null
  */
 public record Plan(ModelIdentity model, int numLayers, String strategy, int n, String fraction, Long seed,
                    AnalysisSource analysis, Selection selection) {
@@ -62,7 +62,8 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
         if (seed != null) o.put("seed", seed);
         if (analysis != null) {
             ObjectNode a = o.putObject("analysis");
-            a.put("file", analysis.file() == null ? null : analysis.file().toString());
+            if (analysis.file() != null) a.put("file", analysis.file().toString());
+            else a.put("in_process", true);
             a.set("options", analysis.options());
         }
         o.set("removed", ints(removed()));

@@ -2,9 +2,12 @@ package dev.shallow.prune;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.GreedyRemoval;
 
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -13,10 +16,8 @@ import java.util.stream.IntStream;
  * The ways to choose which n of L layers (0-indexed) to remove. Each is a pure function of the
  * metrics, L, n and (for {@code random}) a seed; ties go to the lower layer index.
  * <p>
- * Greedy iterative removal (re-measuring after each removal; names {@code greedy-bi},
- * {@code greedy-angular}, {@code greedy-loss}) needs the model and calibration data, so it is not a
- * function of one analysis: {@code shallow analyse --greedy} runs it ({@link dev.shallow.analysis.GreedyRemoval}),
- * and it is refused here by name (see {@link #parse}) until its removal order is stored in analysis.json.
+ * The greedy strategies take the first n layers of a greedy iterative removal order (re-measured on the
+ * pruned model after each removal, {@link GreedyRemoval}) stored in the analysis by {@code shallow analyse --greedy}.
  */
 public enum Strategy {
     /** Gromov et al.: the contiguous block l..l+n-1 with the smallest d(x_l, x_{l+n}). */
@@ -27,6 +28,12 @@ public enum Strategy {
     MAGNITUDE("magnitude", true),
     /** The n layers with the lowest single-layer ablation loss (needs ablation losses in the analysis). */
     ABLATION("ablation", true),
+    /** The first n layers of the analysis' greedy removal by Block Influence. */
+    GREEDY_BI("greedy-bi", GreedyRemoval.Metric.BI),
+    /** The first n layers of the analysis' greedy removal by d(x_l, x_{l+1}). */
+    GREEDY_ANGULAR("greedy-angular", GreedyRemoval.Metric.ANGULAR),
+    /** The first n layers of the analysis' greedy removal by calibration loss. */
+    GREEDY_LOSS("greedy-loss", GreedyRemoval.Metric.LOSS),
     /** Layers 0..n-1. */
     SEQUENTIAL("sequential", false),
     /** Layers L-n..L-1. */
@@ -38,10 +45,18 @@ public enum Strategy {
 
     private final String cliName;
     private final boolean needsAnalysis;
+    private final GreedyRemoval.Metric greedyMetric;
 
     Strategy(String cliName, boolean needsAnalysis) {
         this.cliName = cliName;
         this.needsAnalysis = needsAnalysis;
+        this.greedyMetric = null;
+    }
+
+    Strategy(String cliName, GreedyRemoval.Metric greedyMetric) {
+        this.cliName = cliName;
+        this.needsAnalysis = true;
+        this.greedyMetric = greedyMetric;
     }
 
     public String cliName() {
@@ -56,13 +71,17 @@ public enum Strategy {
         return Arrays.stream(values()).map(Strategy::cliName).collect(Collectors.joining(", "));
     }
 
+    /**
+     * {@code base} with what this strategy needs from an analysis to remove up to {@code maxN} layers: the
+     * single-layer ablation, or a greedy removal of at least {@code maxN} steps.
+     */
+    public AnalysisOptions analysisOptions(AnalysisOptions base, int maxN) {
+        if (this == ABLATION) return base.withAblation();
+        return greedyMetric == null ? base : base.withGreedy(greedyMetric, maxN);
+    }
+
     public static Strategy parse(String name) {
         for (Strategy s : values()) if (s.cliName.equals(name)) return s;
-        if (name.startsWith("greedy-")) {
-            throw new ShallowException("--strategy " + name + ": greedy removal re-measures the model after each removal; run "
-                    + "'shallow analyse MODEL --greedy " + name.substring("greedy-".length()) + " --greedy-steps N' and prune with --remove "
-                    + "and the layers it prints; strategies here: " + names());
-        }
         throw new ShallowException("--strategy '" + name + "': unknown; choose one of: " + names());
     }
 
@@ -91,6 +110,7 @@ public enum Strategy {
             case SEQUENTIAL -> range(0, n);
             case REVERSE -> range(numLayers - n, numLayers);
             case DEEPEST -> range(numLayers - 1 - n, numLayers - 1);
+            case GREEDY_BI, GREEDY_ANGULAR, GREEDY_LOSS -> greedy(analysis, n);
             case RANDOM -> random(numLayers, n, seed);
         };
     }
@@ -115,6 +135,18 @@ public enum Strategy {
                 .sorted(Comparator.comparingDouble((Integer l) -> values[l]).thenComparingInt(l -> l))
                 .limit(n).mapToInt(Integer::intValue).sorted().toArray();
         return new Selection(removed, metric, Arrays.stream(removed).mapToDouble(l -> values[l]).toArray());
+    }
+
+    /** The first n layers of the greedy order, sorted, with the score of the step that removed each. */
+    private Selection greedy(Analysis analysis, int n) {
+        List<GreedyRemoval.Step> steps;
+        try {
+            steps = analysis.greedySteps(greedyMetric, n).stream().sorted(Comparator.comparingInt(GreedyRemoval.Step::removedLayer)).toList();
+        } catch (ShallowException e) {
+            throw new ShallowException("--strategy " + cliName + ": " + e.getMessage());
+        }
+        return new Selection(steps.stream().mapToInt(GreedyRemoval.Step::removedLayer).toArray(), "greedy_" + greedyMetric.label() + "_score",
+                steps.stream().mapToDouble(GreedyRemoval.Step::score).toArray());
     }
 
     private static Selection range(int from, int to) {

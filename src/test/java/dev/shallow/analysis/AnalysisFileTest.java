@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -32,7 +33,7 @@ class AnalysisFileTest {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             CalibrationSet cal = CalibrationSet.load(new CalibrationOptions("stories", "text", 8, 64, true, true, true, 0),
                     Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), Shared.root().resolve("data"));
-            analysis = Analyser.run(model, cal, new AnalysisOptions(AngularTokens.LAST, true, 4, 128, 0), Progress.NONE);
+            analysis = Analyser.run(model, cal, new AnalysisOptions(AngularTokens.LAST, true, 4, 128, 0, List.of(GreedyRemoval.Metric.BI), 2), Progress.NONE);
         }
     }
 
@@ -51,6 +52,8 @@ class AnalysisFileTest {
         assertArrayEquals(analysis.cka(), back.cka());
         assertArrayEquals(analysis.ablationLoss(), back.ablationLoss());
         assertEquals(analysis.baselineLoss(), back.baselineLoss());
+        assertEquals(2, back.greedy().get(GreedyRemoval.Metric.BI).size());
+        assertEquals(analysis.greedy(), back.greedy());
         assertEquals("cca406797fe24c0d".length(), back.calibrationHash().length());
         JsonNode json = new ObjectMapper().readTree(file.toFile());
         assertTrue(json.path("conventions").path("angular_distance").asText().contains("angular_distance[l][n-1] = d(x_l, x_{l+n})"));
@@ -60,6 +63,14 @@ class AnalysisFileTest {
         try (var files = Files.list(tmp)) {
             assertEquals(1, files.count(), "no temporary file left beside it");
         }
+    }
+
+    @Test
+    void aFileWithoutGreedyOrdersHasNone(@TempDir Path tmp) throws IOException {
+        ObjectNode json = AnalysisJson.toJson(analysis);
+        json.remove("greedy");
+        Path file = Files.writeString(tmp.resolve("analysis.json"), json.toString());
+        assertTrue(Analysis.read(file).greedy().isEmpty());
     }
 
     @Test
@@ -113,6 +124,11 @@ class AnalysisFileTest {
         assertRefused(tmp, j -> j.put("num_layers", 6), "num_layers");
         assertRefused(tmp, j -> j.put("format", "other"), "not a Shallow analysis");
         assertRefused(tmp, j -> ((ArrayNode) j.get("ablation_loss")).set(0, "x"), "ablation_loss[0]");
+        assertRefused(tmp, j -> ((ObjectNode) j.get("greedy")).set("cosine", j.get("greedy").get("bi")), "greedy.cosine: unknown metric");
+        assertRefused(tmp, j -> ((ObjectNode) j.get("greedy").get("bi").get(1)).set("layer", j.get("greedy").get("bi").get(0).get("layer")),
+                "greedy.bi[1].layer");
+        assertRefused(tmp, j -> ((ObjectNode) j.get("greedy").get("bi").get(0)).put("layer", 5), "greedy.bi[0].layer");
+        assertRefused(tmp, j -> ((ObjectNode) j.get("greedy").get("bi").get(0)).put("score", "high"), "greedy.bi[0].score");
         Path notJson = Files.writeString(tmp.resolve("bad.json"), "{\"format\": ");
         ShallowException e = assertThrows(ShallowException.class, () -> Analysis.read(notJson));
         assertTrue(e.getMessage().startsWith(notJson.toString()), e.getMessage());

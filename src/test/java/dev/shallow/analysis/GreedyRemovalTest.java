@@ -79,7 +79,7 @@ class GreedyRemovalTest {
     /** The first BI and angular steps are the argmins of the full model's BI and d(x_l, x_{l+1}). */
     @Test
     void firstBiAndAngularStepsAreTheArgmins() {
-        Analysis a = Analyser.run(model, calibration, new AnalysisOptions(AngularTokens.LAST, false, 4, 0, 0), null, Progress.NONE);
+        Analysis a = Analyser.run(model, calibration, new AnalysisOptions(AngularTokens.LAST, false, 4, 0, 0, List.of(), 0), null, Progress.NONE);
         int bi = 0, ang = 0;
         for (int l = 1; l < layers; l++) {
             if (a.blockInfluence()[l] < a.blockInfluence()[bi]) bi = l;

@@ -56,6 +56,58 @@ class LinearCkaTest {
         assertTrue(c > 0 && c < 1, "CKA of independent random features " + c);
     }
 
+    /** Kc = H X X^T H by plain scalar loops in double, the definition the vectorised, tiled version must match. */
+    static double[] referenceCentredGram(float[] x, int n, int h) {
+        double[] k = new double[n * n];
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                double s = 0;
+                for (int i = 0; i < h; i++) s += (double) x[a * h + i] * x[b * h + i];
+                k[a * n + b] = s;
+            }
+        }
+        double[] row = new double[n];
+        double all = 0;
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) row[a] += k[a * n + b] / n;
+            all += row[a] / n;
+        }
+        for (int a = 0; a < n; a++) for (int b = 0; b < n; b++) k[a * n + b] += all - row[a] - row[b];
+        return k;
+    }
+
+    static float[] flat(float[][] rows) {
+        float[] f = new float[rows.length * rows[0].length];
+        for (int r = 0; r < rows.length; r++) System.arraycopy(rows[r], 0, f, r * rows[0].length, rows[0].length);
+        return f;
+    }
+
+    /** Tiles, lanes and chunks change only the order of the additions: within 1e-12 of scalar loops (n not a tile multiple). */
+    @Test
+    void vectorisedGramAndMatrixEqualPlainLoops() {
+        int n = 77, h = 37;
+        float[][] reps = new float[4][];
+        for (int p = 0; p < reps.length; p++) reps[p] = flat(random(n, h, 10 + p));
+        double[][] ref = new double[reps.length][];
+        for (int p = 0; p < reps.length; p++) {
+            ref[p] = referenceCentredGram(reps[p], n, h);
+            double[] got = LinearCka.centredGram(reps[p], n, h);
+            for (int i = 0; i < got.length; i++) assertEquals(ref[p][i], got[i], 1e-12 * Math.max(1, Math.abs(ref[p][i])));
+        }
+        double[][] cka = LinearCka.matrix(reps, n, h);
+        for (int i = 0; i < reps.length; i++) {
+            for (int j = 0; j < reps.length; j++) {
+                double xy = 0, xx = 0, yy = 0;
+                for (int e = 0; e < n * n; e++) {
+                    xy += ref[i][e] * ref[j][e];
+                    xx += ref[i][e] * ref[i][e];
+                    yy += ref[j][e] * ref[j][e];
+                }
+                assertEquals(xy / Math.sqrt(xx * yy), cka[i][j], 1e-12);
+            }
+        }
+    }
+
     /** On a model: the CKA matrix has a unit diagonal, is symmetric and lies in [0, 1]. */
     @Test
     void modelMatrixIsASimilarity() throws IOException {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -115,12 +116,12 @@ class StreamingInvarianceTest {
     void endToEndBatchingAndThreadsAgree() throws IOException {
         int before = Parallel.threads();
         try (Model model = Model.load(Shared.model(MODEL))) {
-            Analysis whole = Analyser.run(model, seqs, new AnalysisOptions(AngularTokens.ALL, true, 4, 64, 3), null, Progress.NONE);
+            Analysis whole = Analyser.run(model, seqs, new AnalysisOptions(AngularTokens.ALL, true, 4, 64, 3, List.of(), 0), null, Progress.NONE);
             double worst = 0;
             for (int threads = 1; threads <= 2; threads++) {
                 Parallel.setThreads(threads);
                 for (int batch : new int[]{1, 3}) {
-                    Analysis a = Analyser.run(model, seqs, new AnalysisOptions(AngularTokens.ALL, true, batch, 64, 3), null, Progress.NONE);
+                    Analysis a = Analyser.run(model, seqs, new AnalysisOptions(AngularTokens.ALL, true, batch, 64, 3, List.of(), 0), null, Progress.NONE);
                     worst = Math.max(worst, maxDiff(whole, a));
                 }
             }

@@ -34,13 +34,20 @@ class TorchBaselineTest {
         TorchBaseline torch = new TorchBaseline("/usr/bin/python3", SCRIPT);
         assertNull(torch.unavailableReason());
         Workload w = Workload.random(512, 1, 16, 2, 32, 4, 3);
-        TorchBaseline.Result r = torch.run(Shared.model("stories260K"), w, 2, 1, 30);
+        TorchBaseline.Result r = torch.run(Shared.model("stories260K"), w, List.of("prefill_1x16", "prefill_2x32", "decode"), 2, 1, 30);
         assertEquals(2, r.threads());
         assertEquals(List.of("float32", "bfloat16"), List.copyOf(r.byDtype().keySet()));
         for (Map<String, Measurement> m : r.byDtype().values()) {
             assertEquals(List.of("prefill_1x16", "prefill_2x32", "decode"), List.copyOf(m.keySet()));
             m.values().forEach(x -> assertTrue(x.tokensPerSecond() > 0 && x.runs() == 1 && !x.estimated()));
         }
+    }
+
+    @Test
+    void runsOnlyTheNamedWorkloads() {
+        TorchBaseline.Result r = new TorchBaseline("/usr/bin/python3", SCRIPT)
+                .run(Shared.model("stories260K"), Workload.random(512, 1, 16, 2, 32, 4, 3), List.of("decode"), 2, 1, 30);
+        for (Map<String, Measurement> m : r.byDtype().values()) assertEquals(List.of("decode"), List.copyOf(m.keySet()));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.shallow.cli;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.GreedyRemoval;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -44,6 +45,8 @@ class AnalyseCommandTest {
         assertTrue(printed.contains("best block to drop for each n"), printed);
         assertTrue(printed.contains("lowest Block Influence"), printed);
         assertTrue(printed.contains("greedy removal by loss"), printed);
+        assertEquals(2, a.greedy().get(GreedyRemoval.Metric.LOSS).size(), "the greedy order is stored");
+        assertEquals(2, a.options().path("analysis").path("greedy_steps").asInt());
         assertEquals(8 * 64, a.options().path("calibration").path("tokens").asInt());
         // the same options give the same analysis (per-document layout, all-token d, as another option set)
         Path again = tmp.resolve("again.json");
@@ -71,6 +74,7 @@ class AnalyseCommandTest {
         assertRefused("fewer than", model, "--data", "tinystories", "--samples", "500", "--out", out.toString());
         assertRefused("angular tokens", model, "--angular-tokens", "middle", "--out", out.toString());
         assertRefused("--greedy", model, "--greedy", "random", "--out", out.toString());
+        assertRefused("--greedy-steps", model, "--greedy", "bi", "--greedy-steps", "0", "--out", out.toString());
         try (var files = Files.list(tmp)) {
             assertFalse(files.findAny().isPresent(), "nothing written");
         }

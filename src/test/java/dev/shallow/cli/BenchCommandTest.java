@@ -17,13 +17,17 @@ class BenchCommandTest {
     @TempDir
     Path tmp;
 
+    static JsonNode bench(Path out, String... extra) throws Exception {
+        String[] args = {"--model", "models/stories260K", "--repeats", "1", "--out", out.toString(),
+                "--peak-gflops", "100", "--bandwidth-gbs", "10"};
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(extra)).toArray(String[]::new);
+        assertEquals(0, new CommandLine(new BenchCommand()).execute(all));
+        return new ObjectMapper().readTree(out.toFile());
+    }
+
     @Test
     void measuresShallowAloneAndWritesTheJson() throws Exception {
-        Path out = tmp.resolve("bench.json");
-        int rc = new CommandLine(new BenchCommand()).execute("--model", "models/stories260K", "--no-torch", "--repeats", "1",
-                "--out", out.toString(), "--peak-gflops", "100", "--bandwidth-gbs", "10");
-        assertEquals(0, rc);
-        JsonNode json = new ObjectMapper().readTree(out.toFile());
+        JsonNode json = bench(tmp.resolve("bench.json"), "--no-torch");
         assertEquals("--no-torch", json.path("torch_skipped").asText());
         List<String> workloads = new ArrayList<>();
         for (JsonNode row : json.path("rows")) {
@@ -32,5 +36,30 @@ class BenchCommandTest {
             assertTrue(row.path("percentOfLimit").asDouble() > 0);
         }
         assertEquals(List.of("prefill_1x128", "prefill_8x256", "decode"), workloads);
+        JsonNode analyse = json.path("analyse");
+        assertEquals("analyse_4x256", analyse.path("workload").asText());
+        double plain = analyse.path("plain_forward").path("tokensPerSecond").asDouble();
+        double analysis = analyse.path("analysis_pass").path("tokensPerSecond").asDouble();
+        assertTrue(plain > 0 && analysis > 0, analyse.toString());
+        assertEquals(plain / analysis, analyse.path("time_ratio").asDouble(), 1e-9);
+    }
+
+    @Test
+    void runsOnlyTheSelectedWorkloads() throws Exception {
+        JsonNode json = bench(tmp.resolve("bench.json"), "--workloads", "analyse");
+        assertEquals(0, json.path("rows").size());
+        assertTrue(json.path("torch_skipped").asText().contains("no workload PyTorch runs"), json.toString());
+        assertTrue(json.path("analyse").isObject());
+        json = bench(tmp.resolve("decode.json"), "--workloads", "decode", "--no-torch");
+        assertEquals("decode", json.path("rows").get(0).path("workload").asText());
+        assertEquals(1, json.path("rows").size());
+        assertTrue(json.path("analyse").isMissingNode());
+    }
+
+    @Test
+    void anUnknownWorkloadIsRefused() {
+        CliTest.Run r = CliTest.run("bench", "--model", "models/stories260K", "--no-torch", "--workloads", "prefill,decode",
+                "--out", tmp.resolve("bench.json").toString());
+        CliTest.assertOneLineError(r, "--workloads", "'prefill'", "prefill128");
     }
 }

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static dev.shallow.cli.CliTest.assertOneLineError;
@@ -122,7 +123,7 @@ class PruneCliTest {
         ModelIdentity other = SourceModel.identity(Shared.model("stories260K"));
         double[][] d = new double[5][5];
         for (int l = 0; l < 5; l++) for (int n = 1; n <= 5; n++) d[l][n - 1] = l + n <= 5 ? 0.5 : Double.NaN;
-        new Analysis(other, JSON.createObjectNode(), 5, "last", d, new double[5], new double[5], null, null, Double.NaN).write(file);
+        new Analysis(other, JSON.createObjectNode(), 5, "last", d, new double[5], new double[5], null, null, Double.NaN, Map.of()).write(file);
         refused(new String[]{"--strategy", "bi", "--n", "2", "--analysis", file.toString()}, file.toString(), "computed on model", "stories260K");
         CliTest.Run plan = run("plan", STORIES_16L, "--strategy", "bi", "--n", "2", "--analysis", file.toString());
         assertOneLineError(plan, file.toString(), "computed on model", "stories260K");

@@ -2,9 +2,13 @@ package dev.shallow.prune;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.GreedyRemoval;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -90,6 +94,45 @@ class StrategyTest {
         assertTrue(e.getMessage().contains("no single-layer ablation losses"), e.getMessage());
     }
 
+    static GreedyRemoval.Step step(int layer, double score) {
+        return new GreedyRemoval.Step(layer, score);
+    }
+
+    @Test
+    void greedyTakesTheFirstNStepsOfTheStoredOrder() {
+        Analysis a = Analyses.withGreedy(PER_LAYER, Map.of(
+                GreedyRemoval.Metric.BI, List.of(step(4, 0.1), step(1, 0.2), step(5, 0.3)),
+                GreedyRemoval.Metric.LOSS, List.of(step(2, 1.5))));
+        assertArrayEquals(new int[]{4}, select(Strategy.GREEDY_BI, a, 1));
+        assertArrayEquals(new int[]{1, 4}, select(Strategy.GREEDY_BI, a, 2), "removal order 4, 1; listed sorted");
+        Selection s = Strategy.GREEDY_BI.select(a, L, 3, 0);
+        assertArrayEquals(new int[]{1, 4, 5}, s.removed());
+        assertEquals("greedy_bi_score", s.metric());
+        assertArrayEquals(new double[]{0.2, 0.1, 0.3}, s.values(), "each layer's step score, in layer order");
+        assertArrayEquals(new int[]{2}, select(Strategy.GREEDY_LOSS, a, 1));
+
+        ShallowException tooShort = assertThrows(ShallowException.class, () -> select(Strategy.GREEDY_LOSS, a, 2));
+        assertEquals(1, tooShort.getMessage().lines().count());
+        for (String part : new String[]{"--strategy greedy-loss", "1 steps, fewer than n = 2", "--greedy loss --greedy-steps 2"}) {
+            assertTrue(tooShort.getMessage().contains(part), tooShort.getMessage());
+        }
+        ShallowException absent = assertThrows(ShallowException.class, () -> select(Strategy.GREEDY_ANGULAR, a, 1));
+        assertTrue(absent.getMessage().contains("no greedy removal by angular"), absent.getMessage());
+    }
+
+    @Test
+    void strategiesAskTheAnalysisForWhatTheyNeed() {
+        AnalysisOptions base = AnalysisOptions.defaults();
+        assertEquals(base, Strategy.BI.analysisOptions(base, 3));
+        assertTrue(Strategy.ABLATION.analysisOptions(base, 3).ablation());
+        AnalysisOptions greedy = Strategy.GREEDY_LOSS.analysisOptions(base, 3);
+        assertEquals(List.of(GreedyRemoval.Metric.LOSS), greedy.greedy());
+        assertEquals(3, greedy.greedySteps());
+        AnalysisOptions more = Strategy.GREEDY_BI.analysisOptions(greedy, 2);
+        assertEquals(List.of(GreedyRemoval.Metric.BI, GreedyRemoval.Metric.LOSS), more.greedy());
+        assertEquals(3, more.greedySteps(), "steps never fall below those asked for");
+    }
+
     @Test
     void positionalStrategies() {
         assertArrayEquals(new int[]{0}, select(Strategy.SEQUENTIAL, null, 1));
@@ -132,8 +175,6 @@ class StrategyTest {
         double[] nan = BI.clone();
         nan[2] = Double.NaN;
         assertThrows(ShallowException.class, () -> select(Strategy.BI, Analyses.perLayer(nan, MAGNITUDE, null), 1));
-        ShallowException greedy = assertThrows(ShallowException.class, () -> Strategy.parse("greedy-bi"));
-        assertTrue(greedy.getMessage().contains("analyse"), greedy.getMessage());
         assertThrows(ShallowException.class, () -> Strategy.parse("cosine"));
         for (Strategy s : Strategy.values()) assertEquals(s, Strategy.parse(s.cliName()));
         assertFalse(Strategy.SEQUENTIAL.needsAnalysis());

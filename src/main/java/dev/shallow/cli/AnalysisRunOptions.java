@@ -1,0 +1,121 @@
+package dev.shallow.cli;
+
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.AngularTokens;
+import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.model.Model;
+import dev.shallow.tokenizer.Tokenizer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How to run an analysis: the calibration data and the analysis options. Shared by {@code analyse} and by
+ * {@code plan} / {@code prune}, which analyse in-process when a strategy needs an analysis and none is given.
+ */
+final class AnalysisRunOptions {
+    @Spec(Spec.Target.SELF)
+    CommandSpec self;
+
+    @Option(names = "--data", paramLabel = "NAME|FILE",
+            description = "Calibration text: a dataset of ../shared/data (stories, stories-heldout, tinystories, wikitext2, lambada, "
+                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file (analyse: default stories; "
+                    + "plan, prune: analyse the model on it now instead of reading --analysis). "
+                    + "wikitext2 and lambada are test sets: prefer other text when they are also used for evaluation.")
+    String data;
+
+    @Option(names = "--text-field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    String textField;
+
+    @Option(names = "--samples", defaultValue = "64", description = "Calibration sequences (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence, BOS included; capped at the model's context (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    static final class Layout {
+        @Option(names = "--packing", description = "Join documents with EOS and cut full windows (default).")
+        boolean packing;
+
+        @Option(names = "--per-document", description = "One document per sequence, truncated to --seq-len; shorter ones kept.")
+        boolean perDocument;
+    }
+
+    @ArgGroup(exclusive = true)
+    Layout layout;
+
+    @Option(names = "--no-bos", description = "Do not prepend BOS to each sequence.")
+    boolean noBos;
+
+    @Option(names = "--seed", defaultValue = "0",
+            description = "Seed of the document shuffle and the CKA token sample; for plan and prune also of the random strategy (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--no-shuffle", description = "Take documents in file order.")
+    boolean noShuffle;
+
+    @Option(names = "--angular-tokens", defaultValue = "last", paramLabel = "last|all",
+            description = "Average d over the last token of each sequence (Gromov et al.) or all tokens (default: ${DEFAULT-VALUE}).")
+    String angularTokens;
+
+    @Option(names = "--ablation", description = "Also measure the calibration loss with each single layer removed (L more passes).")
+    boolean ablation;
+
+    @Option(names = "--cka-tokens", defaultValue = "512", description = "Tokens in the CKA Gram matrices, 0 = no CKA (default: ${DEFAULT-VALUE}).")
+    int ckaTokens;
+
+    @Option(names = "--batch", defaultValue = "4", description = "Sequences per forward pass; results do not depend on it (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--greedy", split = ",", paramLabel = "bi|angular|loss",
+            description = "Also run a greedy iterative removal by these metrics (re-measured after each removal); stored in analysis.json.")
+    List<String> greedy = List.of();
+
+    @Option(names = "--greedy-steps", defaultValue = "1", description = "Layers each greedy removal takes out (default: ${DEFAULT-VALUE}).")
+    int greedySteps;
+
+    @Option(names = "--shared-data", paramLabel = "DIR", description = "Where dataset names are looked up (default: ../shared/data beside the project).")
+    Path sharedData;
+
+    @Mixin
+    ThreadsOption threads;
+
+    AnalysisOptions analysisOptions() {
+        return new AnalysisOptions(AngularTokens.of(angularTokens), ablation, batch, ckaTokens, seed,
+                greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps);
+    }
+
+    /** The options given on the command line other than --seed and --threads (which plan and prune use without an analysis too). */
+    List<String> given() {
+        var parsed = self.commandLine().getParseResult();
+        return self.options().stream().filter(parsed::hasMatchedOption).map(OptionSpec::longestName)
+                .filter(name -> !name.equals("--seed") && !name.equals("--threads")).toList();
+    }
+
+    /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
+    Analysis analyse(Model model, String data, AnalysisOptions options) {
+        boolean packing = layout == null || !layout.perDocument;
+        CalibrationSet cal = CalibrationSet.load(new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed),
+                Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData != null ? sharedData : defaultSharedData());
+        ProgressLine progress = new ProgressLine(System.err);
+        Analysis a = Analyser.run(model, cal, options, progress);
+        progress.finish();
+        return a;
+    }
+
+    /** ../shared/data beside the project (or under -Dshallow.shared, as the tests set it). */
+    private static Path defaultSharedData() {
+        String shared = System.getProperty("shallow.shared");
+        return (shared != null ? Path.of(shared) : Defaults.home().toAbsolutePath().normalize().resolveSibling("shared")).resolve("data");
+    }
+}
