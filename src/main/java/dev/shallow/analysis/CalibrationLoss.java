@@ -4,7 +4,7 @@ import dev.shallow.eval.LogProbs;
 import dev.shallow.transformer.Transformer;
 
 /** Mean next-token negative log-likelihood (nats) over every predicted token of the calibration set, pooled. */
-final class CalibrationLoss {
+public final class CalibrationLoss {
     private double nll;
     private long predicted;
 
@@ -23,7 +23,7 @@ final class CalibrationLoss {
     }
 
     /** The calibration loss of {@code tf}; progress counts this run's tokens. */
-    static double of(Transformer tf, int[][] seqs, int batchSize, Progress progress, String phase) {
+    public static double of(Transformer tf, int[][] seqs, int batchSize, Progress progress, String phase) {
         CalibrationLoss loss = new CalibrationLoss();
         int vocab = tf.model().config().vocabSize();
         long done = 0, total = Batches.tokens(seqs);

@@ -1,21 +1,52 @@
 package dev.shallow.cli;
 
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.CalibrationLoss;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.analysis.Progress;
+import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.CalibrationSet;
 import dev.shallow.generate.Sampler;
 import dev.shallow.model.Model;
+import dev.shallow.prune.LayerCount;
+import dev.shallow.prune.Layers;
+import dev.shallow.prune.Plan;
+import dev.shallow.prune.Pruner;
+import dev.shallow.prune.PruningRecord;
+import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "The main job on a model (default: the bundled stories260K): load it, print its info, continue a prompt.")
+        description = {"The main job on a model (default: the bundled stories260K): describe it, continue a prompt,",
+                "measure its layers on calibration text, remove the most redundant block by angular distance,",
+                "write the shallower checkpoint, and compare held-out loss and text before and after."})
 final class DemoCommand implements Callable<Integer> {
+    static final String PROMPT = "Once upon a time";
+
     @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
     Path modelDir;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "Calibration text (default: the bundled data/stories260K-train-64.jsonl).")
+    Path data;
+
+    @Option(names = "--heldout", paramLabel = "FILE", description = "Held-out text for the loss (default: the bundled data/stories260K-heldout-16.jsonl).")
+    Path heldout;
+
+    @Option(names = "--n", defaultValue = "1", description = "Layers to remove (default: ${DEFAULT-VALUE}).")
+    int n;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where the pruned checkpoint goes (default: demo-out/pruned; replaced if present).")
+    Path out;
 
     @Mixin
     ThreadsOption threads;
@@ -23,12 +54,46 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path dir = Defaults.modelOrDefault(modelDir);
+        Path calibrationFile = data != null ? data : Defaults.home().resolve("data").resolve("stories260K-train-64.jsonl");
+        Path heldoutFile = heldout != null ? heldout : Defaults.home().resolve("data").resolve("stories260K-heldout-16.jsonl");
+        Path outDir = out != null ? out : Defaults.home().resolve("demo-out").resolve("pruned");
+        Tokenizer tok = Tokenizer.load(dir);
         try (Model model = Model.load(dir)) {
+            int layers = model.config().numLayers(), context = model.config().maxPositionEmbeddings();
+            LayerCount.of(n, layers);
             InfoCommand.print(model);
-            System.out.println();
-            System.out.println("greedy continuation:");
-            GenerateCommand.run(model, Tokenizer.load(dir), Transformer.allLayers(model.config().numLayers()),
-                    "Once upon a time", 48, Sampler.greedy(), true, System.out);
+            System.out.println("\n== greedy continuation, all " + layers + " layers");
+            GenerateCommand.run(model, tok, Transformer.allLayers(layers), PROMPT, 48, Sampler.greedy(), true, System.out);
+
+            CalibrationOptions calib = new CalibrationOptions(calibrationFile.toString(), "text", 48, 256, true, true, true, 0);
+            CalibrationSet set = CalibrationSet.load(calib, tok, context, null);
+            System.out.printf("%n== analyse: %d sequences x %d tokens of %s%n", set.sequences().length, calib.seqLen(), calibrationFile);
+            ProgressLine progress = new ProgressLine(System.err);
+            Analysis analysis = Analyser.run(model, set, AnalysisOptions.defaults(), progress);
+            progress.finish();
+            Plan plan = Plan.of(ModelIdentity.of(model), Strategy.ANGULAR, n, null, 0, analysis, null);
+            int[] removed = plan.removed();
+            for (int k = 1; k < layers; k++) {
+                int l = analysis.bestBlockStart(k);
+                System.out.printf("  n=%-2d best block %-6s d=%.4f%n", k, Layers.format(java.util.stream.IntStream.range(l, l + k).toArray()),
+                        analysis.angularDistance()[l][k - 1]);
+            }
+
+            System.out.printf("%n== prune: remove layers %s (angular distance, n=%d) -> %s%n", Layers.format(removed), n, outDir);
+            Pruner.prune(dir, removed, PruningRecord.of(plan, null), outDir, true);
+
+            CalibrationOptions held = new CalibrationOptions(heldoutFile.toString(), "text", 16, 256, false, true, false, 0);
+            int[][] heldSeqs = CalibrationSet.load(held, tok, context, null).sequences();
+            try (Model pruned = Model.load(outDir)) {
+                double before = CalibrationLoss.of(new Transformer(model), heldSeqs, 4, Progress.NONE, "loss");
+                double after = CalibrationLoss.of(new Transformer(pruned), heldSeqs, 4, Progress.NONE, "loss");
+                System.out.printf("%n== held-out loss (%d stories of %s): %d layers %.3f nats/token, %d layers %.3f%n",
+                        heldSeqs.length, heldoutFile.getFileName(), layers, before, pruned.config().numLayers(), after);
+                System.out.println("\n== greedy continuation, pruned checkpoint (" + pruned.config().numLayers() + " layers)");
+                GenerateCommand.run(pruned, Tokenizer.load(outDir), Transformer.allLayers(pruned.config().numLayers()),
+                        PROMPT, 48, Sampler.greedy(), true, System.out);
+            }
+            System.out.println("\npruned checkpoint: " + outDir.toAbsolutePath().normalize());
         }
         return 0;
     }

@@ -111,6 +111,17 @@ class CliTest {
         assertTrue(r.out().startsWith("Once upon a time, there was a little girl named Lily"), r.out());
     }
 
+    /** The README's main job: analyse, prune by angular distance, and a pruned checkpoint that loads with one layer fewer. */
+    @Test
+    void demoAnalysesPrunesAndComparesLoss(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("pruned");
+        Run r = run("demo", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*== prune: remove layers [0-4] \\(angular distance, n=1\\).*"), r.out());
+        assertTrue(r.out().matches("(?s).*held-out loss .*: 5 layers \\d\\.\\d{3} nats/token, 4 layers \\d\\.\\d{3}.*"), r.out());
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"num_hidden_layers\": 4"));
+    }
+
     @Test
     void unknownOptionIsAUsageError() {
         Run r = run("info", "--bogus");
