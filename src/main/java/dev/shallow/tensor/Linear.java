@@ -35,9 +35,13 @@ public final class Linear {
     /** k-block: the NR x KC micro-panel of W (36 KiB, measured best) stays near L1 while a block of tokens sweeps it. */
     static final int KC = 384;
     /** Tokens per block (a multiple of MR): its MC x KC piece of packed x (144 KiB) stays in L2. */
-    static final int MC = 192;
-    /** Packed W panel (rows x cols, F32) sized to stay in L2 while all tokens pass over it. */
-    static final int PANEL_BYTES = 1 << 20;
+    static final int MC = 96;
+    /**
+     * Most rows per GEMM task (a multiple of NR): each MC x KC block of x is reused by all the panel's
+     * row groups from L2 (its NR x KC slices, 432 KiB, stay in L2 too); bigger panels measured faster
+     * up to about 288 rows, whatever cols.
+     */
+    static final int PANEL_ROWS = 288;
     /** GEMV task: rows per task (a multiple of 4, the rows per GEMV step). */
     static final int GEMV_ROWS = 32;
 
@@ -105,9 +109,9 @@ public final class Linear {
         return px;
     }
 
-    /** Rows per GEMM task: a multiple of NR whose F32 panel fits PANEL_BYTES, small enough for 8+ tasks. */
+    /** Rows per GEMM task: a multiple of NR, at most PANEL_ROWS, small enough for 8+ tasks. */
     static int panelRows(int rows, int cols) {
-        int fit = Math.max(NR, PANEL_BYTES / (4 * Math.max(cols, 1)) / NR * NR);
+        int fit = PANEL_ROWS;
         int spread = Math.max(NR, ((rows + 7) / 8 + NR - 1) / NR * NR);
         return Math.min(fit, spread);
     }
