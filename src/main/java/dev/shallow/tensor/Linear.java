@@ -13,12 +13,13 @@ import jdk.incubator.vector.VectorSpecies;
  * The product of a linear layer: y[t, r] = sum_k x[t, k] * W[r, k] + b[r] (nn.Linear, y = x W^T + b)
  * for T tokens, W of shape [rows, cols] in F32, F16 or BF16, x and y in F32.
  *
- * <p>Every output element is computed with one fixed sequence of float operations, whichever path
- * (GEMV for a few tokens, packed GEMM for more), tile, batch size or thread count computes it: lane
- * j of a vector accumulator sums x[t, k] * W[r, k] by fused multiply-add over k = j, j + L, j + 2L,
- * ... (L = vector lanes, k ascending, up to the last full vector); the L lanes are added by a fixed
- * halving tree; the remaining cols % L products are fused in ascending k; then the bias is added.
- * So the logits of a token are bit-identical in decode and in a prefill of any length.
+ * <p>Determinism: every task computes a fixed set of outputs in a fixed order, so results are
+ * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
+ * output as one chain of fused multiply-adds over k ascending, starting from zero, then adds the
+ * bias: a token's result is the same bits in any GEMM batch. The GEMV (fewer tokens, decode) sums
+ * lane j of a vector accumulator over k = j, j + L, ..., adds the L lanes by a fixed halving tree,
+ * fuses the remaining cols % L products, then adds the bias: it agrees with the GEMM within
+ * rounding, not bit for bit.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -29,14 +30,18 @@ public final class Linear {
 
     /** Below this many tokens, W is streamed from its segment per token instead of packed. */
     static final int GEMM_MIN_TOKENS = 4;
-    /** GEMM register tile: MR tokens x NR rows (see {@link #tile}). */
-    static final int MR = 3, NR = 3;
-    /** k-block: a TB x KC block of x (12 KiB) and NR x KC of W (6 KiB) sit in L1 together. */
-    static final int KC = 512;
-    /** Tokens per block (a multiple of MR): each NR x KC piece of W is reused by TB tokens from L1. */
-    static final int TB = 6;
-    /** Packed W panel (rows x cols, F32) sized to stay in L2 while all tokens pass over it. */
-    static final int PANEL_BYTES = 768 << 10;
+    /** GEMM register tile: MR tokens x NR rows (NR = 3 vectors), 9 accumulators (see {@link #tile}). */
+    static final int MR = 3, NR = 3 * L;
+    /** k-block: the NR x KC micro-panel of W (36 KiB, measured best) stays near L1 while a block of tokens sweeps it. */
+    static final int KC = 384;
+    /** Tokens per block (a multiple of MR): its MC x KC piece of packed x (144 KiB) stays in L2. */
+    static final int MC = 96;
+    /**
+     * Most rows per GEMM task (a multiple of NR): each MC x KC block of x is reused by all the panel's
+     * row groups from L2 (its NR x KC slices, 432 KiB, stay in L2 too); bigger panels measured faster
+     * up to about 288 rows, whatever cols.
+     */
+    static final int PANEL_ROWS = 288;
     /** GEMV task: rows per task (a multiple of 4, the rows per GEMV step). */
     static final int GEMV_ROWS = 32;
 
@@ -84,107 +89,143 @@ public final class Linear {
             Tensor w = ws[i];
             int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
             if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
-            else gemm(x, px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
+            else gemm(px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
         });
     }
 
     /**
-     * x as the GEMM tiles read it: per group g of MR tokens, vector v (k in [vL, vL + L)) of token i
-     * at px[g * MR * kv + (v * MR + i) * L], kv = cols rounded down to L. A partial last group repeats
-     * its last token.
+     * x as the GEMM tiles read it, k-major per group g of MR tokens: x[g * MR + i, k] at
+     * px[(g * cols + k) * MR + i]. A partial last group repeats its last token.
      */
     static float[] packActivations(float[] x, int tokens, int cols, Scratch s) {
-        int kv = cols - cols % L, groups = (tokens + MR - 1) / MR;
-        float[] px = s.xpack(groups * MR * kv);
+        int groups = (tokens + MR - 1) / MR;
+        float[] px = s.xpack(groups * MR * cols);
         Parallel.forEach(groups, g -> {
             for (int i = 0; i < MR; i++) {
-                int from = Math.min(g * MR + i, tokens - 1) * cols, to = g * MR * kv + i * L;
-                for (int v = 0; v < kv / L; v++) FloatVector.fromArray(S, x, from + v * L).intoArray(px, to + v * MR * L);
+                int from = Math.min(g * MR + i, tokens - 1) * cols, to = g * MR * cols + i;
+                for (int k = 0; k < cols; k++) px[to + k * MR] = x[from + k];
             }
         });
         return px;
     }
 
-    /** Rows per GEMM task: a multiple of NR whose F32 panel fits PANEL_BYTES, small enough for 8+ tasks. */
+    /** Rows per GEMM task: a multiple of NR, at most PANEL_ROWS, small enough for 8+ tasks. */
     static int panelRows(int rows, int cols) {
-        int fit = Math.max(NR, PANEL_BYTES / (4 * Math.max(cols, 1)) / NR * NR);
+        int fit = PANEL_ROWS;
         int spread = Math.max(NR, ((rows + 7) / 8 + NR - 1) / NR * NR);
         return Math.min(fit, spread);
     }
 
     /**
-     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, per group of NR rows
-     * interleaved by vector like px ({@link #packActivations}): vector v of row j at
-     * p[g * NR * kv + (v * NR + j) * L]. Per block of TB tokens and KC columns, the tiles sweep
-     * NR x KC pieces of W (L1) against MR x KC pieces of x (L1 after the first row group). A partial
-     * last row group repeats its last row: the copy computes the same values and is not stored.
+     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, k-major per group of
+     * NR rows: W[r0 + g * NR + j, k] at p[(g * cols + k) * NR + j] (a partial last group repeats its
+     * last row: the copy computes the same values and is not stored). Per block of MC tokens and KC
+     * columns, each NR x KC micro-panel of W (L1) is swept by the block's MR x KC pieces of x (L2);
+     * the block's sums wait in acc between k-blocks.
      */
-    private static void gemm(float[] x, float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
-        int rows = w.rows(), cols = w.cols(), kv = cols - cols % L, n = r1 - r0;
-        int groups = (n + NR - 1) / NR, tokenGroups = (tokens + MR - 1) / MR;
-        float[] p = s.pack(groups * NR * kv), acc = s.acc(TB * groups * NR * L);
-        for (int r = 0; r < groups * NR; r++) {
-            widen(w, (long) (r0 + Math.min(r, n - 1)) * cols, kv / L, p, r / NR * NR * kv + r % NR * L, NR * L);
+    private static void gemm(float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
+        int rows = w.rows(), cols = w.cols(), n = r1 - r0;
+        int groups = (n + NR - 1) / NR, np = groups * NR, tokenGroups = (tokens + MR - 1) / MR;
+        float[] p = s.pack(np * cols + cols), row = s.row(cols);
+        float[] acc = s.acc(MC * np);
+        for (int r = 0; r < np; r++) {
+            widen(w, (long) (r0 + Math.min(r, n - 1)) * cols, cols / L, row, 0, L);
+            for (int k = cols - cols % L; k < cols; k++) row[k] = w.get((long) (r0 + Math.min(r, n - 1)) * cols + k);
+            int base = r / NR * NR * cols + r % NR;
+            for (int k = 0; k < cols; k++) p[base + k * NR] = row[k];
         }
-        for (int tg0 = 0; tg0 < tokenGroups; tg0 += TB / MR) {
-            int tg1 = Math.min(tokenGroups, tg0 + TB / MR);
-            for (int v0 = 0; v0 < kv / L; v0 += KC / L) {
-                int nv = Math.min(KC / L, kv / L - v0);
+        for (int tg0 = 0; tg0 < tokenGroups; tg0 += MC / MR) {
+            int tg1 = Math.min(tokenGroups, tg0 + MC / MR);
+            for (int k0 = 0; k0 < cols; k0 += KC) {
+                int nk = Math.min(KC, cols - k0);
                 for (int g = 0; g < groups; g++) {
                     for (int tg = tg0; tg < tg1; tg++) {
-                        tile(px, (tg * kv + v0 * L) * MR, p, (g * kv + v0 * L) * NR, nv, acc, ((tg - tg0) * groups + g) * MR * NR * L, v0 == 0);
+                        tile(px, (tg * cols + k0) * MR, p, (g * cols + k0) * NR, nk, acc, (tg - tg0) * MR * np + g * NR, np, k0 == 0);
                     }
                 }
             }
-            for (int tg = tg0; tg < tg1; tg++) {
-                for (int g = 0; g < groups; g++) {
-                    int ao = ((tg - tg0) * groups + g) * MR * NR * L;
-                    for (int i = 0; i < MR && tg * MR + i < tokens; i++) {
-                        int t = tg * MR + i;
-                        for (int j = 0; j < NR && g * NR + j < n; j++) {
-                            int r = r0 + g * NR + j;
-                            float sum = kv == 0 ? 0f : sumLanes(FloatVector.fromArray(S, acc, ao + (i * NR + j) * L));
-                            for (int k = kv; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get((long) r * cols + k), sum);
-                            y[t * rows + r] = bias == null ? sum : sum + bias[r];
-                        }
-                    }
-                }
+            int t1 = Math.min(tokens, tg1 * MR);
+            for (int t = tg0 * MR; t < t1; t++) {
+                int ao = (t - tg0 * MR) * np, yo = t * rows + r0;
+                if (bias == null) System.arraycopy(acc, ao, y, yo, n);
+                else for (int j = 0; j < n; j++) y[yo + j] = acc[ao + j] + bias[r0 + j];
             }
         }
     }
 
     /**
-     * The GEMM micro-kernel: 3 tokens x 3 W rows over nv vectors of k, continuing (or, if {@code
-     * fresh}, starting) the 9 accumulators kept in acc[ao ..]: (token i, row j) at acc[ao + (i * 3 +
-     * j) * L]. Vector v of token i is px[xo + (3v + i) * L], of row j p[po + (3v + j) * L].
-     * Registers: 9 accumulators and 6 loaded vectors, 15 of the 16 ymm. C2 keeps this loop as written
-     * (a loop over k with separate row offsets gets unrolled, hoists loads and spills).
+     * The GEMM micro-kernel: MR = 3 tokens x NR = 3L W rows over nk columns, continuing (or, if
+     * {@code fresh}, starting from zero) the 9 accumulators kept in acc: (token i, rows j..j+L) at
+     * acc[ao + i * stride + j]. Column k of the tokens is px[xo + 3k ..], of the rows p[po + 3Lk ..].
+     * Each sum is one chain of fused multiply-adds over k ascending. Registers: 9 accumulators, 3 W
+     * vectors and 3 broadcasts (C2 hoists all of an iteration's loads), 15 of the 16 ymm: a bigger
+     * tile spills accumulators.
      */
-    private static void tile(float[] px, int xo, float[] p, int po, int nv, float[] acc, int ao, boolean fresh) {
-        if (fresh) java.util.Arrays.fill(acc, ao, ao + MR * NR * L, 0f);
-        FloatVector a0 = FloatVector.fromArray(S, acc, ao);
-        FloatVector a1 = FloatVector.fromArray(S, acc, ao + L);
-        FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * L);
-        FloatVector b0 = FloatVector.fromArray(S, acc, ao + 3 * L);
-        FloatVector b1 = FloatVector.fromArray(S, acc, ao + 4 * L);
-        FloatVector b2 = FloatVector.fromArray(S, acc, ao + 5 * L);
-        FloatVector c0 = FloatVector.fromArray(S, acc, ao + 6 * L);
-        FloatVector c1 = FloatVector.fromArray(S, acc, ao + 7 * L);
-        FloatVector c2 = FloatVector.fromArray(S, acc, ao + 8 * L);
-        for (int v = 0; v < nv; v++) {
-            int wi = po + 3 * L * v, xi = xo + 3 * L * v;
-            FloatVector w0 = FloatVector.fromArray(S, p, wi);
-            FloatVector w1 = FloatVector.fromArray(S, p, wi + L);
-            FloatVector w2 = FloatVector.fromArray(S, p, wi + 2 * L);
-            FloatVector u = FloatVector.fromArray(S, px, xi);
-            a0 = w0.fma(u, a0); // acc += W[r, k] * x[t, k], lane-wise
+    private static void tile(float[] px, int xo, float[] p, int po, int nk, float[] acc, int ao, int stride, boolean fresh) {
+        FloatVector a0, a1, a2, b0, b1, b2, c0, c1, c2;
+        if (fresh) {
+            a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = FloatVector.zero(S);
+        } else {
+            a0 = FloatVector.fromArray(S, acc, ao);
+            a1 = FloatVector.fromArray(S, acc, ao + L);
+            a2 = FloatVector.fromArray(S, acc, ao + 2 * L);
+            b0 = FloatVector.fromArray(S, acc, ao + stride);
+            b1 = FloatVector.fromArray(S, acc, ao + stride + L);
+            b2 = FloatVector.fromArray(S, acc, ao + stride + 2 * L);
+            c0 = FloatVector.fromArray(S, acc, ao + 2 * stride);
+            c1 = FloatVector.fromArray(S, acc, ao + 2 * stride + L);
+            c2 = FloatVector.fromArray(S, acc, ao + 2 * stride + 2 * L);
+        }
+        int xe = xo + MR * nk, wi = po, xi = xo;
+        for (; xi + MR < xe; wi += 2 * NR, xi += 2 * MR) {
+            {
+            FloatVector w0 = FloatVector.fromArray(S, p, wi + 0);
+            FloatVector w1 = FloatVector.fromArray(S, p, wi + 0 + L);
+            FloatVector w2 = FloatVector.fromArray(S, p, wi + 0 + 2 * L);
+            FloatVector u = FloatVector.broadcast(S, px[xi + 0]);
+            a0 = w0.fma(u, a0);
             a1 = w1.fma(u, a1);
             a2 = w2.fma(u, a2);
-            u = FloatVector.fromArray(S, px, xi + L);
+            u = FloatVector.broadcast(S, px[xi + 0 + 1]);
             b0 = w0.fma(u, b0);
             b1 = w1.fma(u, b1);
             b2 = w2.fma(u, b2);
-            u = FloatVector.fromArray(S, px, xi + 2 * L);
+            u = FloatVector.broadcast(S, px[xi + 0 + 2]);
+            c0 = w0.fma(u, c0);
+            c1 = w1.fma(u, c1);
+            c2 = w2.fma(u, c2);
+            }
+            {
+            FloatVector w0 = FloatVector.fromArray(S, p, wi + NR);
+            FloatVector w1 = FloatVector.fromArray(S, p, wi + NR + L);
+            FloatVector w2 = FloatVector.fromArray(S, p, wi + NR + 2 * L);
+            FloatVector u = FloatVector.broadcast(S, px[xi + MR]);
+            a0 = w0.fma(u, a0);
+            a1 = w1.fma(u, a1);
+            a2 = w2.fma(u, a2);
+            u = FloatVector.broadcast(S, px[xi + MR + 1]);
+            b0 = w0.fma(u, b0);
+            b1 = w1.fma(u, b1);
+            b2 = w2.fma(u, b2);
+            u = FloatVector.broadcast(S, px[xi + MR + 2]);
+            c0 = w0.fma(u, c0);
+            c1 = w1.fma(u, c1);
+            c2 = w2.fma(u, c2);
+            }
+        }
+        if (xi < xe) {
+            FloatVector w0 = FloatVector.fromArray(S, p, wi + 0);
+            FloatVector w1 = FloatVector.fromArray(S, p, wi + 0 + L);
+            FloatVector w2 = FloatVector.fromArray(S, p, wi + 0 + 2 * L);
+            FloatVector u = FloatVector.broadcast(S, px[xi + 0]);
+            a0 = w0.fma(u, a0);
+            a1 = w1.fma(u, a1);
+            a2 = w2.fma(u, a2);
+            u = FloatVector.broadcast(S, px[xi + 0 + 1]);
+            b0 = w0.fma(u, b0);
+            b1 = w1.fma(u, b1);
+            b2 = w2.fma(u, b2);
+            u = FloatVector.broadcast(S, px[xi + 0 + 2]);
             c0 = w0.fma(u, c0);
             c1 = w1.fma(u, c1);
             c2 = w2.fma(u, c2);
@@ -192,12 +233,12 @@ public final class Linear {
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + L);
         a2.intoArray(acc, ao + 2 * L);
-        b0.intoArray(acc, ao + 3 * L);
-        b1.intoArray(acc, ao + 4 * L);
-        b2.intoArray(acc, ao + 5 * L);
-        c0.intoArray(acc, ao + 6 * L);
-        c1.intoArray(acc, ao + 7 * L);
-        c2.intoArray(acc, ao + 8 * L);
+        b0.intoArray(acc, ao + stride);
+        b1.intoArray(acc, ao + stride + L);
+        b2.intoArray(acc, ao + stride + 2 * L);
+        c0.intoArray(acc, ao + 2 * stride);
+        c1.intoArray(acc, ao + 2 * stride + L);
+        c2.intoArray(acc, ao + 2 * stride + 2 * L);
     }
 
     /** Rows [r0, r1) of y for each of a few tokens, W streamed from its segment (no packing). */
