@@ -66,7 +66,7 @@ public final class Linear {
     }
 
     /** y_i = x W_i^T + b_i for every i (all W_i with the same cols), all weights' tasks in one parallel pass. */
-    static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
+    public static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
         int[] first = new int[ws.length + 1];
         int[] panel = new int[ws.length];
         int cols = ws[0].cols();

@@ -6,6 +6,7 @@ import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Linear;
 import dev.shallow.tensor.RmsNorm;
+import dev.shallow.tensor.Tensor;
 
 import java.util.Arrays;
 
@@ -130,9 +131,8 @@ public final class Transformer {
         int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim();
         // attention block: x += o_proj(Attn(RoPE(q), RoPE(k), v)) over RMSNorm(x)
         RmsNorm.rmsnorm(x, n, h, w.attnNorm(), c.rmsNormEps(), buf.xn());
-        Linear.apply(buf.xn(), n, w.wq(), w.bq(), buf.q());
-        Linear.apply(buf.xn(), n, w.wk(), w.bk(), buf.k());
-        Linear.apply(buf.xn(), n, w.wv(), w.bv(), buf.v());
+        Linear.apply(buf.xn(), n, new Tensor[]{w.wq(), w.wk(), w.wv()}, new float[][]{w.bq(), w.bk(), w.bv()},
+                new float[][]{buf.q(), buf.k(), buf.v()});
         for (int b = 0; b < seqs.length; b++) {
             KVCache cache = caches[b];
             for (int t = 0; t < seqs[b].length; t++) {
