@@ -1,6 +1,5 @@
 package dev.shallow.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where the bundled default model lives: models/stories260K under the project (the launcher sets shallow.home). */
@@ -19,9 +18,5 @@ final class Defaults {
     /** The model directory to use: the one given, else the bundled default. */
     static Path modelOrDefault(Path given) {
         return given != null ? given : model();
-    }
-
-    static boolean exists(Path p) {
-        return p != null && Files.exists(p);
     }
 }

@@ -45,10 +45,4 @@ public final class KVCache {
         for (int i = 0; i < kvDim; i++) keys[i * capacity + pos] = k[off + i];
         System.arraycopy(v, off, values(layer), pos * kvDim, kvDim);
     }
-
-    /** Forgets positions from {@code length} on (to reuse a shared prefix). */
-    public void truncate(int length) {
-        if (length < 0 || length > this.length) throw new IllegalArgumentException("cannot truncate " + this.length + " to " + length);
-        this.length = length;
-    }
 }
