@@ -1,6 +1,7 @@
 package dev.shallow.prune;
 
 import dev.shallow.ShallowException;
+import dev.shallow.transformer.Transformer;
 
 import java.util.Arrays;
 import java.util.regex.Matcher;
@@ -77,12 +78,7 @@ public final class Layers {
 
     /** The layers of {@code numLayers} not in {@code removed}, ascending: kept[newIndex] = oldIndex. */
     public static int[] kept(int[] removed, int numLayers) {
-        boolean[] drop = new boolean[numLayers];
-        for (int l : removed) drop[l] = true;
-        int[] kept = new int[numLayers - removed.length];
-        int k = 0;
-        for (int l = 0; l < numLayers; l++) if (!drop[l]) kept[k++] = l;
-        return kept;
+        return Transformer.without(numLayers, removed);
     }
 
     /** The command-line form: sorted layers with runs written as inclusive ranges, e.g. "3,5,7-9". */
