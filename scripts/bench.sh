@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `shallow bench` with what it needs: PyTorch from Debian's packages (when root and missing), a build,
+# `shallow bench` with what it needs: PyTorch from Debian's packages (when root and missing),
 # a check that the PyTorch baseline reproduces the golden logits (when ../shared is there), this machine's
 # FMA peak and read bandwidth from scripts/peak/run.sh (unless --peak-gflops is given; needs gcc), then the run.
 #   scripts/bench.sh [shallow bench options, e.g. --threads 2 --repeats 3 --no-torch]
@@ -7,7 +7,6 @@ set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/env.sh"
 ensure_torch || true
-(cd "$root" && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | grep -v -E 'sun.misc.Unsafe|WARNING: (A terminally|Please consider|sun.misc)' >&2) || true
 shared="$root/../shared"
 if [ -d "$shared/golden/stories260K" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 "$root/scripts/bench_torch.py" --check "$shared/models/stories260K" "$shared/golden/stories260K" >&2
