@@ -20,6 +20,7 @@ public sealed interface Request {
     /** Greedy continuation of {@code context}, cut before the first of {@code until}, at most {@code maxTokens} tokens. */
     record Generate(String context, List<String> until, int maxTokens) implements Request {
         public Generate {
+            if (maxTokens < 1) throw new IllegalArgumentException("a generation request needs maxTokens >= 1, got " + maxTokens);
             until = List.copyOf(until);
         }
     }

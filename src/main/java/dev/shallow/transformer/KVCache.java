@@ -29,6 +29,20 @@ public final class KVCache {
         return capacity;
     }
 
+    /** A copy of the filled positions in a cache of {@code capacity} positions, so several continuations can extend one shared prefix. */
+    public KVCache copy(int capacity) {
+        if (capacity < length) throw new IllegalArgumentException("capacity " + capacity + " < " + length + " positions filled");
+        KVCache c = new KVCache(keys.length, capacity, kvDim);
+        c.length = length;
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] == null) continue;
+            float[] k = c.keys(l);
+            for (int i = 0; i < kvDim; i++) System.arraycopy(keys[l], i * this.capacity, k, i * capacity, length);
+            System.arraycopy(values[l], 0, c.values(l), 0, length * kvDim);
+        }
+        return c;
+    }
+
     float[] keys(int layer) {
         if (keys[layer] == null) keys[layer] = new float[capacity * kvDim];
         return keys[layer];

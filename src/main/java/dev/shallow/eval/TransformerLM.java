@@ -1,0 +1,301 @@
+package dev.shallow.eval;
+
+import dev.shallow.ShallowException;
+import dev.shallow.analysis.Progress;
+import dev.shallow.transformer.KVCache;
+import dev.shallow.transformer.Transformer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@link Transformer} answering lm-evaluation-harness requests the way its Hugging Face model does:
+ * the same token split ({@link HarnessEncoding}), the same scores. Requests whose contexts are the same
+ * tokens (the choices of one question) share one forward pass over the context: its KV cache is copied
+ * for each continuation. Work is batched up to {@code batchTokens} tokens a forward call, in request
+ * order, so a request list always gives the same numbers.
+ */
+public final class TransformerLM {
+    private final Transformer transformer;
+    private final HarnessEncoding encoding;
+    private final int batchTokens;
+    private final boolean sharePrefixes;
+    private final int vocab;
+
+    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, boolean sharePrefixes) {
+        if (batchTokens < 1) throw new ShallowException("batch tokens must be at least 1, got " + batchTokens);
+        this.transformer = transformer;
+        this.encoding = encoding;
+        this.batchTokens = batchTokens;
+        this.sharePrefixes = sharePrefixes;
+        this.vocab = transformer.model().config().vocabSize();
+    }
+
+    public HarnessEncoding encoding() {
+        return encoding;
+    }
+
+    /** The responses to {@code requests}, in order; progress counts the tokens the model reads. */
+    public List<Response> run(List<Request> requests, Progress progress, String phase) {
+        List<HarnessEncoding.Pair> pairs = new ArrayList<>();
+        int[] firstPair = new int[requests.size() + 1];
+        List<Integer> generations = new ArrayList<>();
+        for (int r = 0; r < requests.size(); r++) {
+            switch (requests.get(r)) {
+                case Request.Loglikelihood ll -> pairs.add(encoding.pair(ll.context(), ll.continuation()));
+                case Request.Rolling rolling -> pairs.addAll(encoding.rollingWindows(rolling.text()));
+                case Request.Generate g -> generations.add(r);
+            }
+            firstPair[r + 1] = pairs.size();
+        }
+        List<Group> groups = group(pairs);
+        long total = 0;
+        for (Group g : groups) total += g.tokens();
+        List<int[]> prompts = new ArrayList<>();
+        for (int r : generations) {
+            Request.Generate g = (Request.Generate) requests.get(r);
+            prompts.add(encoding.generationContext(g.context(), g.maxTokens()));
+            total += prompts.getLast().length + g.maxTokens();
+        }
+        Counter counter = new Counter(progress, phase, total);
+
+        double[] logLik = new double[pairs.size()];
+        boolean[] greedy = new boolean[pairs.size()];
+        score(groups, logLik, greedy, counter);
+        String[] generated = new String[requests.size()];
+        generate(requests, generations, prompts, generated, counter);
+        counter.finish();
+
+        List<Response> out = new ArrayList<>(requests.size());
+        for (int r = 0; r < requests.size(); r++) {
+            int from = firstPair[r], to = firstPair[r + 1];
+            out.add(switch (requests.get(r)) {
+                case Request.Loglikelihood ll -> new Response.Loglikelihood(logLik[from], greedy[from]);
+                case Request.Rolling rolling -> {
+                    double sum = 0;
+                    int tokens = 0;
+                    for (int p = from; p < to; p++) {
+                        sum += logLik[p];
+                        tokens += pairs.get(p).continuation().length;
+                    }
+                    yield new Response.Rolling(sum, tokens);
+                }
+                case Request.Generate g -> new Response.Generated(generated[r]);
+            });
+        }
+        return out;
+    }
+
+    /** Tokens read so far, reported to the progress callback. */
+    private static final class Counter {
+        private final Progress progress;
+        private final String phase;
+        private final long total;
+        private long done;
+
+        Counter(Progress progress, String phase, long total) {
+            this.progress = progress;
+            this.phase = phase;
+            this.total = total;
+        }
+
+        void add(long tokens) {
+            done += tokens;
+            progress.update(phase, Math.min(done, total), total);
+        }
+
+        void finish() {
+            progress.update(phase, total, total);
+        }
+    }
+
+    /** Pairs with the same context tokens: one prefix ctx[..C-1], then per member ctx[C-1] + cont[..m-1] scoring cont. */
+    private record Group(int[] context, List<Integer> members, List<int[]> continuations) {
+        int prefixLength() {
+            return context.length - 1;
+        }
+
+        int longestTail() {
+            int m = 0;
+            for (int[] c : continuations) m = Math.max(m, c.length);
+            return m;
+        }
+
+        long tokens() {
+            long t = prefixLength();
+            for (int[] c : continuations) t += c.length;
+            return t;
+        }
+    }
+
+    /** Truncates each pair as the harness does ({@code (ctx + cont)[-(max_length + 1):][:-1]}) and groups equal contexts. */
+    private List<Group> group(List<HarnessEncoding.Pair> pairs) {
+        int max = encoding.maxLength();
+        Map<Key, Group> groups = new LinkedHashMap<>();
+        for (int p = 0; p < pairs.size(); p++) {
+            int[] ctx = pairs.get(p).context(), cont = pairs.get(p).continuation();
+            if (cont.length == 0) throw new ShallowException("request " + p + ": the continuation has no tokens");
+            if (cont.length > max) {
+                throw new ShallowException("request " + p + ": continuation of " + cont.length + " tokens exceeds the model's context of " + max);
+            }
+            int over = ctx.length + cont.length - (max + 1);
+            if (over > 0) ctx = Arrays.copyOfRange(ctx, over, ctx.length);
+            Key key = sharePrefixes ? new Key(ctx, -1) : new Key(ctx, p);
+            Group g = groups.computeIfAbsent(key, k -> new Group(k.ids(), new ArrayList<>(), new ArrayList<>()));
+            g.members().add(p);
+            g.continuations().add(cont);
+        }
+        return new ArrayList<>(groups.values());
+    }
+
+    /** Token ids as a map key (and, when prefixes are not shared, the pair index that keeps every pair apart). */
+    private record Key(int[] ids, int pair) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.pair == pair && Arrays.equals(k.ids, ids);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(ids) * 31 + pair;
+        }
+    }
+
+    /** Scores the groups in chunks of about batchTokens tokens: the chunk's prefixes in one forward call, then all its continuations in another. */
+    private void score(List<Group> groups, double[] logLik, boolean[] greedy, Counter counter) {
+        for (int from = 0; from < groups.size(); ) {
+            int to = from;
+            long tokens = 0;
+            while (to < groups.size() && (to == from || tokens + groups.get(to).tokens() <= batchTokens)) tokens += groups.get(to++).tokens();
+            scoreChunk(groups.subList(from, to), logLik, greedy);
+            counter.add(tokens);
+            from = to;
+        }
+    }
+
+    private void scoreChunk(List<Group> chunk, double[] logLik, boolean[] greedy) {
+        KVCache[] prefixCaches = new KVCache[chunk.size()];
+        List<int[]> prefixSeqs = new ArrayList<>();
+        List<KVCache> prefixSeqCaches = new ArrayList<>();
+        for (int g = 0; g < chunk.size(); g++) {
+            Group group = chunk.get(g);
+            prefixCaches[g] = transformer.newCache(group.prefixLength() + group.longestTail());
+            if (group.prefixLength() > 0) {
+                prefixSeqs.add(Arrays.copyOf(group.context(), group.prefixLength()));
+                prefixSeqCaches.add(prefixCaches[g]);
+            }
+        }
+        if (!prefixSeqs.isEmpty()) {
+            transformer.forward(prefixSeqs.toArray(int[][]::new), prefixSeqCaches.toArray(KVCache[]::new), false, null);
+        }
+        List<int[]> tails = new ArrayList<>();
+        List<KVCache> tailCaches = new ArrayList<>();
+        for (int g = 0; g < chunk.size(); g++) {
+            Group group = chunk.get(g);
+            int last = group.context()[group.prefixLength()];
+            for (int m = 0; m < group.members().size(); m++) {
+                int[] cont = group.continuations().get(m);
+                int[] tail = new int[cont.length];
+                tail[0] = last;
+                System.arraycopy(cont, 0, tail, 1, cont.length - 1);
+                tails.add(tail);
+                boolean lastMember = m == group.members().size() - 1;
+                tailCaches.add(lastMember ? prefixCaches[g] : prefixCaches[g].copy(prefixCaches[g].capacity()));
+            }
+        }
+        float[] logits = transformer.forward(tails.toArray(int[][]::new), tailCaches.toArray(KVCache[]::new), true, null);
+        int row = 0;
+        for (Group group : chunk) {
+            for (int m = 0; m < group.members().size(); m++) {
+                int[] cont = group.continuations().get(m);
+                double sum = 0;
+                boolean argmax = true;
+                for (int j = 0; j < cont.length; j++, row++) {
+                    // log P(cont_j | ctx, cont_<j) = log softmax(logits of the token before it)[cont_j]
+                    sum += LogProbs.logProb(logits, row * vocab, vocab, cont[j]);
+                    argmax &= argmax(logits, row * vocab) == cont[j];
+                }
+                int p = group.members().get(m);
+                logLik[p] = sum;
+                greedy[p] = argmax;
+            }
+        }
+    }
+
+    /** The first index of the largest logit (torch.argmax). */
+    private int argmax(float[] logits, int off) {
+        int best = 0;
+        for (int j = 1; j < vocab; j++) if (logits[off + j] > logits[off + best]) best = j;
+        return best;
+    }
+
+    /** Greedy generation, a batch of prompts at a time, each until a stop string, EOS or its token budget. */
+    private void generate(List<Request> requests, List<Integer> which, List<int[]> prompts, String[] out, Counter counter) {
+        int eos = encoding.tokenizer().eosId().orElse(-1);
+        for (int from = 0; from < which.size(); ) {
+            int to = from;
+            long tokens = 0;
+            while (to < which.size() && (to == from || tokens + prompts.get(to).length <= batchTokens)) tokens += prompts.get(to++).length;
+            int n = to - from;
+            Request.Generate[] reqs = new Request.Generate[n];
+            List<String>[] stops = new List[n];
+            KVCache[] caches = new KVCache[n];
+            int[][] generated = new int[n][];
+            int[] count = new int[n];
+            boolean[] done = new boolean[n];
+            for (int b = 0; b < n; b++) {
+                reqs[b] = (Request.Generate) requests.get(which.get(from + b));
+                stops[b] = encoding.stopStrings(reqs[b].until());
+                caches[b] = transformer.newCache(prompts.get(from + b).length + reqs[b].maxTokens());
+                generated[b] = new int[reqs[b].maxTokens()];
+            }
+            float[] logits = transformer.forward(prompts.subList(from, to).toArray(int[][]::new), caches, false, null);
+            counter.add(tokens);
+            int[] active = activeIndices(done);
+            while (true) {
+                int[][] next = new int[active.length][];
+                for (int a = 0; a < active.length; a++) {
+                    int b = active[a], token = argmax(logits, a * vocab);
+                    generated[b][count[b]++] = token;
+                    next[a] = new int[]{token};
+                    String text = encoding.tokenizer().decode(Arrays.copyOf(generated[b], count[b]), true);
+                    done[b] = token == eos || count[b] == reqs[b].maxTokens() || stops[b].stream().anyMatch(s -> !s.isEmpty() && text.contains(s));
+                    if (done[b]) counter.add(reqs[b].maxTokens() - count[b] + 1);
+                    else counter.add(1);
+                }
+                int[] still = activeIndices(done);
+                if (still.length == 0) break;
+                int[][] seqs = new int[still.length][];
+                KVCache[] stillCaches = new KVCache[still.length];
+                for (int a = 0, k = 0; a < active.length; a++) {
+                    if (done[active[a]]) continue;
+                    seqs[k] = next[a];
+                    stillCaches[k++] = caches[active[a]];
+                }
+                logits = transformer.forward(seqs, stillCaches, false, null);
+                active = still;
+            }
+            for (int b = 0; b < n; b++) {
+                String text = encoding.tokenizer().decode(Arrays.copyOf(generated[b], count[b]), true);
+                // the text before the first occurrence of each stop string, in turn (postprocess_generated_text)
+                for (String s : stops[b]) {
+                    int at = s.isEmpty() ? -1 : text.indexOf(s);
+                    if (at >= 0) text = text.substring(0, at);
+                }
+                out[which.get(from + b)] = text;
+            }
+            from = to;
+        }
+    }
+
+    private static int[] activeIndices(boolean[] done) {
+        int n = 0;
+        for (boolean d : done) if (!d) n++;
+        int[] active = new int[n];
+        for (int b = 0, k = 0; b < done.length; b++) if (!done[b]) active[k++] = b;
+        return active;
+    }
+}
