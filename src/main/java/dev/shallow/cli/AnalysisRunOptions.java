@@ -106,16 +106,10 @@ final class AnalysisRunOptions {
     Analysis analyse(Model model, String data, AnalysisOptions options) {
         boolean packing = layout == null || !layout.perDocument;
         CalibrationSet cal = CalibrationSet.load(new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed),
-                Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData != null ? sharedData : defaultSharedData());
+                Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData != null ? sharedData : Defaults.sharedData());
         ProgressLine progress = new ProgressLine(System.err);
         Analysis a = Analyser.run(model, cal, options, progress);
         progress.finish();
         return a;
-    }
-
-    /** ../shared/data beside the project (or under -Dshallow.shared, as the tests set it). */
-    private static Path defaultSharedData() {
-        String shared = System.getProperty("shallow.shared");
-        return (shared != null ? Path.of(shared) : Defaults.home().toAbsolutePath().normalize().resolveSibling("shared")).resolve("data");
     }
 }

@@ -2,7 +2,7 @@ package dev.shallow.cli;
 
 import java.nio.file.Path;
 
-/** Where the bundled default model lives: models/stories260K under the project (the launcher sets shallow.home). */
+/** Where the bundled default model (models/stories260K under the project; the launcher sets shallow.home) and the shared data live. */
 final class Defaults {
     private Defaults() {
     }
@@ -13,6 +13,12 @@ final class Defaults {
 
     static Path model() {
         return home().resolve("models").resolve("stories260K");
+    }
+
+    /** ../shared/data beside the project (or under -Dshallow.shared, as the tests set it). */
+    static Path sharedData() {
+        String shared = System.getProperty("shallow.shared");
+        return (shared != null ? Path.of(shared) : home().toAbsolutePath().normalize().resolveSibling("shared")).resolve("data");
     }
 
     /** The model directory to use: the one given, else the bundled default. */

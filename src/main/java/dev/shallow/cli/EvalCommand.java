@@ -1,0 +1,163 @@
+package dev.shallow.cli;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.Version;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.eval.Evaluator;
+import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.ResultsJson;
+import dev.shallow.eval.ResultsTable;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.eval.TransformerLM;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.model.Model;
+import dev.shallow.prune.Layers;
+import dev.shallow.prune.Plan;
+import dev.shallow.prune.SourceModel;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.Transformer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Score a model on lm-evaluation-harness tasks the way the harness scores a Hugging Face model, and write",
+                "results.json in the harness's layout. The model can be run with layers removed (--remove or --plan) without writing",
+                "a checkpoint. Tasks: mmlu (57 subjects, 5-shot, and its groups), mmlu_<subject>, arc_easy, arc_challenge, boolq,",
+                "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data)."})
+final class EvalCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    Path modelDir;
+
+    @Option(names = "--tasks", required = true, split = ",", paramLabel = "TASK", description = "Tasks or groups, comma-separated.")
+    List<String> tasks;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Evaluate only the first N documents of each task.")
+    Integer limit;
+
+    @Option(names = "--shots", paramLabel = "K", description = "Few-shot examples (default: each task's harness default: 5 for mmlu, 0 for the others).")
+    Integer shots;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed of few-shot sampling for tasks without a few-shot split (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the results JSON here (atomically).")
+    Path out;
+
+    @Option(names = "--log-samples", description = "Also write every document's requests, responses and scores, one JSON line each, "
+            + "to <out stem>_samples_<task>.jsonl beside --out.")
+    boolean logSamples;
+
+    @Option(names = "--remove", paramLabel = "LAYERS", description = "Run without these layers, e.g. 8-9 or 3,5 (0-indexed, ranges inclusive).")
+    String remove;
+
+    @Option(names = "--plan", paramLabel = "FILE", description = "Run without the layers a plan (from 'shallow plan --out') removes.")
+    Path planFile;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Task data, laid out like ../shared/data (default: ../shared/data beside the project).")
+    Path dataDir;
+
+    @Option(names = "--loss-data", paramLabel = "FILE", description = "Text or JSONL file for the loss task (mean nats per token, perplexity).")
+    Path lossData;
+
+    @Option(names = "--loss-field", defaultValue = "text", description = "JSONL field of --loss-data (default: ${DEFAULT-VALUE}).")
+    String lossField;
+
+    @Option(names = "--add-bos-token", description = "Encode with the tokenizer's special tokens (BOS), as harness v0.4.10+ does for tokenizers that "
+            + "add one; default: no BOS, as the harness did up to v0.4.9.")
+    boolean addBos;
+
+    @Option(names = "--batch-tokens", defaultValue = "2048", description = "Tokens per forward call (default: ${DEFAULT-VALUE}).")
+    int batchTokens;
+
+    @Option(names = "--no-prefix-sharing", description = "Recompute a shared context for every choice instead of reusing its KV cache (slower; for comparison).")
+    boolean noPrefixSharing;
+
+    @Option(names = "--bootstrap-iters", defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
+    int bootstrapIters;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Override
+    public Integer call() {
+        if (limit != null && limit < 1) throw new ShallowException("--limit must be at least 1 document, got " + limit);
+        if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
+        if (remove != null && planFile != null) throw new ShallowException("give the layers to remove with --remove or --plan, not both");
+        Path dir = Defaults.modelOrDefault(modelDir);
+        TaskRegistry.Selection selection = TaskRegistry.resolve(tasks,
+                new TaskOptions(dataDir != null ? dataDir : Defaults.sharedData(), shots != null ? shots : TaskOptions.DEFAULT_SHOTS, seed),
+                lossData, lossField);
+        try (Model model = Model.load(dir)) {
+            int layers = model.config().numLayers();
+            int[] removed = removedLayers(dir, layers);
+            Transformer tf = new Transformer(model, Transformer.without(layers, removed));
+            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings());
+            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, !noPrefixSharing);
+            System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
+                    removed.length > 0 ? " (removed " + Layers.format(removed) + ")" : "", selection.tasks().size());
+            ProgressLine progress = new ProgressLine(System.err);
+            long t0 = System.nanoTime();
+            Evaluator.Results results = Evaluator.evaluate(lm, selection.tasks(), selection.groups(),
+                    new Evaluator.Options(limit == null ? 0 : limit, bootstrapIters), progress);
+            progress.finish();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.print(ResultsTable.format(results));
+            System.out.printf("%.1f s%n", seconds);
+            if (out != null) {
+                ObjectNode config = config(dir, removed, layers, seconds);
+                if (logSamples) {
+                    for (Evaluator.TaskResult t : results.tasks()) ResultsJson.writeSamples(samplesFile(t.task().name()), t);
+                }
+                ResultsJson.write(out, results, config, Version.VERSION);
+                System.out.println("wrote " + out);
+            }
+        }
+        return 0;
+    }
+
+    private int[] removedLayers(Path dir, int layers) {
+        if (remove != null) return Layers.parse(remove, layers);
+        if (planFile == null) return new int[0];
+        Plan plan = Plan.read(planFile);
+        ModelIdentity model = SourceModel.identity(dir);
+        SourceModel.requireSame(planFile, plan.model(), model);
+        return plan.removed();
+    }
+
+    private Path samplesFile(String task) {
+        String name = out.getFileName().toString();
+        String stem = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        return out.resolveSibling(stem + "_samples_" + task + ".jsonl");
+    }
+
+    /** The harness's "config" block, with what Shallow adds: the layers run, the BOS convention and batching. */
+    private ObjectNode config(Path dir, int[] removed, int layers, double seconds) {
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("model", "shallow");
+        String args = "pretrained=" + dir + (removed.length > 0 ? ",remove_layers=" + Layers.format(removed) : "") + ",add_bos_token=" + addBos;
+        c.put("model_args", args);
+        c.put("model_num_layers", layers);
+        var rem = c.putArray("removed_layers");
+        Arrays.stream(removed).forEach(rem::add);
+        c.put("add_bos_token", addBos);
+        c.put("batch_tokens", batchTokens);
+        c.put("prefix_sharing", !noPrefixSharing);
+        c.put("limit", limit);
+        c.put("bootstrap_iters", bootstrapIters);
+        c.put("fewshot_seed", seed);
+        c.put("shallow_version", Version.VERSION);
+        c.put("date", Instant.now().toString());
+        c.put("total_evaluation_time_seconds", seconds);
+        return c;
+    }
+}
