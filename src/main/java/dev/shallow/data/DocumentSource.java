@@ -1,6 +1,7 @@
 package dev.shallow.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
@@ -17,35 +18,47 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.function.Function;
 
 /** A file of calibration text and how to cut it into documents; {@link #read} returns them in file order. */
 public record DocumentSource(Path file, TextFormat format, String field) {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String END_OF_TEXT = "<|endoftext|>";
-    /** A WikiText top-level heading: " = Title = " (one '=' on each side; sections have "= =" and more). */
-    private static final Pattern WIKI_ARTICLE = Pattern.compile("^ = [^=].* = $");
 
     /** A file given by path: {@code .jsonl} is JSON lines with {@code field}, anything else plain text. */
     public static DocumentSource ofFile(Path file, String field) {
         return new DocumentSource(file, file.getFileName().toString().endsWith(".jsonl") ? TextFormat.JSONL : TextFormat.TEXT, field);
     }
 
+    /** One line of a JSON-lines file: its 1-based number and the value it holds. */
+    public record JsonLine(Path file, int line, JsonNode value) {
+        /** The string field {@code field}, else an error naming the file and line. */
+        public String text(String field) {
+            JsonNode v = value.get(field);
+            if (v == null || !v.isTextual()) throw error("no string field \"" + field + "\"");
+            return v.textValue();
+        }
+
+        /** "FILE: line N: problem". */
+        public ShallowException error(String problem) {
+            return ShallowException.at(file, "line " + line + ": " + problem);
+        }
+    }
+
     /** The documents, in file order; empty documents are dropped. */
     public List<String> read() {
-        String text = utf8(file);
         List<String> docs = switch (format) {
-            case JSONL -> jsonLines(text);
-            case TEXT -> splitAtMarkerLines(text);
-            case WIKITEXT -> wikiArticles(text);
+            case JSONL -> jsonLines(file, l -> l.text(field));
+            case TEXT -> splitAtMarkerLines(utf8(file));
+            case WIKITEXT -> wikiPages(utf8(file));
         };
         docs.removeIf(String::isBlank);
         if (docs.isEmpty()) throw ShallowException.at(file, "holds no text");
         return docs;
     }
 
-    /** The whole file as strict UTF-8; a bad byte is reported with its line. */
-    static String utf8(Path file) {
+    /** The whole file as strict UTF-8; a bad byte is reported with its line, an empty file is an error. */
+    public static String utf8(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -69,24 +82,25 @@ public record DocumentSource(Path file, TextFormat format, String field) {
         return out.flip().toString();
     }
 
-    private List<String> jsonLines(String text) {
-        List<String> docs = new ArrayList<>();
-        String[] lines = text.split("\n", -1);
+    /**
+     * Each JSON object of a JSON-lines file (blank lines skipped) read by {@code reader}, in file order, so the
+     * first bad line is the one reported; invalid JSON or a non-object is an error naming the line.
+     */
+    public static <T> List<T> jsonLines(Path file, Function<JsonLine, T> reader) {
+        List<T> rows = new ArrayList<>();
+        String[] lines = utf8(file).split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             if (lines[i].isBlank()) continue;
-            JsonNode row;
+            JsonNode value;
             try {
-                row = JSON.readTree(lines[i]);
+                value = JSON.readTree(lines[i]);
             } catch (JsonProcessingException e) {
                 throw ShallowException.at(file, "line " + (i + 1) + ": not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
             }
-            JsonNode value = row == null ? null : row.get(field);
-            if (value == null || !value.isTextual()) {
-                throw ShallowException.at(file, "line " + (i + 1) + ": no string field \"" + field + "\"");
-            }
-            docs.add(value.textValue());
+            if (!value.isObject()) throw ShallowException.at(file, "line " + (i + 1) + ": not a JSON object");
+            rows.add(reader.apply(new JsonLine(file, i + 1, value)));
         }
-        return docs;
+        return rows;
     }
 
     private static List<String> splitAtMarkerLines(String text) {
@@ -104,17 +118,27 @@ public record DocumentSource(Path file, TextFormat format, String field) {
         return docs;
     }
 
-    private static List<String> wikiArticles(String text) {
-        List<String> docs = new ArrayList<>();
-        StringBuilder doc = new StringBuilder();
-        for (String line : text.split("(?<=\n)")) {
-            if (WIKI_ARTICLE.matcher(line.endsWith("\n") ? line.substring(0, line.length() - 1) : line).matches() && !doc.isEmpty()) {
-                docs.add(doc.toString());
-                doc.setLength(0);
+    /**
+     * WikiText raw cut into pages exactly as Hugging Face's EleutherAI/wikitext_document_level script does
+     * ({@code _generate_examples}), which lm-evaluation-harness's {@code wikitext} task reads: the file read with
+     * Python's universal newlines, split at "\n"; a line whose {@code .replace("= = =", "===").replace("= =",
+     * "==").strip()} starts with "= " and ends with " =" (a top-level " = Title = ") starts a page; pages are their
+     * lines joined by "\n" (so only the last page keeps the file's final newline); a blank page before the first
+     * heading is dropped, the last page is always kept.
+     */
+    public static List<String> wikiPages(String text) {
+        List<String> pages = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        for (String line : text.replace("\r\n", "\n").replace('\r', '\n').split("\n", -1)) {
+            String rline = PythonText.strip(line.replace("= = =", "===").replace("= =", "=="));
+            if (rline.startsWith("= ") && rline.endsWith(" =")) {
+                String page = String.join("\n", lines);
+                if (!PythonText.strip(page).isEmpty()) pages.add(page);
+                lines.clear();
             }
-            doc.append(line);
+            lines.add(line);
         }
-        docs.add(doc.toString());
-        return docs;
+        pages.add(String.join("\n", lines));
+        return pages;
     }
 }
