@@ -1,0 +1,103 @@
+package dev.shallow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static dev.shallow.cli.CliTest.assertOneLineError;
+import static dev.shallow.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** shallow eval: results in the harness layout, samples, determinism across threads, and bad input refused before anything is written. */
+class EvalCommandTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static String fixtures() {
+        return Shared.root().resolve("data/fixtures").toString();
+    }
+
+    static JsonNode read(Path file) throws IOException {
+        return JSON.readTree(file.toFile());
+    }
+
+    @Test
+    void writesHarnessLayoutAndSamples(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("results.json");
+        CliTest.Run r = run("eval", "--tasks", "lambada_openai,wikitext", "--data-dir", fixtures(), "--out", out.toString(), "--log-samples");
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = read(out);
+        JsonNode lambada = res.path("results").path("lambada_openai");
+        assertTrue(lambada.path("acc,none").isNumber() && lambada.path("acc_stderr,none").isNumber(), lambada.toString());
+        assertTrue(lambada.path("perplexity,none").asDouble() > 1, lambada.toString());
+        assertEquals("N/A", res.path("results").path("wikitext").path("word_perplexity_stderr,none").asText());
+        assertEquals(5, res.path("n-samples").path("lambada_openai").path("effective").asInt());
+        assertEquals(2, res.path("n-samples").path("wikitext").path("original").asInt());
+        assertEquals(0, res.path("n-shot").path("lambada_openai").asInt());
+        assertFalse(res.path("higher_is_better").path("wikitext").path("bits_per_byte").asBoolean(true));
+        assertTrue(res.path("config").path("model_args").asText().startsWith("pretrained="));
+        assertTrue(r.out().contains("| lambada_openai | 0 | 5 | acc |"), r.out());
+
+        var lines = Files.readAllLines(tmp.resolve("results_samples_lambada_openai.jsonl"));
+        assertEquals(5, lines.size());
+        JsonNode first = JSON.readTree(lines.getFirst());
+        assertEquals(0, first.path("doc_id").asInt());
+        assertTrue(first.path("arguments").get(0).get(1).asText().startsWith(" "), "continuation starts with the target delimiter");
+        assertEquals(2, first.path("resps").get(0).size(), "log-likelihood and is_greedy");
+        assertTrue(Files.exists(tmp.resolve("results_samples_wikitext.jsonl")));
+    }
+
+    /** The same command gives the same numbers, bit for bit, whatever the thread count. */
+    @Test
+    void sameNumbersForAnyThreadCount(@TempDir Path tmp) throws IOException {
+        String data = Shared.root().resolve("data/stories260K-samples/heldout.jsonl").toString();
+        JsonNode[] results = new JsonNode[3];
+        for (int threads = 1; threads <= 3; threads++) {
+            Path out = tmp.resolve("r" + threads + ".json");
+            CliTest.Run r = run("eval", "--tasks", "lambada_openai,loss", "--data-dir", fixtures(), "--loss-data", data, "--limit", "8",
+                    "--threads", String.valueOf(threads), "--out", out.toString());
+            assertEquals(0, r.code(), r.err());
+            results[threads - 1] = read(out).path("results");
+        }
+        assertEquals(results[0], results[1]);
+        assertEquals(results[0], results[2]);
+        double loss = results[0].path("loss").path("loss,none").asDouble();
+        assertTrue(loss > 0.5 && loss < 2, "stories260K's held-out loss in nats per token: " + loss);
+    }
+
+    @Test
+    void unknownTaskIsRefused(@TempDir Path tmp) {
+        Path out = tmp.resolve("r.json");
+        assertOneLineError(run("eval", "--tasks", "lambada_openai,nosuchtask", "--data-dir", fixtures(), "--out", out.toString()), "nosuchtask");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void missingDataFileIsNamed(@TempDir Path tmp) {
+        Path out = tmp.resolve("r.json");
+        assertOneLineError(run("eval", "--tasks", "wikitext", "--data-dir", tmp.toString(), "--out", out.toString()), "wiki.test.raw", "not found");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void limitZeroIsRefused(@TempDir Path tmp) {
+        Path out = tmp.resolve("r.json");
+        assertOneLineError(run("eval", "--tasks", "lambada_openai", "--data-dir", fixtures(), "--limit", "0", "--out", out.toString()), "--limit");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void malformedRowIsNamedWithItsLine(@TempDir Path tmp) {
+        Path out = tmp.resolve("r.json");
+        String bad = Shared.root().resolve("data/fixtures/bad/truncated.jsonl").toString();
+        assertOneLineError(run("eval", "--tasks", "loss", "--loss-data", bad, "--loss-field", "query", "--out", out.toString()), "truncated.jsonl", "line 3");
+        assertFalse(Files.exists(out));
+    }
+}
