@@ -44,8 +44,8 @@ public record DocumentSource(Path file, TextFormat format, String field) {
         return docs;
     }
 
-    /** The whole file as strict UTF-8; a bad byte is reported with its line. */
-    static String utf8(Path file) {
+    /** The whole file as strict UTF-8; a bad byte is reported with its line, an empty file is an error. */
+    public static String utf8(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
