@@ -1,0 +1,31 @@
+package dev.shallow.eval.task;
+
+import dev.shallow.ShallowException;
+import dev.shallow.data.DocumentSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** Finding a task's files in a data folder and reading line-based ones. */
+final class DataFiles {
+    private DataFiles() {
+    }
+
+    /** The first of {@code candidates} (paths relative to {@code dataDir}) that is a file; none is an error naming them all. */
+    static Path find(Path dataDir, String... candidates) {
+        for (String candidate : candidates) {
+            Path p = dataDir.resolve(candidate);
+            if (Files.isRegularFile(p)) return p;
+        }
+        List<String> others = Arrays.stream(candidates).skip(1).map(c -> ", nor " + dataDir.resolve(c)).toList();
+        throw ShallowException.at(dataDir.resolve(candidates[0]), "file not found" + String.join("", others));
+    }
+
+    /** The lines of a strict UTF-8 text file, without their "\n"; a final "\n" ends the last line rather than starting another. */
+    static List<String> lines(Path file) {
+        String text = DocumentSource.utf8(file);
+        return List.of((text.endsWith("\n") ? text.substring(0, text.length() - 1) : text).split("\n", -1));
+    }
+}
