@@ -291,7 +291,7 @@ public final class Linear {
     }
 
     /** The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0. */
-    static float sumLanes(FloatVector v) {
+    public static float sumLanes(FloatVector v) {
         if (L == 8) {
             float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
             return (b0 + b2) + (b1 + b3);

@@ -10,6 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Causal grouped-query attention over the KV cache: for query head hd at position p,
  * out = sum_{j<=p} softmax_j(q·k_j / sqrt(d)) v_j, with k, v of kv head hd / (heads / kvHeads).
+ * Each output dimension is one dot product of the probabilities with that dimension's values over positions.
  * Scores are kept for one query at a time (never T x T). Each score is the same fma chain over the
  * head's dimensions whatever the batch, so decode and prefill agree bit for bit.
  */
@@ -20,7 +21,7 @@ final class Attention {
     }
 
     static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] start, int layer, ModelConfig c) {
-        int heads = c.numHeads(), d = c.headDim(), group = heads / c.numKvHeads(), qDim = c.qDim(), kvDim = c.kvDim();
+        int heads = c.numHeads(), d = c.headDim(), group = heads / c.numKvHeads(), qDim = c.qDim();
         float scale = (float) (1.0 / Math.sqrt(d));
         Parallel.forEach(seqs.length * heads, task -> {
             int b = task / heads, hd = task % heads, kvOff = (hd / group) * d;
@@ -33,10 +34,29 @@ final class Attention {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= pos; j++) max = Math.max(max, scores[j] *= scale);
                 float inv = 1f / VectorMath.expShifted(scores, 0, pos + 1, max); // softmax, shifted by the max for range
-                java.util.Arrays.fill(out, row, row + d, 0f);
-                for (int j = 0; j <= pos; j++) Linear.axpy(scores[j] * inv, values, j * kvDim + kvOff, out, row, d);
+                weightedValues(scores, pos + 1, inv, values, kvOff, cache.capacity, d, out, row);
             }
         });
+    }
+
+    /**
+     * out[row + i] = scale * sum_j p[j] * V[kvOff + i][j] for i < d, j < n, V transposed [kvDim, capacity]: per dimension
+     * two vector chains over positions, combined in a fixed order.
+     */
+    private static void weightedValues(float[] p, int n, float scale, float[] values, int kvOff, int capacity, int d, float[] out, int row) {
+        int l = S.length(), nv = n - n % l;
+        for (int i = 0; i < d; i++) {
+            int v = (kvOff + i) * capacity, j = 0;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0;
+            for (; j + 2 * l <= nv; j += 2 * l) {
+                a0 = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), a0);
+                a1 = FloatVector.fromArray(S, p, j + l).fma(FloatVector.fromArray(S, values, v + j + l), a1);
+            }
+            if (j < nv) a0 = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), a0);
+            float sum = Linear.sumLanes(a0.add(a1));
+            for (j = nv; j < n; j++) sum = Math.fma(p[j], values[v + j], sum);
+            out[row + i] = scale * sum;
+        }
     }
 
     /**

@@ -1,9 +1,9 @@
 package dev.shallow.transformer;
 
 /**
- * Keys and values of one sequence for every layer, plus the number of positions filled. Keys are
+ * Keys and values of one sequence for every layer, plus the number of positions filled. Both are
  * stored transposed, [kvDim, capacity] (dimension-major, so attention scores of consecutive positions
- * are one vector FMA per dimension); values [capacity, kvDim]. Layers are allocated on first use, so a model run with layers skipped pays
+ * are one vector FMA per dimension, and so is each output dimension's weighted sum of values). Layers are allocated on first use, so a model run with layers skipped pays
  * only for the layers it runs.
  */
 public final class KVCache {
@@ -36,9 +36,11 @@ public final class KVCache {
         c.length = length;
         for (int l = 0; l < keys.length; l++) {
             if (keys[l] == null) continue;
-            float[] k = c.keys(l);
-            for (int i = 0; i < kvDim; i++) System.arraycopy(keys[l], i * this.capacity, k, i * capacity, length);
-            System.arraycopy(values[l], 0, c.values(l), 0, length * kvDim);
+            float[] k = c.keys(l), v = c.values(l);
+            for (int i = 0; i < kvDim; i++) {
+                System.arraycopy(keys[l], i * this.capacity, k, i * capacity, length);
+                System.arraycopy(values[l], i * this.capacity, v, i * capacity, length);
+            }
         }
         return c;
     }
@@ -55,8 +57,10 @@ public final class KVCache {
 
     /** Stores the key and value vectors (kvDim floats each, from k[off..], v[off..]) of position pos. */
     void put(int layer, int pos, float[] k, float[] v, int off) {
-        float[] keys = keys(layer);
-        for (int i = 0; i < kvDim; i++) keys[i * capacity + pos] = k[off + i];
-        System.arraycopy(v, off, values(layer), pos * kvDim, kvDim);
+        float[] keys = keys(layer), values = values(layer);
+        for (int i = 0; i < kvDim; i++) {
+            keys[i * capacity + pos] = k[off + i];
+            values[i * capacity + pos] = v[off + i];
+        }
     }
 }

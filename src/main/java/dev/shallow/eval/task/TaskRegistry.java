@@ -24,7 +24,8 @@ public final class TaskRegistry {
 
     /** Every name {@link #resolve} accepts. */
     public static List<String> names() {
-        List<String> names = new ArrayList<>(TextTasks.names());
+        List<String> names = new ArrayList<>(MultipleChoiceTasks.names());
+        names.addAll(TextTasks.names());
         names.add(LOSS);
         return names;
     }
@@ -36,16 +37,37 @@ public final class TaskRegistry {
             if (!names().contains(name)) throw new ShallowException("unknown task \"" + name + "\" (choose from: " + String.join(", ", names()) + ")");
         }
         Map<String, Task> tasks = new LinkedHashMap<>();
-        List<TaskGroup> groups = new ArrayList<>();
+        Map<String, TaskGroup> groups = new LinkedHashMap<>();
         for (String name : names) {
-            if (tasks.containsKey(name)) continue;
+            if (tasks.containsKey(name) || groups.containsKey(name)) continue;
             if (name.equals(LOSS)) {
                 if (lossData == null) throw new ShallowException("the loss task needs --loss-data FILE (text or JSONL)");
                 tasks.put(name, FileLossTask.of(lossData, lossField));
-            } else {
+            } else if (TextTasks.names().contains(name)) {
                 tasks.put(name, TextTasks.build(name, options));
+            } else {
+                List<Task> built = MultipleChoiceTasks.build(name, options);
+                for (Task t : built) tasks.putIfAbsent(t.name(), t);
+                if (isMmluGroup(name)) mmluGroups(name, built).forEach(g -> groups.putIfAbsent(g.name(), g));
             }
         }
-        return new Selection(new ArrayList<>(tasks.values()), groups);
+        return new Selection(new ArrayList<>(tasks.values()), new ArrayList<>(groups.values()));
+    }
+
+    private static boolean isMmluGroup(String name) {
+        return name.equals(MmluCategories.MMLU) || MmluCategories.CATEGORIES.stream().map(MmluCategories::groupName).anyMatch(name::equals);
+    }
+
+    /** mmlu_stem etc. over their subject tasks, then (for "mmlu") mmlu over the categories present: the harness's group tree. */
+    private static List<TaskGroup> mmluGroups(String name, List<Task> subjects) {
+        Map<String, List<String>> byCategory = new LinkedHashMap<>();
+        for (String category : MmluCategories.CATEGORIES) byCategory.put(MmluCategories.groupName(category), new ArrayList<>());
+        for (Task t : subjects) byCategory.get(MmluCategories.group(t.name()).orElseThrow()).add(t.name());
+        List<TaskGroup> groups = new ArrayList<>();
+        byCategory.forEach((group, members) -> {
+            if (!members.isEmpty()) groups.add(new TaskGroup(group, members));
+        });
+        if (name.equals(MmluCategories.MMLU)) groups.add(new TaskGroup(name, groups.stream().map(TaskGroup::name).toList()));
+        return groups;
     }
 }
