@@ -34,6 +34,11 @@ public final class Nf4Tensor implements Weight {
         return (i & 1) == 0 ? (b >> 4) & 0xF : b & 0xF;
     }
 
+    /** The packed codes as bitsandbytes stores them: element 2i in the high nibble of byte i, 2i + 1 in the low (live). */
+    byte[] packedCodes() {
+        return codes;
+    }
+
     /** The dequantized absmax of block b (elements [64 b, 64 b + 64)). */
     public float absmax(int block) {
         return absmax.get(block) + offset;
