@@ -12,13 +12,13 @@ import java.util.Arrays;
 public final class DynamicMap {
     /** Values per block of the quantized tensor (bitsandbytes' blocksize=256 for the NF4 absmax). */
     public static final int BLOCK = 256;
-    private static final float[] VALUES = values();
+    private static final float[] VALUES = build();
     private static final float[] MIDPOINTS = midpoints(VALUES);
 
     private DynamicMap() {
     }
 
-    private static float[] values() {
+    private static float[] build() {
         double[] v = new double[256];
         int n = 0;
         for (int i = 0; i < 7; i++) {
@@ -51,7 +51,7 @@ public final class DynamicMap {
     }
 
     /** The sorted 256 values (a copy). */
-    public static float[] values256() {
+    public static float[] values() {
         return VALUES.clone();
     }
 

@@ -60,7 +60,7 @@ class Nf4Test {
     /** 256 values: 0, 1, and per decade 10^(i-6) the 2^i midpoints, both signs; spot values from bitsandbytes' float32 table within 1 ulp. */
     @Test
     void dynamicMapIsBitsandbytes() {
-        float[] v = DynamicMap.values256();
+        float[] v = DynamicMap.values();
         assertEquals(256, v.length);
         for (int i = 1; i < 256; i++) assertTrue(v[i - 1] < v[i], "strictly increasing at " + i);
         double[][] bnb = {{0, -0.992968738079071}, {1, -0.9789062142372131}, {100, -0.0074687497690320015},
