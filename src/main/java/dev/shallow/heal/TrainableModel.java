@@ -10,6 +10,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.shallow.heal.Projection.DOWN;
+import static dev.shallow.heal.Projection.GATE;
+import static dev.shallow.heal.Projection.K;
+import static dev.shallow.heal.Projection.O;
+import static dev.shallow.heal.Projection.Q;
+import static dev.shallow.heal.Projection.UP;
+import static dev.shallow.heal.Projection.V;
+
 /**
  * A frozen (optionally pruned, optionally NF4) base model with LoRA adapters, trained by
  * {@link #lossAndGradients}: forward over a batch of whole sequences (causal, no cache), mean
@@ -23,8 +31,10 @@ import java.util.Map;
  * {@link dev.shallow.transformer.Transformer} does: a pruned model without writing a checkpoint.
  * Adapters are named by their position in that subset, i.e. by their index in the pruned model.
  * <p>
- * With {@code baseGradients} (for gradient checks) it also computes the gradient of every base
- * weight, norm and bias, by Hugging Face tensor name ({@link #baseGradients}).
+ * {@link Precision#FLOAT32} trains (products on Linear's float32 GEMM); {@link Precision#FLOAT64}
+ * runs the same code with its products in double, for gradient checks. With {@code baseGradients}
+ * (for gradient checks) it also computes the gradient of every base weight, norm and bias, by
+ * Hugging Face tensor name ({@link #baseGradients}).
  */
 public final class TrainableModel {
     /** Doubles of logits computed at once by the head (32 MiB). */
@@ -203,47 +213,55 @@ public final class TrainableModel {
     /** Layer p from buf.x0 to out, keeping its internals in buf: x1 = x0 + Attn(RMSNorm(x0)); out = x1 + MLP(RMSNorm(x1)). */
     private void layerForward(int p, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] out) {
         FrozenLayer f = base.layers()[layers[p]];
-        LoraLinear[] lin = linears[p];
         int n = pass.n(), h = c.hiddenSize();
         Norm.forward(b.x0, n, h, f.attnNorm(), c.rmsNormEps(), b.xn1, b.inv1);
-        lin[Projection.Q.ordinal()].forward(pass, b.xn1, b.q, b.u[Projection.Q.ordinal()]);
-        lin[Projection.K.ordinal()].forward(pass, b.xn1, b.k, b.u[Projection.K.ordinal()]);
-        lin[Projection.V.ordinal()].forward(pass, b.xn1, b.v, b.u[Projection.V.ordinal()]);
+        forward(p, Q, pass, b, b.xn1, b.q);
+        forward(p, K, pass, b, b.xn1, b.k);
+        forward(p, V, pass, b, b.xn1, b.v);
         rotate(b.q, b.k, starts, rope, false);
         CausalAttention.forward(b.q, b.k, b.v, b.att, starts, c);
-        lin[Projection.O.ordinal()].forward(pass, b.att, b.x1, b.u[Projection.O.ordinal()]);
+        forward(p, O, pass, b, b.att, b.x1);
         for (int i = 0; i < n * h; i++) b.x1[i] += b.x0[i];
         Norm.forward(b.x1, n, h, f.ffnNorm(), c.rmsNormEps(), b.xn2, b.inv2);
-        lin[Projection.GATE.ordinal()].forward(pass, b.xn2, b.gate, b.u[Projection.GATE.ordinal()]);
-        lin[Projection.UP.ordinal()].forward(pass, b.xn2, b.up, b.u[Projection.UP.ordinal()]);
+        forward(p, GATE, pass, b, b.xn2, b.gate);
+        forward(p, UP, pass, b, b.xn2, b.up);
         SwiGlu.forward(b.gate, b.up, b.m, n * c.intermediateSize());
-        lin[Projection.DOWN.ordinal()].forward(pass, b.m, out, b.u[Projection.DOWN.ordinal()]);
+        forward(p, DOWN, pass, b, b.m, out);
         for (int i = 0; i < n * h; i++) out[i] += b.x1[i];
     }
 
     /** dx: dL/d(layer output) on entry, dL/d(layer input) on return; buf holds the layer's recomputed internals. */
     private void layerBackward(int p, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] dx) {
         FrozenLayer f = base.layers()[layers[p]];
-        LoraLinear[] lin = linears[p];
         int n = pass.n(), h = c.hiddenSize();
         // MLP block: out = x1 + down(silu(gate) * up), residual passes dx through
         Arrays.fill(b.dm, 0);
-        lin[Projection.DOWN.ordinal()].backward(pass, b.m, dx, b.u[Projection.DOWN.ordinal()], b.dm);
+        backward(p, DOWN, pass, b, b.m, dx, b.dm);
         SwiGlu.backward(b.gate, b.up, b.dm, b.dGate, b.dUp, n * c.intermediateSize());
         Arrays.fill(b.dxn, 0);
-        lin[Projection.GATE.ordinal()].backward(pass, b.xn2, b.dGate, b.u[Projection.GATE.ordinal()], b.dxn);
-        lin[Projection.UP.ordinal()].backward(pass, b.xn2, b.dUp, b.u[Projection.UP.ordinal()], b.dxn);
+        backward(p, GATE, pass, b, b.xn2, b.dGate, b.dxn);
+        backward(p, UP, pass, b, b.xn2, b.dUp, b.dxn);
         Norm.backward(b.x1, n, h, f.ffnNorm(), b.inv2, b.dxn, dx, gradFfnNorm[p]);
         // attention block: x1 = x0 + o(Attn(RoPE(q), RoPE(k), v))
         Arrays.fill(b.dAtt, 0);
-        lin[Projection.O.ordinal()].backward(pass, b.att, dx, b.u[Projection.O.ordinal()], b.dAtt);
+        backward(p, O, pass, b, b.att, dx, b.dAtt);
         CausalAttention.backward(b.q, b.k, b.v, b.dAtt, b.dq, b.dk, b.dv, starts, c);
         rotate(b.dq, b.dk, starts, rope, true);
         Arrays.fill(b.dxn, 0);
-        lin[Projection.Q.ordinal()].backward(pass, b.xn1, b.dq, b.u[Projection.Q.ordinal()], b.dxn);
-        lin[Projection.K.ordinal()].backward(pass, b.xn1, b.dk, b.u[Projection.K.ordinal()], b.dxn);
-        lin[Projection.V.ordinal()].backward(pass, b.xn1, b.dv, b.u[Projection.V.ordinal()], b.dxn);
+        backward(p, Q, pass, b, b.xn1, b.dq, b.dxn);
+        backward(p, K, pass, b, b.xn1, b.dk, b.dxn);
+        backward(p, V, pass, b, b.xn1, b.dv, b.dxn);
         Norm.backward(b.x0, n, h, f.attnNorm(), b.inv1, b.dxn, dx, gradAttnNorm[p]);
+    }
+
+    /** y = projection j of layer p applied to x, keeping its adapter's u in b. */
+    private void forward(int p, Projection j, Pass pass, LayerBuffers b, double[] x, double[] y) {
+        linears[p][j.ordinal()].forward(pass, x, y, b.u[j.ordinal()]);
+    }
+
+    /** dx += the gradient through projection j of layer p (input x, output gradient dy); adds its parameters' gradients. */
+    private void backward(int p, Projection j, Pass pass, LayerBuffers b, double[] x, double[] dy, double[] dx) {
+        linears[p][j.ordinal()].backward(pass, x, dy, b.u[j.ordinal()], dx);
     }
 
     /** RoPE on every token's query and key heads at its position in its sequence (inverse: the backward rotation). */
