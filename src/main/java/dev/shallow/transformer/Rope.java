@@ -6,12 +6,12 @@ import dev.shallow.model.ModelConfig;
  * Rotary position embedding in Hugging Face's rotate-half layout: dimension i of a head is paired
  * with i + d/2, rotated by angle pos * invFreq[i].
  */
-final class Rope {
+public final class Rope {
     private final int half;
     private final double[] invFreq;
     private volatile float[][] table = new float[0][]; // table[pos] = cos of angles, then sin
 
-    Rope(ModelConfig c) {
+    public Rope(ModelConfig c) {
         half = c.headDim() / 2;
         invFreq = new double[half];
         for (int i = 0; i < half; i++) {
@@ -39,6 +39,11 @@ final class Rope {
                 invFreq[i] = (1 - smooth) * invFreq[i] / s.factor() + smooth * invFreq[i];
             }
         }
+    }
+
+    /** The rotation frequencies f_i (angle pos * f_i for dimension pair i), scaling applied; a copy. */
+    public double[] inverseFrequencies() {
+        return invFreq.clone();
     }
 
     /** cos and sin of pos * invFreq[i], computed in double once per position and kept. */

@@ -1,0 +1,48 @@
+package dev.shallow.heal;
+
+import java.util.SplittableRandom;
+
+/**
+ * The LoRA adapter (Hu et al. 2021) of one projection of one layer, as PEFT's lora.Linear:
+ * y = x W^T + b + scaling * B A dropout(x), A [r, in], B [out, r]. Initialised as PEFT's default:
+ * A by kaiming_uniform_(a = sqrt(5)), i.e. uniform in +-1 / sqrt(in), and B zero, so training
+ * starts from the base model. Dropout (inverted: kept values scaled by 1 / (1 - p)) draws its mask
+ * from a hash of (seed, key, position, projection, element), so a recomputed forward pass with the
+ * same key drops the same elements and no mask is stored.
+ *
+ * @param position the layer's index in the trained (pruned) model, which names the PEFT tensors
+ */
+public record Lora(Projection target, int position, Param a, Param b, double scaling, double dropout, long seed) {
+
+    static Lora create(LoraConfig config, int position, Projection target, int in, int out) {
+        String prefix = "base_model.model.model.layers." + position + "." + target.path;
+        Param a = new Param(prefix + ".lora_A.weight", config.rank(), in);
+        Param b = new Param(prefix + ".lora_B.weight", out, config.rank());
+        long seed = mix(mix(config.seed()) ^ (position * 8L + target.ordinal()));
+        SplittableRandom random = new SplittableRandom(seed);
+        double bound = 1 / Math.sqrt(in); // kaiming_uniform_ gain sqrt(2 / (1 + a^2)) = sqrt(1/3), bound = gain * sqrt(3 / fan_in)
+        float[] av = a.value();
+        for (int i = 0; i < av.length; i++) av[i] = (float) ((2 * random.nextDouble() - 1) * bound);
+        return new Lora(target, position, a, b, config.scaling(), config.dropout(), seed);
+    }
+
+    /** x [len] with the mask of pass {@code key} applied (x itself when dropout is 0). */
+    double[] drop(double[] x, int len, long key) {
+        if (dropout == 0) return x;
+        long stream = mix(seed ^ mix(key));
+        double keep = 1 / (1 - dropout);
+        double[] y = new double[len];
+        for (int i = 0; i < len; i++) {
+            double u = (mix(stream + 0x9E3779B97F4A7C15L * (i + 1L)) >>> 11) * 0x1.0p-53;
+            y[i] = u < dropout ? 0 : x[i] * keep; // inverted dropout: E[y] = x
+        }
+        return y;
+    }
+
+    /** SplitMix64's finaliser. */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
