@@ -9,10 +9,12 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * Calibration token sequences and the options that made them ({@code options} as applied: the
@@ -40,23 +42,51 @@ public record CalibrationSet(int[][] sequences, CalibrationOptions options, Stri
 
     /** Documents joined as doc EOS doc EOS ..., cut into consecutive windows of seqLen (BOS + seqLen - 1 ids). */
     private static int[][] packed(List<String> docs, Tokenizer tok, CalibrationOptions o, Path source) {
-        int body = o.seqLen() - (o.bos() ? 1 : 0);
-        long need = (long) o.samples() * body;
-        int[] stream = new int[(int) Math.min(need, Integer.MAX_VALUE - 8)];
-        int filled = 0;
-        for (int d = 0; d < docs.size() && filled < need; d++) {
-            int[] ids = tok.encode(docs.get(d), false);
-            int[] withSep = tok.eosId().isPresent() ? append(ids, tok.eosId().getAsInt()) : ids;
-            int n = (int) Math.min(withSep.length, need - filled);
-            System.arraycopy(withSep, 0, stream, filled, n);
-            filled += n;
-        }
-        if (filled < need) {
-            throw ShallowException.at(source, "has " + filled + " tokens, fewer than the " + need + " that " + o.samples()
+        long need = (long) o.samples() * (o.seqLen() - (o.bos() ? 1 : 0));
+        int[] stream = tokenStream(docs, doc -> withEos(tok.encode(doc, false), tok), need);
+        if (stream.length < need) {
+            throw ShallowException.at(source, "has " + stream.length + " tokens, fewer than the " + need + " that " + o.samples()
                     + " packed samples of " + o.seqLen() + " tokens need");
         }
-        int[][] seqs = new int[o.samples()][];
-        for (int s = 0; s < seqs.length; s++) seqs[s] = withBos(Arrays.copyOfRange(stream, s * body, (s + 1) * body), tok, o);
+        return windows(stream, o.samples(), o.seqLen(), tok, o.bos());
+    }
+
+    /**
+     * Every full window of seqLen tokens of the documents, each encoded as the tokenizer encodes a
+     * text with its special tokens (Llama's: BOS doc), joined in the given order (BOS doc BOS doc ...,
+     * as Hugging Face's run_clm groups texts and llama2.c trains); documents are followed by EOS when
+     * the tokenizer adds no BOS. Windows start anywhere in a document; the text after the last full one is dropped.
+     */
+    public static int[][] packAll(List<String> docs, Tokenizer tok, int seqLen) {
+        int[] stream = tokenStream(docs, doc -> tok.bosId().isPresent() ? tok.encode(doc, true) : withEos(tok.encode(doc, false), tok),
+                Long.MAX_VALUE);
+        return windows(stream, stream.length / seqLen, seqLen, tok, false);
+    }
+
+    /** The documents' ids as {@code encode} gives them, joined, up to {@code need} ids. */
+    private static int[] tokenStream(List<String> docs, Function<String, int[]> encode, long need) {
+        int[] stream = new int[1024];
+        int filled = 0;
+        for (int d = 0; d < docs.size() && filled < need; d++) {
+            int[] ids = encode.apply(docs.get(d));
+            int n = (int) Math.min(ids.length, need - filled);
+            if (filled + n > stream.length) stream = Arrays.copyOf(stream, Math.max(2 * stream.length, filled + n));
+            System.arraycopy(ids, 0, stream, filled, n);
+            filled += n;
+        }
+        return Arrays.copyOf(stream, filled);
+    }
+
+    /** ids followed by EOS, when the tokenizer has one. */
+    private static int[] withEos(int[] ids, Tokenizer tok) {
+        return tok.eosId().isPresent() ? append(ids, tok.eosId().getAsInt()) : ids;
+    }
+
+    /** The first {@code count} consecutive windows of the stream, each BOS (when asked for) + seqLen - 1 ids, or seqLen ids. */
+    private static int[][] windows(int[] stream, int count, int seqLen, Tokenizer tok, boolean bos) {
+        int body = seqLen - (bos ? 1 : 0);
+        int[][] seqs = new int[count][];
+        for (int s = 0; s < count; s++) seqs[s] = withBos(Arrays.copyOfRange(stream, s * body, (s + 1) * body), tok, bos);
         return seqs;
     }
 
@@ -67,7 +97,7 @@ public record CalibrationSet(int[][] sequences, CalibrationOptions options, Stri
         for (int d = 0; d < docs.size() && n < seqs.length; d++) {
             int[] ids = tok.encode(docs.get(d), false);
             if (ids.length == 0) continue;
-            int[] seq = withBos(ids, tok, o);
+            int[] seq = withBos(ids, tok, o.bos());
             seqs[n++] = Arrays.copyOf(seq, Math.min(seq.length, o.seqLen()));
         }
         if (n < seqs.length) {
@@ -77,8 +107,8 @@ public record CalibrationSet(int[][] sequences, CalibrationOptions options, Stri
         return seqs;
     }
 
-    private static int[] withBos(int[] ids, Tokenizer tok, CalibrationOptions o) {
-        if (!o.bos()) return ids;
+    private static int[] withBos(int[] ids, Tokenizer tok, boolean bos) {
+        if (!bos) return ids;
         int[] seq = new int[ids.length + 1];
         seq[0] = tok.bosId().getAsInt();
         System.arraycopy(ids, 0, seq, 1, ids.length);
@@ -92,16 +122,14 @@ public record CalibrationSet(int[][] sequences, CalibrationOptions options, Stri
     }
 
     /** Fisher-Yates with java.util.Random(seed): both fully specified, so the order is the same on every JVM. */
-    static List<String> shuffled(List<String> docs, long seed) {
-        String[] a = docs.toArray(new String[0]);
+    public static <T> List<T> shuffled(List<T> items, long seed) {
+        List<T> a = new ArrayList<>(items);
         Random r = new Random(seed);
-        for (int i = a.length - 1; i > 0; i--) {
+        for (int i = a.size() - 1; i > 0; i--) {
             int j = r.nextInt(i + 1);
-            String t = a[i];
-            a[i] = a[j];
-            a[j] = t;
+            a.set(i, a.set(j, a.get(i)));
         }
-        return List.of(a);
+        return List.copyOf(a);
     }
 
     public static String hash(int[][] seqs) {

@@ -32,7 +32,7 @@ public final class AdamW {
         steps++;
         double bc1 = 1 - Math.pow(beta1, steps), bc2 = Math.sqrt(1 - Math.pow(beta2, steps));
         for (Param p : params) {
-            double[][] mv = moments.computeIfAbsent(p, k -> new double[2][k.value().length]);
+            double[][] mv = moments(p);
             double[] m = mv[0], v = mv[1], g = p.grad();
             float[] theta = p.value();
             for (int i = 0; i < theta.length; i++) {
@@ -47,5 +47,16 @@ public final class AdamW {
     /** Steps taken. */
     public int steps() {
         return steps;
+    }
+
+    /** {m, v} of p (live; zero before its first step): what a checkpoint saves and {@link #resumeAt} continues from. */
+    public double[][] moments(Param p) {
+        return moments.computeIfAbsent(p, k -> new double[2][k.value().length]);
+    }
+
+    /** Continues a run checkpointed after {@code steps} steps, whose moments were written into {@link #moments}. */
+    public void resumeAt(int steps) {
+        if (steps < 0) throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        this.steps = steps;
     }
 }

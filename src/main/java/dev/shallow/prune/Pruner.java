@@ -164,7 +164,7 @@ public final class Pruner {
      * Splits the source's top-level entries other than config.json, the weights being rewritten and a previous
      * pruning record into those copied and those left out (weights in other formats, directories).
      */
-    private static void sortOtherFiles(Path modelDir, Checkpoint ck, List<String> copied, List<String> notCopied) {
+    public static void sortOtherFiles(Path modelDir, Checkpoint ck, List<String> copied, List<String> notCopied) {
         Set<String> rewritten = new HashSet<>(Set.of("config.json", RECORD, Checkpoint.INDEX));
         for (String t : ck.names()) rewritten.add(ck.file(t).path().getFileName().toString());
         try (Stream<Path> files = Files.list(modelDir)) {

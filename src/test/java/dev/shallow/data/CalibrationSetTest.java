@@ -9,6 +9,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,6 +45,17 @@ class CalibrationSetTest {
         // pinned: java.util.Random and the tokenizer are fully specified, so this holds on every machine
         assertEquals("cca406797fe24c0d", a.tokenHash());
         System.out.println("stories, 8 x 64 packed, seed 0: token_sha256 " + a.tokenHash());
+    }
+
+    /** Training text: BOS doc BOS doc ... cut into consecutive windows anywhere; the partial last window dropped. */
+    @Test
+    void packAllJoinsDocumentsAsTheTokenizerEncodesThem() {
+        List<String> docs = List.of("Once upon a time, there was a cat.", "The dog ran to the park.", "Lily was happy.");
+        int[] joined = docs.stream().flatMapToInt(d -> Arrays.stream(TOK.encode(d, true))).toArray();
+        int[][] windows = CalibrationSet.packAll(docs, TOK, 8);
+        assertEquals(joined.length / 8, windows.length);
+        assertArrayEquals(Arrays.copyOf(joined, windows.length * 8), Arrays.stream(windows).flatMapToInt(Arrays::stream).toArray());
+        assertEquals(BOS, windows[0][0]);
     }
 
     @Test

@@ -1,0 +1,138 @@
+package dev.shallow.cli;
+
+import dev.shallow.heal.HealOptions;
+import dev.shallow.heal.Healer;
+import dev.shallow.heal.PeftAdapter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "heal", mixinStandardHelpOptions = true,
+        description = {"Heal a (pruned) model with LoRA fine-tuning on text, as Gromov et al. heal with QLoRA: adapters on the chosen",
+                "projections of every layer, the base frozen (kept in its dtype, or NF4 with --nf4), AdamW with linear warm-up then",
+                "cosine decay, gradient accumulation and clipping. Writes a PEFT adapter (adapter_config.json, adapter_model.safetensors)",
+                "for MODEL to OUT, heal.json, and with --merge the merged model to OUT/merged. Checkpoints go to OUT/checkpoint;",
+                "--resume continues an interrupted run exactly. To heal a model without some layers, prune it first (shallow prune):",
+                "the adapter's layer indices are MODEL's."})
+final class HealCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory (e.g. a checkpoint written by 'shallow prune').")
+    Path modelDir;
+
+    @Option(names = "--data", required = true, paramLabel = "TEXT_OR_JSONL", description = "Training text: a .jsonl file (field --text-field), a text "
+            + "file (documents between <|endoftext|> lines), or a dataset of ../shared/data (stories, tinystories, wikitext2, ...).")
+    String data;
+
+    @Option(names = "--text-field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    String textField;
+
+    @Option(names = "--heldout", paramLabel = "FILE", description = "Held-out text for the loss before and after (default: the last "
+            + "--heldout-samples documents of --data, which are then not trained on).")
+    String heldout;
+
+    @Option(names = "--heldout-samples", defaultValue = "40", paramLabel = "N", description = "Held-out documents, each BOS + the document "
+            + "(up to the context) (default: ${DEFAULT-VALUE}).")
+    int heldoutSamples;
+
+    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha; the adapter adds (alpha / r) B A x (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--dropout", defaultValue = "0.05", description = "LoRA dropout on the adapters' input (default: ${DEFAULT-VALUE}).")
+    double dropout;
+
+    @Option(names = "--targets", defaultValue = "q,k,v,o,gate,up,down", description = "Projections to adapt (default: ${DEFAULT-VALUE}).")
+    String targets;
+
+    @Option(names = "--tokens", required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")
+    long tokens;
+
+    @Option(names = "--lr", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "0", paramLabel = "STEPS", description = "Linear warm-up steps, then cosine decay to 0 (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--batch", defaultValue = "8", paramLabel = "B", description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq-len", defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence, BOS included (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--accumulate", defaultValue = "1", paramLabel = "K", description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).")
+    int accumulate;
+
+    @Option(names = "--nf4", description = "Quantize the frozen projections to NF4 with double quantization (QLoRA).")
+    boolean nf4;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the adapters' initialisation, dropout and data order (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--save-every", defaultValue = "100", paramLabel = "STEPS", description = "Checkpoint every N steps, and at the end (default: ${DEFAULT-VALUE}).")
+    int saveEvery;
+
+    @Option(names = "--resume", description = "Continue the run checkpointed in OUT (same MODEL and options; --save-every, --merge and --threads may change).")
+    boolean resume;
+
+    @Option(names = "--merge", description = "Also write the merged model (W + (alpha / r) B A, in the base dtype) to OUT/merged.")
+    boolean merge;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output directory (must not exist or be empty, unless --resume).")
+    Path out;
+
+    @Option(names = "--stop-after", hidden = true, paramLabel = "STEPS", description = "Stop after this many steps as if interrupted (for tests).")
+    int stopAfter;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Override
+    public Integer call() {
+        if (saveEvery < 0) throw new IllegalArgumentException("--save-every must be >= 0, got " + saveEvery);
+        HealOptions o = new HealOptions(absoluteIfFile(data), textField, heldout == null ? null : absoluteIfFile(heldout), heldoutSamples,
+                rank, alpha, dropout, HealOptions.parseTargets(targets), tokens, lr, warmup, batch, seqLen, accumulate, nf4, seed,
+                weightDecay, maxGradNorm);
+        HealProgress progress = new HealProgress(System.err, o.tokensPerStep());
+        Healer.Result r = Healer.run(modelDir, o, Defaults.sharedData(), out, resume, saveEvery, stopAfter, merge, progress);
+        progress.finish();
+        System.out.printf("healing %s: LoRA r=%d alpha=%s dropout %s on %s, %,d trainable parameters%s%n", modelDir, rank, alpha, dropout,
+                targets, r.trainable(), nf4 ? ", NF4 base" : "");
+        long done = (long) (r.losses().size()) * r.tokensPerStep();
+        System.out.printf("trained %,d of %,d steps x %,d tokens = %,d tokens (%,d steps in %s this run, %,.0f tokens/s); %,d training sequences%n",
+                r.losses().size(), r.steps(), r.tokensPerStep(), done, r.stepsThisRun(), ProgressLine.duration(r.seconds()),
+                r.stepsThisRun() * r.tokensPerStep() / Math.max(r.seconds(), 1e-9), r.windows());
+        if (r.stopped()) {
+            System.out.printf("stopped after step %d (--stop-after); continue with --resume%n", r.losses().size());
+            return 0;
+        }
+        List<Double> l = r.losses();
+        int tail = Math.min(10, l.size());
+        System.out.printf("training loss %.4f (step 1) -> %.4f (mean of the last %d steps)%n", l.getFirst(),
+                l.subList(l.size() - tail, l.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow(), tail);
+        System.out.printf("held-out loss (%d documents, %,d tokens): before %.4f, after %.4f nats/token%n", r.heldoutDocs(), r.heldoutTokens(),
+                r.before(), r.after());
+        if (nf4) System.out.printf("  on the NF4 base the adapter trained on: before %.4f, after %.4f%n", r.beforeNf4(), r.afterNf4());
+        System.out.printf("wrote %s, %s, %s%s%n", out.resolve(PeftAdapter.CONFIG), out.resolve(PeftAdapter.WEIGHTS), out.resolve(Healer.SUMMARY),
+                merge ? ", " + out.resolve(Healer.MERGED) : "");
+        return 0;
+    }
+
+    /** A file's absolute path (so a resumed run from another directory finds the same options); a dataset name as it is. */
+    private static String absoluteIfFile(String data) {
+        Path p = Path.of(data);
+        return Files.exists(p) ? p.toAbsolutePath().normalize().toString() : data;
+    }
+}

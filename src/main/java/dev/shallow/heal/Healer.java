@@ -1,0 +1,253 @@
+package dev.shallow.heal;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.Version;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.data.Datasets;
+import dev.shallow.data.DocumentSource;
+import dev.shallow.io.AtomicFiles;
+import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.Transformer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A healing run: LoRA adapters on every layer of a (pruned) model, trained on text by {@link Trainer}
+ * with checkpoints in OUT every {@code saveEvery} steps, the held-out loss before and after, then the
+ * adapter in PEFT's format in OUT ({@link PeftAdapter}), {@code heal.json} (options, losses, timing)
+ * and, when asked, the merged model in OUT/merged ({@link Merger}).
+ * <p>
+ * MODEL is the model the adapter belongs to: to heal a model without some layers, prune it first
+ * ({@code shallow prune}); the adapter's layer indices are then the pruned checkpoint's, which is
+ * what PEFT loads it onto. Everything that can be refused (options against the model, the data,
+ * OUT) is checked before anything is written. A fresh run needs OUT absent or empty; {@code resume}
+ * needs OUT's checkpoint, taken with the same options on the same model.
+ */
+public final class Healer {
+    public static final String SUMMARY = "heal.json", MERGED = "merged";
+    /** Tokens per held-out loss batch. */
+    private static final int HELDOUT_BATCH_TOKENS = 4096;
+
+    private Healer() {
+    }
+
+    /** Where a run reports: each step and the phases around training. */
+    public interface Listener {
+        void phase(String what);
+
+        /** After each step: its number (from 1), the run's steps, its mean loss and learning rate. */
+        void step(int done, int steps, double loss, double lr);
+    }
+
+    /**
+     * What a run did. {@code stepsThisRun} were trained now (the others before a resume);
+     * {@code stopped}: interrupted by {@code stopAfter}, so nothing but checkpoints was written.
+     * The NF4 losses are NaN for a dense run.
+     */
+    public record Result(int steps, int stepsThisRun, long tokensPerStep, double seconds, List<Double> losses, int heldoutDocs,
+                         long heldoutTokens, double before, double after, double beforeNf4, double afterNf4, long trainable,
+                         int windows, boolean stopped) {
+    }
+
+    /**
+     * Runs (or resumes) healing of the model in {@code modelDir} into {@code out}. {@code sharedData}
+     * resolves dataset names; {@code saveEvery} 0 checkpoints only at the end; {@code stopAfter} &gt; 0
+     * stops after that many steps as if interrupted (for tests).
+     */
+    public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
+                             boolean merge, Listener listener) {
+        try (Model model = Model.load(modelDir)) {
+            ModelConfig c = model.config();
+            checkAgainstModel(o, c);
+            String fingerprint = ModelIdentity.fingerprint(modelDir);
+            TrainingCheckpoint.State state = resume ? resumable(out, o, fingerprint) : fresh(out);
+            Texts texts = texts(o, Tokenizer.load(modelDir), c.maxPositionEmbeddings(), sharedData);
+            int[][] windows = texts.windows(), heldout = texts.heldout();
+
+            int[] layers = Transformer.allLayers(c.numLayers());
+            LoraConfig lora = o.lora();
+            TrainableModel dense = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
+            TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(model, layers), layers, lora, Precision.FLOAT32, false) : dense;
+            listener.phase("held-out loss before healing");
+            double before = loss(dense, heldout), beforeNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
+
+            Trainer trainer = new Trainer(trained, new TrainingData(windows, o.seed()), o);
+            List<Double> losses = new ArrayList<>();
+            if (state != null) {
+                TrainingCheckpoint.restore(out, state, trained.parameters(), trainer.optimizer());
+                losses.addAll(state.losses());
+            }
+            int first = trainer.stepsDone(), steps = o.steps();
+            long t0 = System.nanoTime();
+            listener.phase("training");
+            while (trainer.stepsDone() < steps) {
+                if (stopAfter > 0 && trainer.stepsDone() >= stopAfter) {
+                    return new Result(steps, trainer.stepsDone() - first, o.tokensPerStep(), (System.nanoTime() - t0) / 1e9, losses,
+                            heldout.length, tokens(heldout), before, Double.NaN, beforeNf4, Double.NaN, trainable(trained), windows.length, true);
+                }
+                Trainer.Step s = trainer.step();
+                losses.add(s.loss());
+                listener.step(s.index() + 1, steps, s.loss(), s.lr());
+                if (trainer.stepsDone() == steps || (saveEvery > 0 && trainer.stepsDone() % saveEvery == 0)) {
+                    TrainingCheckpoint.save(out, new TrainingCheckpoint.State(o, fingerprint, trainer.stepsDone(), trainer.sequencesDone(),
+                            losses), trained.parameters(), trainer.optimizer());
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+
+            listener.phase("held-out loss after healing");
+            if (trained != dense) copyValues(trained.parameters(), dense.parameters());
+            double after = loss(dense, heldout), afterNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
+            listener.phase("writing the adapter" + (merge ? " and the merged model" : ""));
+            String base = modelDir.toAbsolutePath().normalize().toString();
+            PeftAdapter.write(out, lora, base, dense.parameters());
+            Result r = new Result(steps, steps - first, o.tokensPerStep(), seconds, losses, heldout.length, tokens(heldout), before, after,
+                    beforeNf4, afterNf4, trainable(trained), windows.length, false);
+            AtomicFiles.writeJson(out.resolve(SUMMARY), summary(o, base, fingerprint, r));
+            if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, base), out.resolve(MERGED));
+            return r;
+        }
+    }
+
+    /** Training windows and held-out sequences (BOS + a document, up to the context). */
+    private record Texts(int[][] windows, int[][] heldout) {
+    }
+
+    /** The packed training text and the held-out documents: those of --heldout, or the last of --data (not trained on). */
+    private static Texts texts(HealOptions o, Tokenizer tok, int context, Path sharedData) {
+        DocumentSource source = Datasets.resolve(o.data(), o.textField(), sharedData);
+        List<String> docs = source.read(), held;
+        if (o.heldout() == null) {
+            if (docs.size() <= o.heldoutSamples()) {
+                throw ShallowException.at(source.file(), "has " + docs.size() + " documents; holding out the last "
+                        + o.heldoutSamples() + " (--heldout-samples) leaves none to train on");
+            }
+            held = docs.subList(docs.size() - o.heldoutSamples(), docs.size());
+            docs = docs.subList(0, docs.size() - o.heldoutSamples());
+        } else {
+            List<String> all = Datasets.resolve(o.heldout(), o.textField(), sharedData).read();
+            held = all.subList(0, Math.min(all.size(), o.heldoutSamples()));
+        }
+        int[][] windows = CalibrationSet.packAll(docs, tok, o.seqLen());
+        int perStep = o.batch() * o.accumulate();
+        if (windows.length < perStep) {
+            throw ShallowException.at(source.file(), "holds " + windows.length + " sequences of " + o.seqLen()
+                    + " tokens, fewer than one step's --batch x --accumulate = " + perStep);
+        }
+        CalibrationOptions perDocument = new CalibrationOptions(o.heldout() == null ? o.data() : o.heldout(), o.textField(), held.size(),
+                context, false, true, false, 0);
+        return new Texts(windows, CalibrationSet.build(held, tok, perDocument, context, source.file()).sequences());
+    }
+
+    /** Refuses what the model cannot take: a rank above a target matrix's smaller side, sequences longer than the context. */
+    private static void checkAgainstModel(HealOptions o, ModelConfig c) {
+        for (Projection p : o.targets()) {
+            int side = Math.min(p.in(c), p.out(c));
+            if (o.rank() > side) {
+                throw new ShallowException("--rank " + o.rank() + " is larger than " + p.moduleName() + " (" + p.out(c) + " x " + p.in(c)
+                        + "), whose rank is at most " + side);
+            }
+        }
+        if (o.seqLen() > c.maxPositionEmbeddings()) {
+            throw new ShallowException("--seq-len " + o.seqLen() + " is longer than the model's context of " + c.maxPositionEmbeddings() + " tokens");
+        }
+    }
+
+    /** A new run's OUT: absent or an empty directory. */
+    private static TrainingCheckpoint.State fresh(Path out) {
+        if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) return null;
+        if (!Files.isDirectory(out)) throw ShallowException.at(out, "exists and is not a directory");
+        try (Stream<Path> s = Files.list(out)) {
+            if (s.findAny().isPresent()) {
+                String hint = Files.exists(TrainingCheckpoint.stateFile(out)) ? "add --resume to continue its run" : "choose an empty --out";
+                throw ShallowException.at(out, "already exists and is not empty; " + hint);
+            }
+        } catch (IOException e) {
+            throw ShallowException.at(out, "cannot list: " + e.getMessage(), e);
+        }
+        return null;
+    }
+
+    /** The checkpoint in OUT, if it was taken with these options on this model. */
+    private static TrainingCheckpoint.State resumable(Path out, HealOptions o, String fingerprint) {
+        TrainingCheckpoint.State state = TrainingCheckpoint.read(out);
+        Path file = TrainingCheckpoint.stateFile(out);
+        if (!state.fingerprint().equals(fingerprint)) throw ShallowException.at(file, "was taken on another model (fingerprint differs)");
+        o.differenceFrom(state.options()).ifPresent(d -> {
+            throw ShallowException.at(file, "the run was started with " + d + "; resume with the same options");
+        });
+        return state;
+    }
+
+    /** Mean next-token loss over every predicted token of seqs, pooled: adapters on, no dropout, batches of about 4096 tokens. */
+    static double loss(TrainableModel m, int[][] seqs) {
+        double sum = 0;
+        long count = 0;
+        for (int i = 0; i < seqs.length; ) {
+            List<int[]> batch = new ArrayList<>();
+            int tokens = 0;
+            while (i < seqs.length && (batch.isEmpty() || tokens + seqs[i].length <= HELDOUT_BATCH_TOKENS)) {
+                tokens += seqs[i].length;
+                batch.add(seqs[i++]);
+            }
+            int predicted = tokens - batch.size();
+            sum += m.loss(Batch.nextToken(batch.toArray(int[][]::new))) * predicted; // each sequence predicts all but its first token
+            count += predicted;
+        }
+        return sum / count;
+    }
+
+    private static void copyValues(List<Param> from, List<Param> to) {
+        for (int i = 0; i < from.size(); i++) System.arraycopy(from.get(i).value(), 0, to.get(i).value(), 0, from.get(i).value().length);
+    }
+
+    private static long tokens(int[][] seqs) {
+        long n = 0;
+        for (int[] s : seqs) n += s.length;
+        return n;
+    }
+
+    private static long trainable(TrainableModel m) {
+        long n = 0;
+        for (Param p : m.parameters()) n += p.value().length;
+        return n;
+    }
+
+    private static ObjectNode summary(HealOptions o, String base, String fingerprint, Result r) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode();
+        s.put("shallow_version", Version.VERSION);
+        s.put("model", base);
+        s.put("model_fingerprint", fingerprint);
+        s.set("options", o.toJson());
+        s.put("steps", r.steps());
+        s.put("tokens_trained", r.steps() * r.tokensPerStep());
+        s.put("training_sequences", r.windows());
+        s.put("trainable_parameters", r.trainable());
+        s.put("seconds_this_run", r.seconds());
+        s.put("steps_this_run", r.stepsThisRun());
+        ObjectNode h = s.putObject("heldout");
+        h.put("documents", r.heldoutDocs());
+        h.put("tokens", r.heldoutTokens());
+        h.put("loss_before", r.before());
+        h.put("loss_after", r.after());
+        if (o.nf4()) {
+            h.put("loss_before_nf4_base", r.beforeNf4());
+            h.put("loss_after_nf4_base", r.afterNf4());
+        }
+        var losses = s.putArray("train_losses");
+        r.losses().forEach(losses::add);
+        return s;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.shallow.heal;
+
+import java.util.List;
+
+/**
+ * The optimisation loop of healing, one optimizer step at a time. Step s (0-based) trains on
+ * sequences [s K B, (s + 1) K B) of the data as K micro-batches of B sequences; micro-batch m drops
+ * out with the masks of key s K + m (the adapters hold the seed), so the masks depend on (seed, s, m)
+ * only. Every micro-batch has B (T - 1) targets, so the mean of the K micro-batch gradients is the
+ * gradient of the mean loss over the step's targets. Then global-norm clipping and an AdamW update
+ * at the schedule's rate for step s.
+ */
+final class Trainer {
+    private final TrainableModel model;
+    private final TrainingData data;
+    private final HealOptions options;
+    private final AdamW adam;
+    private final Schedule schedule;
+
+    /** One optimizer step: its number (0-based), mean training loss, gradient norm before clipping and learning rate. */
+    record Step(int index, double loss, double gradNorm, double lr) {
+    }
+
+    Trainer(TrainableModel model, TrainingData data, HealOptions options) {
+        this.model = model;
+        this.data = data;
+        this.options = options;
+        this.adam = AdamW.withDefaults(options.weightDecay());
+        this.schedule = options.schedule();
+    }
+
+    AdamW optimizer() {
+        return adam;
+    }
+
+    /** Steps done (the next step's number). */
+    int stepsDone() {
+        return adam.steps();
+    }
+
+    /** Sequences trained on so far: the data position. */
+    long sequencesDone() {
+        return (long) stepsDone() * options.accumulate() * options.batch();
+    }
+
+    Step step() {
+        int s = stepsDone(), k = options.accumulate(), b = options.batch();
+        List<Param> params = model.parameters();
+        model.zeroGradients();
+        double loss = 0;
+        for (int m = 0; m < k; m++) {
+            Batch batch = Batch.nextToken(data.sequences(((long) s * k + m) * b, b));
+            loss += model.lossAndGradients(batch, (long) s * k + m) / k;
+        }
+        for (Param p : params) {
+            double[] g = p.grad();
+            for (int i = 0; i < g.length; i++) g[i] /= k; // mean over the K equal micro-batches = mean over the step's targets
+        }
+        double norm = GradientClipping.clip(params, options.maxGradNorm());
+        double lr = schedule.rate(s);
+        adam.step(params, lr);
+        return new Step(s, loss, norm, lr);
+    }
+}
