@@ -14,12 +14,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "heal", mixinStandardHelpOptions = true,
-        description = {"Heal a (pruned) model with LoRA fine-tuning on text, as Gromov et al. heal with QLoRA: adapters on the chosen",
-                "projections of every layer, the base frozen (kept in its dtype, or NF4 with --nf4), AdamW with linear warm-up then",
-                "cosine decay, gradient accumulation and clipping. Writes a PEFT adapter (adapter_config.json, adapter_model.safetensors)",
-                "for MODEL to OUT, heal.json, and with --merge the merged model to OUT/merged. Checkpoints go to OUT/checkpoint;",
-                "--resume continues an interrupted run exactly. To heal a model without some layers, prune it first (shallow prune):",
-                "the adapter's layer indices are MODEL's."})
+        description = {"Heal a (pruned) model with LoRA fine-tuning on text, as Gromov et al. heal with QLoRA: adapters on the chosen "
+                + "projections of every layer, the base frozen (kept in its dtype, or NF4 with --nf4), AdamW with linear warm-up then "
+                + "cosine decay, gradient accumulation and clipping.",
+                "Writes a PEFT adapter for MODEL (adapter_config.json, adapter_model.safetensors) and heal.json to OUT, and with --merge "
+                + "the merged model to OUT/merged. Checkpoints go to OUT/checkpoint; --resume continues an interrupted run exactly.",
+                "To heal a model without some layers, prune it first (shallow prune): the adapter's layer indices are MODEL's."})
 final class HealCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory (e.g. a checkpoint written by 'shallow prune').")
     Path modelDir;
@@ -28,7 +28,7 @@ final class HealCommand implements Callable<Integer> {
             + "file (documents between <|endoftext|> lines), or a dataset of ../shared/data (stories, tinystories, wikitext2, ...).")
     String data;
 
-    @Option(names = "--text-field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--text-field", paramLabel = "FIELD", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
     String textField;
 
     @Option(names = "--heldout", paramLabel = "FILE", description = "Held-out text for the loss before and after (default: the last "
@@ -39,22 +39,22 @@ final class HealCommand implements Callable<Integer> {
             + "(up to the context) (default: ${DEFAULT-VALUE}).")
     int heldoutSamples;
 
-    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rank", paramLabel = "R", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
     int rank;
 
-    @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha; the adapter adds (alpha / r) B A x (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "16", description = "LoRA alpha; the adapter adds (alpha / r) B A x (default: ${DEFAULT-VALUE}).")
     double alpha;
 
-    @Option(names = "--dropout", defaultValue = "0.05", description = "LoRA dropout on the adapters' input (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.05", description = "LoRA dropout on the adapters' input (default: ${DEFAULT-VALUE}).")
     double dropout;
 
-    @Option(names = "--targets", defaultValue = "q,k,v,o,gate,up,down", description = "Projections to adapt (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--targets", paramLabel = "LIST", defaultValue = "q,k,v,o,gate,up,down", description = "Projections to adapt (default: ${DEFAULT-VALUE}).")
     String targets;
 
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")
     long tokens;
 
-    @Option(names = "--lr", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--warmup", defaultValue = "0", paramLabel = "STEPS", description = "Linear warm-up steps, then cosine decay to 0 (default: ${DEFAULT-VALUE}).")
@@ -72,13 +72,13 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--nf4", description = "Quantize the frozen projections to NF4 with double quantization (QLoRA).")
     boolean nf4;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of the adapters' initialisation, dropout and data order (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the adapters' initialisation, dropout and data order (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-grad-norm", paramLabel = "NORM", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
 
     @Option(names = "--save-every", defaultValue = "100", paramLabel = "STEPS", description = "Checkpoint every N steps, and at the end (default: ${DEFAULT-VALUE}).")
