@@ -20,7 +20,8 @@ import java.util.Map;
  * choice followed by "\n\n" ({@code fewshot_delimiter}), then the document's text; each choice is one
  * {@link Request.Loglikelihood} whose continuation is " " ({@code target_delimiter}) + the choice. With choices in
  * the context (WinoGrande) each choice ends its own context and the continuation is " " + text, and a few-shot
- * example is the gold choice + " " + text.
+ * example is the gold choice + " " + text. {@link ChoiceTask} has no target delimiter: its choices are the
+ * continuations as given.
  * <p>
  * acc = 1 if the choice of highest summed log-likelihood is the gold one; acc_norm = the same with each
  * log-likelihood divided by {@code completion_len}, the choice's length in characters ({@code len(choice)} in
@@ -37,6 +38,7 @@ final class MultipleChoiceTask implements Task {
     private final boolean choicesInContext;
     private final boolean accNorm;
     private final String description;
+    private final String targetDelimiter;
     private final FewShot fewShot;
     private final int shots;
 
@@ -47,6 +49,12 @@ final class MultipleChoiceTask implements Task {
      */
     MultipleChoiceTask(String name, List<Path> files, List<Question> questions, boolean choicesInContext,
                        boolean accNorm, String description, FewShot fewShot, int shots) {
+        this(name, files, questions, choicesInContext, accNorm, description, TARGET_DELIMITER, fewShot, shots);
+    }
+
+    /** @param targetDelimiter between a prompt and its continuation: {@link #TARGET_DELIMITER}, or "" for continuations given whole */
+    MultipleChoiceTask(String name, List<Path> files, List<Question> questions, boolean choicesInContext,
+                       boolean accNorm, String description, String targetDelimiter, FewShot fewShot, int shots) {
         if (shots < 0) throw new ShallowException(name + ": the number of few-shot examples cannot be negative (" + shots + ")");
         if (shots > fewShot.max()) {
             throw ShallowException.at(fewShot.file(), name + ": " + shots + " few-shot examples asked, at most " + fewShot.max() + " available");
@@ -57,6 +65,7 @@ final class MultipleChoiceTask implements Task {
         this.choicesInContext = choicesInContext;
         this.accNorm = accNorm;
         this.description = description;
+        this.targetDelimiter = targetDelimiter;
         this.fewShot = fewShot;
         this.shots = shots;
     }
@@ -84,15 +93,15 @@ final class MultipleChoiceTask implements Task {
         List<Request> requests = new ArrayList<>();
         for (String choice : q.choices()) {
             requests.add(choicesInContext
-                    ? new Request.Loglikelihood(prefix + choice, TARGET_DELIMITER + q.text())
-                    : new Request.Loglikelihood(prefix + q.text(), TARGET_DELIMITER + choice));
+                    ? new Request.Loglikelihood(prefix + choice, targetDelimiter + q.text())
+                    : new Request.Loglikelihood(prefix + q.text(), targetDelimiter + choice));
         }
         return requests;
     }
 
     /** A solved example: the prompt and its gold answer joined by the target delimiter. */
     private String example(Question q) {
-        return choicesInContext ? q.goldChoice() + TARGET_DELIMITER + q.text() : q.text() + TARGET_DELIMITER + q.goldChoice();
+        return choicesInContext ? q.goldChoice() + targetDelimiter + q.text() : q.text() + targetDelimiter + q.goldChoice();
     }
 
     @Override
