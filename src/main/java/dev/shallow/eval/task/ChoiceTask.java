@@ -27,7 +27,7 @@ public final class ChoiceTask {
     public static Task of(String name, List<Item> items) {
         if (items.isEmpty()) throw new IllegalArgumentException(name + ": no documents");
         List<Question> questions = items.stream().map(i -> new Question(i.context(), i.choices(), i.gold(),
-                Question.fields("context", i.context(), "choices", i.choices(), "gold", i.gold()))).toList();
+                DocumentTask.fields("context", i.context(), "choices", i.choices(), "gold", i.gold()))).toList();
         FewShot none = new FewShot.FirstN(null, List.of()); // 0 shots: its file is never named
         return new MultipleChoiceTask(name, List.of(), questions, false, false, "", "", none, 0);
     }

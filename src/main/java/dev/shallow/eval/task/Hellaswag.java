@@ -62,7 +62,7 @@ final class Hellaswag {
             }
             String label = item.get(0).substring(0, colon), ctx = item.get(0).substring(colon + 2);
             questions.add(new Question(preprocess(label + ": " + capitalizeLastFragment(ctx)), choices, gold,
-                    Question.fields("activity_label", label, "ctx", ctx, "endings", List.copyOf(endings), "label", gold)));
+                    DocumentTask.fields("activity_label", label, "ctx", ctx, "endings", List.copyOf(endings), "label", gold)));
         }
         return questions;
     }

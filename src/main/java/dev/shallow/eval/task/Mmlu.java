@@ -73,7 +73,7 @@ final class Mmlu {
             if (answer.length() != 1 || gold < 0) throw row.error("answer \"" + answer + "\" is not A, B, C or D");
             String text = PythonText.strip(f.get(0)) + "\nA. " + f.get(1) + "\nB. " + f.get(2) + "\nC. " + f.get(3) + "\nD. " + f.get(4) + "\nAnswer:";
             questions.add(new Question(text, List.of("A", "B", "C", "D"), gold,
-                    Question.fields("question", f.get(0), "subject", subject, "choices", List.copyOf(f.subList(1, 5)), "answer", gold)));
+                    DocumentTask.fields("question", f.get(0), "subject", subject, "choices", List.copyOf(f.subList(1, 5)), "answer", gold)));
         }
         return questions;
     }

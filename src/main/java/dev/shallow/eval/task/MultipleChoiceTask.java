@@ -6,7 +6,6 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
 import dev.shallow.eval.Sample;
-import dev.shallow.eval.Task;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,19 +27,15 @@ import java.util.Map;
  * Python: Unicode code points of the choice without the target delimiter). Ties go to the first choice (numpy
  * {@code argmax}).
  */
-final class MultipleChoiceTask implements Task {
+final class MultipleChoiceTask extends DocumentTask<Question> {
     static final String TARGET_DELIMITER = " ", FEWSHOT_DELIMITER = "\n\n";
     static final Metric ACC = new Metric("acc", Aggregation.MEAN, true), ACC_NORM = new Metric("acc_norm", Aggregation.MEAN, true);
 
-    private final String name;
-    private final List<Path> files;
-    private final List<Question> questions;
     private final boolean choicesInContext;
     private final boolean accNorm;
     private final String description;
     private final String targetDelimiter;
     private final FewShot fewShot;
-    private final int shots;
 
     /**
      * @param choicesInContext the harness's multiple input: choices are contexts, the text the shared continuation
@@ -59,37 +54,19 @@ final class MultipleChoiceTask implements Task {
         if (shots > fewShot.max()) {
             throw ShallowException.at(fewShot.file(), name + ": " + shots + " few-shot examples asked, at most " + fewShot.max() + " available");
         }
-        this.name = name;
-        this.files = List.copyOf(files);
-        this.questions = List.copyOf(questions);
+        super(name, shots, questions, files);
         this.choicesInContext = choicesInContext;
         this.accNorm = accNorm;
         this.description = description;
         this.targetDelimiter = targetDelimiter;
         this.fewShot = fewShot;
-        this.shots = shots;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int shots() {
-        return shots;
-    }
-
-    @Override
-    public int size() {
-        return questions.size();
     }
 
     @Override
     public List<Request> requests(int doc) {
-        Question q = questions.get(doc);
+        Question q = document(doc);
         StringBuilder prefix = new StringBuilder(description);
-        for (Question example : fewShot.examples(doc, shots)) prefix.append(example(example)).append(FEWSHOT_DELIMITER);
+        for (Question example : fewShot.examples(doc, shots())) prefix.append(example(example)).append(FEWSHOT_DELIMITER);
         List<Request> requests = new ArrayList<>();
         for (String choice : q.choices()) {
             requests.add(choicesInContext
@@ -106,12 +83,12 @@ final class MultipleChoiceTask implements Task {
 
     @Override
     public Map<String, Sample> score(int doc, List<Response> responses) {
-        Question q = questions.get(doc);
+        Question q = document(doc);
         int n = q.choices().size();
-        if (responses.size() != n) throw new IllegalArgumentException(name + " document " + doc + ": " + responses.size() + " responses to " + n + " requests");
+        if (responses.size() != n) throw new IllegalArgumentException(name() + " document " + doc + ": " + responses.size() + " responses to " + n + " requests");
         double[] ll = new double[n], normalised = new double[n];
         for (int i = 0; i < n; i++) {
-            if (!(responses.get(i) instanceof Response.Loglikelihood r)) throw new IllegalArgumentException(name + ": response " + i + " is not a log-likelihood");
+            if (!(responses.get(i) instanceof Response.Loglikelihood r)) throw new IllegalArgumentException(name() + ": response " + i + " is not a log-likelihood");
             String choice = q.choices().get(i);
             ll[i] = r.logLikelihood();
             normalised[i] = ll[i] / choice.codePointCount(0, choice.length());
@@ -136,11 +113,6 @@ final class MultipleChoiceTask implements Task {
 
     @Override
     public Map<String, Object> describe(int doc) {
-        return questions.get(doc).fields();
-    }
-
-    @Override
-    public List<Path> files() {
-        return files;
+        return document(doc).fields();
     }
 }

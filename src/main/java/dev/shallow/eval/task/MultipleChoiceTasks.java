@@ -103,7 +103,7 @@ public final class MultipleChoiceTasks {
         String question = query.substring("Question: ".length(), query.length() - (query.endsWith("\n") ? 1 : 0));
         List<String> choices = row.texts("choices");
         int gold = row.index("gold", choices.size());
-        return new Question("Question: " + question + "\nAnswer:", choices, gold, Question.fields("question", question, "choices", choices, "gold", gold));
+        return new Question("Question: " + question + "\nAnswer:", choices, gold, DocumentTask.fields("question", question, "choices", choices, "gold", gold));
     }
 
     /**
@@ -121,7 +121,7 @@ public final class MultipleChoiceTasks {
         String question = query.substring(split + "\nQuestion: ".length(), query.length() - 1);
         int label = row.index("gold", 2);
         return new Question(passage + "\nQuestion: " + question + "?\nAnswer:", List.of("no", "yes"), label,
-                Question.fields("passage", passage, "question", question, "label", label));
+                DocumentTask.fields("passage", passage, "question", question, "label", label));
     }
 
     /** The passage with each "\nQuestion" written back as " question", or " Question" after a sentence end. */
@@ -150,7 +150,7 @@ public final class MultipleChoiceTasks {
         if (raw.size() != 2) throw row.error("has " + raw.size() + " choices, expected 2");
         List<String> choices = raw.stream().map(c -> " " + lowerFirst(c)).toList();
         int label = row.index("gold", 2);
-        return new Question(premise + " " + connector, choices, label, Question.fields("premise", premise,
+        return new Question(premise + " " + connector, choices, label, DocumentTask.fields("premise", premise,
                 "question", connector.equals("because") ? "cause" : "effect", "choice1", raw.get(0), "choice2", raw.get(1), "label", label));
     }
 
@@ -164,7 +164,7 @@ public final class MultipleChoiceTasks {
         String stem = row.nonEmptyText("query");
         List<String> choices = row.texts("choices");
         int gold = row.index("gold", choices.size());
-        return new Question(stem, choices, gold, Question.fields("question_stem", stem, "choices", choices, "gold", gold));
+        return new Question(stem, choices, gold, DocumentTask.fields("question_stem", stem, "choices", choices, "gold", gold));
     }
 
     /**
@@ -177,7 +177,7 @@ public final class MultipleChoiceTasks {
         if (contexts.size() != 2) throw row.error("has " + contexts.size() + " context_options, expected 2");
         String continuation = row.nonEmptyText("continuation");
         int gold = row.index("gold", 2);
-        return new Question(continuation, contexts, gold, Question.fields("context_options", contexts, "continuation", continuation, "gold", gold));
+        return new Question(continuation, contexts, gold, DocumentTask.fields("context_options", contexts, "continuation", continuation, "gold", gold));
     }
 
     /**
@@ -198,7 +198,7 @@ public final class MultipleChoiceTasks {
             JsonLine row = rows.get(i);
             String goal = row.nonEmptyText("goal"), sol1 = row.nonEmptyText("sol1"), sol2 = row.nonEmptyText("sol2");
             int label = Integer.parseInt(labels.get(i));
-            questions.add(new Question("Question: " + goal + "\nAnswer:", List.of(sol1, sol2), label, Question.fields("goal", goal, "sol1", sol1, "sol2", sol2, "label", label)));
+            questions.add(new Question("Question: " + goal + "\nAnswer:", List.of(sol1, sol2), label, DocumentTask.fields("goal", goal, "sol1", sol1, "sol2", sol2, "label", label)));
         }
         return withoutTrainingSplit("piqa", List.of(rowsFile, labelsFile), questions, false, true, options);
     }
