@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -112,7 +113,8 @@ final class EvalCommand implements Callable<Integer> {
             progress.finish();
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.print(ResultsTable.format(results));
-            System.out.printf("%.1f s%n", seconds);
+            long requests = results.tasks().stream().mapToLong(t -> t.docs().stream().mapToLong(d -> d.requests().size()).sum()).sum();
+            System.out.printf(Locale.ROOT, "%,d requests in %.1f s (%.1f requests/s)%n", requests, seconds, requests / seconds);
             if (out != null) {
                 ObjectNode config = config(dir, removed, layers, seconds);
                 if (logSamples) {

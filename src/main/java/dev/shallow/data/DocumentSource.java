@@ -1,9 +1,11 @@
 package dev.shallow.data;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.shallow.ShallowException;
 
 import java.io.IOException;
@@ -22,7 +24,13 @@ import java.util.function.Function;
 
 /** A file of calibration text and how to cut it into documents; {@link #read} returns them in file order. */
 public record DocumentSource(Path file, TextFormat format, String field) {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final ObjectMapper JSON_UNIQUE_KEYS = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
     private static final String END_OF_TEXT = "<|endoftext|>";
 
     /** A file given by path: {@code .jsonl} is JSON lines with {@code field}, anything else plain text. */
@@ -30,13 +38,42 @@ public record DocumentSource(Path file, TextFormat format, String field) {
         return new DocumentSource(file, file.getFileName().toString().endsWith(".jsonl") ? TextFormat.JSONL : TextFormat.TEXT, field);
     }
 
-    /** One line of a JSON-lines file: its 1-based number and the value it holds. */
+    /** One line of a JSON-lines file: its 1-based number and the object it holds; its accessors fail with {@link #error}. */
     public record JsonLine(Path file, int line, JsonNode value) {
-        /** The string field {@code field}, else an error naming the file and line. */
+        /** The string field {@code field}. */
         public String text(String field) {
             JsonNode v = value.get(field);
             if (v == null || !v.isTextual()) throw error("no string field \"" + field + "\"");
             return v.textValue();
+        }
+
+        /** The non-empty string field {@code field}. */
+        public String nonEmptyText(String field) {
+            JsonNode v = value.get(field);
+            if (v == null || !v.isTextual() || v.textValue().isEmpty()) throw error("no non-empty string field \"" + field + "\"");
+            return v.textValue();
+        }
+
+        /** The field {@code field}, a non-empty array of non-empty strings. */
+        public List<String> texts(String field) {
+            JsonNode v = value.get(field);
+            if (v == null || !v.isArray() || v.isEmpty()) throw error("no field \"" + field + "\" holding a non-empty array of strings");
+            List<String> texts = new ArrayList<>();
+            for (JsonNode item : v) {
+                if (!item.isTextual() || item.textValue().isEmpty()) throw error("\"" + field + "\" item " + texts.size() + " is not a non-empty string");
+                texts.add(item.textValue());
+            }
+            return texts;
+        }
+
+        /** The integer field {@code field}, an index into {@code size} choices. */
+        public int index(String field, int size) {
+            JsonNode v = value.get(field);
+            if (v == null || !v.isIntegralNumber()) throw error("no integer field \"" + field + "\"");
+            if (!v.canConvertToInt() || v.intValue() < 0 || v.intValue() >= size) {
+                throw error("\"" + field + "\" " + v.asText() + " is not an index of the " + size + " choices (0 to " + (size - 1) + ")");
+            }
+            return v.intValue();
         }
 
         /** "FILE: line N: problem". */
@@ -84,16 +121,23 @@ public record DocumentSource(Path file, TextFormat format, String field) {
 
     /**
      * Each JSON object of a JSON-lines file (blank lines skipped) read by {@code reader}, in file order, so the
-     * first bad line is the one reported; invalid JSON or a non-object is an error naming the line.
+     * first bad line is the one reported; invalid JSON or a non-object is an error naming the line. A key named
+     * twice in an object is allowed, the last value kept.
      */
     public static <T> List<T> jsonLines(Path file, Function<JsonLine, T> reader) {
+        return jsonLines(file, false, reader);
+    }
+
+    /** {@link #jsonLines(Path, Function)}, where with {@code uniqueKeys} a key named twice in an object is invalid JSON. */
+    public static <T> List<T> jsonLines(Path file, boolean uniqueKeys, Function<JsonLine, T> reader) {
+        ObjectMapper json = uniqueKeys ? JSON_UNIQUE_KEYS : JSON;
         List<T> rows = new ArrayList<>();
         String[] lines = utf8(file).split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             if (lines[i].isBlank()) continue;
             JsonNode value;
             try {
-                value = JSON.readTree(lines[i]);
+                value = json.readTree(lines[i]);
             } catch (JsonProcessingException e) {
                 throw ShallowException.at(file, "line " + (i + 1) + ": not valid JSON: " + e.getOriginalMessage().lines().findFirst().orElse(""));
             }

@@ -49,6 +49,23 @@ public record HarnessEncoding(Tokenizer tokenizer, boolean addSpecialTokens, int
     }
 
     /**
+     * The pieces a log-likelihood request is scored in: the one pair of {@link #pair}, or, for a continuation longer than
+     * maxLength (where the harness stops with an assertion), pieces of maxLength continuation tokens, each conditioned on
+     * everything before it (then cut to fit like any request), whose log-likelihoods add up.
+     */
+    public List<Pair> pieces(String context, String continuation) {
+        Pair p = pair(context, continuation);
+        if (p.continuation().length <= maxLength) return List.of(p);
+        int[] all = Arrays.copyOf(p.context(), p.context().length + p.continuation().length);
+        System.arraycopy(p.continuation(), 0, all, p.context().length, p.continuation().length);
+        List<Pair> pieces = new ArrayList<>();
+        for (int start = p.context().length; start < all.length; start += maxLength) {
+            pieces.add(new Pair(Arrays.copyOf(all, start), Arrays.copyOfRange(all, start, Math.min(all.length, start + maxLength))));
+        }
+        return pieces;
+    }
+
+    /**
      * {@code get_rolling_token_windows} with context_len 1 then {@code make_disjoint_window}: windows of at most
      * maxLength predicted tokens; the first is conditioned on the prefix token, each later one on the tokens
      * before it that fill its input to maxLength (one token for a full window, more for a short last one).

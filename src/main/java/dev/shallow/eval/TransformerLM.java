@@ -45,7 +45,7 @@ public final class TransformerLM {
         List<Integer> generations = new ArrayList<>();
         for (int r = 0; r < requests.size(); r++) {
             switch (requests.get(r)) {
-                case Request.Loglikelihood ll -> pairs.add(encoding.pair(ll.context(), ll.continuation()));
+                case Request.Loglikelihood ll -> pairs.addAll(encoding.pieces(ll.context(), ll.continuation()));
                 case Request.Rolling rolling -> pairs.addAll(encoding.rollingWindows(rolling.text()));
                 case Request.Generate g -> generations.add(r);
             }
@@ -72,17 +72,17 @@ public final class TransformerLM {
         List<Response> out = new ArrayList<>(requests.size());
         for (int r = 0; r < requests.size(); r++) {
             int from = firstPair[r], to = firstPair[r + 1];
+            double sum = 0;
+            boolean allGreedy = true;
+            int tokens = 0;
+            for (int p = from; p < to; p++) {
+                sum += logLik[p];
+                allGreedy &= greedy[p];
+                tokens += pairs.get(p).continuation().length;
+            }
             out.add(switch (requests.get(r)) {
-                case Request.Loglikelihood ll -> new Response.Loglikelihood(logLik[from], greedy[from]);
-                case Request.Rolling rolling -> {
-                    double sum = 0;
-                    int tokens = 0;
-                    for (int p = from; p < to; p++) {
-                        sum += logLik[p];
-                        tokens += pairs.get(p).continuation().length;
-                    }
-                    yield new Response.Rolling(sum, tokens);
-                }
+                case Request.Loglikelihood ll -> new Response.Loglikelihood(sum, allGreedy);
+                case Request.Rolling rolling -> new Response.Rolling(sum, tokens);
                 case Request.Generate g -> new Response.Generated(generated[r]);
             });
         }
@@ -137,10 +137,7 @@ public final class TransformerLM {
         Map<Key, Group> groups = new LinkedHashMap<>();
         for (int p = 0; p < pairs.size(); p++) {
             int[] ctx = pairs.get(p).context(), cont = pairs.get(p).continuation();
-            if (cont.length == 0) throw new ShallowException("request " + p + ": the continuation has no tokens");
-            if (cont.length > max) {
-                throw new ShallowException("request " + p + ": continuation of " + cont.length + " tokens exceeds the model's context of " + max);
-            }
+            if (cont.length == 0) throw new ShallowException("a log-likelihood request has a continuation of no tokens (context ending \"" + encoding.tokenizer().decode(Arrays.copyOfRange(ctx, Math.max(0, ctx.length - 8), ctx.length), false) + "\")");
             int over = ctx.length + cont.length - (max + 1);
             if (over > 0) ctx = Arrays.copyOfRange(ctx, over, ctx.length);
             Key key = sharePrefixes ? new Key(ctx, -1) : new Key(ctx, p);

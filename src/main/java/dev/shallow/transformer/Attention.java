@@ -40,21 +40,17 @@ final class Attention {
     }
 
     /**
-     * out[row + i] = scale * sum_j p[j] * V[kvOff + i][j] for i < d, j < n, V transposed [kvDim, capacity]: per dimension
-     * two vector chains over positions, combined in a fixed order.
+     * out[row + i] = scale * sum_j p[j] * V[kvOff + i][j] for i < d, j < n, V transposed [kvDim, capacity]: for each
+     * dimension one vector chain over positions, its lanes then added in a fixed order.
      */
     private static void weightedValues(float[] p, int n, float scale, float[] values, int kvOff, int capacity, int d, float[] out, int row) {
         int l = S.length(), nv = n - n % l;
         for (int i = 0; i < d; i++) {
-            int v = (kvOff + i) * capacity, j = 0;
-            FloatVector a0 = FloatVector.zero(S), a1 = a0;
-            for (; j + 2 * l <= nv; j += 2 * l) {
-                a0 = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), a0);
-                a1 = FloatVector.fromArray(S, p, j + l).fma(FloatVector.fromArray(S, values, v + j + l), a1);
-            }
-            if (j < nv) a0 = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), a0);
-            float sum = Linear.sumLanes(a0.add(a1));
-            for (j = nv; j < n; j++) sum = Math.fma(p[j], values[v + j], sum);
+            int v = (kvOff + i) * capacity;
+            FloatVector acc = FloatVector.zero(S);
+            for (int j = 0; j < nv; j += l) acc = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), acc);
+            float sum = Linear.sumLanes(acc);
+            for (int j = nv; j < n; j++) sum = Math.fma(p[j], values[v + j], sum);
             out[row + i] = scale * sum;
         }
     }

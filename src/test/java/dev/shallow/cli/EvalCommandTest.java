@@ -100,4 +100,18 @@ class EvalCommandTest {
         assertOneLineError(run("eval", "--tasks", "loss", "--loss-data", bad, "--loss-field", "query", "--out", out.toString()), "truncated.jsonl", "line 3");
         assertFalse(Files.exists(out));
     }
+
+    /** A malformed MMLU file in a data folder: the error names the file and the record before any model work; no results. */
+    @Test
+    void malformedMmluFileIsRefused(@TempDir Path tmp) throws IOException {
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data.resolve("mmlu/dev"));
+        Files.createDirectories(data.resolve("mmlu/test"));
+        Files.copy(Shared.root().resolve("data/fixtures/mmlu/dev/astronomy_dev.csv"), data.resolve("mmlu/dev/astronomy_dev.csv"));
+        Files.copy(Shared.root().resolve("data/fixtures/bad/mmlu_answer_E.csv"), data.resolve("mmlu/test/astronomy_test.csv"));
+        Path out = tmp.resolve("r.json");
+        CliTest.Run r = run("eval", "--tasks", "mmlu", "--data-dir", data.toString(), "--out", out.toString());
+        assertOneLineError(r, "astronomy_test.csv", "E");
+        assertFalse(Files.exists(out));
+    }
 }

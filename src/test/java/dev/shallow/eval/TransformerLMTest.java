@@ -117,6 +117,29 @@ class TransformerLMTest {
         assertArrayEquals(new int[]{t[8], t[9]}, w.get(2).continuation());
     }
 
+    /**
+     * A continuation longer than the context (the harness stops with an assertion) is scored in pieces of max length
+     * tokens, each conditioned on all the tokens before it; the pieces cover the continuation exactly once.
+     */
+    @Test
+    void longContinuationIsScoredInPieces() {
+        HarnessEncoding enc = new HarnessEncoding(tokenizer, false, 4, 1);
+        String context = "Once upon a time,", continuation = " there was a cat";
+        HarnessEncoding.Pair whole = enc.pair(context, continuation);
+        assertEquals(5, whole.continuation().length, "the worked example needs 5 continuation tokens");
+        List<HarnessEncoding.Pair> pieces = enc.pieces(context, continuation);
+        assertEquals(2, pieces.size());
+        int[] all = java.util.stream.IntStream.concat(Arrays.stream(whole.context()), Arrays.stream(whole.continuation())).toArray();
+        int c = whole.context().length;
+        assertArrayEquals(whole.context(), pieces.get(0).context());
+        assertArrayEquals(Arrays.copyOfRange(all, c, c + 4), pieces.get(0).continuation());
+        assertArrayEquals(Arrays.copyOf(all, c + 4), pieces.get(1).context());
+        assertArrayEquals(Arrays.copyOfRange(all, c + 4, c + 5), pieces.get(1).continuation());
+        TransformerLM small = new TransformerLM(tf, enc, 256, true);
+        Response.Loglikelihood r = (Response.Loglikelihood) run(small, new Request.Loglikelihood(context, continuation)).getFirst();
+        assertTrue(r.logLikelihood() < 0 && Double.isFinite(r.logLikelihood()));
+    }
+
     /** A text that fits one window: its rolling log-likelihood is the sum of log p(t_i | BOS, t_<i) from one plain forward pass. */
     @Test
     void rollingLoglikelihoodEqualsDirectComputation() {

@@ -6,7 +6,6 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
 import dev.shallow.eval.Sample;
-import dev.shallow.eval.Task;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -18,15 +17,11 @@ import java.util.Map;
  * lines). Metrics: {@code loss} = -Σ log-likelihood / Σ tokens (nats per token, pooled over documents) and
  * {@code perplexity} = exp(loss).
  */
-public final class FileLossTask implements Task {
+public final class FileLossTask extends DocumentTask<String> {
     public static final String NAME = "loss";
 
-    private final DocumentSource source;
-    private final List<String> docs;
-
     private FileLossTask(DocumentSource source, List<String> docs) {
-        this.source = source;
-        this.docs = List.copyOf(docs);
+        super(NAME, 0, docs, List.of(source.file()));
     }
 
     /** The documents of {@code source}, read and checked now. */
@@ -40,23 +35,8 @@ public final class FileLossTask implements Task {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int shots() {
-        return 0;
-    }
-
-    @Override
-    public int size() {
-        return docs.size();
-    }
-
-    @Override
     public List<Request> requests(int doc) {
-        return List.of(new Request.Rolling(docs.get(doc)));
+        return List.of(new Request.Rolling(document(doc)));
     }
 
     /** Both metrics pool the log-likelihood over the tokens of every document. */
@@ -75,11 +55,6 @@ public final class FileLossTask implements Task {
 
     @Override
     public Map<String, Object> describe(int doc) {
-        return Map.of("text", docs.get(doc));
-    }
-
-    @Override
-    public List<Path> files() {
-        return List.of(source.file());
+        return Map.of("text", document(doc));
     }
 }

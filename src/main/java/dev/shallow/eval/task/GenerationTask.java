@@ -5,10 +5,8 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
 import dev.shallow.eval.Sample;
-import dev.shallow.eval.Task;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,27 +16,20 @@ import java.util.Map;
  * tokens. {@link #of} scores {@code exact_match} = the generation stripped equals the expected text stripped;
  * subclasses such as {@link Gsm8kTask} score it their own way.
  */
-public class GenerationTask implements Task {
+public class GenerationTask extends DocumentTask<GenerationTask.Pair> {
     /** A prompt and the text its answer should be. */
     public record Pair(String context, String expected) {
     }
 
-    private final String name;
-    private final int shots;
-    private final List<Pair> pairs;
     private final List<String> until;
     private final int maxTokens;
-    private final List<Path> files;
 
     protected GenerationTask(String name, int shots, List<Pair> pairs, List<String> until, int maxTokens, List<Path> files) {
         if (pairs.isEmpty()) throw new IllegalArgumentException(name + ": no documents");
         if (maxTokens < 1) throw new IllegalArgumentException(name + ": maxTokens must be >= 1, got " + maxTokens);
-        this.name = name;
-        this.shots = shots;
-        this.pairs = List.copyOf(pairs);
+        super(name, shots, pairs, files);
         this.until = List.copyOf(until);
         this.maxTokens = maxTokens;
-        this.files = List.copyOf(files);
     }
 
     /** A zero-shot task scored by {@code exact_match} of the stripped texts; it reads no file. */
@@ -47,28 +38,13 @@ public class GenerationTask implements Task {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int shots() {
-        return shots;
-    }
-
-    @Override
-    public int size() {
-        return pairs.size();
-    }
-
-    @Override
     public List<Request> requests(int doc) {
-        return List.of(new Request.Generate(pairs.get(doc).context(), until, maxTokens));
+        return List.of(new Request.Generate(document(doc).context(), until, maxTokens));
     }
 
     @Override
     public final Map<String, Sample> score(int doc, List<Response> responses) {
-        return score(SingleResponse.of(responses, Response.Generated.class).text(), pairs.get(doc).expected());
+        return score(SingleResponse.of(responses, Response.Generated.class).text(), document(doc).expected());
     }
 
     /** This task's samples for one generation and its document's expected text. */
@@ -83,14 +59,7 @@ public class GenerationTask implements Task {
 
     @Override
     public Map<String, Object> describe(int doc) {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("context", pairs.get(doc).context());
-        fields.put("expected", pairs.get(doc).expected());
-        return fields;
-    }
-
-    @Override
-    public List<Path> files() {
-        return files;
+        Pair p = document(doc);
+        return fields("context", p.context(), "expected", p.expected());
     }
 }

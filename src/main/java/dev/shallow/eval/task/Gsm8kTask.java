@@ -8,7 +8,6 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Sample;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -90,10 +89,6 @@ public final class Gsm8kTask extends GenerationTask {
     @Override
     public Map<String, Object> describe(int doc) {
         Problem p = problems.get(doc);
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("line", p.line());
-        fields.put("question", p.question());
-        fields.put("answer", p.target());
-        return fields;
+        return fields("line", p.line(), "question", p.question(), "answer", p.target());
     }
 }

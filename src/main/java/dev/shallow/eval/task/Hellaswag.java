@@ -1,6 +1,7 @@
 package dev.shallow.eval.task;
 
 import dev.shallow.ShallowException;
+import dev.shallow.data.PythonText;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ final class Hellaswag {
             }
             String label = item.get(0).substring(0, colon), ctx = item.get(0).substring(colon + 2);
             questions.add(new Question(preprocess(label + ": " + capitalizeLastFragment(ctx)), choices, gold,
-                    Question.fields("activity_label", label, "ctx", ctx, "endings", List.copyOf(endings), "label", gold)));
+                    DocumentTask.fields("activity_label", label, "ctx", ctx, "endings", List.copyOf(endings), "label", gold)));
         }
         return questions;
     }
@@ -81,7 +82,7 @@ final class Hellaswag {
 
     /** The harness's {@code preprocess} ({@code lm_eval/tasks/hellaswag/utils.py}). */
     static String preprocess(String text) {
-        String s = PythonStrings.strip(text).replace(" [title]", ". ");
+        String s = PythonText.strip(text).replace(" [title]", ". ");
         return TAG.matcher(s).replaceAll("").replace("  ", " ");
     }
 }

@@ -8,10 +8,8 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
 import dev.shallow.eval.Sample;
-import dev.shallow.eval.Task;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,7 +19,7 @@ import java.util.Map;
  * Metrics: {@code perplexity} = exp(-mean log-likelihood) and {@code acc} = share of passages whose last word is
  * the greedy continuation.
  */
-public final class LambadaTask implements Task {
+public final class LambadaTask extends DocumentTask<LambadaTask.Passage> {
     public static final String NAME = "lambada_openai";
 
     /**
@@ -38,12 +36,8 @@ public final class LambadaTask implements Task {
         }
     }
 
-    private final Path file;
-    private final List<Passage> passages;
-
     private LambadaTask(Path file, List<Passage> passages) {
-        this.file = file;
-        this.passages = List.copyOf(passages);
+        super(NAME, 0, passages, List.of(file));
     }
 
     /** Reads and checks every row of {@code file}. */
@@ -54,23 +48,8 @@ public final class LambadaTask implements Task {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int shots() {
-        return 0;
-    }
-
-    @Override
-    public int size() {
-        return passages.size();
-    }
-
-    @Override
     public List<Request> requests(int doc) {
-        Passage p = passages.get(doc);
+        Passage p = document(doc);
         return List.of(new Request.Loglikelihood(p.context(), p.target()));
     }
 
@@ -88,15 +67,7 @@ public final class LambadaTask implements Task {
 
     @Override
     public Map<String, Object> describe(int doc) {
-        Passage p = passages.get(doc);
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("text", p.text());
-        fields.put("target", p.target());
-        return fields;
-    }
-
-    @Override
-    public List<Path> files() {
-        return List.of(file);
+        Passage p = document(doc);
+        return fields("text", p.text(), "target", p.target());
     }
 }

@@ -1,6 +1,7 @@
 package dev.shallow.eval.task;
 
 import dev.shallow.ShallowException;
+import dev.shallow.data.PythonText;
 import dev.shallow.eval.TaskOptions;
 
 import java.io.IOException;
@@ -70,9 +71,9 @@ final class Mmlu {
             String answer = f.get(5);
             int gold = LETTERS.indexOf(answer);
             if (answer.length() != 1 || gold < 0) throw row.error("answer \"" + answer + "\" is not A, B, C or D");
-            String text = PythonStrings.strip(f.get(0)) + "\nA. " + f.get(1) + "\nB. " + f.get(2) + "\nC. " + f.get(3) + "\nD. " + f.get(4) + "\nAnswer:";
+            String text = PythonText.strip(f.get(0)) + "\nA. " + f.get(1) + "\nB. " + f.get(2) + "\nC. " + f.get(3) + "\nD. " + f.get(4) + "\nAnswer:";
             questions.add(new Question(text, List.of("A", "B", "C", "D"), gold,
-                    Question.fields("question", f.get(0), "subject", subject, "choices", List.copyOf(f.subList(1, 5)), "answer", gold)));
+                    DocumentTask.fields("question", f.get(0), "subject", subject, "choices", List.copyOf(f.subList(1, 5)), "answer", gold)));
         }
         return questions;
     }

@@ -1,6 +1,7 @@
 package dev.shallow.eval.task;
 
 import dev.shallow.ShallowException;
+import dev.shallow.data.DocumentSource.JsonLine;
 import dev.shallow.eval.Task;
 import dev.shallow.eval.TaskOptions;
 
@@ -41,7 +42,7 @@ public final class MultipleChoiceTasks {
     }
 
     /** An llm-foundry file (under {@code llm-foundry/}, or at the top of a fixtures folder), how a row gives a question, and the task's shape. */
-    private record LlmFoundry(String file, Function<JsonRow, Question> question, boolean choicesInContext, boolean accNorm) {
+    private record LlmFoundry(String file, Function<JsonLine, Question> question, boolean choicesInContext, boolean accNorm) {
     }
 
     /** Every name {@link #build} accepts: the single tasks, "mmlu", its four category groups and its 57 subject tasks. */
@@ -91,18 +92,18 @@ public final class MultipleChoiceTasks {
     /** Task {@code name} (a key of {@link #LLM_FOUNDRY}) from an llm-foundry file. */
     static MultipleChoiceTask llmFoundry(String name, Path file, TaskOptions options) {
         LlmFoundry foundry = LLM_FOUNDRY.get(name);
-        List<Question> questions = JsonRow.read(file).stream().map(foundry.question()).toList();
+        List<Question> questions = DataFiles.jsonRows(file).stream().map(foundry.question()).toList();
         return withoutTrainingSplit(name, List.of(file), questions, foundry.choicesInContext(), foundry.accNorm(), options);
     }
 
     /** ARC ({@code lm_eval/tasks/arc/arc_easy.yaml}): "Question: {question}\nAnswer:", choices " {text}"; the question is llm-foundry's query minus "Question: " (and a final "\n", if any). */
-    private static Question arc(JsonRow row) {
-        String query = row.text("query");
+    private static Question arc(JsonLine row) {
+        String query = row.nonEmptyText("query");
         if (!query.startsWith("Question: ")) throw row.error("query does not start with \"Question: \"");
         String question = query.substring("Question: ".length(), query.length() - (query.endsWith("\n") ? 1 : 0));
         List<String> choices = row.texts("choices");
         int gold = row.index("gold", choices.size());
-        return new Question("Question: " + question + "\nAnswer:", choices, gold, Question.fields("question", question, "choices", choices, "gold", gold));
+        return new Question("Question: " + question + "\nAnswer:", choices, gold, DocumentTask.fields("question", question, "choices", choices, "gold", gold));
     }
 
     /**
@@ -111,8 +112,8 @@ public final class MultipleChoiceTasks {
      * {question}?" with choices ["no", "yes"], so its gold is the label. llm-foundry also turned every " question"
      * of a passage into "\nQuestion"; it is turned back into " question", or " Question" after a sentence end.
      */
-    private static Question boolq(JsonRow row) {
-        String query = row.text("query");
+    private static Question boolq(JsonLine row) {
+        String query = row.nonEmptyText("query");
         int split = query.lastIndexOf("\nQuestion: ");
         if (!query.startsWith("Passage: ") || split < 0 || !query.endsWith("?")) throw row.error("query is not \"Passage: {passage}\\nQuestion: {question}?\"");
         if (!row.texts("choices").equals(List.of("no", "yes"))) throw row.error("choices are not [\"no\", \"yes\"]");
@@ -120,7 +121,7 @@ public final class MultipleChoiceTasks {
         String question = query.substring(split + "\nQuestion: ".length(), query.length() - 1);
         int label = row.index("gold", 2);
         return new Question(passage + "\nQuestion: " + question + "?\nAnswer:", List.of("no", "yes"), label,
-                Question.fields("passage", passage, "question", question, "label", label));
+                DocumentTask.fields("passage", passage, "question", question, "label", label));
     }
 
     /** The passage with each "\nQuestion" written back as " question", or " Question" after a sentence end. */
@@ -140,8 +141,8 @@ public final class MultipleChoiceTasks {
      * continuation is the target delimiter + that choice, so it starts with two spaces, as in the harness. The text
      * is llm-foundry's query "{premise minus period}, because|therefore" without the comma.
      */
-    private static Question copa(JsonRow row) {
-        String query = row.text("query");
+    private static Question copa(JsonLine row) {
+        String query = row.nonEmptyText("query");
         String connector = query.endsWith(", because") ? "because" : query.endsWith(", therefore") ? "therefore" : null;
         if (connector == null) throw row.error("query does not end with \", because\" or \", therefore\"");
         String premise = query.substring(0, query.length() - connector.length() - 2);
@@ -149,7 +150,7 @@ public final class MultipleChoiceTasks {
         if (raw.size() != 2) throw row.error("has " + raw.size() + " choices, expected 2");
         List<String> choices = raw.stream().map(c -> " " + lowerFirst(c)).toList();
         int label = row.index("gold", 2);
-        return new Question(premise + " " + connector, choices, label, Question.fields("premise", premise,
+        return new Question(premise + " " + connector, choices, label, DocumentTask.fields("premise", premise,
                 "question", connector.equals("because") ? "cause" : "effect", "choice1", raw.get(0), "choice2", raw.get(1), "label", label));
     }
 
@@ -159,11 +160,11 @@ public final class MultipleChoiceTasks {
     }
 
     /** OpenBookQA ({@code lm_eval/tasks/openbookqa/openbookqa.yaml}): text = question_stem (llm-foundry's query), choices " {text}"; acc and acc_norm. */
-    private static Question openbookqa(JsonRow row) {
-        String stem = row.text("query");
+    private static Question openbookqa(JsonLine row) {
+        String stem = row.nonEmptyText("query");
         List<String> choices = row.texts("choices");
         int gold = row.index("gold", choices.size());
-        return new Question(stem, choices, gold, Question.fields("question_stem", stem, "choices", choices, "gold", gold));
+        return new Question(stem, choices, gold, DocumentTask.fields("question_stem", stem, "choices", choices, "gold", gold));
     }
 
     /**
@@ -171,12 +172,12 @@ public final class MultipleChoiceTasks {
      * "_" in the sentence, the contexts are sentence[:i] + option1 / option2 (llm-foundry's context_options) and the
      * shared continuation " " + sentence[i+1:].strip() (" " + llm-foundry's continuation); acc.
      */
-    private static Question winogrande(JsonRow row) {
+    private static Question winogrande(JsonLine row) {
         List<String> contexts = row.texts("context_options");
         if (contexts.size() != 2) throw row.error("has " + contexts.size() + " context_options, expected 2");
-        String continuation = row.text("continuation");
+        String continuation = row.nonEmptyText("continuation");
         int gold = row.index("gold", 2);
-        return new Question(continuation, contexts, gold, Question.fields("context_options", contexts, "continuation", continuation, "gold", gold));
+        return new Question(continuation, contexts, gold, DocumentTask.fields("context_options", contexts, "continuation", continuation, "gold", gold));
     }
 
     /**
@@ -184,7 +185,7 @@ public final class MultipleChoiceTasks {
      * " {sol1}" / " {sol2}" with their trailing spaces, gold = line i of {@code labels} for JSON row i; acc and acc_norm.
      */
     static MultipleChoiceTask piqa(Path rowsFile, Path labelsFile, TaskOptions options) {
-        List<JsonRow> rows = JsonRow.read(rowsFile);
+        List<JsonLine> rows = DataFiles.jsonRows(rowsFile);
         List<String> labels = DataFiles.lines(labelsFile);
         for (int i = 0; i < labels.size(); i++) {
             if (!labels.get(i).equals("0") && !labels.get(i).equals("1")) {
@@ -194,10 +195,10 @@ public final class MultipleChoiceTasks {
         if (labels.size() != rows.size()) throw ShallowException.at(labelsFile, labels.size() + " labels for the " + rows.size() + " rows of " + rowsFile);
         List<Question> questions = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
-            JsonRow row = rows.get(i);
-            String goal = row.text("goal"), sol1 = row.text("sol1"), sol2 = row.text("sol2");
+            JsonLine row = rows.get(i);
+            String goal = row.nonEmptyText("goal"), sol1 = row.nonEmptyText("sol1"), sol2 = row.nonEmptyText("sol2");
             int label = Integer.parseInt(labels.get(i));
-            questions.add(new Question("Question: " + goal + "\nAnswer:", List.of(sol1, sol2), label, Question.fields("goal", goal, "sol1", sol1, "sol2", sol2, "label", label)));
+            questions.add(new Question("Question: " + goal + "\nAnswer:", List.of(sol1, sol2), label, DocumentTask.fields("goal", goal, "sol1", sol1, "sol2", sol2, "label", label)));
         }
         return withoutTrainingSplit("piqa", List.of(rowsFile, labelsFile), questions, false, true, options);
     }

@@ -1,7 +1,5 @@
 package dev.shallow.eval.task;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -20,12 +18,5 @@ record Question(String text, List<String> choices, int gold, Map<String, Object>
 
     String goldChoice() {
         return choices.get(gold);
-    }
-
-    /** A document's fields, keys and values alternating, in that order. */
-    static Map<String, Object> fields(Object... keysAndValues) {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        for (int i = 0; i < keysAndValues.length; i += 2) fields.put((String) keysAndValues[i], keysAndValues[i + 1]);
-        return Collections.unmodifiableMap(fields);
     }
 }

@@ -4,11 +4,9 @@ import dev.shallow.ShallowException;
 import dev.shallow.eval.Task;
 import dev.shallow.eval.TaskOptions;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.BiFunction;
-import java.util.stream.Collectors;
 
 /** The text tasks by harness name, each read from the first of its files that exists under the data folder. */
 public final class TextTasks {
@@ -44,15 +42,6 @@ public final class TextTasks {
         if (!entry.fewShot() && options.shotsOr(0) != 0) {
             throw new ShallowException(name + " takes no few-shot examples, got " + options.shots());
         }
-        return entry.build().apply(find(options.dataDir(), entry.paths()), options);
-    }
-
-    /** The first of {@code paths} (relative to {@code dataDir}) that exists. */
-    static Path find(Path dataDir, List<String> paths) {
-        for (String p : paths) {
-            if (Files.exists(dataDir.resolve(p))) return dataDir.resolve(p);
-        }
-        throw ShallowException.at(dataDir.resolve(paths.getFirst()), "file not found (nor "
-                + paths.stream().skip(1).map(p -> dataDir.resolve(p).toString()).collect(Collectors.joining(", ")) + ")");
+        return entry.build().apply(DataFiles.find(options.dataDir(), entry.paths().toArray(String[]::new)), options);
     }
 }

@@ -8,11 +8,9 @@ import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
 import dev.shallow.eval.Sample;
-import dev.shallow.eval.Task;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -22,7 +20,7 @@ import java.util.Map;
  * ({@link DocumentSource#wikiPages}), scored by the rolling log-likelihood of its detokenized text; words and bytes
  * are counted on the original page. Metrics {@code word_perplexity}, {@code byte_perplexity}, {@code bits_per_byte}.
  */
-public final class WikiTextTask implements Task {
+public final class WikiTextTask extends DocumentTask<WikiTextTask.Page> {
     public static final String NAME = "wikitext";
 
     /**
@@ -36,12 +34,8 @@ public final class WikiTextTask implements Task {
         }
     }
 
-    private final Path file;
-    private final List<Page> pages;
-
     private WikiTextTask(Path file, List<Page> pages) {
-        this.file = file;
-        this.pages = List.copyOf(pages);
+        super(NAME, 0, pages, List.of(file));
     }
 
     public static WikiTextTask load(Path file) {
@@ -51,30 +45,15 @@ public final class WikiTextTask implements Task {
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public int shots() {
-        return 0;
-    }
-
-    @Override
-    public int size() {
-        return pages.size();
-    }
-
-    @Override
     public List<Request> requests(int doc) {
-        return List.of(new Request.Rolling(pages.get(doc).text()));
+        return List.of(new Request.Rolling(document(doc).text()));
     }
 
     /** process_results of preprocess_wikitext.py: (log-likelihood, words) and (log-likelihood, bytes) pairs. */
     @Override
     public Map<String, Sample> score(int doc, List<Response> responses) {
         double ll = SingleResponse.of(responses, Response.Rolling.class).logLikelihood();
-        Page p = pages.get(doc);
+        Page p = document(doc);
         return Map.of("word_perplexity", new Sample(ll, p.words()),
                 "byte_perplexity", new Sample(ll, p.bytes()),
                 "bits_per_byte", new Sample(ll, p.bytes()));
@@ -89,16 +68,7 @@ public final class WikiTextTask implements Task {
 
     @Override
     public Map<String, Object> describe(int doc) {
-        Page p = pages.get(doc);
-        Map<String, Object> fields = new LinkedHashMap<>();
-        fields.put("page", p.page());
-        fields.put("words", p.words());
-        fields.put("bytes", p.bytes());
-        return fields;
-    }
-
-    @Override
-    public List<Path> files() {
-        return List.of(file);
+        Page p = document(doc);
+        return fields("page", p.page(), "words", p.words(), "bytes", p.bytes());
     }
 }

@@ -47,6 +47,16 @@ class BadDataTest {
     }
 
     @Test
+    void jsonLinesWithoutRowsOrWithAKeyTwice(@TempDir Path tmp) throws IOException {
+        Path blank = Files.writeString(tmp.resolve("blank.jsonl"), "\n \n");
+        assertError(() -> MultipleChoiceTasks.llmFoundry("arc_easy", blank, ZERO_SHOT), blank, "holds no JSON rows");
+        Path twice = Files.writeString(tmp.resolve("twice.jsonl"), "{\"query\": \"Question: a\", \"query\": \"Question: b\", \"choices\": [\"x\"], \"gold\": 0}\n");
+        assertError(() -> MultipleChoiceTasks.llmFoundry("arc_easy", twice, ZERO_SHOT), twice, "line 1: not valid JSON: Duplicate field 'query'");
+        Path emptyQuery = Files.writeString(tmp.resolve("empty_query.jsonl"), "{\"query\": \"\", \"choices\": [\"x\"], \"gold\": 0}\n");
+        assertError(() -> MultipleChoiceTasks.llmFoundry("arc_easy", emptyQuery, ZERO_SHOT), emptyQuery, "line 1: no non-empty string field \"query\"");
+    }
+
+    @Test
     void mmluCsv() {
         assertMmluError("mmlu_missing_column.csv", "record 1 (line 1): has 5 fields, expected 6");
         assertMmluError("mmlu_answer_E.csv", "record 1 (line 1): answer \"E\" is not A, B, C or D");

@@ -35,7 +35,9 @@ class TextTasksTest {
     void unknownNamesMissingFilesAndShotsOnZeroShotTasksAreErrors(@TempDir Path tmp) {
         TaskOptions empty = new TaskOptions(tmp, TaskOptions.DEFAULT_SHOTS, 0);
         assertError(() -> TextTasks.build("lambada_openai", empty), tmp.resolve("lambada/lambada_test.jsonl").toString(),
-                "not found", tmp.resolve("lambada_test.jsonl").toString());
+                "file not found, nor " + tmp.resolve("lambada_test.jsonl"));
+        assertEquals(tmp.resolve("stories260K-samples/heldout.jsonl") + ": file not found",
+                assertError(() -> TextTasks.build("stories_last_word", empty)).getMessage());
         assertError(() -> TextTasks.build("wikitext", empty), "wikitext-2/wiki.test.raw", "not found");
         assertError(() -> TextTasks.build("lambada", empty), "unknown task", "lambada_openai, wikitext, gsm8k, stories_last_word");
         assertError(() -> TextTasks.build("wikitext", new TaskOptions(fixtures(), 1, 0)), "wikitext", "no few-shot");

@@ -1,6 +1,5 @@
 package dev.shallow.eval.task;
 
-import dev.shallow.data.PythonText;
 import dev.shallow.eval.Metric;
 import dev.shallow.eval.Request;
 import dev.shallow.eval.Response;
@@ -17,7 +16,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import static dev.shallow.eval.task.TaskData.aggregate;
 import static dev.shallow.eval.task.TaskData.assertError;
@@ -44,26 +42,6 @@ class WikiTextTaskTest {
         assertEquals("a/'[0-9]/b", WikiTextDetokenizer.detokenize("a/' 5/b"));
         // Python's \s includes the no-break space
         assertEquals("(x)", WikiTextDetokenizer.detokenize("(\u00A0x\u00A0)"));
-    }
-
-    @Test
-    void pythonWhitespaceIsStrIsspace() {
-        Pattern space = Pattern.compile(PythonText.SPACE_CLASS);
-        String python = "\t\n\u000B\f\r\u001C\u001D\u001E\u001F \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-                + "\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000"; // [c for c in map(chr, range(0x110000)) if c.isspace()]
-        for (char c = 0; c < Character.MAX_VALUE; c++) {
-            boolean expected = python.indexOf(c) >= 0;
-            assertEquals(expected, PythonText.isSpace(c), "U+" + Integer.toHexString(c));
-            assertEquals(expected, space.matcher(String.valueOf(c)).matches(), "U+" + Integer.toHexString(c));
-        }
-        // len(re.split(r"\s+", s)) and s.strip(), as Python gives them
-        assertEquals(1, PythonText.whitespaceSplitCount(""));
-        assertEquals(2, PythonText.whitespaceSplitCount(" "));
-        assertEquals(3, PythonText.whitespaceSplitCount(" a "));
-        assertEquals(4, PythonText.whitespaceSplitCount("a  b\tc\n"));
-        assertEquals(4, PythonText.whitespaceSplitCount("\u00A0x\u0085y\u001Cz"));
-        assertEquals("x\u0085y\u001Cz", PythonText.strip("\u00A0x\u0085y\u001Cz"));
-        assertEquals("a  b\tc", PythonText.strip("a  b\tc\n"));
     }
 
     @Test
