@@ -102,11 +102,20 @@ final class AnalysisRunOptions {
                 .filter(name -> !name.equals("--seed") && !name.equals("--threads")).toList();
     }
 
+    /** How to read and cut the calibration text {@code data}. */
+    CalibrationOptions calibrationOptions(String data) {
+        boolean packing = layout == null || !layout.perDocument;
+        return new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed);
+    }
+
+    /** Where dataset names are looked up. */
+    Path sharedData() {
+        return sharedData != null ? sharedData : Defaults.sharedData();
+    }
+
     /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
     Analysis analyse(Model model, String data, AnalysisOptions options) {
-        boolean packing = layout == null || !layout.perDocument;
-        CalibrationSet cal = CalibrationSet.load(new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed),
-                Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData != null ? sharedData : Defaults.sharedData());
+        CalibrationSet cal = CalibrationSet.load(calibrationOptions(data), Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData());
         ProgressLine progress = new ProgressLine(System.err);
         Analysis a = Analyser.run(model, cal, options, progress);
         progress.finish();
