@@ -58,7 +58,7 @@ final class AnalysisRunOptions {
     boolean noBos;
 
     @Option(names = "--seed", defaultValue = "0",
-            description = "Seed of the document shuffle and the CKA token sample; for plan and prune also of the random strategy (default: ${DEFAULT-VALUE}).")
+            description = "Seed of the document shuffle and the CKA token sample; for plan, prune and sweep also of the random strategy (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--no-shuffle", description = "Take documents in file order.")

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = {"Prune a model by every strategy at every fraction of its layers and evaluate each pruned model (by layer skipping,",
                 "no checkpoints, no healing): the analysis once (with single-layer ablation) into RUN/analysis.json, greedy",
-                "continuations at 0, 25 and 50% removed into RUN/generations.json, then one line per point in RUN/results.jsonl,",
+                "continuations at 0, 25 and 50%% removed into RUN/generations.json, then one line per point in RUN/results.jsonl,",
                 "appended as each finishes. Run it again with the same model and options to resume after the last finished point.",
                 "Points that remove the same layers share one evaluation. 'shallow report RUN' draws the plots."})
 final class SweepCommand implements Callable<Integer> {

@@ -75,12 +75,16 @@ public final class Charts {
         XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(f.title()).xAxisTitle(f.xTitle()).yAxisTitle(f.yTitle()).build();
         style(c.getStyler());
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-        for (Series s : f.lines()) {
+        c.getStyler().setYAxisDecimalPattern("0.###");
+        for (int i = 0; i < f.lines().size(); i++) {
+            Series s = f.lines().get(i);
             int style = strategyIndex(s.name());
             XYSeries xy = c.addSeries(s.name(), s.x(), s.y());
             xy.setLineColor(style < 0 ? Color.BLACK : PALETTE[style]);
             xy.setMarkerColor(style < 0 ? Color.BLACK : PALETTE[style]);
             xy.setMarker(MARKERS[Math.max(style, 0) % MARKERS.length]);
+            // the first lines drawn widest: where strategies remove the same layers their lines coincide, and show as nested stripes
+            xy.setLineWidth(1.5f + 3.5f * (f.lines().size() - 1 - i) / Math.max(1, f.lines().size() - 1));
             if (s.name().endsWith("(healed)")) xy.setLineStyle(SeriesLines.DASH_DASH);
         }
         for (Series s : f.guides()) {

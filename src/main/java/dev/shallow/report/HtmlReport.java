@@ -31,6 +31,8 @@ final class HtmlReport {
             .gen{white-space:pre-wrap;font-family:monospace;background:#f6f6f6;padding:.4em .7em;margin:.3em 0}
             """;
 
+    private static final String SAME_LAYERS = " Strategies that remove the same layers share a point; their lines coincide (drawn as nested stripes).";
+
     private HtmlReport() {
     }
 
@@ -61,7 +63,7 @@ final class HtmlReport {
         h.append("<h2>Results</h2>\n<p>Value &plusmn; stderr of each task's plotted metric; points that remove the same layers as an earlier one "
                 + "share its evaluation.</p>\n<table>\n");
         List<String> head = new ArrayList<>(List.of("strategy", "fraction", "n", "removed"));
-        for (TaskMetric t : run.tasks()) head.add(t.task() + " " + t.metric());
+        for (TaskMetric t : run.tasks()) head.add(t.task().equals(t.metric()) ? t.task() : t.task() + " " + t.metric());
         head.addAll(List.of("seconds", "evaluation"));
         row(h, "th", head);
         for (PointResult p : run.points()) {
@@ -107,8 +109,9 @@ final class HtmlReport {
     private static String caption(Figure f) {
         return switch (f) {
             case Figure.Lines l when l.name().equals(Figures.LOSS) -> f.title() + ": loss in nats per token of the held-out text, one line per strategy"
-                    + (l.lines().stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "; dashed: healed." : "; healed series absent (no healing yet).");
-            case Figure.Lines l -> f.title() + ": one line per strategy" + (l.guides().isEmpty() ? "." : "; dashed: random guessing.");
+                    + (l.lines().stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "; dashed: healed." : "; healed series absent (no healing yet).")
+                    + SAME_LAYERS;
+            case Figure.Lines l -> f.title() + ": one line per strategy" + (l.guides().isEmpty() ? "." : "; dashed: random guessing.") + SAME_LAYERS;
             case Figure.Bars b -> f.title() + (b.guides().isEmpty() ? "." : "; dashed: all layers.");
             case Figure.HeatMap hm -> f.title() + "; the outlined cell in each column is the block the angular strategy removes.";
         };

@@ -45,7 +45,7 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
         o.put("seconds", seconds);
         ObjectNode byTask = o.putObject("scores");
         for (TaskScore s : scores) {
-            ObjectNode m = (byTask.has(s.task()) ? (ObjectNode) byTask.get(s.task()) : byTask.putObject(s.task())).putObject(s.metric());
+            ObjectNode m = byTask.withObjectProperty(s.task()).putObject(s.metric());
             number(m, "value", s.value());
             number(m, "stderr", s.stderr());
         }

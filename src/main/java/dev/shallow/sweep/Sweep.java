@@ -60,15 +60,7 @@ public final class Sweep {
         CalibrationSet calibration = CalibrationSet.load(options.calibration(), tok, model.config().maxPositionEmbeddings(), options.sharedData());
         ModelIdentity identity = ModelIdentity.of(model);
 
-        ObjectNode runJson = JsonNodeFactory.instance.objectNode();
-        runJson.put("format", RunDirectory.FORMAT);
-        runJson.put("shallow_version", Version.VERSION);
-        runJson.set("model", identity.toJson());
-        runJson.set("options", options.toJson(maxN));
-        ArrayNode metrics = runJson.putArray("tasks");
-        TaskMetric.of(options.tasks(), tasks, options.limit()).forEach(m -> metrics.add(m.toJson()));
-        runJson.put("healing", "none: every point is the pruned model without healing");
-        RunDirectory run = RunDirectory.open(dir, runJson);
+        RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())));
 
         Analysis analysis = analysis(model, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
         Path generations = run.file(RunDirectory.GENERATIONS);
@@ -78,19 +70,11 @@ public final class Sweep {
         Path results = run.file(RunDirectory.RESULTS);
         ResultsFile.dropPartialLine(results);
         List<PointResult> done = ResultsFile.read(results);
-        Map<List<Integer>, PointResult> evaluated = new HashMap<>();
-        for (int i = 0; i < done.size(); i++) {
-            PointResult r = done.get(i);
-            if (i >= plan.size() || !r.point().equals(plan.get(i))) {
-                throw ShallowException.at(results, "line " + (i + 1) + " is " + r.point().label() + " removing " + r.point().removed()
-                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).removed() + ")" : ""));
-            }
-            if (r.reusedFrom() == null) evaluated.put(r.point().removed(), r);
-        }
+        Map<List<Integer>, PointResult> evaluated = evaluations(done, plan, results);
         long workTotal = 0;
         Set<List<Integer>> toEvaluate = new HashSet<>();
         for (Point p : plan.subList(done.size(), plan.size())) {
-            if (!evaluated.containsKey(p.removed()) && toEvaluate.add(p.removed())) workTotal += layers - p.n() + 1;
+            if (!evaluated.containsKey(p.removed()) && toEvaluate.add(p.removed())) workTotal += work(p, layers);
         }
 
         Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit());
@@ -105,12 +89,47 @@ public final class Sweep {
             } else {
                 r = evaluation.of(p, progress);
                 evaluated.put(p.removed(), r);
-                workDone += layers - p.n() + 1;
+                workDone += work(p, layers);
             }
             ResultsFile.append(results, r);
             progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
         }
         return SweepRun.read(dir);
+    }
+
+    /** run.json: what the sweep is of, and everything that decides its results. */
+    private static ObjectNode runJson(ModelIdentity identity, SweepOptions options, int maxN, List<TaskMetric> metrics) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("format", RunDirectory.FORMAT);
+        o.put("shallow_version", Version.VERSION);
+        o.set("model", identity.toJson());
+        o.set("options", options.toJson(maxN));
+        ArrayNode tasks = o.putArray("tasks");
+        metrics.forEach(m -> tasks.add(m.toJson()));
+        o.put("healing", "none: every point is the pruned model without healing");
+        return o;
+    }
+
+    /**
+     * The finished points that were evaluated (not shared), by the layers they removed, after checking that each finished
+     * point is the one the plan has at its line.
+     */
+    private static Map<List<Integer>, PointResult> evaluations(List<PointResult> done, List<Point> plan, Path results) {
+        Map<List<Integer>, PointResult> evaluated = new HashMap<>();
+        for (int i = 0; i < done.size(); i++) {
+            PointResult r = done.get(i);
+            if (i >= plan.size() || !r.point().equals(plan.get(i))) {
+                throw ShallowException.at(results, "line " + (i + 1) + " is " + r.point().label() + " removing " + r.point().removed()
+                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).removed() + ")" : ""));
+            }
+            if (r.reusedFrom() == null) evaluated.put(r.point().removed(), r);
+        }
+        return evaluated;
+    }
+
+    /** An evaluation's weight for the ETA: its kept layers, plus one for the embedding and head. */
+    private static long work(Point p, int layers) {
+        return layers - p.n() + 1;
     }
 
     /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
