@@ -22,7 +22,7 @@ if ! command -v mvn >/dev/null; then
   fi
   command -v mvn >/dev/null || { echo "shallow: Maven (mvn) not found and could not be installed" >&2; exit 1; }
 fi
-export JAVA_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED"
+export JAVA_FLAGS="--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Djava.awt.headless=true"
 # PyTorch (Debian's python3-torch with OpenBLAS) runs the independent reference in tests and the
 # baseline in benchmarks; installed on demand when missing.
 ensure_torch() {

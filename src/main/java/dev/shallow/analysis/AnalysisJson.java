@@ -39,14 +39,7 @@ final class AnalysisJson {
                 + " each with the score that chose it, re-measured on the model pruned so far (bi, angular: that layer's metric; loss: the"
                 + " calibration loss after removing it)");
         conv.put("best_block", "for each n, the block l*..l*+n-1 with l* = argmin_l angular_distance[l][n-1] (convenience; derived)");
-        ObjectNode m = o.putObject("model");
-        ModelIdentity id = a.model();
-        m.put("path", id.path());
-        m.put("architecture", id.architecture());
-        m.put("num_layers", id.numLayers());
-        m.put("hidden_size", id.hiddenSize());
-        m.put("parameters", id.parameters());
-        m.put("fingerprint", id.fingerprint());
+        o.set("model", a.model().toJson());
         o.set("options", a.options());
         o.put("num_layers", a.numLayers());
         o.put("angular_tokens", a.angularTokens());

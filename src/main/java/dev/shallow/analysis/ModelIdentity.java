@@ -1,6 +1,8 @@
 package dev.shallow.analysis;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.StrictJson;
@@ -76,7 +78,20 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
         }
     }
 
-    static ModelIdentity fromJson(JsonNode m) {
+    /** The identity as analysis.json, plans and sweeps record it. */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("path", path);
+        o.put("architecture", architecture);
+        o.put("num_layers", numLayers);
+        o.put("hidden_size", hiddenSize);
+        o.put("parameters", parameters);
+        o.put("fingerprint", fingerprint);
+        return o;
+    }
+
+    /** Reads what {@link #toJson} wrote. */
+    public static ModelIdentity fromJson(JsonNode m) {
         return new ModelIdentity(m.path("path").asText(), m.path("architecture").asText(), m.path("num_layers").asInt(),
                 m.path("hidden_size").asInt(), m.path("parameters").asLong(), m.path("fingerprint").asText());
     }

@@ -29,7 +29,7 @@ final class AnalysisRunOptions {
 
     @Option(names = "--data", paramLabel = "NAME|FILE",
             description = "Calibration text: a dataset of ../shared/data (stories, stories-heldout, tinystories, wikitext2, lambada, "
-                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file (analyse: default stories; "
+                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file (analyse, sweep: default stories; "
                     + "plan, prune: analyse the model on it now instead of reading --analysis). "
                     + "wikitext2 and lambada are test sets: prefer other text when they are also used for evaluation.")
     String data;
@@ -58,7 +58,7 @@ final class AnalysisRunOptions {
     boolean noBos;
 
     @Option(names = "--seed", defaultValue = "0",
-            description = "Seed of the document shuffle and the CKA token sample; for plan and prune also of the random strategy (default: ${DEFAULT-VALUE}).")
+            description = "Seed of the document shuffle and the CKA token sample; for plan, prune and sweep also of the random strategy (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--no-shuffle", description = "Take documents in file order.")
@@ -102,11 +102,20 @@ final class AnalysisRunOptions {
                 .filter(name -> !name.equals("--seed") && !name.equals("--threads")).toList();
     }
 
+    /** How to read and cut the calibration text {@code data}. */
+    CalibrationOptions calibrationOptions(String data) {
+        boolean packing = layout == null || !layout.perDocument;
+        return new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed);
+    }
+
+    /** Where dataset names are looked up. */
+    Path sharedData() {
+        return sharedData != null ? sharedData : Defaults.sharedData();
+    }
+
     /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
     Analysis analyse(Model model, String data, AnalysisOptions options) {
-        boolean packing = layout == null || !layout.perDocument;
-        CalibrationSet cal = CalibrationSet.load(new CalibrationOptions(data, textField, samples, seqLen, packing, !noBos, !noShuffle, seed),
-                Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData != null ? sharedData : Defaults.sharedData());
+        CalibrationSet cal = CalibrationSet.load(calibrationOptions(data), Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData());
         ProgressLine progress = new ProgressLine(System.err);
         Analysis a = Analyser.run(model, cal, options, progress);
         progress.finish();

@@ -11,7 +11,8 @@ import java.io.PrintWriter;
 @Command(name = "shallow", mixinStandardHelpOptions = true, version = "shallow " + Version.VERSION,
         description = "Find, remove and heal the transformer layers an LLM does not need.",
         subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ImportLlama2cCommand.class,
-                AnalyseCommand.class, PlanCommand.class, PruneCommand.class, EvalCommand.class, HealCommand.class, BenchCommand.class,
+                AnalyseCommand.class, PlanCommand.class, PruneCommand.class, EvalCommand.class, HealCommand.class, SweepCommand.class,
+                ReportCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -30,11 +30,15 @@ final class ProgressLine implements Progress {
         lastUpdate = now;
         if (done < total && now - lastDraw < 500_000_000L) return;
         lastDraw = now;
-        double seconds = (now - phaseStart) / 1e9;
+        err.print("\r" + status(phase, done, total, (now - phaseStart) / 1e9) + "   ");
+        if (done == total) err.flush();
+    }
+
+    /** "phase  done / total tokens (pct)  rate tok/s  ETA", {@code seconds} into the phase. */
+    static String status(String phase, long done, long total, double seconds) {
         double rate = seconds > 0 ? done / seconds : 0;
         double eta = rate > 0 ? (total - done) / rate : 0;
-        err.printf("\r%-9s %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  ETA %s   ", phase, done, total, 100.0 * done / total, rate, duration(eta));
-        if (done == total) err.flush();
+        return String.format("%-9s %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  ETA %s", phase, done, total, 100.0 * done / total, rate, duration(eta));
     }
 
     /** Ends the current line. */

@@ -33,11 +33,16 @@ public final class LayerCount {
         if (f.signum() <= 0 || f.compareTo(BigDecimal.ONE) >= 0) {
             throw new ShallowException("--fraction " + fraction + ": must be between 0 and 1 (exclusive)");
         }
-        int n = f.multiply(BigDecimal.valueOf(numLayers)).setScale(0, RoundingMode.HALF_UP).intValueExact();
+        int n = round(f, numLayers);
         if (n == 0 || n == numLayers) {
             throw new ShallowException("--fraction " + fraction + " of " + numLayers + " layers rounds to " + n
                     + " layers; between 1 and " + (numLayers - 1) + " can be removed");
         }
         return n;
+    }
+
+    /** round(F x L), half up in exact decimal arithmetic on F as written (no range check). */
+    public static int round(BigDecimal fraction, int numLayers) {
+        return fraction.multiply(BigDecimal.valueOf(numLayers)).setScale(0, RoundingMode.HALF_UP).intValueExact();
     }
 }

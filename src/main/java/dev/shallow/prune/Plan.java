@@ -51,7 +51,7 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("format", FORMAT);
         o.put("conventions", CONVENTIONS);
-        o.set("model", identityJson(model));
+        o.set("model", model.toJson());
         o.put("num_layers", numLayers);
         o.put("strategy", strategy);
         o.put("n", n);
@@ -105,17 +105,6 @@ public record Plan(ModelIdentity model, int numLayers, String strategy, int n, S
         return new Plan(model, numLayers, o.path("strategy").asText(), removed.length, o.hasNonNull("fraction") ? o.get("fraction").asText() : null,
                 o.hasNonNull("seed") ? o.get("seed").asLong() : null, analysis,
                 new Selection(removed, o.path("metric").path("name").asText("none"), metricValues));
-    }
-
-    static ObjectNode identityJson(ModelIdentity id) {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("path", id.path());
-        o.put("architecture", id.architecture());
-        o.put("num_layers", id.numLayers());
-        o.put("hidden_size", id.hiddenSize());
-        o.put("parameters", id.parameters());
-        o.put("fingerprint", id.fingerprint());
-        return o;
     }
 
     static ArrayNode ints(int[] values) {

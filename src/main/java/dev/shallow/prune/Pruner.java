@@ -184,7 +184,7 @@ public final class Pruner {
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("shallow_version", Version.VERSION);
         r.put("conventions", Plan.CONVENTIONS);
-        r.set("source", Plan.identityJson(source));
+        r.set("source", source.toJson());
         r.put("num_layers_before", source.numLayers());
         r.put("num_layers_after", kept.length);
         r.put("n", removed.length);

@@ -1,0 +1,90 @@
+package dev.shallow.report;
+
+import dev.shallow.analysis.Analysis;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.sweep.PointResult;
+import dev.shallow.sweep.SweepRun;
+import dev.shallow.sweep.TaskMetric;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * The figures of a sweep report, as data: each task's metric and the held-out loss against the fraction of layers
+ * removed (Gromov et al. Fig. 2-3, ShortGPT Fig. 5), the angular distance d(l, n) with the best block per n (Gromov
+ * Fig. 4), Block Influence and relative magnitude per layer (ShortGPT Fig. 8), and single-layer ablation losses
+ * (ShortGPT Fig. 3).
+ */
+public final class Figures {
+    static final String X_TITLE = "fraction of layers removed (n / L)";
+    public static final String LOSS = "loss", HEAT_MAP = "angular-distance", BI = "block-influence", ABLATION = "ablation-loss";
+
+    private Figures() {
+    }
+
+    public static List<Figure> of(SweepRun run) {
+        List<Figure> out = new ArrayList<>();
+        for (TaskMetric t : run.tasks()) {
+            if (t.task().equals(TaskRegistry.LOSS)) continue;
+            List<Series> guides = Double.isNaN(t.chance()) ? List.of()
+                    : List.of(new Series(String.format(Locale.ROOT, "random guess (%.3f)", t.chance()), new double[]{0, maxX(run)}, new double[]{t.chance(), t.chance()}));
+            out.add(new Figure.Lines("task-" + t.task(), t.task() + ": " + t.metric() + " vs layers removed (no healing)", X_TITLE, t.metric(),
+                    curves(run, t.task(), t.metric(), false), guides));
+        }
+        List<Series> loss = new ArrayList<>(curves(run, TaskRegistry.LOSS, "loss", false));
+        loss.addAll(curves(run, TaskRegistry.LOSS, "loss", true).stream().map(s -> new Series(s.name() + " (healed)", s.x(), s.y())).toList());
+        out.add(new Figure.Lines(LOSS, "held-out loss vs layers removed" + (loss.stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "" : " (no healing)"),
+                X_TITLE, "loss (nats / token)", loss, List.of()));
+        Analysis a = run.analysis();
+        out.add(heatMap(a));
+        List<String> layers = IntStream.range(0, a.numLayers()).mapToObj(String::valueOf).toList();
+        double[] index = IntStream.range(0, a.numLayers()).asDoubleStream().toArray();
+        out.add(new Figure.Bars(BI, "Block Influence and relative magnitude per layer", "layer", "",
+                layers, List.of(new Series("Block Influence", index, a.blockInfluence()), new Series("relative magnitude", index, a.relativeMagnitude())),
+                List.of()));
+        if (a.ablationLoss() != null) {
+            double[] base = new double[a.numLayers()];
+            Arrays.fill(base, a.baselineLoss());
+            out.add(new Figure.Bars(ABLATION, "calibration loss with one layer removed", "layer removed", "loss (nats / token)", layers,
+                    List.of(new Series("without the layer", index, a.ablationLoss())),
+                    List.of(new Series(String.format(Locale.ROOT, "all layers (%.3f)", a.baselineLoss()), index, base))));
+        }
+        return out;
+    }
+
+    /** Per strategy, {@code metric} of {@code task} at each distinct n of its points (healed or not), x = n / L. */
+    static List<Series> curves(SweepRun run, String task, String metric, boolean healed) {
+        List<Series> out = new ArrayList<>();
+        for (String strategy : run.strategies()) {
+            List<double[]> xy = new ArrayList<>();
+            int lastN = -1;
+            for (PointResult p : run.pointsOf(strategy)) {
+                if (p.healed() != healed || p.point().n() == lastN) continue;
+                lastN = p.point().n();
+                p.score(task, metric).ifPresent(s -> xy.add(new double[]{(double) p.point().n() / run.model().numLayers(), s.value()}));
+            }
+            if (!xy.isEmpty()) out.add(new Series(strategy, xy.stream().mapToDouble(v -> v[0]).toArray(), xy.stream().mapToDouble(v -> v[1]).toArray()));
+        }
+        return out;
+    }
+
+    private static double maxX(SweepRun run) {
+        return run.points().stream().mapToDouble(p -> (double) p.point().n() / run.model().numLayers()).max().orElse(0);
+    }
+
+    /** d(x_l, x_{l+n}) for block sizes n = 1..L-1 (columns) and first layers l (rows), the argmin l*(n) marked. */
+    static Figure.HeatMap heatMap(Analysis a) {
+        int layers = a.numLayers();
+        double[][] values = new double[layers - 1][layers];
+        List<int[]> marks = new ArrayList<>();
+        for (int n = 1; n < layers; n++) {
+            for (int l = 0; l < layers; l++) values[n - 1][l] = l + n <= layers ? a.angularDistance()[l][n - 1] : Double.NaN;
+            marks.add(new int[]{n - 1, a.bestBlockStart(n)});
+        }
+        return new Figure.HeatMap(HEAT_MAP, "angular distance d(x_l, x_l+n), best block per n outlined", "block size n", "first layer l",
+                IntStream.range(1, layers).mapToObj(String::valueOf).toList(), IntStream.range(0, layers).mapToObj(String::valueOf).toList(), values, marks);
+    }
+}

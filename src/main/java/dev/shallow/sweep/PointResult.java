@@ -1,0 +1,95 @@
+package dev.shallow.sweep;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A finished point: one line of {@code results.jsonl}.
+ *
+ * @param reusedFrom the earlier point that removed the same layers and whose evaluation this point shares (null when
+ *                   this point was evaluated itself)
+ * @param healed     whether the pruned model was healed before evaluation (always false: sweeps do not heal yet)
+ * @param scores     every task's and group's metrics, in the order the evaluator reports them
+ * @param seconds    wall time of the evaluation (0 for a reused one)
+ */
+public record PointResult(Point point, Point reusedFrom, boolean healed, List<TaskScore> scores, double seconds) {
+    public PointResult {
+        scores = List.copyOf(scores);
+    }
+
+    public Optional<TaskScore> score(String task, String metric) {
+        return scores.stream().filter(s -> s.task().equals(task) && s.metric().equals(metric)).findFirst();
+    }
+
+    /** One line of results.jsonl; NaN written as null, infinities as the strings "Infinity" and "-Infinity". */
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("strategy", point.strategy());
+        o.put("fraction", point.fraction());
+        o.put("n", point.n());
+        ArrayNode removed = o.putArray("removed");
+        point.removed().forEach(removed::add);
+        o.put("healed", healed);
+        if (reusedFrom != null) {
+            ObjectNode r = o.putObject("reused_from");
+            r.put("strategy", reusedFrom.strategy());
+            r.put("fraction", reusedFrom.fraction());
+        }
+        o.put("seconds", seconds);
+        ObjectNode byTask = o.putObject("scores");
+        for (TaskScore s : scores) {
+            ObjectNode m = byTask.withObjectProperty(s.task()).putObject(s.metric());
+            number(m, "value", s.value());
+            number(m, "stderr", s.stderr());
+        }
+        return o;
+    }
+
+    /** Reads {@link #toJson}'s form; a missing or mistyped field is an {@link IllegalArgumentException} naming it. */
+    public static PointResult fromJson(JsonNode o) {
+        List<Integer> removed = new ArrayList<>();
+        for (JsonNode l : field(o, "removed")) removed.add(l.intValue());
+        Point point = new Point(text(o, "strategy"), text(o, "fraction"), field(o, "n").intValue(), removed);
+        JsonNode r = o.get("reused_from");
+        Point reusedFrom = r == null ? null : new Point(text(r, "strategy"), text(r, "fraction"), point.n(), removed);
+        List<TaskScore> scores = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> task : field(o, "scores").properties()) {
+            for (Map.Entry<String, JsonNode> metric : task.getValue().properties()) {
+                scores.add(new TaskScore(task.getKey(), metric.getKey(), number(metric.getValue(), "value"), number(metric.getValue(), "stderr")));
+            }
+        }
+        return new PointResult(point, reusedFrom, field(o, "healed").asBoolean(), scores, field(o, "seconds").asDouble());
+    }
+
+    private static JsonNode field(JsonNode o, String key) {
+        JsonNode v = o.get(key);
+        if (v == null) throw new IllegalArgumentException("no \"" + key + "\"");
+        return v;
+    }
+
+    private static String text(JsonNode o, String key) {
+        JsonNode v = field(o, key);
+        if (!v.isTextual()) throw new IllegalArgumentException("\"" + key + "\" is not a string");
+        return v.asText();
+    }
+
+    private static double number(JsonNode o, String key) {
+        JsonNode v = field(o, key);
+        if (v.isNull()) return Double.NaN;
+        if (v.isTextual() && v.asText().endsWith("Infinity")) return Double.parseDouble(v.asText());
+        if (!v.isNumber()) throw new IllegalArgumentException("\"" + key + "\" is not a number");
+        return v.doubleValue();
+    }
+
+    private static void number(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v)) o.putNull(key);
+        else o.put(key, v);
+    }
+}

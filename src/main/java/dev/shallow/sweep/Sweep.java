@@ -1,0 +1,173 @@
+package dev.shallow.sweep;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.Version;
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.eval.Evaluator;
+import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.eval.TransformerLM;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.model.Model;
+import dev.shallow.prune.Strategy;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.Transformer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A pruning sweep: the analysis once, then every strategy at every fraction of layers removed (fraction-major), each
+ * pruned model evaluated by layer skipping and its result appended to {@code results.jsonl} as soon as it is known.
+ * Points that remove the same layers share one evaluation (the later ones record {@code reused_from}). Run again on
+ * the same directory with the same model and options, it resumes after the last finished point.
+ */
+public final class Sweep {
+    static final int BATCH_TOKENS = 2048, BOOTSTRAP_ITERS = 100_000;
+
+    private Sweep() {
+    }
+
+    /** The whole sweep, or what is left of it. */
+    public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress) {
+        return run(model, options, dir, progress, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #run(Model, SweepOptions, Path, SweepProgress)}, but returns after {@code stopAfterPoints} more points
+     * are finished (the way an interrupted sweep stops, for tests of resuming).
+     */
+    public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress, int stopAfterPoints) {
+        int layers = model.config().numLayers();
+        int[] counts = options.fractions().stream().mapToInt(f -> Fractions.layers(f, layers)).toArray();
+        int maxN = Arrays.stream(counts).max().orElseThrow();
+        TaskRegistry.Selection tasks = TaskRegistry.resolve(options.tasks(),
+                new TaskOptions(options.dataDir(), options.shots(), options.fewshotSeed()), options.lossData(), options.lossField());
+        Tokenizer tok = Tokenizer.load(model.dir());
+        CalibrationSet calibration = CalibrationSet.load(options.calibration(), tok, model.config().maxPositionEmbeddings(), options.sharedData());
+        ModelIdentity identity = ModelIdentity.of(model);
+
+        RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())));
+
+        Analysis analysis = analysis(model, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
+        Path generations = run.file(RunDirectory.GENERATIONS);
+        if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
+
+        List<Point> plan = plan(options, analysis, layers, counts);
+        Path results = run.file(RunDirectory.RESULTS);
+        ResultsFile.dropPartialLine(results);
+        List<PointResult> done = ResultsFile.read(results);
+        Map<List<Integer>, PointResult> evaluated = evaluations(done, plan, results);
+        long workTotal = 0;
+        Set<List<Integer>> toEvaluate = new HashSet<>();
+        for (Point p : plan.subList(done.size(), plan.size())) {
+            if (!evaluated.containsKey(p.removed()) && toEvaluate.add(p.removed())) workTotal += work(p, layers);
+        }
+
+        Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit());
+        long workDone = 0;
+        for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
+            Point p = plan.get(i);
+            progress.starting(p, new SweepProgress.Status(i, plan.size(), workDone, workTotal));
+            PointResult earlier = evaluated.get(p.removed());
+            PointResult r;
+            if (earlier != null) {
+                r = new PointResult(p, earlier.point(), false, earlier.scores(), 0);
+            } else {
+                r = evaluation.of(p, progress);
+                evaluated.put(p.removed(), r);
+                workDone += work(p, layers);
+            }
+            ResultsFile.append(results, r);
+            progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
+        }
+        return SweepRun.read(dir);
+    }
+
+    /** run.json: what the sweep is of, and everything that decides its results. */
+    private static ObjectNode runJson(ModelIdentity identity, SweepOptions options, int maxN, List<TaskMetric> metrics) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("format", RunDirectory.FORMAT);
+        o.put("shallow_version", Version.VERSION);
+        o.set("model", identity.toJson());
+        o.set("options", options.toJson(maxN));
+        ArrayNode tasks = o.putArray("tasks");
+        metrics.forEach(m -> tasks.add(m.toJson()));
+        o.put("healing", "none: every point is the pruned model without healing");
+        return o;
+    }
+
+    /**
+     * The finished points that were evaluated (not shared), by the layers they removed, after checking that each finished
+     * point is the one the plan has at its line.
+     */
+    private static Map<List<Integer>, PointResult> evaluations(List<PointResult> done, List<Point> plan, Path results) {
+        Map<List<Integer>, PointResult> evaluated = new HashMap<>();
+        for (int i = 0; i < done.size(); i++) {
+            PointResult r = done.get(i);
+            if (i >= plan.size() || !r.point().equals(plan.get(i))) {
+                throw ShallowException.at(results, "line " + (i + 1) + " is " + r.point().label() + " removing " + r.point().removed()
+                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).removed() + ")" : ""));
+            }
+            if (r.reusedFrom() == null) evaluated.put(r.point().removed(), r);
+        }
+        return evaluated;
+    }
+
+    /** An evaluation's weight for the ETA: its kept layers, plus one for the embedding and head. */
+    private static long work(Point p, int layers) {
+        return layers - p.n() + 1;
+    }
+
+    /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
+    private static Analysis analysis(Model model, SweepOptions options, int maxN, CalibrationSet calibration, ModelIdentity identity, Path file,
+                                     SweepProgress progress) {
+        if (Files.exists(file)) return Analysis.readFor(file, identity);
+        Analysis a = Analyser.run(model, calibration, options.analysisOptions(maxN), progress);
+        a.write(file);
+        return a;
+    }
+
+    /** Fraction-major: for each fraction, each strategy's layers (none at n = 0). */
+    static List<Point> plan(SweepOptions options, Analysis analysis, int layers, int[] counts) {
+        List<Point> plan = new ArrayList<>();
+        for (int f = 0; f < counts.length; f++) {
+            for (Strategy s : options.strategies()) {
+                int[] removed = counts[f] == 0 ? new int[0] : s.select(analysis, layers, counts[f], options.seed()).removed();
+                plan.add(new Point(s.cliName(), options.fractions().get(f), counts[f], Arrays.stream(removed).boxed().toList()));
+            }
+        }
+        return plan;
+    }
+
+    /** Evaluates a point's pruned model, by layer skipping, on the sweep's tasks. */
+    private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit) {
+        PointResult of(Point p, SweepProgress progress) {
+            long t0 = System.nanoTime();
+            Transformer tf = new Transformer(model, Transformer.without(model.config().numLayers(), p.removedArray()));
+            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true), tasks.tasks(), tasks.groups(),
+                    new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
+            List<TaskScore> scores = new ArrayList<>();
+            for (Evaluator.TaskResult t : results.tasks()) {
+                for (Evaluator.Score s : t.scores()) scores.add(new TaskScore(t.task().name(), s.metric().name(), s.value(), s.stderr()));
+            }
+            for (Evaluator.GroupResult g : results.groups()) {
+                for (Evaluator.Score s : g.scores()) scores.add(new TaskScore(g.group().name(), s.metric().name(), s.value(), s.stderr()));
+            }
+            return new PointResult(p, null, false, scores, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.shallow.sweep;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.data.CalibrationOptions;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.prune.Strategy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything that decides a sweep's results; {@code run.json} records it and a resumed sweep must be given the same.
+ *
+ * @param strategies  the strategies, in the order each fraction's points are run
+ * @param fractions   canonical fractions, ascending ({@link Fractions#parse})
+ * @param tasks       evaluation tasks or groups as {@code shallow eval --tasks} takes them; the {@code loss} task on
+ *                    {@code lossData} is always added
+ * @param limit       documents per task (0: all)
+ * @param shots       few-shot examples ({@link TaskOptions#DEFAULT_SHOTS}: each task's default)
+ * @param fewshotSeed seed of few-shot sampling
+ * @param seed        seed of the {@code random} strategy
+ * @param addBos      encode evaluation requests with the tokenizer's special tokens
+ * @param dataDir     task data, laid out like {@code ../shared/data}
+ * @param calibration the analysis' calibration text; named datasets are looked up in {@code sharedData}
+ * @param analysis    the analysis options (the single-layer ablation and any greedy removal the strategies need are added)
+ */
+public record SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
+                           int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
+                           CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis) {
+    public SweepOptions {
+        if (strategies.isEmpty()) throw new ShallowException("--strategies: give at least one (" + Strategy.names() + ")");
+        if (strategies.stream().distinct().count() < strategies.size()) throw new ShallowException("--strategies: a strategy is given twice");
+        if (fractions.isEmpty()) throw new ShallowException("--fractions: no fractions given");
+        if (lossData == null) throw new ShallowException("a sweep needs --loss-data FILE: the held-out text whose loss it measures at every point");
+        if (limit < 0) throw new ShallowException("--limit must be at least 1 document, got " + limit);
+        strategies = List.copyOf(strategies);
+        fractions = List.copyOf(fractions);
+        List<String> all = new ArrayList<>(tasks);
+        if (!all.contains(TaskRegistry.LOSS)) all.add(TaskRegistry.LOSS);
+        tasks = List.copyOf(all);
+        lossData = absolute(lossData);
+        dataDir = absolute(dataDir);
+        sharedData = absolute(sharedData);
+    }
+
+    /** {@link #analysis} with the single-layer ablation (for the ablation plot) and what each strategy needs to remove up to {@code maxN} layers. */
+    public AnalysisOptions analysisOptions(int maxN) {
+        AnalysisOptions options = analysis.withAblation();
+        for (Strategy s : strategies) options = s.analysisOptions(options, Math.max(maxN, 1));
+        return options;
+    }
+
+    /** The options as run.json records them (paths absolute). */
+    public ObjectNode toJson(int maxN) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        ArrayNode s = o.putArray("strategies");
+        strategies.forEach(x -> s.add(x.cliName()));
+        ArrayNode f = o.putArray("fractions");
+        fractions.forEach(f::add);
+        ArrayNode t = o.putArray("tasks");
+        tasks.forEach(t::add);
+        o.put("loss_data", lossData.toString());
+        o.put("loss_field", lossField);
+        o.put("limit", limit);
+        o.put("shots", shots);
+        o.put("fewshot_seed", fewshotSeed);
+        o.put("seed", seed);
+        o.put("add_bos_token", addBos);
+        o.put("data_dir", dataDir.toString());
+        o.set("calibration", calibration.toJson());
+        o.put("shared_data", sharedData.toString());
+        o.set("analysis", analysisOptions(maxN).toJson());
+        return o;
+    }
+
+    private static Path absolute(Path p) {
+        return p == null ? null : p.toAbsolutePath().normalize();
+    }
+}
