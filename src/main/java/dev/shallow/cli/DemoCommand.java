@@ -16,6 +16,12 @@ import dev.shallow.prune.Plan;
 import dev.shallow.prune.Pruner;
 import dev.shallow.prune.PruningRecord;
 import dev.shallow.prune.Strategy;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.report.Report;
+import dev.shallow.sweep.Fractions;
+import dev.shallow.sweep.Sweep;
+import dev.shallow.sweep.SweepOptions;
+import dev.shallow.sweep.SweepRun;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
@@ -24,12 +30,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"The main job on a model (default: the bundled stories260K): describe it, continue a prompt,",
                 "measure its layers on calibration text, remove the most redundant block by angular distance,",
-                "write the shallower checkpoint, and compare held-out loss and text before and after."})
+                "write the shallower checkpoint, compare held-out loss and text before and after, then sweep the",
+                "fraction of layers removed (angular distance against a random control, scored on HellaSwag, a story",
+                "task and held-out loss) and write the report with its plots."})
 final class DemoCommand implements Callable<Integer> {
     static final String PROMPT = "Once upon a time";
 
@@ -47,6 +56,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--out", paramLabel = "DIR", description = "Where the pruned checkpoint goes (default: demo-out/pruned; replaced if present).")
     Path out;
+
+    @Option(names = "--no-sweep", description = "Stop after the pruned checkpoint: no sweep, no report.")
+    boolean noSweep;
 
     @Mixin
     ThreadsOption threads;
@@ -94,7 +106,24 @@ final class DemoCommand implements Callable<Integer> {
                         PROMPT, 48, Sampler.greedy(), true, System.out);
             }
             System.out.println("\npruned checkpoint: " + outDir.toAbsolutePath().normalize());
+            if (!noSweep) sweep(model, calib, heldoutFile);
         }
         return 0;
+    }
+
+    /**
+     * Angular distance against the random control at 0, 20, ..., 80% of the layers removed, on 100 HellaSwag items, the story
+     * task and the held-out loss, into demo-out/sweep-MODEL (a rerun resumes it, so it returns at once), then the report.
+     */
+    private static void sweep(Model model, CalibrationOptions calibration, Path heldoutFile) {
+        Path run = Defaults.home().resolve("demo-out").resolve("sweep-" + model.dir().toAbsolutePath().normalize().getFileName());
+        SweepOptions options = new SweepOptions(List.of(Strategy.ANGULAR, Strategy.RANDOM), Fractions.parse("0:0.8:0.2"),
+                List.of("hellaswag", "stories_last_word"), heldoutFile, "text", 100, TaskOptions.DEFAULT_SHOTS, 1234, 0, false,
+                Defaults.sharedData(), calibration, Defaults.sharedData(), AnalysisOptions.defaults());
+        System.out.printf("%n== sweep: angular distance vs random, 0-80%% of the layers removed -> %s%n", run);
+        SweepRun result = Sweep.run(model, options, run, new SweepProgressLine(System.err));
+        Path html = run.resolve("report.html");
+        List<Report.Plot> plots = Report.write(result, html, run.resolve("plots"));
+        System.out.printf("%d points, %d plots%nreport: %s%n", result.points().size(), plots.size(), html.toAbsolutePath().normalize());
     }
 }
