@@ -9,6 +9,7 @@ import dev.shallow.analysis.Progress;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.generate.Sampler;
+import dev.shallow.io.AtomicFiles;
 import dev.shallow.model.Model;
 import dev.shallow.prune.LayerCount;
 import dev.shallow.prune.Layers;
@@ -106,17 +107,18 @@ final class DemoCommand implements Callable<Integer> {
                         PROMPT, 48, Sampler.greedy(), true, System.out);
             }
             System.out.println("\npruned checkpoint: " + outDir.toAbsolutePath().normalize());
-            if (!noSweep) sweep(model, calib, heldoutFile);
+            if (!noSweep) sweep(model, calib, heldoutFile, outDir);
         }
         return 0;
     }
 
     /**
      * Angular distance against the random control at 0, 20, ..., 80% of the layers removed, on 100 HellaSwag items, the story
-     * task and the held-out loss, into demo-out/sweep-MODEL (a rerun resumes it, so it returns at once), then the report.
+     * task and the held-out loss, into sweep-MODEL beside the pruned checkpoint (replaced if present), then the report.
      */
-    private static void sweep(Model model, CalibrationOptions calibration, Path heldoutFile) {
-        Path run = Defaults.home().resolve("demo-out").resolve("sweep-" + model.dir().toAbsolutePath().normalize().getFileName());
+    private static void sweep(Model model, CalibrationOptions calibration, Path heldoutFile, Path prunedDir) {
+        Path run = prunedDir.toAbsolutePath().normalize().resolveSibling("sweep-" + model.dir().toAbsolutePath().normalize().getFileName());
+        AtomicFiles.deleteTreeQuietly(run);
         SweepOptions options = new SweepOptions(List.of(Strategy.ANGULAR, Strategy.RANDOM), Fractions.parse("0:0.8:0.2"),
                 List.of("hellaswag", "stories_last_word"), heldoutFile, "text", 100, TaskOptions.DEFAULT_SHOTS, 1234, 0, false,
                 Defaults.sharedData(), calibration, Defaults.sharedData(), AnalysisOptions.defaults());

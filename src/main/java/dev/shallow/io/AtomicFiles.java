@@ -122,7 +122,8 @@ public final class AtomicFiles {
         }
     }
 
-    private static void deleteTreeQuietly(Path dir) {
+    /** Deletes a directory tree, best effort (what cannot be deleted stays). */
+    public static void deleteTreeQuietly(Path dir) {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(AtomicFiles::deleteQuietly);

@@ -120,6 +120,10 @@ class CliTest {
         assertTrue(r.out().matches("(?s).*== prune: remove layers [0-4] \\(angular distance, n=1\\).*"), r.out());
         assertTrue(r.out().matches("(?s).*held-out loss .*: 5 layers \\d\\.\\d{3} nats/token, 4 layers \\d\\.\\d{3}.*"), r.out());
         assertTrue(Files.readString(out.resolve("config.json")).contains("\"num_hidden_layers\": 4"));
+        Path sweep = tmp.resolve("sweep-stories260K");
+        assertEquals(10, Files.readAllLines(sweep.resolve("results.jsonl")).size(), "2 strategies x 5 fractions");
+        assertTrue(Files.size(sweep.resolve("report.html")) > 10_000);
+        assertTrue(r.out().contains("report: " + sweep.resolve("report.html")), r.out());
     }
 
     @Test
