@@ -11,6 +11,7 @@ import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -92,7 +93,7 @@ public final class ResultsJson {
         return root;
     }
 
-    private static void putScores(ObjectNode r, java.util.List<Evaluator.Score> scores) {
+    private static void putScores(ObjectNode r, List<Evaluator.Score> scores) {
         for (Evaluator.Score s : scores) {
             r.put(key(s.metric().name()), s.value());
             if (Double.isNaN(s.stderr())) r.put(stderrKey(s.metric().name()), "N/A");

@@ -114,4 +114,26 @@ class EvalCommandTest {
         assertOneLineError(r, "astronomy_test.csv", "E");
         assertFalse(Files.exists(out));
     }
+
+    /** Evaluating with --remove (layer skipping, nothing written) gives the numbers of the checkpoint `prune` writes, bit for bit. */
+    @Test
+    void removedLayersScoreLikeThePrunedCheckpoint(@TempDir Path tmp) throws IOException {
+        String data = Shared.root().resolve("data/stories260K-samples/heldout.jsonl").toString();
+        Path pruned = tmp.resolve("pruned");
+        assertEquals(0, run("prune", Shared.model("stories260K").toString(), "--remove", "2", "--out", pruned.toString()).code());
+        JsonNode[] results = new JsonNode[3];
+        String[][] models = {{Shared.model("stories260K").toString()}, {Shared.model("stories260K").toString(), "--remove", "2"}, {pruned.toString()}};
+        for (int i = 0; i < 3; i++) {
+            Path out = tmp.resolve("r" + i + ".json");
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("eval"));
+            args.addAll(java.util.List.of(models[i]));
+            args.addAll(java.util.List.of("--tasks", "lambada_openai,loss", "--data-dir", fixtures(), "--loss-data", data, "--limit", "6", "--out", out.toString()));
+            CliTest.Run r = run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            results[i] = read(out).path("results");
+        }
+        assertEquals(results[2], results[1], "skipping layer 2 = the checkpoint without it");
+        assertTrue(results[1].path("loss").path("loss,none").asDouble() > results[0].path("loss").path("loss,none").asDouble() + 0.1,
+                "removing a layer of a 5-layer model costs loss");
+    }
 }
