@@ -30,11 +30,19 @@ public final class TaskRegistry {
         return names;
     }
 
+    /** The names for an error message: the 57 MMLU subject tasks as one pattern. */
+    private static String choices() {
+        String subject = MmluCategories.MMLU + "_";
+        List<String> shown = new ArrayList<>(names().stream().filter(n -> !(n.startsWith(subject) && MmluCategories.bySubject().containsKey(n.substring(subject.length())))).toList());
+        shown.add(subject + "<subject>");
+        return String.join(", ", shown);
+    }
+
     /** Loads every named task (duplicates once); {@code lossData} is the file of the {@code loss} task. */
     public static Selection resolve(List<String> names, TaskOptions options, Path lossData, String lossField) {
-        if (names.isEmpty()) throw new ShallowException("no tasks given (choose from: " + String.join(", ", names()) + ")");
+        if (names.isEmpty()) throw new ShallowException("no tasks given (choose from: " + choices() + ")");
         for (String name : names) {
-            if (!names().contains(name)) throw new ShallowException("unknown task \"" + name + "\" (choose from: " + String.join(", ", names()) + ")");
+            if (!names().contains(name)) throw new ShallowException("unknown task \"" + name + "\" (choose from: " + choices() + ")");
         }
         Map<String, Task> tasks = new LinkedHashMap<>();
         Map<String, TaskGroup> groups = new LinkedHashMap<>();
