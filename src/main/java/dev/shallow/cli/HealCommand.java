@@ -131,7 +131,7 @@ final class HealCommand implements Callable<Integer> {
     }
 
     /** A file's absolute path (so a resumed run from another directory finds the same options); a dataset name as it is. */
-    private static String absoluteIfFile(String data) {
+    static String absoluteIfFile(String data) {
         Path p = Path.of(data);
         return Files.exists(p) ? p.toAbsolutePath().normalize().toString() : data;
     }

@@ -22,10 +22,12 @@ import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = {"Prune a model by every strategy at every fraction of its layers and evaluate each pruned model (by layer skipping,",
-                "no checkpoints, no healing): the analysis once (with single-layer ablation) into RUN/analysis.json, greedy",
+                "no checkpoints; healing with --heal): the analysis once (with single-layer ablation) into RUN/analysis.json, greedy",
                 "continuations at 0, 25 and 50%% removed into RUN/generations.json, then one line per point in RUN/results.jsonl,",
                 "appended as each finishes. Run it again with the same model and options to resume after the last finished point.",
-                "Points that remove the same layers share one evaluation. 'shallow report RUN' draws the plots."})
+                "Points that remove the same layers share one evaluation. 'shallow report RUN' draws the plots.",
+                "With --heal, every pruned point is also healed (prune into RUN/work, LoRA as 'shallow heal', merge) and the healed model",
+                "evaluated: its line (\"healed\": true) follows the unhealed one."})
 final class SweepCommand implements Callable<Integer> {
     static final String DEFAULT_STRATEGIES = "angular,bi,magnitude,deepest,sequential,reverse,random";
 
@@ -71,6 +73,9 @@ final class SweepCommand implements Callable<Integer> {
     @Mixin
     AnalysisRunOptions run;
 
+    @Mixin
+    SweepHealOptions heal;
+
     @Override
     public Integer call() {
         if (limit != null && limit < 1) throw new ShallowException("--limit must be at least 1 document, got " + limit);
@@ -78,15 +83,16 @@ final class SweepCommand implements Callable<Integer> {
                 lossField, limit == null ? 0 : limit, shots != null ? shots : TaskOptions.DEFAULT_SHOTS, fewshotSeed, run.seed, addBos,
                 dataDir != null ? dataDir : Defaults.sharedData(), run.calibrationOptions(Objects.requireNonNullElse(run.data, AnalyseCommand.DEFAULT_DATA)),
                 run.sharedData(), run.analysisOptions());
+        if (heal.heal) options = options.withHeal(heal.options(options.calibration(), options.seed()));
         SweepRun result;
         try (Model model = Model.load(Defaults.modelOrDefault(modelDir))) {
             result = Sweep.run(model, options, out, new SweepProgressLine(System.err));
         }
-        long shared = result.points().stream().filter(p -> p.reusedFrom() != null).count();
-        System.out.printf("%d of %d points in %s (%d evaluated, %d sharing an earlier point's layers)%n", result.points().size(), result.plannedPoints(),
-                out.resolve(RunDirectory.RESULTS), result.points().size() - shared, shared);
-        double seconds = result.points().stream().mapToDouble(PointResult::seconds).sum();
-        System.out.printf("evaluation time %s; the report: shallow report %s --out %s%n", ProgressLine.duration(seconds), out, out.resolve("report.html"));
+        long shared = result.points().stream().filter(p -> p.reusedFrom() != null).count(), healed = result.points().stream().filter(PointResult::healed).count();
+        System.out.printf("%d of %d points in %s (%d evaluated, %d sharing an earlier point's layers%s)%n", result.points().size(), result.plannedPoints(),
+                out.resolve(RunDirectory.RESULTS), result.points().size() - shared, shared, result.heals() ? ", " + healed + " healed" : "");
+        double seconds = result.points().stream().mapToDouble(p -> p.seconds() + (p.heal() != null && p.reusedFrom() == null ? p.heal().seconds() : 0)).sum();
+        System.out.printf("evaluation%s time %s; the report: shallow report %s --out %s%n", result.heals() ? " and healing" : "", ProgressLine.duration(seconds), out, out.resolve("report.html"));
         return 0;
     }
 }

@@ -49,7 +49,7 @@ final class SweepProgressLine implements SweepProgress {
     }
 
     @Override
-    public void starting(Point point, Status status) {
+    public void starting(Point point, boolean healed, Status status) {
         if (!evaluating) {
             analysis.finish();
             evaluating = true;
@@ -58,17 +58,22 @@ final class SweepProgressLine implements SweepProgress {
         double elapsed = (System.nanoTime() - start) / 1e9;
         String eta = status.workDone() == 0 ? "--" : ProgressLine.duration(elapsed * (status.workTotal() - status.workDone()) / status.workDone());
         lastUpdate = System.nanoTime();
-        prefix = String.format(Locale.ROOT, "[%d/%d points, ETA %s] %s", status.done(), status.total(), eta, point.label());
+        prefix = String.format(Locale.ROOT, "[%d/%d points, ETA %s] %s%s", status.done(), status.total(), eta, point.label(),
+                healed ? " healed" : "");
         phase = null;
     }
 
     @Override
     public void finished(PointResult r, Status status) {
-        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "\r%3d/%d  %-26s removed %-8s", status.done(), status.total(),
-                r.point().label(), r.point().n() == 0 ? "none" : Layers.format(r.point().removedArray())));
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "\r%3d/%d  %-33s removed %-8s", status.done(), status.total(),
+                r.point().label() + (r.healed() ? " healed" : ""), r.point().n() == 0 ? "none" : Layers.format(r.point().removedArray())));
         Set<String> shown = new LinkedHashSet<>();
         for (TaskScore s : r.scores()) {
             if (shown.add(s.task())) line.append(String.format(Locale.ROOT, "  %s %s %.4f", s.task(), s.metric(), s.value()));
+        }
+        if (r.heal() != null && r.reusedFrom() == null) {
+            line.append(String.format(Locale.ROOT, "  healed %,d tokens in %.1f s, held-out %.4f -> %.4f", r.heal().tokens(), r.heal().seconds(),
+                    r.heal().lossBefore(), r.heal().lossAfter()));
         }
         line.append(r.reusedFrom() != null ? "  (same layers as " + r.reusedFrom().label() + ")" : String.format(Locale.ROOT, "  %.1f s", r.seconds()));
         err.println(line + "          ");

@@ -55,18 +55,23 @@ public final class Figures {
         return out;
     }
 
-    /** Per strategy, {@code metric} of {@code task} at each distinct n of its points (healed or not), x = n / L. */
+    /**
+     * Per strategy, {@code metric} of {@code task} at each distinct n of its points (healed or not), x = n / L. A healed
+     * curve starts at the unpruned model (n = 0, which is never healed) and is left out when the strategy has no healed point.
+     */
     static List<Series> curves(SweepRun run, String task, String metric, boolean healed) {
         List<Series> out = new ArrayList<>();
         for (String strategy : run.strategies()) {
             List<double[]> xy = new ArrayList<>();
             int lastN = -1;
             for (PointResult p : run.pointsOf(strategy)) {
-                if (p.healed() != healed || p.point().n() == lastN) continue;
+                boolean start = healed && p.point().n() == 0;
+                if ((p.healed() != healed && !start) || p.point().n() == lastN) continue;
                 lastN = p.point().n();
                 p.score(task, metric).ifPresent(s -> xy.add(new double[]{(double) p.point().n() / run.model().numLayers(), s.value()}));
             }
-            if (!xy.isEmpty()) out.add(new Series(strategy, xy.stream().mapToDouble(v -> v[0]).toArray(), xy.stream().mapToDouble(v -> v[1]).toArray()));
+            boolean any = run.pointsOf(strategy).stream().anyMatch(p -> p.healed() == healed);
+            if (!xy.isEmpty() && any) out.add(new Series(strategy, xy.stream().mapToDouble(v -> v[0]).toArray(), xy.stream().mapToDouble(v -> v[1]).toArray()));
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.shallow.report;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.Version;
 import dev.shallow.analysis.ModelIdentity;
@@ -50,8 +51,7 @@ final class HtmlReport {
         h.append("<p>").append(run.points().size()).append(" of ").append(run.plannedPoints()).append(" points finished (")
                 .append(run.strategies().size()).append(" strategies &times; ").append(run.fractions().size()).append(" fractions). ")
                 .append("Each point is the model with the chosen layers skipped, evaluated without a checkpoint.</p>\n");
-        h.append("<p class=\"note\">No healing: every point is the pruned model as it is. Sweeps do not run healing yet, so the loss plot has no "
-                + "healed series and every point's <code>healed</code> field is false.</p>\n");
+        h.append("<p class=\"note\">").append(esc(healing(run))).append("</p>\n");
 
         h.append("<h2>Plots</h2>\n");
         for (Report.Plot p : plots) {
@@ -64,12 +64,14 @@ final class HtmlReport {
                 + "share its evaluation.</p>\n<table>\n");
         List<String> head = new ArrayList<>(List.of("strategy", "fraction", "n", "removed"));
         for (TaskMetric t : run.tasks()) head.add(t.task().equals(t.metric()) ? t.task() : t.task() + " " + t.metric());
-        head.addAll(List.of("seconds", "evaluation"));
+        head.addAll(List.of("seconds", "healed", "evaluation"));
         row(h, "th", head);
         for (PointResult p : run.points()) {
             List<String> cells = new ArrayList<>(List.of(p.point().strategy(), p.point().fraction(), String.valueOf(p.point().n()), removed(p.point().removedArray())));
             for (TaskMetric t : run.tasks()) cells.add(p.score(t.task(), t.metric()).map(HtmlReport::score).orElse(""));
             cells.add(String.format(Locale.ROOT, "%.1f", p.seconds()));
+            cells.add(p.heal() == null ? "" : String.format(Locale.ROOT, "healed: %,d tokens, heal held-out %.4f → %.4f", p.heal().tokens(),
+                    p.heal().lossBefore(), p.heal().lossAfter()));
             cells.add(p.reusedFrom() == null ? "" : "shared with " + p.reusedFrom().label());
             row(h, "td", cells);
         }
@@ -106,10 +108,27 @@ final class HtmlReport {
         return h.append("</body>\n</html>\n").toString();
     }
 
+    /** "healed with LoRA ..." from run.json's heal options, or that there is no healing. */
+    static String healing(SweepRun run) {
+        if (!run.heals()) {
+            return "No healing: every point is the pruned model as it is (run the sweep with --heal for healed points), so the loss plot "
+                    + "has no healed series and every point's healed field is false.";
+        }
+        JsonNode o = run.run().path("options").path("heal");
+        List<String> targets = new ArrayList<>();
+        o.path("targets").forEach(t -> targets.add(t.asText()));
+        return String.format(Locale.ROOT, "Every pruned point is also healed with LoRA (rank %d, alpha %s, dropout %s on %s%s), %,d tokens of %s "
+                        + "(%d x %d tokens a step, learning rate %s, cosine), merged and evaluated again: rows marked healed; dashed in the loss plot. "
+                        + "The other plots are the unhealed points.",
+                o.path("rank").asInt(), o.path("alpha").asText(), o.path("dropout").asText(), String.join(", ", targets),
+                o.path("nf4").asBoolean() ? ", NF4 base" : "", o.path("tokens").asLong(), o.path("data").asText(), o.path("batch").asInt(),
+                o.path("seq_len").asInt(), o.path("lr").asText());
+    }
+
     private static String caption(Figure f) {
         return switch (f) {
             case Figure.Lines l when l.name().equals(Figures.LOSS) -> f.title() + ": loss in nats per token of the held-out text, one line per strategy"
-                    + (l.lines().stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "; dashed: healed." : "; healed series absent (no healing yet).")
+                    + (l.lines().stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "; dashed: healed." : "; healed series absent (no healing: sweep with --heal).")
                     + SAME_LAYERS;
             case Figure.Lines l -> f.title() + ": one line per strategy" + (l.guides().isEmpty() ? "." : "; dashed: random guessing.") + SAME_LAYERS;
             case Figure.Bars b -> f.title() + (b.guides().isEmpty() ? "." : "; dashed: all layers.");

@@ -15,13 +15,20 @@ import java.util.Optional;
  *
  * @param reusedFrom the earlier point that removed the same layers and whose evaluation this point shares (null when
  *                   this point was evaluated itself)
- * @param healed     whether the pruned model was healed before evaluation (always false: sweeps do not heal yet)
+ * @param healed     whether the pruned model was healed before evaluation (a healing sweep's line after the point's unhealed one)
  * @param scores     every task's and group's metrics, in the order the evaluator reports them
  * @param seconds    wall time of the evaluation (0 for a reused one)
+ * @param heal       how the model was healed (null when it was not; a reused healed point repeats the earlier one's)
  */
-public record PointResult(Point point, Point reusedFrom, boolean healed, List<TaskScore> scores, double seconds) {
+public record PointResult(Point point, Point reusedFrom, boolean healed, List<TaskScore> scores, double seconds, HealSummary heal) {
     public PointResult {
         scores = List.copyOf(scores);
+        if (healed != (heal != null)) throw new IllegalArgumentException("a healed point needs its heal summary, an unhealed one has none");
+    }
+
+    /** An unhealed point. */
+    public PointResult(Point point, Point reusedFrom, List<TaskScore> scores, double seconds) {
+        this(point, reusedFrom, false, scores, seconds, null);
     }
 
     public Optional<TaskScore> score(String task, String metric) {
@@ -43,6 +50,7 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
             r.put("fraction", reusedFrom.fraction());
         }
         o.put("seconds", seconds);
+        if (heal != null) o.set("heal", heal.toJson());
         ObjectNode byTask = o.putObject("scores");
         for (TaskScore s : scores) {
             ObjectNode m = byTask.withObjectProperty(s.task()).putObject(s.metric());
@@ -65,7 +73,8 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
                 scores.add(new TaskScore(task.getKey(), metric.getKey(), number(metric.getValue(), "value"), number(metric.getValue(), "stderr")));
             }
         }
-        return new PointResult(point, reusedFrom, field(o, "healed").asBoolean(), scores, field(o, "seconds").asDouble());
+        boolean healed = field(o, "healed").asBoolean();
+        return new PointResult(point, reusedFrom, healed, scores, field(o, "seconds").asDouble(), healed ? HealSummary.fromJson(field(o, "heal")) : null);
     }
 
     private static JsonNode field(JsonNode o, String key) {

@@ -24,6 +24,8 @@ import java.util.stream.Stream;
 public final class RunDirectory {
     public static final String FORMAT = "shallow-sweep";
     public static final String RUN = "run.json", ANALYSIS = "analysis.json", GENERATIONS = "generations.json", RESULTS = "results.jsonl";
+    /** Scratch space of the point being healed (pruned checkpoint, adapter, merged model), removed after it. */
+    public static final String WORK = "work";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

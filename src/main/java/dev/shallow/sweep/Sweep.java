@@ -66,30 +66,32 @@ public final class Sweep {
         Path generations = run.file(RunDirectory.GENERATIONS);
         if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
 
-        List<Point> plan = plan(options, analysis, layers, counts);
+        List<Line> plan = lines(plan(options, analysis, layers, counts), options.heals());
         Path results = run.file(RunDirectory.RESULTS);
         ResultsFile.dropPartialLine(results);
         List<PointResult> done = ResultsFile.read(results);
-        Map<List<Integer>, PointResult> evaluated = evaluations(done, plan, results);
+        Map<Line.Key, PointResult> evaluated = evaluations(done, plan, results);
         long workTotal = 0;
-        Set<List<Integer>> toEvaluate = new HashSet<>();
-        for (Point p : plan.subList(done.size(), plan.size())) {
-            if (!evaluated.containsKey(p.removed()) && toEvaluate.add(p.removed())) workTotal += work(p, layers);
+        Set<Line.Key> toEvaluate = new HashSet<>();
+        for (Line l : plan.subList(done.size(), plan.size())) {
+            if (!evaluated.containsKey(l.key()) && toEvaluate.add(l.key())) workTotal += work(l, layers, options);
         }
 
         Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit());
+        PointHealer healer = options.heals() ? new PointHealer(model.dir(), options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
         long workDone = 0;
         for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
-            Point p = plan.get(i);
-            progress.starting(p, new SweepProgress.Status(i, plan.size(), workDone, workTotal));
-            PointResult earlier = evaluated.get(p.removed());
+            Line l = plan.get(i);
+            Point p = l.point();
+            progress.starting(p, l.healed(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
+            PointResult earlier = evaluated.get(l.key());
             PointResult r;
             if (earlier != null) {
-                r = new PointResult(p, earlier.point(), false, earlier.scores(), 0);
+                r = new PointResult(p, earlier.point(), l.healed(), earlier.scores(), 0, earlier.heal());
             } else {
-                r = evaluation.of(p, progress);
-                evaluated.put(p.removed(), r);
-                workDone += work(p, layers);
+                r = l.healed() ? evaluation.healed(p, healer, progress) : evaluation.of(p, progress);
+                evaluated.put(l.key(), r);
+                workDone += work(l, layers, options);
             }
             ResultsFile.append(results, r);
             progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
@@ -106,7 +108,8 @@ public final class Sweep {
         o.set("options", options.toJson(maxN));
         ArrayNode tasks = o.putArray("tasks");
         metrics.forEach(m -> tasks.add(m.toJson()));
-        o.put("healing", "none: every point is the pruned model without healing");
+        o.put("healing", options.heals() ? "every pruned point is also healed (LoRA, options.heal) and evaluated again: its line with \"healed\": true follows the unhealed one"
+                : "none: every point is the pruned model without healing");
         return o;
     }
 
@@ -114,22 +117,27 @@ public final class Sweep {
      * The finished points that were evaluated (not shared), by the layers they removed, after checking that each finished
      * point is the one the plan has at its line.
      */
-    private static Map<List<Integer>, PointResult> evaluations(List<PointResult> done, List<Point> plan, Path results) {
-        Map<List<Integer>, PointResult> evaluated = new HashMap<>();
+    private static Map<Line.Key, PointResult> evaluations(List<PointResult> done, List<Line> plan, Path results) {
+        Map<Line.Key, PointResult> evaluated = new HashMap<>();
         for (int i = 0; i < done.size(); i++) {
             PointResult r = done.get(i);
-            if (i >= plan.size() || !r.point().equals(plan.get(i))) {
-                throw ShallowException.at(results, "line " + (i + 1) + " is " + r.point().label() + " removing " + r.point().removed()
-                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).removed() + ")" : ""));
+            Line found = new Line(r.point(), r.healed());
+            if (i >= plan.size() || !found.equals(plan.get(i))) {
+                throw ShallowException.at(results, "line " + (i + 1) + " is " + found.label() + " removing " + r.point().removed()
+                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).point().removed() + ")" : ""));
             }
-            if (r.reusedFrom() == null) evaluated.put(r.point().removed(), r);
+            if (r.reusedFrom() == null) evaluated.put(found.key(), r);
         }
         return evaluated;
     }
 
-    /** An evaluation's weight for the ETA: its kept layers, plus one for the embedding and head. */
-    private static long work(Point p, int layers) {
-        return layers - p.n() + 1;
+    /**
+     * A line's weight for the ETA: the evaluation's kept layers, plus one for the embedding and head; healing adds that
+     * times (1 + its training tokens / 4096), roughly training's cost against the evaluation's.
+     */
+    private static long work(Line l, int layers, SweepOptions options) {
+        long evaluation = layers - l.point().n() + 1;
+        return l.healed() ? evaluation * (2 + options.heal().tokens() / 4096) : evaluation;
     }
 
     /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
@@ -139,6 +147,31 @@ public final class Sweep {
         Analysis a = Analyser.run(model, calibration, options.analysisOptions(maxN), progress);
         a.write(file);
         return a;
+    }
+
+    /** The plan's lines: each point, and with healing each pruned point healed right after it. */
+    static List<Line> lines(List<Point> plan, boolean heal) {
+        List<Line> lines = new ArrayList<>();
+        for (Point p : plan) {
+            lines.add(new Line(p, false));
+            if (heal && p.n() > 0) lines.add(new Line(p, true));
+        }
+        return lines;
+    }
+
+    /** One planned line of results.jsonl: a point, healed or not. */
+    record Line(Point point, boolean healed) {
+        /** What decides a line's evaluation: lines with the same key share one. */
+        record Key(List<Integer> removed, boolean healed) {
+        }
+
+        Key key() {
+            return new Key(point.removed(), healed);
+        }
+
+        String label() {
+            return point.label() + (healed ? " healed" : "");
+        }
     }
 
     /** Fraction-major: for each fraction, each strategy's layers (none at n = 0). */
@@ -156,8 +189,19 @@ public final class Sweep {
     /** Evaluates a point's pruned model, by layer skipping, on the sweep's tasks. */
     private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit) {
         PointResult of(Point p, SweepProgress progress) {
+            return scored(p, model, p.removedArray(), null, progress);
+        }
+
+        /** Heals the point's pruned model and evaluates the merged healed model (all its layers). */
+        PointResult healed(Point p, PointHealer healer, SweepProgress progress) {
+            try (PointHealer.Healed h = healer.heal(p, progress)) {
+                return scored(p, h.model(), new int[0], h.summary(), progress);
+            }
+        }
+
+        private PointResult scored(Point p, Model model, int[] removed, HealSummary heal, SweepProgress progress) {
             long t0 = System.nanoTime();
-            Transformer tf = new Transformer(model, Transformer.without(model.config().numLayers(), p.removedArray()));
+            Transformer tf = new Transformer(model, Transformer.without(model.config().numLayers(), removed));
             Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true), tasks.tasks(), tasks.groups(),
                     new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
             List<TaskScore> scores = new ArrayList<>();
@@ -167,7 +211,7 @@ public final class Sweep {
             for (Evaluator.GroupResult g : results.groups()) {
                 for (Evaluator.Score s : g.scores()) scores.add(new TaskScore(g.group().name(), s.metric().name(), s.value(), s.stderr()));
             }
-            return new PointResult(p, null, false, scores, (System.nanoTime() - t0) / 1e9);
+            return new PointResult(p, null, heal != null, scores, (System.nanoTime() - t0) / 1e9, heal);
         }
     }
 }

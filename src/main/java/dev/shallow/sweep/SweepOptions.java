@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.Datasets;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.heal.HealOptions;
 import dev.shallow.prune.Strategy;
 
 import java.nio.file.Path;
@@ -29,10 +31,12 @@ import java.util.List;
  * @param dataDir     task data, laid out like {@code ../shared/data}
  * @param calibration the analysis' calibration text; named datasets are looked up in {@code sharedData}
  * @param analysis    the analysis options (the single-layer ablation and any greedy removal the strategies need are added)
+ * @param heal        null: no healing; else every pruned point (n &gt; 0) is also healed with these options and evaluated
+ *                    again ({@code data} must not be {@code lossData}: the sweep would train on the text it evaluates)
  */
 public record SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
                            int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
-                           CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis) {
+                           CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis, HealOptions heal) {
     public SweepOptions {
         if (strategies.isEmpty()) throw new ShallowException("--strategies: give at least one (" + Strategy.names() + ")");
         if (strategies.stream().distinct().count() < strategies.size()) throw new ShallowException("--strategies: a strategy is given twice");
@@ -47,6 +51,26 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
         lossData = absolute(lossData);
         dataDir = absolute(dataDir);
         sharedData = absolute(sharedData);
+        if (heal != null && Datasets.resolve(heal.data(), heal.textField(), sharedData).file().toAbsolutePath().normalize().equals(lossData)) {
+            throw new ShallowException("--heal-data is --loss-data (" + lossData + "): the sweep would train on the text it evaluates; give other text");
+        }
+    }
+
+    /** A sweep without healing. */
+    public SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
+                        int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
+                        CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis) {
+        this(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration, sharedData, analysis, null);
+    }
+
+    /** These options, healing every pruned point with {@code heal}. */
+    public SweepOptions withHeal(HealOptions heal) {
+        return new SweepOptions(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration,
+                sharedData, analysis, heal);
+    }
+
+    public boolean heals() {
+        return heal != null;
     }
 
     /** {@link #analysis} with the single-layer ablation (for the ablation plot) and what each strategy needs to remove up to {@code maxN} layers. */
@@ -76,6 +100,7 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
         o.set("calibration", calibration.toJson());
         o.put("shared_data", sharedData.toString());
         o.set("analysis", analysisOptions(maxN).toJson());
+        if (heal != null) o.set("heal", heal.toJson()); // absent, not null, without healing: run.json as before
         return o;
     }
 

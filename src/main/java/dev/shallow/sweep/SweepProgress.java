@@ -13,7 +13,7 @@ public interface SweepProgress extends Progress {
         }
 
         @Override
-        public void starting(Point point, Status status) {
+        public void starting(Point point, boolean healed, Status status) {
         }
 
         @Override
@@ -28,7 +28,8 @@ public interface SweepProgress extends Progress {
     record Status(int done, int total, long workDone, long workTotal) {
     }
 
-    void starting(Point point, Status status);
+    /** {@code healed}: the point's healed model (healed, then evaluated) rather than the pruned one. */
+    void starting(Point point, boolean healed, Status status);
 
     void finished(PointResult result, Status status);
 }

@@ -36,9 +36,15 @@ public record SweepRun(Path dir, JsonNode run, ModelIdentity model, List<String>
                 ResultsFile.read(d.file(RunDirectory.RESULTS)));
     }
 
-    /** Points the sweep plans: every strategy at every fraction. */
+    /** Lines the sweep plans: every strategy at every fraction, and with healing again healed at every fraction that prunes. */
     public int plannedPoints() {
-        return strategies.size() * fractions.size();
+        long pruning = heals() ? fractions.stream().filter(f -> Fractions.layers(f, model.numLayers()) > 0).count() : 0;
+        return (int) (strategies.size() * (fractions.size() + pruning));
+    }
+
+    /** Whether the sweep heals its pruned points (run.json has heal options). */
+    public boolean heals() {
+        return run.path("options").has("heal");
     }
 
     /** The finished points of {@code strategy}, in fraction order. */

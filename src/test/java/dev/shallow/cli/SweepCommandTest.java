@@ -45,6 +45,24 @@ class SweepCommandTest {
     }
 
     @Test
+    void healsEachPrunedPointAndRefusesOtherHealOptionsOnResume(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("run");
+        String[] heal = {"--heal", "--heal-tokens", "128", "--heal-batch", "2", "--heal-seq-len", "64", "--heal-rank", "4", "--heal-heldout-samples", "8"};
+        CliTest.Run r = sweep(out, "0,0.2", heal);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("6 of 6 points") && r.out().contains("2 healed"), r.out());
+        assertTrue(r.err().contains("angular 0.2 (n=1) healed") && r.err().contains("healed 128 tokens"), r.err());
+        List<String> lines = Files.readAllLines(out.resolve("results.jsonl"));
+        assertTrue(lines.get(3).contains("\"healed\":true") && lines.get(3).contains("\"heal\":{\"tokens\":128,\"steps\":1"), lines.get(3));
+        assertTrue(Files.readString(out.resolve("run.json")).contains("stories260K-train-64.jsonl"), "heals on the calibration text by default");
+        List<String> more = new ArrayList<>(List.of(heal));
+        more.addAll(List.of("--heal-lr", "2e-3"));
+        assertOneLineError(sweep(out, "0,0.2", more.toArray(String[]::new)), "heal.lr", "refusing to mix");
+        assertOneLineError(sweep(tmp.resolve("other"), "0,0.2", "--heal", "--heal-data", SweepFixture.HELDOUT.toString()), "--loss-data",
+                "would train on the text it evaluates");
+    }
+
+    @Test
     void otherOptionsOnAnExistingRunAreRefused(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("run");
         assertEquals(0, sweep(out, "0").code());

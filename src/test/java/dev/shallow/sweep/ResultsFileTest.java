@@ -17,14 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ResultsFileTest {
     private static PointResult point(String fraction, int n, List<Integer> removed, double loss) {
         Point p = new Point("angular", fraction, n, removed);
-        return new PointResult(p, null, false, List.of(new TaskScore("loss", "loss", loss, Double.NaN), new TaskScore("arc_easy", "acc", 0.25, 0.1)), 1.5);
+        return new PointResult(p, null, List.of(new TaskScore("loss", "loss", loss, Double.NaN), new TaskScore("arc_easy", "acc", 0.25, 0.1)), 1.5);
     }
 
     @Test
     void pointsRoundTripAndAPartialLastLineIsDropped(@TempDir Path tmp) throws IOException {
         Path file = tmp.resolve("results.jsonl");
         PointResult a = point("0", 0, List.of(), 1.0), b = point("0.4", 2, List.of(2, 3), Double.POSITIVE_INFINITY);
-        PointResult shared = new PointResult(new Point("bi", "0.4", 2, List.of(2, 3)), b.point(), false, b.scores(), 0);
+        PointResult shared = new PointResult(new Point("bi", "0.4", 2, List.of(2, 3)), b.point(), b.scores(), 0);
         ResultsFile.append(file, a);
         ResultsFile.append(file, b);
         ResultsFile.append(file, shared);

@@ -4,6 +4,7 @@ import dev.shallow.Shared;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.eval.TaskOptions;
+import dev.shallow.heal.HealOptions;
 import dev.shallow.prune.Strategy;
 
 import java.io.IOException;
@@ -32,6 +33,17 @@ public final class SweepFixture {
                 TaskOptions.DEFAULT_SHOTS, 1234, 0, false, Shared.root().resolve("data/fixtures"),
                 new CalibrationOptions("data/stories260K-train-64.jsonl", "text", 8, 64, true, true, true, 0), Shared.root().resolve("data"),
                 AnalysisOptions.defaults());
+    }
+
+    /** Healing in seconds: 2 steps of 2 x 64 tokens of the 64 training stories (the last 8 held out), rank 4, dense. */
+    public static HealOptions heal(long tokens) {
+        return new HealOptions(Path.of("data/stories260K-train-64.jsonl").toAbsolutePath().toString(), "text", null, 8, 4, 8, 0.05,
+                HealOptions.parseTargets("q,k,v,o,gate,up,down"), tokens, 1e-3, 0, 2, 64, 1, false, 0, 0, 1.0);
+    }
+
+    /** angular and random at 0, 0.2 and 0.4 (n = 0..2, the same layers at 0.4) on 3 documents, each pruned point healed with {@link #heal}. */
+    public static SweepOptions healing(long tokens) {
+        return options(List.of(Strategy.ANGULAR, Strategy.RANDOM), "0,0.2,0.4", 3).withHeal(heal(tokens));
     }
 
     /** Every file under {@code dir} (relative name to bytes), to check that nothing changed. */

@@ -39,7 +39,7 @@ class SweepTest {
         }
 
         @Override
-        public void starting(Point point, Status status) {
+        public void starting(Point point, boolean healed, Status status) {
         }
 
         @Override

@@ -1,0 +1,51 @@
+package dev.shallow.cli;
+
+import dev.shallow.data.CalibrationOptions;
+import dev.shallow.heal.HealOptions;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code shallow sweep --heal}: healing each pruned point as {@code shallow heal} does, with a sweep-sized budget. The
+ * options not offered here are {@code shallow heal}'s defaults (dropout 0.05, all seven projections, no warm-up, one
+ * micro-batch a step, weight decay 0, gradient norm 1); the seed is the sweep's {@code --seed}.
+ */
+final class SweepHealOptions {
+    @Option(names = "--heal", description = "Also heal every pruned point with LoRA and evaluate the healed model (a second line per point).")
+    boolean heal;
+
+    @Option(names = "--heal-data", paramLabel = "NAME|FILE", description = "Healing text (default: the calibration --data); its last "
+            + "--heal-heldout-samples documents are held out for the loss before and after. Not --loss-data.")
+    String data;
+
+    @Option(names = "--heal-heldout-samples", defaultValue = "40", paramLabel = "N", description = "Documents of the healing text held out (default: ${DEFAULT-VALUE}).")
+    int heldoutSamples;
+
+    @Option(names = "--heal-tokens", defaultValue = "40960", paramLabel = "N", description = "Training tokens per healed point (default: ${DEFAULT-VALUE}).")
+    long tokens;
+
+    @Option(names = "--heal-rank", defaultValue = "8", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--heal-alpha", defaultValue = "16", paramLabel = "A", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+    double alpha;
+
+    @Option(names = "--heal-lr", defaultValue = "1e-3", paramLabel = "LR", description = "Peak learning rate, cosine to 0 (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--heal-batch", defaultValue = "4", paramLabel = "B", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--heal-seq-len", defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--heal-nf4", description = "Quantize the frozen projections to NF4 while healing (QLoRA).")
+    boolean nf4;
+
+    /** The healing options; {@code calibration}'s text unless --heal-data is given. */
+    HealOptions options(CalibrationOptions calibration, long seed) {
+        String text = data != null ? HealCommand.absoluteIfFile(data) : HealCommand.absoluteIfFile(calibration.data());
+        String field = data != null ? "text" : calibration.textField();
+        return new HealOptions(text, field, null, heldoutSamples, rank, alpha, 0.05, HealOptions.parseTargets("q,k,v,o,gate,up,down"), tokens, lr, 0,
+                batch, seqLen, 1, nf4, seed, 0, 1.0);
+    }
+}

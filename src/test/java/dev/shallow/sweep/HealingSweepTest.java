@@ -1,0 +1,121 @@
+package dev.shallow.sweep;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.model.Model;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A sweep with --heal: each pruned point's healed line after its unhealed one, resuming, and refused heal options. */
+class HealingSweepTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long TOKENS = 256;
+
+    @Test
+    void healedLinesFollowTheUnhealedOnesAndAResumedRunEqualsAnUninterruptedOne(@TempDir Path tmp) throws IOException {
+        SweepOptions options = SweepFixture.healing(TOKENS);
+        Path whole = tmp.resolve("whole"), parts = tmp.resolve("parts");
+        try (Model model = Model.load(SweepFixture.MODEL)) {
+            SweepRun run = Sweep.run(model, options, whole, SweepProgress.NONE);
+            assertEquals(10, run.plannedPoints());
+            checkLines(run.points());
+
+            Sweep.run(model, options, parts, SweepProgress.NONE, 3);
+            List<PointResult> stopped = SweepRun.read(parts).points();
+            assertEquals(3, stopped.size());
+            assertFalse(stopped.getLast().healed(), "stopped between angular 0.2 and its healed line");
+            // as if killed while healing the next point: its scratch space is left behind
+            Files.createDirectories(parts.resolve(RunDirectory.WORK).resolve("heal"));
+            Files.writeString(parts.resolve(RunDirectory.WORK).resolve("heal").resolve("left.txt"), "from the killed run");
+            Sweep.run(model, options, parts, SweepProgress.NONE, 5);
+            assertEquals(8, SweepRun.read(parts).points().size());
+            assertTrue(SweepRun.read(parts).points().getLast().healed(), "stopped after angular 0.4 (n=2) healed, before the shared lines");
+            Sweep.run(model, options, parts, SweepProgress.NONE);
+        }
+        assertEquals(withoutTimings(whole), withoutTimings(parts));
+        assertFalse(Files.exists(whole.resolve(RunDirectory.WORK)), "the scratch directory is removed after each point");
+        assertFalse(Files.exists(parts.resolve(RunDirectory.WORK)));
+        assertTrue(Files.readString(whole.resolve(RunDirectory.RUN)).contains("\"heal\""), "run.json records the heal options");
+    }
+
+    /** angular 0, random 0, then each pruned point and its healed line; the healed model's loss is its own and lower. */
+    private static void checkLines(List<PointResult> points) {
+        assertEquals(List.of("angular 0 (n=0)", "random 0 (n=0)", "angular 0.2 (n=1)", "angular 0.2 (n=1) healed", "random 0.2 (n=1)",
+                        "random 0.2 (n=1) healed", "angular 0.4 (n=2)", "angular 0.4 (n=2) healed", "random 0.4 (n=2)", "random 0.4 (n=2) healed"),
+                points.stream().map(p -> p.point().label() + (p.healed() ? " healed" : "")).toList());
+        for (int i = 2; i < points.size(); i += 2) {
+            PointResult unhealed = points.get(i), healed = points.get(i + 1);
+            assertEquals(unhealed.point(), healed.point());
+            assertNull(unhealed.heal());
+            HealSummary h = healed.heal();
+            assertNotNull(h, healed.point().label());
+            assertEquals(TOKENS, h.tokens());
+            assertEquals(2, h.steps());
+            assertEquals(8, h.heldoutDocs());
+            assertTrue(h.lossAfter() < h.lossBefore(), "healing lowers the held-out loss of the healing text: " + h);
+            double before = unhealed.score("loss", "loss").orElseThrow().value(), after = healed.score("loss", "loss").orElseThrow().value();
+            assertNotEquals(before, after, healed.point().label());
+            assertTrue(after < before, healed.point().label() + ": " + before + " -> " + after);
+        }
+        assertNull(points.get(6).reusedFrom());
+        assertEquals(points.get(6).point(), points.get(8).reusedFrom(), "random 0.4 removes angular's layers");
+        assertEquals(points.get(7).point(), points.get(9).reusedFrom(), "... and shares its healed evaluation");
+        assertEquals(points.get(7).heal(), points.get(9).heal());
+        assertEquals(points.get(7).scores(), points.get(9).scores());
+    }
+
+    @Test
+    void otherHealOptionsOrNoHealingAreRefusedAndNothingChanges(@TempDir Path tmp) throws IOException {
+        Path dir = tmp.resolve("run");
+        try (Model model = Model.load(SweepFixture.MODEL)) {
+            Sweep.run(model, SweepFixture.healing(TOKENS), dir, SweepProgress.NONE, 1);
+            Map<String, byte[]> before = SweepFixture.snapshot(dir);
+            ShallowException e = assertThrows(ShallowException.class, () -> Sweep.run(model, SweepFixture.healing(2 * TOKENS), dir, SweepProgress.NONE));
+            assertTrue(e.getMessage().contains("heal.tokens: 256 recorded, 512 given"), e.getMessage());
+            SweepOptions unhealed = SweepFixture.healing(TOKENS).withHeal(null);
+            e = assertThrows(ShallowException.class, () -> Sweep.run(model, unhealed, dir, SweepProgress.NONE));
+            assertTrue(e.getMessage().contains("heal: "), e.getMessage());
+            Map<String, byte[]> after = SweepFixture.snapshot(dir);
+            assertEquals(before.keySet(), after.keySet());
+            before.forEach((name, bytes) -> assertArrayEquals(bytes, after.get(name), name));
+        }
+    }
+
+    @Test
+    void healingOnTheLossDataIsRefused() {
+        var heal = SweepFixture.heal(TOKENS);
+        var onLossData = new dev.shallow.heal.HealOptions(SweepFixture.HELDOUT.toAbsolutePath().toString(), "text", null, 8, 4, 8, 0.05, heal.targets(),
+                TOKENS, 1e-3, 0, 2, 64, 1, false, 0, 0, 1.0);
+        ShallowException e = assertThrows(ShallowException.class, () -> SweepFixture.healing(TOKENS).withHeal(onLossData));
+        assertTrue(e.getMessage().contains("would train on the text it evaluates"), e.getMessage());
+    }
+
+    /** results.jsonl's lines without wall times ("seconds", "heal.seconds"). */
+    private static List<String> withoutTimings(Path dir) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve(RunDirectory.RESULTS))) {
+            ObjectNode o = (ObjectNode) JSON.readTree(line);
+            o.remove("seconds");
+            if (o.has("heal")) ((ObjectNode) o.get("heal")).remove("seconds");
+            out.add(o.toString());
+        }
+        return out;
+    }
+}
