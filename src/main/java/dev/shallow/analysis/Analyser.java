@@ -36,10 +36,10 @@ public final class Analyser {
         }
         CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
-        double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), progress) : null;
+        double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), options.memory(), progress) : null;
         Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy = new EnumMap<>(GreedyRemoval.Metric.class);
         for (GreedyRemoval.Metric metric : options.greedy()) {
-            greedy.put(metric, GreedyRemoval.run(model, sequences, metric, options.greedySteps(), options.batchSequences(), progress));
+            greedy.put(metric, GreedyRemoval.run(model, sequences, metric, options.greedySteps(), options.batchSequences(), options.memory(), progress));
         }
         return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
                 m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,

@@ -3,6 +3,7 @@ package dev.shallow.analysis;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.transformer.MemoryBudget;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +18,10 @@ import java.util.List;
  * @param ckaSeed        seed of the CKA token sample
  * @param greedy         metrics to run a greedy iterative removal by ({@link GreedyRemoval}); kept distinct, in enum order
  * @param greedySteps    layers each greedy removal takes out (ignored without {@code greedy})
+ * @param memory         the memory the passes may use; over it they run layer by layer (results do not depend on it)
  */
 public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
-                              List<GreedyRemoval.Metric> greedy, int greedySteps) {
+                              List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory) {
     public static final int DEFAULT_BATCH = 4, DEFAULT_CKA_TOKENS = 512;
 
     public AnalysisOptions {
@@ -29,13 +31,24 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         if (!greedy.isEmpty() && greedySteps < 1) throw new IllegalArgumentException("--greedy-steps must be >= 1, got " + greedySteps);
     }
 
+    /** With the default memory budget. */
+    public AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
+                           List<GreedyRemoval.Metric> greedy, int greedySteps) {
+        this(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, MemoryBudget.DEFAULT);
+    }
+
     public static AnalysisOptions defaults() {
         return new AnalysisOptions(AngularTokens.LAST, false, DEFAULT_BATCH, DEFAULT_CKA_TOKENS, 0, List.of(), 0);
     }
 
     /** These options, but also with the single-layer ablation. */
     public AnalysisOptions withAblation() {
-        return new AnalysisOptions(angularTokens, true, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps);
+        return new AnalysisOptions(angularTokens, true, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, memory);
+    }
+
+    /** These options with another memory budget (the results stay the same). */
+    public AnalysisOptions withMemory(MemoryBudget budget) {
+        return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, budget);
     }
 
     /** These options, but also with a greedy removal by {@code metric} of at least {@code steps} steps. */
@@ -43,7 +56,7 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         List<GreedyRemoval.Metric> metrics = new ArrayList<>(greedy);
         metrics.add(metric);
         return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, metrics,
-                greedy.isEmpty() ? steps : Math.max(steps, greedySteps));
+                greedy.isEmpty() ? steps : Math.max(steps, greedySteps), memory);
     }
 
     public ObjectNode toJson() {

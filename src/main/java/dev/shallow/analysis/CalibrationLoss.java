@@ -1,7 +1,10 @@
 package dev.shallow.analysis;
 
 import dev.shallow.eval.LogProbs;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
+
+import java.util.List;
 
 /** Mean next-token negative log-likelihood (nats) over every predicted token of the calibration set, pooled. */
 public final class CalibrationLoss {
@@ -23,15 +26,20 @@ public final class CalibrationLoss {
     }
 
     /** The calibration loss of {@code tf}; progress counts this run's tokens. */
-    public static double of(Transformer tf, int[][] seqs, int batchSize, Progress progress, String phase) {
+    public static double of(Transformer tf, int[][] seqs, int batchSize, MemoryBudget memory, Progress progress, String phase) {
         CalibrationLoss loss = new CalibrationLoss();
         int vocab = tf.model().config().vocabSize();
-        long done = 0, total = Batches.tokens(seqs);
-        for (int[][] batch : Batches.of(seqs, batchSize)) {
-            loss.add(Batches.forward(tf, batch, true, null), batch, vocab);
-            done += Batches.tokens(batch);
-            progress.update(phase, done, total);
-        }
+        List<int[][]> batches = Batches.of(seqs, batchSize);
+        Batches.run(tf, batches, memory, true, new Batches.Observer() {
+            @Override
+            public void stream(int batch, int layer, float[] x, int tokens, int hidden) {
+            }
+
+            @Override
+            public void logits(int batch, float[] logits) {
+                loss.add(logits, batches.get(batch), vocab);
+            }
+        }, progress, phase);
         return loss.mean();
     }
 }

@@ -2,6 +2,7 @@ package dev.shallow.analysis;
 
 import dev.shallow.ShallowException;
 import dev.shallow.model.Model;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 
 import java.util.ArrayList;
@@ -43,10 +44,10 @@ public final class GreedyRemoval {
 
     /** {@code n} greedy removals by {@code metric}, in order; ties go to the shallowest layer. */
     public static List<Step> run(Model model, int[][] calibration, Metric metric, int n) {
-        return run(model, calibration, metric, n, AnalysisOptions.DEFAULT_BATCH, Progress.NONE);
+        return run(model, calibration, metric, n, AnalysisOptions.DEFAULT_BATCH, MemoryBudget.DEFAULT, Progress.NONE);
     }
 
-    public static List<Step> run(Model model, int[][] calibration, Metric metric, int n, int batchSequences, Progress progress) {
+    public static List<Step> run(Model model, int[][] calibration, Metric metric, int n, int batchSequences, MemoryBudget memory, Progress progress) {
         int layers = model.config().numLayers();
         if (n < 1 || n >= layers) throw new ShallowException("greedy removal of " + n + " layers: must be 1.." + (layers - 1) + " (the model has " + layers + ")");
         List<Step> steps = new ArrayList<>();
@@ -54,7 +55,7 @@ public final class GreedyRemoval {
         RunCounter runs = new RunCounter("greedy-" + metric.label(), metric == Metric.LOSS ? n * layers - n * (n - 1) / 2 : n,
                 Batches.tokens(calibration), progress);
         for (int s = 0; s < n; s++) {
-            double[] scores = scores(model, kept, calibration, metric, batchSequences, runs);
+            double[] scores = scores(model, kept, calibration, metric, batchSequences, memory, runs);
             int best = 0;
             for (int i = 1; i < kept.length; i++) if (scores[i] < scores[best]) best = i;
             steps.add(new Step(kept[best], scores[best]));
@@ -87,17 +88,17 @@ public final class GreedyRemoval {
     }
 
     /** scores[i] for removing kept[i] from the model that runs {@code kept}. */
-    private static double[] scores(Model model, int[] kept, int[][] calibration, Metric metric, int batch, RunCounter runs) {
+    private static double[] scores(Model model, int[] kept, int[][] calibration, Metric metric, int batch, MemoryBudget memory, RunCounter runs) {
         if (metric == Metric.LOSS) {
             double[] loss = new double[kept.length];
             for (int i = 0; i < kept.length; i++) {
                 int drop = kept[i];
                 int[] fewer = Arrays.stream(kept).filter(l -> l != drop).toArray();
-                loss[i] = CalibrationLoss.of(new Transformer(model, fewer), calibration, batch, runs.next(), "greedy");
+                loss[i] = CalibrationLoss.of(new Transformer(model, fewer), calibration, batch, memory, runs.next(), "greedy");
             }
             return loss;
         }
-        AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0, List.of(), 0);
+        AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0, List.of(), 0, memory);
         LayerMetrics m = LayerStatistics.measure(new Transformer(model, kept), calibration, o, runs.next(), null);
         if (metric == Metric.BI) return m.blockInfluence();
         return Arrays.stream(m.angularDistance()).mapToDouble(row -> row[0]).toArray();

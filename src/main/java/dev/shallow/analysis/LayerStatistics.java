@@ -1,24 +1,24 @@
 package dev.shallow.analysis;
 
 import dev.shallow.tensor.Parallel;
-import dev.shallow.transformer.ResidualObserver;
 import dev.shallow.transformer.Transformer;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * Every per-layer statistic in one streaming pass: a {@link ResidualObserver} fed one mini-batch of
- * sequences after another ({@link #beginBatch} before each forward). Points p = 0..K are the streams
- * entering each of the K run layers, then the output before the final norm. Sums are in double and
- * are added in global token order (per-token terms may be computed in parallel, then summed serially),
- * so results do not depend on the batch size or thread count.
+ * Every per-layer statistic in one streaming pass over mini-batches of sequences ({@link Batches}). Points
+ * p = 0..K are the streams entering each of the K run layers, then the output before the final norm.
+ * Sums are in double, and each sum is added to in global token order (per-token terms may be computed in
+ * parallel, then summed serially), so results do not depend on the batch size, the thread count, or
+ * whether the batches run one after another or layer by layer.
  * <p>
- * Memory besides the forward's own activations: O(K^2) sums; per batch the previous point's stream
+ * Memory besides the forward's own activations: O(K^2) sums; per batch in flight the previous point's stream
  * (batchTokens x hidden) and each point's last-token rows (O(K x batchSequences x hidden)); with
  * {@link AngularTokens#ALL} every point's stream of the batch (O(K x batchTokens x hidden)); for CKA
  * the sampled rows of every point (O(K x ckaTokens x hidden)). Never O(T^2) in the calibration size.
  */
-public final class LayerStatistics implements ResidualObserver {
+public final class LayerStatistics implements Batches.Observer {
     private final int[] pointOf;
     private final int points;
     private final int hidden;
@@ -28,37 +28,47 @@ public final class LayerStatistics implements ResidualObserver {
     private final double[][] angularSum;
     private final double[] cosSum;
     private final double[] relativeSum;
+    private final CalibrationLoss loss;
+    private final int vocab;
     private long tokens;
     private long sequences;
 
-    private int[][] batch;
-    private long batchStart;
-    private int[] ckaBatchRows;
-    private int[] ckaBatchSlots;
-    private float[] previous;
-    private final float[][] lastRows;
-    private final float[][] allRows;
+    private final List<int[][]> batches;
+    /** Per batch: the index of its first token in the calibration set. */
+    private final long[] batchStart;
+    /** Per batch in flight: the stream at its previous point, the last-token rows and (ALL) the stream at each point. */
+    private final float[][] previous;
+    private final float[][][] lastRows;
+    private final float[][][] allRows;
 
     /**
      * @param numLayers the model's layer count (the observer's index of the output)
      * @param layers    the layers that run (original indices, increasing)
      * @param ckaSample tokens for CKA, or null for none
+     * @param loss      where the batches' logits go, or null for none
      */
-    LayerStatistics(int numLayers, int[] layers, int hidden, AngularTokens angularTokens, CkaSample ckaSample) {
+    LayerStatistics(int numLayers, int[] layers, int hidden, int vocab, AngularTokens angularTokens, CkaSample ckaSample,
+                    List<int[][]> batches, CalibrationLoss loss) {
         this.points = layers.length + 1;
         this.pointOf = new int[numLayers + 1];
         Arrays.fill(pointOf, -1);
         for (int i = 0; i < layers.length; i++) pointOf[layers[i]] = i;
         pointOf[numLayers] = layers.length;
         this.hidden = hidden;
+        this.vocab = vocab;
         this.angularTokens = angularTokens;
         this.ckaSample = ckaSample;
         this.ckaRows = ckaSample == null ? null : new float[points][ckaSample.size() * hidden];
         this.angularSum = new double[points - 1][points - 1];
         this.cosSum = new double[points - 1];
         this.relativeSum = new double[points - 1];
-        this.lastRows = new float[points][];
-        this.allRows = new float[points][];
+        this.loss = loss;
+        this.batches = batches;
+        this.batchStart = new long[batches.size()];
+        for (int b = 1; b < batches.size(); b++) batchStart[b] = batchStart[b - 1] + Batches.tokens(batches.get(b - 1));
+        this.previous = new float[batches.size()][];
+        this.lastRows = new float[batches.size()][][];
+        this.allRows = new float[batches.size()][][];
     }
 
     /**
@@ -66,69 +76,57 @@ public final class LayerStatistics implements ResidualObserver {
      * same forward passes also add their logits to it.
      */
     static LayerMetrics measure(Transformer tf, int[][] seqs, AnalysisOptions o, Progress progress, CalibrationLoss loss) {
-        int numLayers = tf.model().config().numLayers(), h = tf.model().config().hiddenSize();
+        var c = tf.model().config();
         CkaSample sample = o.ckaTokens() == 0 ? null : CkaSample.choose(seqs, o.ckaTokens(), o.ckaSeed());
-        LayerStatistics stats = new LayerStatistics(numLayers, tf.layers(), h, o.angularTokens(), sample);
-        long done = 0, total = Batches.tokens(seqs);
-        for (int[][] batch : Batches.of(seqs, o.batchSequences())) {
-            stats.beginBatch(batch);
-            float[] logits = Batches.forward(tf, batch, loss != null, stats);
-            if (loss != null) loss.add(logits, batch, tf.model().config().vocabSize());
-            done += Batches.tokens(batch);
-            progress.update("pass", done, total);
-        }
+        List<int[][]> batches = Batches.of(seqs, o.batchSequences());
+        LayerStatistics stats = new LayerStatistics(c.numLayers(), tf.layers(), c.hiddenSize(), c.vocabSize(), o.angularTokens(), sample, batches, loss);
+        Batches.run(tf, batches, o.memory(), loss != null, stats, progress, "pass");
         return stats.metrics();
     }
 
-    /** The next mini-batch (the sequences following the previous batch's in the calibration set). */
-    void beginBatch(int[][] seqs) {
-        batchStart += batch == null ? 0 : Batches.tokens(batch);
-        batch = seqs;
-        int n = (int) Batches.tokens(seqs);
-        if (ckaSample == null) return;
-        long[] chosen = ckaSample.tokens();
-        int from = lowerBound(chosen, batchStart), to = lowerBound(chosen, batchStart + n);
-        ckaBatchRows = new int[to - from];
-        ckaBatchSlots = new int[to - from];
-        for (int k = from; k < to; k++) {
-            ckaBatchRows[k - from] = (int) (chosen[k] - batchStart);
-            ckaBatchSlots[k - from] = k;
-        }
-    }
-
-    private static int lowerBound(long[] sorted, long key) {
-        int i = Arrays.binarySearch(sorted, key);
-        return i >= 0 ? i : -i - 1;
+    @Override
+    public long keptBytes(int[][] batch) {
+        long stream = 4L * hidden * Batches.tokens(batch);
+        return stream + 4L * points * hidden * batch.length + (angularTokens == AngularTokens.ALL ? points * stream : 0);
     }
 
     @Override
-    public void accept(int layer, float[] x, int n, int h) {
+    public void logits(int batch, float[] logits) {
+        loss.add(logits, batches.get(batch), vocab);
+    }
+
+    @Override
+    public void stream(int b, int layer, float[] x, int n, int h) {
         int p = pointOf[layer];
-        if (p > 0) addStep(p - 1, x, n);
+        if (p == 0) {
+            lastRows[b] = new float[points][];
+            if (angularTokens == AngularTokens.ALL) allRows[b] = new float[points][];
+        }
+        if (p > 0) addStep(p - 1, previous[b], x, n);
         if (angularTokens == AngularTokens.ALL) {
-            addAllTokenAngles(p, x, n);
-            allRows[p] = Arrays.copyOf(x, n * h);
+            addAllTokenAngles(allRows[b], p, x, n);
+            allRows[b][p] = Arrays.copyOf(x, n * h);
         }
-        keepLastRows(p, x);
-        if (ckaSample != null) {
-            for (int k = 0; k < ckaBatchRows.length; k++) System.arraycopy(x, ckaBatchRows[k] * h, ckaRows[p], ckaBatchSlots[k] * h, h);
-        }
+        lastRows[b][p] = lastRows(batches.get(b), x);
+        if (angularTokens == AngularTokens.LAST) addLastTokenAngles(lastRows[b], p, batches.get(b).length);
+        if (ckaSample != null) keepCkaRows(b, p, x, n);
         if (p == points - 1) {
-            if (angularTokens == AngularTokens.LAST) addLastTokenAngles();
             tokens += n;
-            sequences += batch.length;
+            sequences += batches.get(b).length;
+            previous[b] = null;
+            lastRows[b] = null;
+            allRows[b] = null;
         } else {
-            if (previous == null || previous.length != n * h) previous = new float[n * h];
-            System.arraycopy(x, 0, previous, 0, n * h);
+            previous[b] = Arrays.copyOf(x, n * h);
         }
     }
 
     /** Step i (x_i -> x_{i+1} = x): sums of cos(x_i,t, x_{i+1},t) and ||x_{i+1},t - x_i,t|| / ||x_{i+1},t||. */
-    private void addStep(int i, float[] x, int n) {
+    private void addStep(int i, float[] before, float[] x, int n) {
         double[] cos = new double[n], rel = new double[n];
         Parallel.forEach(n, t -> {
-            cos[t] = Vectors.cos(previous, t * hidden, x, t * hidden, hidden);
-            rel[t] = Vectors.relativeMagnitude(previous, x, t * hidden, hidden);
+            cos[t] = Vectors.cos(before, t * hidden, x, t * hidden, hidden);
+            rel[t] = Vectors.relativeMagnitude(before, x, t * hidden, hidden);
         });
         for (int t = 0; t < n; t++) {
             cosSum[i] += cos[t];
@@ -137,35 +135,44 @@ public final class LayerStatistics implements ResidualObserver {
     }
 
     /** All-token angular distance: d(x_i,t, x_p,t) for every earlier point i and every token t of the batch. */
-    private void addAllTokenAngles(int p, float[] x, int n) {
+    private void addAllTokenAngles(float[][] rows, int p, float[] x, int n) {
         double[] d = new double[n * p];
         Parallel.forEach(n, t -> {
-            for (int i = 0; i < p; i++) d[t * p + i] = Vectors.angularDistance(allRows[i], t * hidden, x, t * hidden, hidden);
+            for (int i = 0; i < p; i++) d[t * p + i] = Vectors.angularDistance(rows[i], t * hidden, x, t * hidden, hidden);
         });
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < p; i++) angularSum[i][p - i - 1] += d[t * p + i];
         }
     }
 
-    private void keepLastRows(int p, float[] x) {
+    /** The last token's row of each sequence of the batch. */
+    private float[] lastRows(int[][] batch, float[] x) {
         float[] rows = new float[batch.length * hidden];
         int end = 0;
-        for (int b = 0; b < batch.length; b++) {
-            end += batch[b].length;
-            System.arraycopy(x, (end - 1) * hidden, rows, b * hidden, hidden);
+        for (int s = 0; s < batch.length; s++) {
+            end += batch[s].length;
+            System.arraycopy(x, (end - 1) * hidden, rows, s * hidden, hidden);
         }
-        lastRows[p] = rows;
+        return rows;
     }
 
-    /** Last-token angular distance d(x_i, x_j) of each sequence of the batch, for every pair of points i < j. */
-    private void addLastTokenAngles() {
-        for (int b = 0; b < batch.length; b++) {
-            for (int i = 0; i < points; i++) {
-                for (int j = i + 1; j < points; j++) {
-                    angularSum[i][j - i - 1] += Vectors.angularDistance(lastRows[i], b * hidden, lastRows[j], b * hidden, hidden);
-                }
-            }
+    /** Last-token angular distance d(x_i, x_p) of each sequence of the batch, for every earlier point i. */
+    private void addLastTokenAngles(float[][] rows, int p, int batchSequences) {
+        for (int s = 0; s < batchSequences; s++) {
+            for (int i = 0; i < p; i++) angularSum[i][p - i - 1] += Vectors.angularDistance(rows[i], s * hidden, rows[p], s * hidden, hidden);
         }
+    }
+
+    /** The batch's rows among the CKA sample, at their slots. */
+    private void keepCkaRows(int b, int p, float[] x, int n) {
+        long[] chosen = ckaSample.tokens();
+        int from = lowerBound(chosen, batchStart[b]), to = lowerBound(chosen, batchStart[b] + n);
+        for (int k = from; k < to; k++) System.arraycopy(x, (int) (chosen[k] - batchStart[b]) * hidden, ckaRows[p], k * hidden, hidden);
+    }
+
+    private static int lowerBound(long[] sorted, long key) {
+        int i = Arrays.binarySearch(sorted, key);
+        return i >= 0 ? i : -i - 1;
     }
 
     /** Means of the sums so far; CKA from the sampled rows. */

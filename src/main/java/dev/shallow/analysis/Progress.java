@@ -7,4 +7,8 @@ public interface Progress {
     };
 
     void update(String phase, long doneTokens, long totalTokens);
+
+    /** A one-line message for the user, such as why the run goes layer by layer (ignored by default). */
+    default void note(String message) {
+    }
 }

@@ -1,7 +1,6 @@
 package dev.shallow.analysis;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Similarities of two rows of {@code hidden} floats, in double precision. */
@@ -11,7 +10,7 @@ final class Vectors {
     private Vectors() {
     }
 
-    /** a·b over n doubles, in vector lanes (two accumulators), then the tail. */
+    /** a·b over n doubles, in vector lanes (two accumulators), then the tail; the same bits in any run. */
     static double dot(double[] a, int ao, double[] b, int bo, int n) {
         DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
         int lanes = D.length(), i = 0;
@@ -23,7 +22,9 @@ final class Vectors {
             s0 = DoubleVector.fromArray(D, a, ao + i).fma(DoubleVector.fromArray(D, b, bo + i), s0);
             i += lanes;
         }
-        double s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        // lanes added in index order: reduceLanes' order differs between the interpreter and compiled code
+        double s = 0;
+        for (double lane : s0.add(s1).toArray()) s += lane;
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

@@ -24,6 +24,7 @@ import dev.shallow.sweep.Sweep;
 import dev.shallow.sweep.SweepOptions;
 import dev.shallow.sweep.SweepRun;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -98,8 +99,8 @@ final class DemoCommand implements Callable<Integer> {
             CalibrationOptions held = new CalibrationOptions(heldoutFile.toString(), "text", 16, 256, false, true, false, 0);
             int[][] heldSeqs = CalibrationSet.load(held, tok, context, null).sequences();
             try (Model pruned = Model.load(outDir)) {
-                double before = CalibrationLoss.of(new Transformer(model), heldSeqs, 4, Progress.NONE, "loss");
-                double after = CalibrationLoss.of(new Transformer(pruned), heldSeqs, 4, Progress.NONE, "loss");
+                double before = CalibrationLoss.of(new Transformer(model), heldSeqs, 4, MemoryBudget.DEFAULT, Progress.NONE, "loss");
+                double after = CalibrationLoss.of(new Transformer(pruned), heldSeqs, 4, MemoryBudget.DEFAULT, Progress.NONE, "loss");
                 System.out.printf("%n== held-out loss (%d stories of %s): %d layers %.3f nats/token, %d layers %.3f%n",
                         heldSeqs.length, heldoutFile.getFileName(), layers, before, pruned.config().numLayers(), after);
                 System.out.println("\n== greedy continuation, pruned checkpoint (" + pruned.config().numLayers() + " layers)");

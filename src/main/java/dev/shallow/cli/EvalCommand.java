@@ -17,6 +17,7 @@ import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.SourceModel;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -86,6 +87,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-iters", defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
     int bootstrapIters;
 
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = {"Memory the evaluation may use, e.g. 6g (default: 75%% of physical memory or of the container's limit).",
+                    "Over it, log-likelihood and perplexity scoring runs layer by layer, reading each layer's weights once per group of requests, with the same scores."})
+    String memoryBudget;
+
     @Mixin
     ThreadsOption threads;
 
@@ -103,7 +109,8 @@ final class EvalCommand implements Callable<Integer> {
             int[] removed = removedLayers(dir, layers);
             Transformer tf = new Transformer(model, Transformer.without(layers, removed));
             HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings());
-            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, !noPrefixSharing);
+            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, !noPrefixSharing,
+                    memoryBudget == null ? MemoryBudget.DEFAULT : MemoryBudget.parse(memoryBudget));
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
                     removed.length > 0 ? " (removed " + Layers.format(removed) + ")" : "", selection.tasks().size());
             ProgressLine progress = new ProgressLine(System.err);

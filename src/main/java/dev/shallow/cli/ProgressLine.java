@@ -12,6 +12,7 @@ final class ProgressLine implements Progress {
     private long phaseStart;
     private long lastUpdate;
     private long lastDraw;
+    private final java.util.Set<String> notes = new java.util.HashSet<>();
 
     ProgressLine(PrintStream err) {
         this.err = err;
@@ -39,6 +40,15 @@ final class ProgressLine implements Progress {
         double rate = seconds > 0 ? done / seconds : 0;
         double eta = rate > 0 ? (total - done) / rate : 0;
         return String.format("%-9s %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  ETA %s", phase, done, total, 100.0 * done / total, rate, duration(eta));
+    }
+
+    /** Prints {@code message} on a line of its own, once (a repeated message, e.g. from each ablation pass, is not printed again). */
+    @Override
+    public void note(String message) {
+        if (!notes.add(message)) return;
+        if (phase != null) err.println();
+        err.println(message);
+        lastDraw = 0;
     }
 
     /** Ends the current line. */

@@ -31,6 +31,11 @@ final class SweepProgressLine implements SweepProgress {
     }
 
     @Override
+    public void note(String message) {
+        analysis.note(message);
+    }
+
+    @Override
     public void update(String phase, long done, long total) {
         if (!evaluating) {
             analysis.update(phase, done, total);

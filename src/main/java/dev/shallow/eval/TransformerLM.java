@@ -3,6 +3,8 @@ package dev.shallow.eval;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.Progress;
 import dev.shallow.transformer.KVCache;
+import dev.shallow.transformer.LayerSchedule;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 
 import java.util.ArrayList;
@@ -23,14 +25,21 @@ public final class TransformerLM {
     private final HarnessEncoding encoding;
     private final int batchTokens;
     private final boolean sharePrefixes;
+    private final MemoryBudget memory;
     private final int vocab;
 
     public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, boolean sharePrefixes) {
+        this(transformer, encoding, batchTokens, sharePrefixes, MemoryBudget.DEFAULT);
+    }
+
+    /** {@code memory}: over it, log-likelihoods (and so perplexities) are scored layer by layer, with the same results; generation always runs in memory. */
+    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, boolean sharePrefixes, MemoryBudget memory) {
         if (batchTokens < 1) throw new ShallowException("batch tokens must be at least 1, got " + batchTokens);
         this.transformer = transformer;
         this.encoding = encoding;
         this.batchTokens = batchTokens;
         this.sharePrefixes = sharePrefixes;
+        this.memory = memory;
         this.vocab = transformer.model().config().vocabSize();
     }
 
@@ -103,7 +112,11 @@ public final class TransformerLM {
         }
 
         void add(long tokens) {
-            done += tokens;
+            at(done + tokens);
+        }
+
+        void at(long tokens) {
+            done = tokens;
             progress.update(phase, Math.min(done, total), total);
         }
 
@@ -161,64 +174,138 @@ public final class TransformerLM {
         }
     }
 
-    /** Scores the groups in chunks of about batchTokens tokens: the chunk's prefixes in one forward call, then all its continuations in another. */
+    /**
+     * Scores the groups in chunks of about batchTokens tokens, each chunk one unit of the memory budget's
+     * {@link LayerSchedule}: in memory chunk after chunk, or, for a model over the budget, layer by layer.
+     */
     private void score(List<Group> groups, double[] logLik, boolean[] greedy, Counter counter) {
+        List<Chunk> chunks = new ArrayList<>();
+        long resident = 0;
+        int maxTokens = 0;
         for (int from = 0; from < groups.size(); ) {
             int to = from;
             long tokens = 0;
             while (to < groups.size() && (to == from || tokens + groups.get(to).tokens() <= batchTokens)) tokens += groups.get(to++).tokens();
-            scoreChunk(groups.subList(from, to), logLik, greedy);
-            counter.add(tokens);
+            Chunk c = new Chunk(groups.subList(from, to), logLik, greedy);
+            chunks.add(c);
+            resident += c.residentBytes();
+            maxTokens = Math.max(maxTokens, c.widestPass());
             from = to;
         }
+        LayerSchedule schedule = memory.schedule(transformer, resident, maxTokens);
+        if (schedule.layerMajor()) counter.progress.note(schedule.reason());
+        long before = counter.done;
+        schedule.run(transformer, chunks, done -> counter.at(before + done));
     }
 
-    private void scoreChunk(List<Group> chunk, double[] logLik, boolean[] greedy) {
-        KVCache[] prefixCaches = new KVCache[chunk.size()];
-        List<int[]> prefixSeqs = new ArrayList<>();
-        List<KVCache> prefixSeqCaches = new ArrayList<>();
-        for (int g = 0; g < chunk.size(); g++) {
-            Group group = chunk.get(g);
-            prefixCaches[g] = transformer.newCache(group.prefixLength() + group.longestTail());
-            if (group.prefixLength() > 0) {
-                prefixSeqs.add(Arrays.copyOf(group.context(), group.prefixLength()));
-                prefixSeqCaches.add(prefixCaches[g]);
+    /**
+     * A chunk of groups: one pass over all their prefixes, one over all their continuations (each on a copy of its
+     * prefix's cache, the last on the prefix's own), layer by layer: the prefixes' keys and values of a layer are copied
+     * into the continuations' caches before the continuations run that layer, then dropped.
+     */
+    private final class Chunk implements LayerSchedule.Unit {
+        private final List<Group> groups;
+        private final double[] logLik;
+        private final boolean[] greedy;
+        private final int prefixTokens;
+        private final int tailTokens;
+        private Transformer.Pass prefixPass, tailPass;
+        private KVCache[] prefixCaches, tailCaches;
+        /** For each continuation: its group's index in the chunk, or -1 when it runs on the prefix's own cache. */
+        private int[] copyFrom;
+
+        Chunk(List<Group> groups, double[] logLik, boolean[] greedy) {
+            this.groups = groups;
+            this.logLik = logLik;
+            this.greedy = greedy;
+            int p = 0, t = 0;
+            for (Group g : groups) {
+                p += g.prefixLength();
+                for (int[] c : g.continuations()) t += c.length;
             }
+            this.prefixTokens = p;
+            this.tailTokens = t;
         }
-        if (!prefixSeqs.isEmpty()) {
-            transformer.forward(prefixSeqs.toArray(int[][]::new), prefixSeqCaches.toArray(KVCache[]::new), false, null);
+
+        @Override
+        public long tokens() {
+            return prefixTokens + tailTokens;
         }
-        List<int[]> tails = new ArrayList<>();
-        List<KVCache> tailCaches = new ArrayList<>();
-        for (int g = 0; g < chunk.size(); g++) {
-            Group group = chunk.get(g);
-            int last = group.context()[group.prefixLength()];
-            for (int m = 0; m < group.members().size(); m++) {
-                int[] cont = group.continuations().get(m);
-                int[] tail = new int[cont.length];
-                tail[0] = last;
-                System.arraycopy(cont, 0, tail, 1, cont.length - 1);
-                tails.add(tail);
-                boolean lastMember = m == group.members().size() - 1;
-                tailCaches.add(lastMember ? prefixCaches[g] : prefixCaches[g].copy(prefixCaches[g].capacity()));
-            }
+
+        /** Both passes' residual streams. */
+        @Override
+        public long residentBytes() {
+            return 4L * transformer.model().config().hiddenSize() * tokens();
         }
-        float[] logits = transformer.forward(tails.toArray(int[][]::new), tailCaches.toArray(KVCache[]::new), true, null);
-        int row = 0;
-        for (Group group : chunk) {
-            for (int m = 0; m < group.members().size(); m++) {
-                int[] cont = group.continuations().get(m);
-                double sum = 0;
-                boolean argmax = true;
-                for (int j = 0; j < cont.length; j++, row++) {
-                    // log P(cont_j | ctx, cont_<j) = log softmax(logits of the token before it)[cont_j]
-                    sum += LogProbs.logProb(logits, row * vocab, vocab, cont[j]);
-                    argmax &= argmax(logits, row * vocab) == cont[j];
+
+        int widestPass() {
+            return Math.max(prefixTokens, tailTokens);
+        }
+
+        @Override
+        public void begin() {
+            prefixCaches = new KVCache[groups.size()];
+            List<int[]> prefixSeqs = new ArrayList<>(), tails = new ArrayList<>();
+            List<KVCache> prefixSeqCaches = new ArrayList<>(), tailCacheList = new ArrayList<>();
+            List<Integer> positions = new ArrayList<>(), sources = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                Group group = groups.get(g);
+                prefixCaches[g] = transformer.newCache(group.prefixLength() + group.longestTail());
+                if (group.prefixLength() > 0) {
+                    prefixSeqs.add(Arrays.copyOf(group.context(), group.prefixLength()));
+                    prefixSeqCaches.add(prefixCaches[g]);
                 }
-                int p = group.members().get(m);
-                logLik[p] = sum;
-                greedy[p] = argmax;
+                int last = group.context()[group.prefixLength()];
+                for (int m = 0; m < group.members().size(); m++) {
+                    int[] cont = group.continuations().get(m);
+                    int[] tail = new int[cont.length];
+                    tail[0] = last;
+                    System.arraycopy(cont, 0, tail, 1, cont.length - 1);
+                    tails.add(tail);
+                    boolean own = m == group.members().size() - 1;
+                    tailCacheList.add(own ? prefixCaches[g] : transformer.newCache(prefixCaches[g].capacity()));
+                    sources.add(own || group.prefixLength() == 0 ? -1 : g);
+                    positions.add(group.prefixLength());
+                }
             }
+            prefixPass = prefixSeqs.isEmpty() ? null : transformer.begin(prefixSeqs.toArray(int[][]::new), prefixSeqCaches.toArray(KVCache[]::new), null);
+            tailCaches = tailCacheList.toArray(KVCache[]::new);
+            copyFrom = sources.stream().mapToInt(Integer::intValue).toArray();
+            tailPass = transformer.begin(tails.toArray(int[][]::new), tailCaches, positions.stream().mapToInt(Integer::intValue).toArray());
+        }
+
+        @Override
+        public void layer(int l, Transformer.Workspace ws) {
+            if (prefixPass != null) prefixPass.layer(l, ws);
+            for (int i = 0; i < tailCaches.length; i++) {
+                if (copyFrom[i] >= 0) tailCaches[i].copyLayer(prefixCaches[copyFrom[i]], l, groups.get(copyFrom[i]).prefixLength());
+            }
+            tailPass.layer(l, ws);
+            for (KVCache c : prefixCaches) c.dropLayer(l);
+            for (KVCache c : tailCaches) c.dropLayer(l);
+        }
+
+        @Override
+        public void finish() {
+            float[] logits = tailPass.finish(true);
+            int row = 0;
+            for (Group group : groups) {
+                for (int m = 0; m < group.members().size(); m++) {
+                    int[] cont = group.continuations().get(m);
+                    double sum = 0;
+                    boolean argmax = true;
+                    for (int j = 0; j < cont.length; j++, row++) {
+                        // log P(cont_j | ctx, cont_<j) = log softmax(logits of the token before it)[cont_j]
+                        sum += LogProbs.logProb(logits, row * vocab, vocab, cont[j]);
+                        argmax &= argmax(logits, row * vocab) == cont[j];
+                    }
+                    int p = group.members().get(m);
+                    logLik[p] = sum;
+                    greedy[p] = argmax;
+                }
+            }
+            prefixPass = tailPass = null;
+            prefixCaches = tailCaches = null;
         }
     }
 

@@ -17,6 +17,7 @@ import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 
 import java.nio.file.Files;
@@ -77,7 +78,8 @@ public final class Sweep {
             if (!evaluated.containsKey(l.key()) && toEvaluate.add(l.key())) workTotal += work(l, layers, options);
         }
 
-        Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit());
+        Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
+                options.analysis().memory());
         PointHealer healer = options.heals() ? new PointHealer(model.dir(), options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
         long workDone = 0;
         for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
@@ -187,7 +189,7 @@ public final class Sweep {
     }
 
     /** Evaluates a point's pruned model, by layer skipping, on the sweep's tasks. */
-    private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit) {
+    private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit, MemoryBudget memory) {
         PointResult of(Point p, SweepProgress progress) {
             return scored(p, model, p.removedArray(), null, progress);
         }
@@ -202,7 +204,7 @@ public final class Sweep {
         private PointResult scored(Point p, Model model, int[] removed, HealSummary heal, SweepProgress progress) {
             long t0 = System.nanoTime();
             Transformer tf = new Transformer(model, Transformer.without(model.config().numLayers(), removed));
-            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true), tasks.tasks(), tasks.groups(),
+            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true, memory), tasks.tasks(), tasks.groups(),
                     new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
             List<TaskScore> scores = new ArrayList<>();
             for (Evaluator.TaskResult t : results.tasks()) {

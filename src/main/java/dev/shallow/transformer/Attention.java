@@ -20,16 +20,17 @@ final class Attention {
     private Attention() {
     }
 
-    static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] start, int layer, ModelConfig c) {
+    /** Queries of sequence b's token t are at position first[b] + t; its keys and values up to there are in caches[b]. */
+    static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] first, int[] start, int layer, ModelConfig c) {
         int heads = c.numHeads(), d = c.headDim(), group = heads / c.numKvHeads(), qDim = c.qDim();
         float scale = (float) (1.0 / Math.sqrt(d));
         Parallel.forEach(seqs.length * heads, task -> {
             int b = task / heads, hd = task % heads, kvOff = (hd / group) * d;
             KVCache cache = caches[b];
             float[] keys = cache.keys(layer), values = cache.values(layer);
-            float[] scores = new float[cache.length + seqs[b].length];
+            float[] scores = new float[first[b] + seqs[b].length];
             for (int t = 0; t < seqs[b].length; t++) {
-                int pos = cache.length + t, row = (start[b] + t) * qDim + hd * d;
+                int pos = first[b] + t, row = (start[b] + t) * qDim + hd * d;
                 scores(q, row, keys, kvOff, cache.capacity, d, pos + 1, scores);
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j <= pos; j++) max = Math.max(max, scores[j] *= scale);

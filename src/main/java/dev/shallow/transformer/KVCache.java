@@ -29,20 +29,20 @@ public final class KVCache {
         return capacity;
     }
 
-    /** A copy of the filled positions in a cache of {@code capacity} positions, so several continuations can extend one shared prefix. */
-    public KVCache copy(int capacity) {
-        if (capacity < length) throw new IllegalArgumentException("capacity " + capacity + " < " + length + " positions filled");
-        KVCache c = new KVCache(keys.length, capacity, kvDim);
-        c.length = length;
-        for (int l = 0; l < keys.length; l++) {
-            if (keys[l] == null) continue;
-            float[] k = c.keys(l), v = c.values(l);
-            for (int i = 0; i < kvDim; i++) {
-                System.arraycopy(keys[l], i * this.capacity, k, i * capacity, length);
-                System.arraycopy(values[l], i * this.capacity, v, i * capacity, length);
-            }
+    /** Copies positions [0, positions) of {@code layer} from {@code from} (a cache of the same shape), for a continuation of its prefix. */
+    public void copyLayer(KVCache from, int layer, int positions) {
+        if (positions > capacity || positions > from.capacity) throw new IllegalArgumentException("cannot copy " + positions + " positions between caches of " + from.capacity + " and " + capacity);
+        float[] k = keys(layer), v = values(layer), fk = from.keys(layer), fv = from.values(layer);
+        for (int i = 0; i < kvDim; i++) {
+            System.arraycopy(fk, i * from.capacity, k, i * capacity, positions);
+            System.arraycopy(fv, i * from.capacity, v, i * capacity, positions);
         }
-        return c;
+    }
+
+    /** Frees {@code layer}'s keys and values, for a cache that will not be extended (a scoring pass run layer by layer). */
+    public void dropLayer(int layer) {
+        keys[layer] = null;
+        values[layer] = null;
     }
 
     float[] keys(int layer) {

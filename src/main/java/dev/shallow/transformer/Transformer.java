@@ -83,10 +83,29 @@ public final class Transformer {
      * each sequence's last token ([B, vocab]).
      */
     public float[] forward(int[][] seqs, KVCache[] caches, boolean allLogits, ResidualObserver observer) {
+        Pass pass = begin(seqs, caches, null);
+        Workspace ws = new Workspace();
+        for (int l : layers) {
+            if (observer != null) observer.accept(l, pass.x, pass.tokens, c.hiddenSize());
+            pass.layer(l, ws);
+        }
+        if (observer != null) observer.accept(c.numLayers(), pass.x, pass.tokens, c.hiddenSize());
+        return pass.finish(allLogits);
+    }
+
+    /**
+     * Starts a batch: seqs[b] will be appended to caches[b] at positions from {@code positions[b]} on
+     * (null: each cache's length). The caller then runs {@link Pass#layer} for each of {@link #layers()}
+     * in order and {@link Pass#finish} once; between layers a pass holds only its residual stream, so
+     * many passes can advance layer by layer together ({@link LayerSchedule}).
+     */
+    public Pass begin(int[][] seqs, KVCache[] caches, int[] positions) {
         int h = c.hiddenSize(), n = 0;
         int[] start = new int[seqs.length + 1];
+        int[] first = new int[seqs.length];
         for (int b = 0; b < seqs.length; b++) {
-            int len = seqs[b].length, end = caches[b].length + len;
+            first[b] = positions == null ? caches[b].length : positions[b];
+            int len = seqs[b].length, end = first[b] + len;
             if (len == 0) throw new ShallowException("sequence " + b + " of the batch is empty");
             if (end > caches[b].capacity) {
                 throw new ShallowException("input of " + end + " tokens is longer than the context (" + caches[b].capacity
@@ -107,17 +126,63 @@ public final class Transformer {
                 model.embed().copyTo((long) id * h, x, (start[b] + t) * h, h);
             }
         }
-        Buffers buf = new Buffers(n, c);
-        for (int l : layers) {
-            if (observer != null) observer.accept(l, x, n, h);
-            layer(l, x, n, seqs, caches, start, buf);
-        }
-        for (int b = 0; b < seqs.length; b++) caches[b].length += seqs[b].length;
-        if (observer != null) observer.accept(c.numLayers(), x, n, h);
-        return logits(x, seqs, start, allLogits);
+        return new Pass(seqs, caches, first, start, x);
     }
 
-    /** Scratch arrays for one forward call. */
+    /** One batch on its way through the layers: its residual stream x [tokens, hidden] and where its tokens go in the caches. */
+    public final class Pass {
+        private final int[][] seqs;
+        private final KVCache[] caches;
+        private final int[] first;
+        private final int[] start;
+        private final float[] x;
+        private final int tokens;
+
+        private Pass(int[][] seqs, KVCache[] caches, int[] first, int[] start, float[] x) {
+            this.seqs = seqs;
+            this.caches = caches;
+            this.first = first;
+            this.start = start;
+            this.x = x;
+            this.tokens = start[seqs.length];
+        }
+
+        /** The residual stream entering the next layer (after the last one: the output before the final norm), [tokens, hidden]. */
+        public float[] stream() {
+            return x;
+        }
+
+        public int tokens() {
+            return tokens;
+        }
+
+        /** Runs layer {@code l} (original index) over the batch, x <- x + Attn(..) then x <- x + MLP(..). */
+        public void layer(int l, Workspace ws) {
+            Transformer.this.layer(l, this, ws.ensure(tokens, c));
+        }
+
+        /** Marks the tokens as appended to their caches; returns the logits as {@link #forward} does. */
+        public float[] finish(boolean allLogits) {
+            for (int b = 0; b < seqs.length; b++) caches[b].length = first[b] + seqs[b].length;
+            return logits(x, seqs, start, allLogits);
+        }
+    }
+
+    /** Scratch arrays of a layer's computation, grown to the largest batch that used them; reusable by any pass of the model. */
+    public static final class Workspace {
+        private Buffers buffers;
+        private int capacity;
+
+        Buffers ensure(int tokens, ModelConfig c) {
+            if (tokens > capacity) {
+                buffers = new Buffers(tokens, c);
+                capacity = tokens;
+            }
+            return buffers;
+        }
+    }
+
+    /** Scratch arrays for {@code n} tokens. */
     private record Buffers(float[] xn, float[] q, float[] k, float[] v, float[] att, float[] out, float[] gate, float[] up) {
         Buffers(int n, ModelConfig c) {
             this(new float[n * c.hiddenSize()], new float[n * c.qDim()], new float[n * c.kvDim()], new float[n * c.kvDim()],
@@ -126,7 +191,12 @@ public final class Transformer {
         }
     }
 
-    private void layer(int l, float[] x, int n, int[][] seqs, KVCache[] caches, int[] start, Buffers buf) {
+    private void layer(int l, Pass p, Buffers buf) {
+        float[] x = p.x;
+        int n = p.tokens;
+        int[][] seqs = p.seqs;
+        KVCache[] caches = p.caches;
+        int[] start = p.start;
         LayerWeights w = model.layer(l);
         int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim();
         // attention block: x += o_proj(Attn(RoPE(q), RoPE(k), v)) over RMSNorm(x)
@@ -136,13 +206,13 @@ public final class Transformer {
         for (int b = 0; b < seqs.length; b++) {
             KVCache cache = caches[b];
             for (int t = 0; t < seqs[b].length; t++) {
-                int row = start[b] + t, pos = cache.length + t;
+                int row = start[b] + t, pos = p.first[b] + t;
                 rope.apply(buf.q(), row * qDim, c.numHeads(), pos);
                 rope.apply(buf.k(), row * kvDim, c.numKvHeads(), pos);
                 cache.put(l, pos, buf.k(), buf.v(), row * kvDim);
             }
         }
-        Attention.causal(buf.q(), buf.att(), seqs, caches, start, l, c);
+        Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, l, c);
         Linear.apply(buf.att(), n, w.wo(), null, buf.out());
         add(x, buf.out(), n * h);
         // MLP block: x += down(silu(gate(x')) * up(x')), x' = RMSNorm(x)

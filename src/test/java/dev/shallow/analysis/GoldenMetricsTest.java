@@ -4,6 +4,7 @@ import dev.shallow.Shared;
 import dev.shallow.io.SafetensorsFile;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
+import dev.shallow.transformer.MemoryBudget;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * size (GoldenForwardTest), and the metrics are smooth functions of normalised vectors (cosines,
  * norm ratios), so they move by about as much; the reference's own float32 run is <= 5.1e-8 off
  * (../shared/README.md). arccos is steep only at cos = +-1, which no pair of layers reaches here.
+ * Checked both in memory and layer by layer (the schedule of a model larger than the memory budget).
  */
 class GoldenMetricsTest {
     static final double TOL = 1e-5;
@@ -29,28 +31,34 @@ class GoldenMetricsTest {
         int[][] seqs = GoldenSequences.of(name);
         try (Model model = Model.load(Shared.model(name));
              SafetensorsFile ref = SafetensorsFile.open(Shared.golden(name).resolve("reference.safetensors"))) {
-            int layers = model.config().numLayers();
-            Analysis a = Analyser.run(model, seqs, AnalysisOptions.defaults(), null, Progress.NONE);
-            Tensor d = ref.tensor("angular_distance"), bi = ref.tensor("block_influence"), rel = ref.tensor("relative_magnitude");
-            double worstD = 0, worstBi = 0, worstRel = 0;
-            for (int l = 0; l < layers; l++) {
-                for (int c = 0; c < layers; c++) {
-                    float want = d.get((long) l * layers + c);
-                    double got = a.angularDistance()[l][c];
-                    if (Float.isNaN(want)) {
-                        assertTrue(Double.isNaN(got), name + " d[" + l + "][" + c + "] should be undefined");
-                        continue;
-                    }
-                    assertEquals(want, got, TOL, name + " d[" + l + "][" + c + "]");
-                    worstD = Math.max(worstD, Math.abs(want - got));
-                }
-                assertEquals(bi.get(l), a.blockInfluence()[l], TOL, name + " BI[" + l + "]");
-                assertEquals(rel.get(l), a.relativeMagnitude()[l], TOL, name + " relative magnitude[" + l + "]");
-                worstBi = Math.max(worstBi, Math.abs(bi.get(l) - a.blockInfluence()[l]));
-                worstRel = Math.max(worstRel, Math.abs(rel.get(l) - a.relativeMagnitude()[l]));
+            // a 1-byte budget forces the layer-major schedule, one batch per chunk
+            for (MemoryBudget budget : new MemoryBudget[]{MemoryBudget.DEFAULT, new MemoryBudget(1)}) {
+                check(name, model, ref, Analyser.run(model, seqs, AnalysisOptions.defaults().withMemory(budget), null, Progress.NONE));
             }
-            System.out.printf("golden metrics %s: max |dd| %.2e, max |dBI| %.2e, max |d rel. magnitude| %.2e (tolerance %.0e)%n",
-                    name, worstD, worstBi, worstRel, TOL);
         }
+    }
+
+    private static void check(String name, Model model, SafetensorsFile ref, Analysis a) {
+        int layers = model.config().numLayers();
+        Tensor d = ref.tensor("angular_distance"), bi = ref.tensor("block_influence"), rel = ref.tensor("relative_magnitude");
+        double worstD = 0, worstBi = 0, worstRel = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int c = 0; c < layers; c++) {
+                float want = d.get((long) l * layers + c);
+                double got = a.angularDistance()[l][c];
+                if (Float.isNaN(want)) {
+                    assertTrue(Double.isNaN(got), name + " d[" + l + "][" + c + "] should be undefined");
+                    continue;
+                }
+                assertEquals(want, got, TOL, name + " d[" + l + "][" + c + "]");
+                worstD = Math.max(worstD, Math.abs(want - got));
+            }
+            assertEquals(bi.get(l), a.blockInfluence()[l], TOL, name + " BI[" + l + "]");
+            assertEquals(rel.get(l), a.relativeMagnitude()[l], TOL, name + " relative magnitude[" + l + "]");
+            worstBi = Math.max(worstBi, Math.abs(bi.get(l) - a.blockInfluence()[l]));
+            worstRel = Math.max(worstRel, Math.abs(rel.get(l) - a.relativeMagnitude()[l]));
+        }
+        System.out.printf("golden metrics %s: max |dd| %.2e, max |dBI| %.2e, max |d rel. magnitude| %.2e (tolerance %.0e)%n",
+                name, worstD, worstBi, worstRel, TOL);
     }
 }

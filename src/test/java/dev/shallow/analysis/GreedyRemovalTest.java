@@ -6,6 +6,7 @@ import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,12 +37,12 @@ class GreedyRemovalTest {
     }
 
     static double lossWithout(int... removed) {
-        return CalibrationLoss.of(new Transformer(model, Transformer.without(layers, removed)), calibration, 4, Progress.NONE, "test");
+        return CalibrationLoss.of(new Transformer(model, Transformer.without(layers, removed)), calibration, 4, MemoryBudget.DEFAULT, Progress.NONE, "test");
     }
 
     @Test
     void firstLossStepIsTheBestSingleLayer() {
-        double[] ablation = SingleLayerAblation.losses(model, calibration, 4, Progress.NONE);
+        double[] ablation = SingleLayerAblation.losses(model, calibration, 4, MemoryBudget.DEFAULT, Progress.NONE);
         int best = 0;
         for (int l = 1; l < layers; l++) if (ablation[l] < ablation[best]) best = l;
         GreedyRemoval.Step step = GreedyRemoval.run(model, calibration, GreedyRemoval.Metric.LOSS, 1).get(0);

@@ -3,6 +3,7 @@ package dev.shallow.analysis;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Parallel;
+import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,24 +39,32 @@ class StreamingInvarianceTest {
             Transformer tf = new Transformer(model);
             for (int s = 0; s < seqs.length; s++) {
                 int seq = s;
-                Batches.forward(tf, new int[][]{seqs[s]}, false, (l, x, n, h) -> residuals[seq][l] = x.clone());
+                tf.forward(new int[][]{seqs[s]}, new KVCache[]{tf.newCache(seqs[s].length)}, false, (l, x, n, h) -> residuals[seq][l] = x.clone());
             }
         }
     }
 
-    /** Feeds the recorded streams to the statistics in mini-batches of {@code batch} sequences, as a forward pass would. */
-    static LayerMetrics replay(int batch, AngularTokens tokens) {
-        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, tokens, CkaSample.choose(seqs, 64, 3));
-        for (int from = 0; from < seqs.length; from += batch) {
-            int to = Math.min(seqs.length, from + batch);
-            stats.beginBatch(Arrays.copyOfRange(seqs, from, to));
-            for (int l = 0; l <= layers; l++) {
+    /**
+     * Feeds the recorded streams to the statistics in mini-batches of {@code batch} sequences, as a forward pass would:
+     * batch after batch, or (layerMajor) every batch's stream at layer l before any at l + 1.
+     */
+    static LayerMetrics replay(int batch, AngularTokens tokens, boolean layerMajor) {
+        List<int[][]> batches = Batches.of(seqs, batch);
+        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, 0, tokens, CkaSample.choose(seqs, 64, 3), batches, null);
+        int outer = layerMajor ? layers + 1 : batches.size(), inner = layerMajor ? batches.size() : layers + 1;
+        for (int i = 0; i < outer; i++) {
+            for (int j = 0; j < inner; j++) {
+                int b = layerMajor ? j : i, l = layerMajor ? i : j;
                 float[] x = new float[0];
-                for (int s = from; s < to; s++) x = concat(x, residuals[s][l]);
-                stats.accept(l, x, x.length / hidden, hidden);
+                for (int s = b * batch; s < Math.min(seqs.length, (b + 1) * batch); s++) x = concat(x, residuals[s][l]);
+                stats.stream(b, l, x, x.length / hidden, hidden);
             }
         }
         return stats.metrics();
+    }
+
+    static LayerMetrics replay(int batch, AngularTokens tokens) {
+        return replay(batch, tokens, false);
     }
 
     static float[] concat(float[] a, float[] b) {
@@ -78,6 +87,12 @@ class StreamingInvarianceTest {
             assertIdentical(whole, replay(1, tokens));
             assertIdentical(whole, replay(3, tokens));
         }
+    }
+
+    /** Layer-major order (every batch through layer l before layer l + 1, as a model larger than memory runs) gives the same bits. */
+    @Test
+    void layerMajorOrderGivesIdenticalMetrics() {
+        for (AngularTokens tokens : AngularTokens.values()) assertIdentical(replay(3, tokens, false), replay(3, tokens, true));
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.shallow.io.SafetensorsFile;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -217,4 +218,27 @@ class TransformerLMTest {
         assertEquals(run(lm(true, true), reqs), run(lm(true, true), reqs));
     }
 
+    /**
+     * Layer by layer (the schedule of a model over the memory budget: a 1-byte budget gives one chunk of requests at a
+     * time, 1 MiB a few) the responses are the same, bit for bit: log-likelihoods with shared and unshared prefixes,
+     * rolling windows (two documents, whose first windows share their one-token context) and generations.
+     */
+    @Test
+    void layerByLayerGivesTheSameResponses() {
+        List<Request> reqs = new ArrayList<>();
+        String ctx = "Once upon a time, there was a little girl named Lily. She loved to play";
+        for (String cont : new String[]{" outside", " with her dog", " in the park."}) reqs.add(new Request.Loglikelihood(ctx, cont));
+        reqs.add(new Request.Loglikelihood("", "Tom was sad."));
+        reqs.add(new Request.Rolling("The dog was happy. It ran to the park and played with a big red ball all day long."));
+        reqs.add(new Request.Rolling("Lily had a cat."));
+        reqs.add(new Request.Generate("Tom and Sue", List.of("."), 12));
+        HarnessEncoding enc = HarnessEncoding.of(tokenizer, true, model.config().maxPositionEmbeddings());
+        for (boolean share : new boolean[]{true, false}) {
+            List<Response> inMemory = new TransformerLM(tf, enc, 64, share).run(reqs, Progress.NONE, "test");
+            for (long budget : new long[]{1, 1 << 20}) {
+                assertEquals(inMemory, new TransformerLM(tf, enc, 64, share, new MemoryBudget(budget)).run(reqs, Progress.NONE, "test"),
+                        "budget " + budget + ", shared prefixes " + share);
+            }
+        }
+    }
 }

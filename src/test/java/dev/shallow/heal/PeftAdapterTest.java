@@ -10,6 +10,7 @@ import dev.shallow.io.Checkpoint;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +50,7 @@ class PeftAdapterTest {
             TrainableModel tm = new TrainableModel(Base.dense(model), Transformer.allLayers(5), o.lora(), Precision.FLOAT32, false);
             PeftAdapter.readWeights(out.resolve(PeftAdapter.WEIGHTS), tm.parameters());
             adapter = Healer.loss(tm, seqs);
-            merged = CalibrationLoss.of(new Transformer(m), seqs, 3, Progress.NONE, "loss");
+            merged = CalibrationLoss.of(new Transformer(m), seqs, 3, MemoryBudget.DEFAULT, Progress.NONE, "loss");
         }
         JsonNode ref = peftCheck(base, out, out.resolve(Healer.MERGED), seqs, tmp);
         System.out.printf("stories260K + adapter, 3 stories: reference base %.6f, adapter %.6f, merged %.6f; Shallow adapter %.6f, merged %.6f%n",
