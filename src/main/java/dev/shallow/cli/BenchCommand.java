@@ -28,9 +28,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure prefill and decode tokens/s, eval requests/s, LoRA training tokens/s and peak memory of Shallow and of PyTorch",
-                "(float32 and bfloat16) on the same CPU in one run, and print their ratio; the speed-up of Shallow's model with 25% and 50%",
-                "of its layers removed; and what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward.",
+        description = {"Measure prefill and decode tokens/s, eval requests/s, LoRA training tokens/s and the peak memory of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratios;",
+                "the speed-up of Shallow's model with 25%% and 50%% of its layers removed;",
+                "and what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
@@ -70,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Workloads to run: prefill128 (1 x 128 prompt), prefill512 (1 x 512 prompt), prefill8x256 (8 x 256 batch), "
                     + "decode (16 steps), eval (16 MMLU-like log-likelihood requests: 4 contexts of 200-400 tokens x 4 one-token answers; "
                     + "requests/s), train (LoRA training steps on 1 x 128 tokens; PyTorch float32 only), pruned (prefill128 and decode "
-                    + "with 25% and 50% of the layers removed; Shallow only), analyse (4 x 256 calibration tokens through the analysis "
+                    + "with 25%% and 50%% of the layers removed; Shallow only), analyse (4 x 256 calibration tokens through the analysis "
                     + "pass vs a plain forward; Shallow only) (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
