@@ -160,7 +160,8 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
 
     static String rate(Measurement m) {
         if (m == null) return "-";
-        return (m.estimated() ? "~" : "") + String.format(m.perSecond() < 10 ? "%.2f" : "%.1f", m.perSecond());
+        String digits = m.perSecond() < 0.1 ? "%.2g" : m.perSecond() < 10 ? "%.2f" : "%.1f";
+        return (m.estimated() ? "~" : "") + String.format(digits, m.perSecond());
     }
 
     static String ratio(double r) {

@@ -50,16 +50,17 @@ public record EvalWorkload(List<Question> questions) {
         return "eval_" + size() + "req";
     }
 
-    /** "16 requests: 4 contexts of 246-395 tokens, each continued by 4 answers of 1 tokens". */
+    /** "16 requests: 4 contexts of 246-313 tokens, each continued by 4 answers of 1 token". */
     public String describe() {
         IntSummaryStatistics contexts = questions.stream().mapToInt(q -> q.context().length).summaryStatistics();
         IntSummaryStatistics answers = questions.stream().flatMap(q -> q.answers().stream()).mapToInt(a -> a.length).summaryStatistics();
-        return String.format("%d requests: %d contexts of %s tokens, each continued by %d answers of %s tokens", size(), questions.size(),
-                range(contexts), questions.getFirst().answers().size(), range(answers));
+        return String.format("%d requests: %d contexts of %s, each continued by %d answers of %s", size(), questions.size(),
+                tokens(contexts), questions.getFirst().answers().size(), tokens(answers));
     }
 
-    private static String range(IntSummaryStatistics s) {
-        return s.getMin() == s.getMax() ? Integer.toString(s.getMin()) : s.getMin() + "-" + s.getMax();
+    /** "246-313 tokens", "1 token". */
+    private static String tokens(IntSummaryStatistics s) {
+        return s.getMin() == s.getMax() ? s.getMin() + (s.getMin() == 1 ? " token" : " tokens") : s.getMin() + "-" + s.getMax() + " tokens";
     }
 
     /** Tokens of the answers, all requests together. */

@@ -25,6 +25,8 @@ class WorkloadTest {
             assertEquals(4, q.answers().size());
             q.answers().forEach(a -> assertEquals(1, a.length));
         }
+        assertTrue(w.eval().describe().matches("16 requests: 4 contexts of \\d+-\\d+ tokens, each continued by 4 answers of 1 token"),
+                w.eval().describe());
     }
 
     @Test
