@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `shallow bench` with what it needs: PyTorch from Debian's packages (when root and missing),
 # a check that the PyTorch baseline reproduces the golden logits (when ../shared is there), this machine's
-# FMA peak and read bandwidth from scripts/peak/run.sh (unless --peak-gflops is given; needs gcc), then the run.
+# FMA peak and read bandwidth from scripts/peak/run.sh (unless --peak-gflops is given; needs gcc), then the run
+# (by default every workload: prefill, decode, eval, train, pruned, analyse; about 15 minutes on TinyLlama with PyTorch).
 #   scripts/bench.sh [shallow bench options, e.g. --threads 2 --repeats 3 --no-torch]
 set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

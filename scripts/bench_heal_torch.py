@@ -8,7 +8,8 @@ projections (y = x W^T + b + (alpha / r) B A dropout(x); A kaiming-uniform, B ze
 mean cross-entropy of next-token prediction, backward, global-norm clipping to 1, AdamW. The token
 ids are seeded random ids (the cost does not depend on them). --checkpoint recomputes each layer in
 backward (torch.utils.checkpoint), as Shallow always does. After --warmup steps, --steps steps are
-timed; prints one JSON line: tokens/s, seconds, the last loss.
+timed; prints one JSON line: tokens/s, seconds, the last loss. `shallow bench`'s train workload runs the same
+step (bench_torch.py imports lora_step).
 
   bench_heal_torch.py MODEL_DIR [--batch 4] [--seq-len 256] [--rank 8] [--alpha 16] [--dropout 0.05]
                       [--targets q,k,v,o,gate,up,down] [--steps 16] [--warmup 2] [--threads 2] [--checkpoint]
@@ -27,46 +28,31 @@ PROJECTIONS = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn
                "gate": "mlp.gate_proj", "up": "mlp.up_proj", "down": "mlp.down_proj"}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seq-len", type=int, default=256)
-    ap.add_argument("--rank", type=int, default=8)
-    ap.add_argument("--alpha", type=float, default=16)
-    ap.add_argument("--dropout", type=float, default=0.05)
-    ap.add_argument("--targets", default="q,k,v,o,gate,up,down")
-    ap.add_argument("--steps", type=int, default=16)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--checkpoint", action="store_true")
-    args = ap.parse_args()
-    torch.set_num_threads(args.threads)
+def lora_step(cfg, w, batch, seq_len, rank=8, alpha=16.0, dropout=0.05, targets="q,k,v,o,gate,up,down", lr=2e-4,
+              max_grad_norm=1.0, checkpoint=False):
+    """One LoRA training step on `batch` x `seq_len` fresh random ids of the Llama `cfg` (config.json) with HF-named
+    weights `w` (frozen, widened to float32), as a function of no arguments returning the loss."""
     torch.manual_seed(0)
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tools"))
-    from refllama import load
-
-    cfg, w = load(args.model)
     w = {k: v.float().requires_grad_(False) for k, v in w.items()}
     L, hidden, heads = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["num_attention_heads"]
     kv_heads = cfg.get("num_key_value_heads", heads)
     d = cfg.get("head_dim") or hidden // heads
     eps, theta, vocab = cfg.get("rms_norm_eps", 1e-6), cfg.get("rope_theta", 10000.0), cfg["vocab_size"]
     head_w = w.get("lm_head.weight", w["model.embed_tokens.weight"])
-    scaling = args.alpha / args.rank
+    scaling = alpha / rank
 
     lora = {}
     for l in range(L):
-        for t in args.targets.split(","):
+        for t in targets.split(","):
             out_f, in_f = w[f"model.layers.{l}.{PROJECTIONS[t]}.weight"].shape
-            a = torch.empty(args.rank, in_f)
+            a = torch.empty(rank, in_f)
             torch.nn.init.kaiming_uniform_(a, a=math.sqrt(5))
-            lora[(l, PROJECTIONS[t])] = (a.requires_grad_(True), torch.zeros(out_f, args.rank, requires_grad=True))
+            lora[(l, PROJECTIONS[t])] = (a.requires_grad_(True), torch.zeros(out_f, rank, requires_grad=True))
     params = [p for ab in lora.values() for p in ab]
-    opt = torch.optim.AdamW(params, lr=2e-4, weight_decay=0.0)
-    drop = torch.nn.Dropout(args.dropout)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    drop = torch.nn.Dropout(dropout)
 
-    T = args.seq_len
+    T = seq_len
     inv = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
     ang = torch.outer(torch.arange(T, dtype=torch.float64), inv)
     cos, sin = torch.cat([ang, ang], -1).cos().float(), torch.cat([ang, ang], -1).sin().float()
@@ -106,18 +92,41 @@ def main():
     gen = torch.Generator().manual_seed(1)
 
     def step():
-        ids = torch.randint(3, vocab, (args.batch, T), generator=gen)
+        ids = torch.randint(3, vocab, (batch, T), generator=gen)
         x = w["model.embed_tokens.weight"][ids]
         for l in range(L):
-            x = torch.utils.checkpoint.checkpoint(layer, l, x, use_reentrant=False) if args.checkpoint else layer(l, x)
+            x = torch.utils.checkpoint.checkpoint(layer, l, x, use_reentrant=False) if checkpoint else layer(l, x)
         logits = rms(x, w["model.norm.weight"]) @ head_w.T
         loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
         opt.step()
         opt.zero_grad(set_to_none=True)
         return loss.item()
 
+    return step
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--alpha", type=float, default=16)
+    ap.add_argument("--dropout", type=float, default=0.05)
+    ap.add_argument("--targets", default="q,k,v,o,gate,up,down")
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--checkpoint", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "tools"))
+    from refllama import load
+
+    cfg, w = load(args.model)
+    step = lora_step(cfg, w, args.batch, args.seq_len, args.rank, args.alpha, args.dropout, args.targets, checkpoint=args.checkpoint)
     for _ in range(args.warmup):
         step()
     t0 = time.perf_counter()
@@ -125,7 +134,7 @@ def main():
         last = step()
     seconds = time.perf_counter() - t0
     print(json.dumps({"impl": "pytorch " + torch.__version__ + (" checkpointed" if args.checkpoint else ""), "threads": args.threads,
-                      "steps": args.steps, "seconds": seconds, "tokens_per_s": args.steps * args.batch * T / seconds, "loss": last}))
+                      "steps": args.steps, "seconds": seconds, "tokens_per_s": args.steps * args.batch * args.seq_len / seconds, "loss": last}))
 
 
 if __name__ == "__main__":

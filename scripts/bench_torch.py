@@ -4,18 +4,23 @@
 Reads config.json and model.safetensors (or shards listed in model.safetensors.index.json) itself,
 runs the forward (RMSNorm, rotate-half RoPE, GQA attention with a causal mask and a KV cache,
 SwiGLU, tied or untied head) and times, per dtype (float32, bfloat16):
-  prefill_1x<P>    one P-token prompt, last-position logits            (tokens/s)
+  prefill_1x<P>    one P-token prompt (and one long prompt), last-position logits (tokens/s)
   prefill_<B>x<L>  a batch of B prompts of L tokens, last-position logits (tokens/s)
   decode           S greedy single-token steps after a short prompt     (tokens/s)
-Each is warmed up once (the batch with its first prompt), then the best of at most --repeats runs
-is kept, repeating only while the timed runs stay within --budget seconds. float32 always runs. A
+  eval_<N>req      N log-likelihood requests, each context + continuation in full (no prefix sharing),
+                   longest first in right-padded batches of 8 with all-position logits, as
+                   lm-evaluation-harness's HF model does with --batch_size 8 (requests/s)
+  train_<B>x<T>    LoRA training steps of bench_heal_torch.py (plain autograd), float32 only (tokens/s)
+Each is warmed up once (the batch with its first prompt, eval with its first request), then the best of
+at most --repeats runs is kept, repeating only while the timed runs stay within --budget seconds. float32 always runs. A
 bfloat16 workload projected (from its measured matmul GFLOP/s) to take longer than --max-run
 seconds in one run is not run but estimated, and marked so: bfloat16 without native bf16 instructions (AVX2 machines) runs at
 ~1.4 GFLOP/s, where one 128-token prefill of a 1.1B model would take over 3 minutes.
-Prints one JSON line.
+Prints one JSON line, with the process's peak RSS (VmHWM).
 
   bench_torch.py MODEL_DIR [--workload FILE] [--threads 2] [--dtypes float32,bfloat16] [--repeats 3] [--budget 60] [--max-run 150] [--only NAMES]
   bench_torch.py --check MODEL_DIR REFERENCE_DIR   # float32 logits vs a golden reference.safetensors
+  bench_torch.py --score MODEL_DIR --workload FILE # float32 log-likelihoods of the eval requests
 """
 import argparse
 import json
@@ -27,6 +32,8 @@ import warnings
 
 import numpy as np
 import torch
+
+from bench_heal_torch import lora_step
 
 DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.int16}
 
@@ -68,6 +75,7 @@ class Llama:
     def __init__(self, model_dir, dtype):
         with open(os.path.join(model_dir, "config.json")) as f:
             c = json.load(f)
+        self.config = c
         self.dtype = dtype
         self.layers = c["num_hidden_layers"]
         self.heads = c["num_attention_heads"]
@@ -141,6 +149,45 @@ class Llama:
         return torch.nn.functional.linear(self.rms_norm(x, self.w["model.norm.weight"]), self.head).float()
 
 
+EVAL_BATCH = 8
+
+
+def eval_batches(requests):
+    """Request indices, longest context + continuation first, in batches of EVAL_BATCH (lm-evaluation-harness's order)."""
+    order = sorted(range(len(requests)), key=lambda i: -(len(requests[i]["context"]) + len(requests[i]["continuation"])))
+    return [order[i:i + EVAL_BATCH] for i in range(0, len(order), EVAL_BATCH)]
+
+
+def score(model, requests):
+    """log P(continuation | context) of each request: the model reads context + continuation[:-1] (right-padded to the
+    batch's longest) and the continuation's log-softmax scores are summed."""
+    out = [0.0] * len(requests)
+    for batch in eval_batches(requests):
+        seqs = [requests[i]["context"] + requests[i]["continuation"][:-1] for i in batch]
+        ids = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.long)
+        for row, seq in enumerate(seqs):
+            ids[row, :len(seq)] = torch.tensor(seq)
+        logp = torch.log_softmax(model.forward(ids, model.new_cache(*ids.shape), all_logits=True), dim=-1)
+        for row, i in enumerate(batch):
+            start, cont = len(requests[i]["context"]) - 1, torch.tensor(requests[i]["continuation"])
+            out[i] = logp[row, start + torch.arange(len(cont)), cont].sum().item()
+    return out
+
+
+def padded_tokens(requests):
+    """Tokens the eval batches compute, padding included."""
+    return sum(len(b) * max(len(requests[i]["context"]) + len(requests[i]["continuation"]) - 1 for i in b) for b in eval_batches(requests))
+
+
+def peak_rss_bytes():
+    """VmHWM of this process, or None without /proc. Not ru_maxrss: Linux carries that over from the parent across
+    fork and exec, so under `shallow bench` it would report the JVM's peak."""
+    if not os.path.exists("/proc/self/status"):
+        return None
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
+
 def timed(run):
     t0 = time.perf_counter()
     run()
@@ -166,11 +213,14 @@ def matmul_gflops(model, rows):
 
 
 def measure(model, workload, repeats, budget_s, max_run_s, only):
-    """tokens/s per workload; outside float32, a workload projected to run longer than max_run_s is estimated, not run."""
+    """per second (tokens, or requests for eval) of each workload; outside float32, a workload projected to run longer
+    than max_run_s is estimated, not run; training runs in float32 only."""
     prompt = torch.tensor([workload["prompt"]])
+    long_prompt = torch.tensor([workload["long_prompt"]])
     batch = torch.tensor(workload["batch"])
     decode_prompt = torch.tensor([workload["decode_prompt"]])
     steps = workload["decode_steps"]
+    requests, train = workload["eval"], workload["train"]
     flop_per_token = 2.0 * sum(t.numel() for n, t in model.w.items() if n.endswith("proj.weight"))
 
     def prefill(ids):
@@ -184,33 +234,45 @@ def measure(model, workload, repeats, budget_s, max_run_s, only):
             logits = model.forward(logits[:, -1].argmax(-1, keepdim=True), cache)
         return time.perf_counter() - t0
 
+    # name: (units counted per second, tokens the forward computes, timed run, warm-up, rows of the matmul probe)
     workloads = {
-        f"prefill_1x{prompt.shape[1]}": (prompt.numel(), prefill(prompt), prefill(prompt), 16),
-        f"prefill_{batch.shape[0]}x{batch.shape[1]}": (batch.numel(), prefill(batch), prefill(batch[:1]), 16),
-        "decode": (steps, decode, decode, 1),
+        f"prefill_1x{prompt.shape[1]}": (prompt.numel(), prompt.numel(), prefill(prompt), prefill(prompt), 16),
+        f"prefill_1x{long_prompt.shape[1]}": (long_prompt.numel(), long_prompt.numel(), prefill(long_prompt), prefill(long_prompt), 16),
+        f"prefill_{batch.shape[0]}x{batch.shape[1]}": (batch.numel(), batch.numel(), prefill(batch), prefill(batch[:1]), 16),
+        "decode": (steps, steps, decode, decode, 1),
+        f"eval_{len(requests)}req": (len(requests), padded_tokens(requests), lambda: timed(lambda: score(model, requests)),
+                                     lambda: score(model, requests[:1]), 16),
     }
+    if model.dtype == torch.float32 and (not only or f"train_{train['batch']}x{train['seq_len']}" in only):
+        step = lora_step(model.config, model.w, train["batch"], train["seq_len"], train["rank"], train["alpha"], train["dropout"],
+                         lr=train["lr"], max_grad_norm=train["max_grad_norm"])
+        tokens = train["batch"] * train["seq_len"]
+        workloads[f"train_{train['batch']}x{train['seq_len']}"] = (tokens, 2 * tokens, lambda: timed(step), step, 16)  # forward + input gradient
     results = {}
-    for name, (tokens, run, warm_up, probe_rows) in workloads.items():
+    for name, (units, tokens, run, warm_up, probe_rows) in workloads.items():
         if only and name not in only:
             continue
         gflops = matmul_gflops(model, probe_rows)
         projected_s = tokens * flop_per_token / (gflops * 1e9)
         if model.dtype != torch.float32 and projected_s > max_run_s:
-            results[name] = {"tok_s": tokens / projected_s, "estimated": True, "matmul_gflops": gflops,
+            results[name] = {"per_s": units / projected_s, "estimated": True, "matmul_gflops": gflops,
                              "note": f"not run: projected {projected_s:.0f} s at {gflops:.1f} GFLOP/s > {max_run_s:.0f} s"}
         else:
             r = best_of(run, warm_up, repeats, budget_s)
-            results[name] = {"tok_s": tokens / r["seconds"], "seconds": r["seconds"], "runs": r["runs"],
+            results[name] = {"per_s": units / r["seconds"], "seconds": r["seconds"], "runs": r["runs"],
                              "matmul_gflops": gflops}
         print(f"bench_torch: {model.dtype} {name}: {'~' if results[name].get('estimated') else ''}"
-              f"{results[name]['tok_s']:.2f} tok/s", file=sys.stderr, flush=True)
+              f"{results[name]['per_s']:.2f}/s", file=sys.stderr, flush=True)
     return results
 
 
 def default_workload(vocab):
     rng = np.random.default_rng(2026)
     ids = lambda *shape: rng.integers(3, vocab, size=shape).tolist()
-    return {"prompt": ids(128), "batch": ids(8, 256), "decode_prompt": ids(16), "decode_steps": 16}
+    contexts = [ids(int(rng.integers(200, 401))) for _ in range(4)]
+    return {"prompt": ids(128), "long_prompt": ids(512), "batch": ids(8, 256), "decode_prompt": ids(16), "decode_steps": 16,
+            "eval": [{"context": c, "continuation": ids(1)} for c in contexts for _ in range(4)],
+            "train": {"batch": 1, "seq_len": 128, "rank": 8, "alpha": 16.0, "dropout": 0.05, "lr": 2e-4, "max_grad_norm": 1.0}}
 
 
 def check(model_dir, reference_dir):
@@ -238,6 +300,7 @@ def main():
     ap.add_argument("model_dir")
     ap.add_argument("reference_dir", nargs="?")
     ap.add_argument("--check", action="store_true", help="compare float32 logits with REFERENCE_DIR's goldens")
+    ap.add_argument("--score", action="store_true", help="print the float32 log-likelihoods of the --workload's eval requests")
     ap.add_argument("--workload", help="JSON {prompt, batch, decode_prompt, decode_steps} (default: seeded random ids)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--dtypes", default="float32,bfloat16")
@@ -251,6 +314,13 @@ def main():
         if not args.reference_dir:
             ap.error("--check needs REFERENCE_DIR")
         return check(args.model_dir, args.reference_dir)
+    if args.score:
+        if not args.workload:
+            ap.error("--score needs --workload")
+        with open(args.workload) as f:
+            requests = json.load(f)["eval"]
+        print(json.dumps({"loglikelihoods": score(Llama(args.model_dir, torch.float32), requests)}))
+        return 0
     if args.workload:
         with open(args.workload) as f:
             workload = json.load(f)
@@ -263,7 +333,8 @@ def main():
         results[name] = measure(model, workload, args.repeats, args.budget, args.max_run, args.only.split(",") if args.only else None)
         del model
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "results": results}))
+                      "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "results": results,
+                      "peak_rss_bytes": peak_rss_bytes()}))
     return 0
 
 

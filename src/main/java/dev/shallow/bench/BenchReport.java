@@ -1,47 +1,51 @@
 package dev.shallow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The results of one {@code shallow bench} run: Shallow's tokens/s per workload beside PyTorch's float32 and
+ * The results of one {@code shallow bench} run: Shallow's throughput per workload beside PyTorch's float32 and
  * bfloat16 paths, the ratio to the faster PyTorch path, and how close Shallow comes to the machine's limits
- * (prefill: matmul FLOP/s against an FMA peak; decode: weight bytes read per second against a bandwidth).
+ * (matmul FLOP/s against an FMA peak; decode: weight bytes read per second against a bandwidth); the peak RSS of
+ * each engine; the pruned models' speed-ups; the analysis overhead.
  *
- * @param torch null when PyTorch was not run ({@code torchSkipped} says why)
- * @param peakGflops FP32 FMA peak in GFLOP/s, or null if not given
- * @param bandwidthGbs read bandwidth in GB/s, or null if not given
- * @param shallow      the selected prefill and decode workloads (possibly none)
- * @param analyse      the analysis overhead, or null when not selected
+ * @param shallow             the selected workloads PyTorch also runs (possibly none)
+ * @param shallowPeakRssBytes VmHWM of Shallow's process after its workloads, or null where unknown
+ * @param torch               null when PyTorch was not run ({@code torchSkipped} says why)
+ * @param peakGflops          FP32 FMA peak in GFLOP/s, or null if not given
+ * @param bandwidthGbs        read bandwidth in GB/s, or null if not given
+ * @param pruned              the full model then each pruned one, or empty when not selected
+ * @param analyse             the analysis overhead, or null when not selected
  */
-public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<String, Measurement> shallow,
-                          TorchBaseline.Result torch, String torchSkipped, Double peakGflops, Double bandwidthGbs,
-                          AnalysisOverhead analyse) {
-    private static final List<String> DTYPES = List.of("float32", "bfloat16");
+public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<BenchPart, Measurement> shallow,
+                          Long shallowPeakRssBytes, TorchBaseline.Result torch, String torchSkipped, Double peakGflops,
+                          Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse) {
 
     /** One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch). */
-    public record Row(String workload, Measurement shallow, Measurement torchF32, Measurement torchBf16, double vsTorch,
+    public record Row(String workload, String unit, Measurement shallow, Measurement torchF32, Measurement torchBf16, double vsTorch,
                       String fasterTorch, double achieved, String achievedUnit, double percentOfLimit) {
     }
 
     public List<Row> rows() {
         List<Row> rows = new ArrayList<>();
         for (var e : shallow.entrySet()) {
-            String name = e.getKey();
+            BenchPart part = e.getKey();
+            String name = part.rowName(workload);
             Measurement s = e.getValue();
             Measurement f32 = torch(name, "float32"), bf16 = torch(name, "bfloat16");
-            Measurement faster = f32 == null || (bf16 != null && bf16.tokensPerSecond() > f32.tokensPerSecond()) ? bf16 : f32;
-            double vs = faster == null ? Double.NaN : s.tokensPerSecond() / faster.tokensPerSecond();
+            Measurement faster = f32 == null || (bf16 != null && bf16.perSecond() > f32.perSecond()) ? bf16 : f32;
+            double vs = faster == null ? Double.NaN : s.perSecond() / faster.perSecond();
             String fasterName = faster == null ? null : faster == f32 ? "float32" : "bfloat16";
-            boolean decode = name.equals(Workload.DECODE);
-            double achieved = decode ? s.tokensPerSecond() * cost.decodeBytesPerToken() / 1e9
-                    : s.tokensPerSecond() * flopPerToken(name) / 1e9;
+            boolean decode = part == BenchPart.DECODE;
+            double achieved = s.perSecond() * (decode ? cost.decodeBytesPerToken() : flopPerUnit(part)) / 1e9;
             Double limit = decode ? bandwidthGbs : peakGflops;
-            rows.add(new Row(name, s, f32, bf16, vs, fasterName, achieved, decode ? "GB/s" : "GFLOP/s",
+            rows.add(new Row(name, part.unit(), s, f32, bf16, vs, fasterName, achieved, decode ? "GB/s" : "GFLOP/s",
                     limit == null ? Double.NaN : 100 * achieved / limit));
         }
         return rows;
@@ -51,60 +55,121 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         return torch == null ? null : torch.byDtype().getOrDefault(dtype, Map.of()).get(workloadName);
     }
 
-    private double flopPerToken(String name) {
-        int[][] seqs = name.equals(workload.promptName()) ? new int[][]{workload.prompt()} : workload.batch();
-        int tokens = seqs.length * seqs[0].length;
-        return cost.prefillFlop(tokens, seqs.length) / tokens;
+    /** Matmul FLOP Shallow does per token (per request for eval). */
+    private double flopPerUnit(BenchPart part) {
+        EvalWorkload eval = workload.eval();
+        int training = workload.training().tokens();
+        return switch (part) {
+            case PREFILL -> prefillFlopPerToken(new int[][]{workload.prompt()});
+            case LONG_PREFILL -> prefillFlopPerToken(new int[][]{workload.longPrompt()});
+            case BATCH_PREFILL -> prefillFlopPerToken(workload.batch());
+            case EVAL -> cost.forwardFlop(eval.sharedPrefixTokens(), eval.questions().size() + eval.answerTokens()) / eval.size();
+            case TRAIN -> cost.trainingFlop(training) / training;
+            case DECODE, PRUNED, ANALYSE -> throw new IllegalArgumentException(part + " is not counted in FLOP");
+        };
     }
 
-    /** The table printed to the terminal, with a legend. */
+    private double prefillFlopPerToken(int[][] seqs) {
+        int tokens = seqs.length * seqs[0].length;
+        return cost.forwardFlop(tokens, seqs.length) / tokens;
+    }
+
+    /** The tables printed to the terminal, each with a legend. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        if (!shallow.isEmpty()) forwardTable(sb);
+        if (!shallow.isEmpty()) throughputTable(sb);
+        if (!pruned.isEmpty()) prunedTable(sb);
         if (analyse != null) analyseTable(sb);
+        sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
         return sb.toString();
     }
 
-    private void analyseTable(StringBuilder sb) {
-        if (!sb.isEmpty()) sb.append(System.lineSeparator());
-        String fmt = "%-15s %14s %18s %14s%n";
-        sb.append(String.format(fmt, "workload", "forward tok/s", "analysis tok/s", "time ratio"));
-        sb.append(String.format(fmt, analyse.name(), tokS(analyse.plain()), tokS(analyse.analysis()), String.format("%.3fx", analyse.timeRatio())));
-        sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
-        sb.append(String.format("analyse: %d x %d calibration tokens through a plain forward (last-token logits) and through the analysis pass%n"
-                + "(angular distance, Block Influence, relative magnitude, CKA on %d tokens); time ratio = analysis / forward (target < 1.10).%n",
-                analyse.sequences(), analyse.seqLen(), analyse.ckaTokens()));
-    }
-
-    private void forwardTable(StringBuilder sb) {
-        String fmt = "%-15s %14s %16s %17s %16s  %s%n";
-        sb.append(String.format(fmt, "workload", "Shallow tok/s", "torch f32 tok/s", "torch bf16 tok/s", "vs faster torch",
-                "Shallow achieved"));
+    private void throughputTable(StringBuilder sb) {
+        String fmt = "%-15s %-6s %9s %10s %11s %16s  %s%n";
+        sb.append(String.format(fmt, "workload", "unit", "Shallow", "torch f32", "torch bf16", "vs faster torch", "Shallow achieved"));
         for (Row r : rows()) {
             String limit = Double.isNaN(r.percentOfLimit()) ? ""
                     : String.format(" (%.0f%% of %s)", r.percentOfLimit(), r.achievedUnit().equals("GB/s") ? "bandwidth" : "peak");
-            sb.append(String.format(fmt, r.workload(), tokS(r.shallow()), tokS(r.torchF32()), tokS(r.torchBf16()),
-                    Double.isNaN(r.vsTorch()) ? "-" : String.format("%.2fx", r.vsTorch()),
-                    String.format("%.1f %s", r.achieved(), r.achievedUnit()) + limit));
+            sb.append(String.format(fmt, r.workload(), r.unit(), rate(r.shallow()), rate(r.torchF32()), rate(r.torchBf16()),
+                    ratio(r.vsTorch()), String.format("%.1f %s", r.achieved(), r.achievedUnit()) + limit));
         }
-        sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
-        sb.append(String.format("prefill: tokens of all prompts / wall time (last-token logits); decode: %d greedy steps after a %d-token prompt.%n",
-                workload.decodeSteps(), workload.decodePrompt().length));
-        sb.append(String.format("achieved: prefill = matmul FLOP (%.3g GFLOP/token) per second; decode = weight bytes read (%.3g GB/token) per second.%n",
-                flopPerToken(workload.promptName()) / 1e9, cost.decodeBytesPerToken() / 1e9));
+        sb.append(String.format(fmt, "peak RSS", "MiB", mib(shallowPeakRssBytes), mib(torchPeak("float32")), mib(torchPeak("bfloat16")), "", ""));
+        legend(sb);
+    }
+
+    private Long torchPeak(String dtype) {
+        return torch == null ? null : torch.peakRssBytes().get(dtype);
+    }
+
+    private void legend(StringBuilder sb) {
+        String nl = System.lineSeparator();
+        sb.append(nl).append("prefill: tokens of all prompts / wall time (last-token logits); ")
+                .append(String.format("decode: %d greedy steps after a %d-token prompt.%n", workload.decodeSteps(), workload.decodePrompt().length));
+        if (shallow.containsKey(BenchPart.EVAL)) {
+            sb.append(String.format("eval: %s;%n  Shallow: shallow eval's TransformerLM (a context's answers share its forward pass, up to %d tokens a call);%n"
+                    + "  PyTorch: every context + answer in full, longest first, in right-padded batches of 8 with all-position logits%n"
+                    + "  (as lm-evaluation-harness's HF model with --batch_size 8).%n", workload.eval().describe(), Bench.EVAL_BATCH_TOKENS));
+        }
+        if (shallow.containsKey(BenchPart.TRAIN)) {
+            sb.append(String.format("train: LoRA steps on %d x %d tokens (rank %d, alpha %.0f, dropout %.2f on all 7 projections, clipping, AdamW);"
+                            + " Shallow recomputes each layer in backward%n  (activation checkpointing); PyTorch: float32 autograd without"
+                            + " checkpointing (scripts/bench_heal_torch.py; no bfloat16).%n",
+                    workload.training().sequences().length, workload.training().sequences()[0].length, TrainingWorkload.RANK,
+                    TrainingWorkload.ALPHA, TrainingWorkload.DROPOUT));
+        }
+        sb.append(String.format("achieved: matmul FLOP per second (prefill %.3g GFLOP/token; eval as Shallow computes it, shared contexts once;"
+                        + " train 3 passes over%n  the layers' weights + 2 over the head per token); decode = weight bytes read (%.3g GB/token) per second.%n",
+                prefillFlopPerToken(new int[][]{workload.prompt()}) / 1e9, cost.decodeBytesPerToken() / 1e9));
+        sb.append("peak RSS: VmHWM of Shallow's JVM after all its workloads (mapped weights included) and of each PyTorch dtype's process.")
+                .append(nl);
         if (torch != null) {
             sb.append(String.format("PyTorch %s, %d threads; vs faster torch = Shallow / max(float32, bfloat16).%n", torch.torchVersion(), torch.threads()));
             torch.byDtype().forEach((dtype, m) -> m.forEach((w, x) -> {
                 if (x.estimated()) sb.append(String.format("~ torch %s %s: %s%n", dtype, w, x.note()));
             }));
         } else {
-            sb.append("PyTorch not run: ").append(torchSkipped).append(System.lineSeparator());
+            sb.append("PyTorch not run: ").append(torchSkipped).append(nl);
         }
     }
 
-    private static String tokS(Measurement m) {
+    private void prunedTable(StringBuilder sb) {
+        if (!sb.isEmpty()) sb.append(System.lineSeparator());
+        String fmt = "%-13s %6s %8s %15s %9s %13s %9s %13s%n";
+        PrunedSpeed full = pruned.getFirst();
+        sb.append(String.format(fmt, "Shallow model", "layers", "removed", workload.promptName(), "speed-up", "decode tok/s", "speed-up",
+                "ideal L/kept"));
+        for (PrunedSpeed p : pruned) {
+            LayerRemoval r = p.removal();
+            sb.append(String.format(fmt, r.label(), r.kept().length,
+                    r.removedRange(), rate(p.prefill()), ratio(p.prefillSpeedup(full)), rate(p.decode()), ratio(p.decodeSpeedup(full)),
+                    ratio(r.idealSpeedup())));
+        }
+        sb.append(String.format("%npruned: the deepest layers except the last skipped (Transformer.without; no checkpoint written); speed-up ="
+                + " pruned / full tok/s;%n  ideal = time proportional to the layers run (embedding and head do not shrink). PyTorch is not run on pruned models.%n"));
+    }
+
+    private void analyseTable(StringBuilder sb) {
+        if (!sb.isEmpty()) sb.append(System.lineSeparator());
+        String fmt = "%-15s %14s %18s %14s%n";
+        sb.append(String.format(fmt, "workload", "forward tok/s", "analysis tok/s", "time ratio"));
+        sb.append(String.format(fmt, analyse.name(), rate(analyse.plain()), rate(analyse.analysis()), ratio(analyse.timeRatio())));
+        sb.append(String.format("%nanalyse: %d x %d calibration tokens through a plain forward (last-token logits) and through the analysis pass%n"
+                        + "(angular distance, Block Influence, relative magnitude, CKA on %d tokens); time ratio = analysis / forward (target < 1.10).%n",
+                analyse.sequences(), analyse.seqLen(), analyse.ckaTokens()));
+    }
+
+    static String rate(Measurement m) {
         if (m == null) return "-";
-        return (m.estimated() ? "~" : "") + String.format(m.tokensPerSecond() < 10 ? "%.2f" : "%.1f", m.tokensPerSecond());
+        String digits = m.perSecond() < 0.1 ? "%.2g" : m.perSecond() < 10 ? "%.2f" : "%.1f";
+        return (m.estimated() ? "~" : "") + String.format(digits, m.perSecond());
+    }
+
+    static String ratio(double r) {
+        return Double.isNaN(r) ? "-" : String.format("%.2fx", r);
+    }
+
+    static String mib(Long bytes) {
+        return bytes == null ? "-" : Long.toString(Math.round(bytes / (1024.0 * 1024)));
     }
 
     /** Everything above as JSON (for --out). */
@@ -114,12 +179,16 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         root.put("model", model);
         root.put("threads", threads);
         root.set("weight_cost", json.valueToTree(cost));
-        root.set("shallow", json.valueToTree(shallow));
+        Map<String, Measurement> byName = new LinkedHashMap<>();
+        shallow.forEach((part, m) -> byName.put(part.rowName(workload), m));
+        root.set("shallow", json.valueToTree(byName));
+        root.put("shallow_peak_rss_bytes", shallowPeakRssBytes);
         root.set("torch", json.valueToTree(torch));
         root.put("torch_skipped", torchSkipped);
         root.put("peak_gflops", peakGflops);
         root.put("bandwidth_gbs", bandwidthGbs);
         root.set("rows", json.valueToTree(rows()));
+        if (!pruned.isEmpty()) prunedJson(root.putArray("pruned"), json);
         if (analyse != null) {
             ObjectNode a = root.putObject("analyse");
             a.put("workload", analyse.name());
@@ -131,5 +200,20 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             a.put("time_ratio", analyse.timeRatio());
         }
         return root;
+    }
+
+    private void prunedJson(ArrayNode out, ObjectMapper json) {
+        PrunedSpeed full = pruned.getFirst();
+        for (PrunedSpeed p : pruned) {
+            ObjectNode o = out.addObject();
+            o.put("fraction", p.removal().fraction());
+            o.set("removed", json.valueToTree(p.removal().removed()));
+            o.put("layers", p.removal().kept().length);
+            o.set(workload.promptName(), json.valueToTree(p.prefill()));
+            o.set(Workload.DECODE, json.valueToTree(p.decode()));
+            o.put("prefill_speedup", p.prefillSpeedup(full));
+            o.put("decode_speedup", p.decodeSpeedup(full));
+            o.put("ideal_speedup", p.removal().idealSpeedup());
+        }
     }
 }

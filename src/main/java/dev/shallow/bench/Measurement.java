@@ -1,11 +1,12 @@
 package dev.shallow.bench;
 
 /**
- * Throughput of one workload on one engine. {@code estimated}: not run, but projected (see {@code note});
- * then {@code seconds} and {@code runs} are 0.
+ * Throughput of one workload on one engine: tokens/s, or requests/s for the eval workload ({@link BenchPart#unit}).
+ * {@code estimated}: not run, but projected (see {@code note}); then {@code seconds} and {@code runs} are 0.
  */
-public record Measurement(double tokensPerSecond, double seconds, int runs, boolean estimated, String note) {
-    public static Measurement measured(int tokens, BestOf.Result r) {
-        return new Measurement(tokens / r.seconds(), r.seconds(), r.runs(), false, null);
+public record Measurement(double perSecond, double seconds, int runs, boolean estimated, String note) {
+    /** {@code count} tokens (or requests) done in the fastest run of {@code r}. */
+    public static Measurement measured(int count, BestOf.Result r) {
+        return new Measurement(count / r.seconds(), r.seconds(), r.runs(), false, null);
     }
 }

@@ -15,14 +15,25 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * PyTorch's side of {@code shallow bench}: runs {@code scripts/bench_torch.py} on the same model
- * directory and workload in a subprocess (its stderr passes through) and reads the JSON line it prints.
+ * PyTorch's side of {@code shallow bench}: runs {@code scripts/bench_torch.py} on the same model directory and
+ * workload, one subprocess per dtype (so that each one's peak RSS is its own; stderr passes through), and reads the
+ * JSON line each prints.
  */
 public final class TorchBaseline {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Results per dtype ("float32", "bfloat16"), each per workload name. */
-    public record Result(String torchVersion, int threads, Map<String, Map<String, Measurement>> byDtype) {
+    public static final List<String> DTYPES = List.of("float32", "bfloat16");
+
+    /** Results per dtype ("float32", "bfloat16"), each per workload name, and the peak RSS of the process that ran each dtype. */
+    public record Result(String torchVersion, int threads, Map<String, Map<String, Measurement>> byDtype, Map<String, Long> peakRssBytes) {
+        /** This result's dtypes, then {@code later}'s. */
+        Result and(Result later) {
+            Map<String, Map<String, Measurement>> measurements = new LinkedHashMap<>(byDtype);
+            measurements.putAll(later.byDtype);
+            Map<String, Long> peaks = new LinkedHashMap<>(peakRssBytes);
+            peaks.putAll(later.peakRssBytes);
+            return new Result(torchVersion, threads, measurements, peaks);
+        }
     }
 
     private final String python;
@@ -52,15 +63,29 @@ public final class TorchBaseline {
         }
     }
 
-    /** Runs the workloads named {@code names} (row names such as "prefill_1x128", "decode") of {@code workload}. */
+    /** Runs the workloads named {@code names} (row names such as "prefill_1x128", "decode") of {@code workload}, for each of {@link #DTYPES}. */
     public Result run(Path modelDir, Workload workload, List<String> names, int threads, int repeats, double budgetSeconds) {
         Path file = null;
         try {
             file = Files.createTempFile("shallow-bench-workload", ".json");
             AtomicFiles.writeJson(file, workload.toJson());
-            List<String> cmd = List.of(python, script.toString(), modelDir.toString(), "--workload", file.toString(),
-                    "--threads", Integer.toString(threads), "--repeats", Integer.toString(repeats),
-                    "--budget", Double.toString(budgetSeconds), "--only", String.join(",", names));
+            Result all = null;
+            for (String dtype : DTYPES) {
+                Result r = run(List.of(python, script.toString(), modelDir.toString(), "--workload", file.toString(), "--dtypes", dtype,
+                        "--threads", Integer.toString(threads), "--repeats", Integer.toString(repeats),
+                        "--budget", Double.toString(budgetSeconds), "--only", String.join(",", names)));
+                all = all == null ? r : all.and(r);
+            }
+            return all;
+        } catch (IOException e) {
+            throw new ShallowException("cannot run the PyTorch baseline: " + e.getMessage(), e);
+        } finally {
+            if (file != null) file.toFile().delete();
+        }
+    }
+
+    private static Result run(List<String> cmd) {
+        try {
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             int rc = p.waitFor();
@@ -71,8 +96,6 @@ public final class TorchBaseline {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ShallowException("interrupted while running the PyTorch baseline");
-        } finally {
-            if (file != null) file.toFile().delete();
         }
     }
 
@@ -80,15 +103,18 @@ public final class TorchBaseline {
         JsonNode root = JSON.readTree(line);
         if (root == null || !root.path("results").isObject()) throw new ShallowException("bench_torch.py printed no results: " + line);
         Map<String, Map<String, Measurement>> byDtype = new LinkedHashMap<>();
+        Map<String, Long> peaks = new LinkedHashMap<>();
         root.path("results").properties().forEach(dtype -> {
+            JsonNode peak = root.path("peak_rss_bytes");
+            peaks.put(dtype.getKey(), peak.isNumber() ? peak.asLong() : null);
             Map<String, Measurement> m = new LinkedHashMap<>();
             dtype.getValue().properties().forEach(w -> {
                 JsonNode r = w.getValue();
-                m.put(w.getKey(), new Measurement(r.path("tok_s").asDouble(), r.path("seconds").asDouble(0),
+                m.put(w.getKey(), new Measurement(r.path("per_s").asDouble(), r.path("seconds").asDouble(0),
                         r.path("runs").asInt(0), r.path("estimated").asBoolean(false), r.path("note").asText(null)));
             });
             byDtype.put(dtype.getKey(), m);
         });
-        return new Result(root.path("torch").asText(), root.path("threads").asInt(), byDtype);
+        return new Result(root.path("torch").asText(), root.path("threads").asInt(), byDtype, peaks);
     }
 }

@@ -26,8 +26,20 @@ public record WeightCost(long layerMatmulParams, long headParams, long decodeByt
         return new WeightCost(params, head.size(), bytes + head.segment().byteSize());
     }
 
-    /** FLOP to prefill {@code tokens} tokens in {@code sequences} sequences, the head applied to each sequence's last token. */
-    public double prefillFlop(int tokens, int sequences) {
-        return 2.0 * ((double) tokens * layerMatmulParams + (double) sequences * headParams);
+    /**
+     * FLOP of a forward over {@code tokens} tokens with the head applied to {@code headRows} of them (a prefill: to each
+     * sequence's last token).
+     */
+    public double forwardFlop(long tokens, long headRows) {
+        return 2.0 * ((double) tokens * layerMatmulParams + (double) headRows * headParams);
+    }
+
+    /**
+     * FLOP of a LoRA training step on {@code tokens} tokens with activation checkpointing: the layers' products three
+     * times (forward, recomputed forward, gradient of the input; frozen weights get no gradient), the head's twice
+     * (forward, gradient of the input); the rank-r adapters are not counted.
+     */
+    public double trainingFlop(long tokens) {
+        return 2.0 * tokens * (3.0 * layerMatmulParams + 2.0 * headParams);
     }
 }

@@ -8,6 +8,8 @@ import dev.shallow.bench.BenchPart;
 import dev.shallow.bench.BenchReport;
 import dev.shallow.bench.Measurement;
 import dev.shallow.bench.ModelShape;
+import dev.shallow.bench.PeakMemory;
+import dev.shallow.bench.PrunedSpeed;
 import dev.shallow.bench.RandomCheckpoint;
 import dev.shallow.bench.TorchBaseline;
 import dev.shallow.bench.WeightCost;
@@ -26,7 +28,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measure prefill and decode tokens/s of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratio;",
+        description = {"Measure prefill and decode tokens/s, eval requests/s, LoRA training tokens/s and the peak memory of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratios;",
+                "the speed-up of Shallow's model with 25%% and 50%% of its layers removed;",
                 "and what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
@@ -62,9 +65,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-gbs", paramLabel = "GBS", description = "Read bandwidth of these threads, to quote decode as a share of its bound.")
     Double bandwidthGbs;
 
-    @Option(names = "--workloads", split = ",", paramLabel = "NAMES", defaultValue = "prefill128,prefill8x256,decode,analyse",
-            description = "Workloads to run: prefill128 (1 x 128 prompt), prefill8x256 (8 x 256 batch), decode (16 steps), analyse "
-                    + "(4 x 256 calibration tokens through the analysis pass vs a plain forward; Shallow only) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--workloads", split = ",", paramLabel = "NAMES",
+            defaultValue = "prefill128,prefill512,prefill8x256,decode,eval,train,pruned,analyse",
+            description = "Workloads to run: prefill128 (1 x 128 prompt), prefill512 (1 x 512 prompt), prefill8x256 (8 x 256 batch), "
+                    + "decode (16 steps), eval (16 MMLU-like log-likelihood requests: 4 contexts of 200-400 tokens x 4 one-token answers; "
+                    + "requests/s), train (LoRA training steps on 1 x 128 tokens; PyTorch float32 only), pruned (prefill128 and decode "
+                    + "with 25%% and 50%% of the layers removed; Shallow only), analyse (4 x 256 calibration tokens through the analysis "
+                    + "pass vs a plain forward; Shallow only) (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
@@ -78,17 +85,20 @@ final class BenchCommand implements Callable<Integer> {
         Set<BenchPart> parts = BenchPart.parse(workloads);
         Workload workload;
         WeightCost cost;
-        Map<String, Measurement> shallow;
+        Map<BenchPart, Measurement> shallow;
+        List<PrunedSpeed> pruned = List.of();
         AnalysisOverhead analyse = null;
         try (Model model = Model.load(dir)) {
             workload = Workload.standard(model.config().vocabSize(), seed);
             cost = WeightCost.of(model);
             System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
-            Bench bench = new Bench(new Transformer(model), repeats, budget, (name, m) -> System.err.printf(
-                    "bench: Shallow %s: %.2f tok/s (best of %d)%n", name, m.tokensPerSecond(), m.runs()));
+            Bench bench = new Bench(new Transformer(model), repeats, budget, (name, unit, m) -> System.err.printf(
+                    "bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit, m.runs()));
             shallow = bench.run(workload, parts);
+            if (parts.contains(BenchPart.PRUNED)) pruned = bench.pruned(workload);
             if (parts.contains(BenchPart.ANALYSE)) analyse = bench.analysisOverhead(workload.calibration(), AnalysisOptions.defaults());
         }
+        Long shallowPeakRss = PeakMemory.residentPeakBytes();
         List<String> torchWorkloads = parts.stream().filter(BenchPart::hasTorchBaseline).map(p -> p.rowName(workload)).toList();
         TorchBaseline.Result torchResult = null;
         String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : null;
@@ -100,8 +110,8 @@ final class BenchCommand implements Callable<Integer> {
                 torchResult = baseline.run(dir, workload, torchWorkloads, threads, repeats, budget);
             }
         }
-        BenchReport report = new BenchReport(dir.toString(), threads, cost, workload, shallow, torchResult, torchSkipped,
-                peakGflops, bandwidthGbs, analyse);
+        BenchReport report = new BenchReport(dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult, torchSkipped,
+                peakGflops, bandwidthGbs, pruned, analyse);
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);

@@ -98,6 +98,13 @@ public final class TransformerLM {
         return out;
     }
 
+    /** log P(continuation | context) of each already tokenised pair, scored as {@link #run} scores log-likelihood requests. */
+    public double[] logLikelihoods(List<HarnessEncoding.Pair> pairs) {
+        double[] logLik = new double[pairs.size()];
+        score(group(pairs), logLik, new boolean[pairs.size()], new Counter(Progress.NONE, "", 0));
+        return logLik;
+    }
+
     /** Tokens read so far, reported to the progress callback. */
     private static final class Counter {
         private final Progress progress;

@@ -83,7 +83,7 @@ public final class Healer {
             listener.phase("held-out loss before healing");
             double before = loss(dense, heldout), beforeNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
 
-            Trainer trainer = new Trainer(trained, new TrainingData(windows, o.seed()), o);
+            Trainer trainer = Trainer.over(trained, windows, o);
             List<Double> losses = new ArrayList<>();
             if (state != null) {
                 TrainingCheckpoint.restore(out, state, trained.parameters(), trainer.optimizer());

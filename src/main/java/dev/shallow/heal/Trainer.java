@@ -10,7 +10,7 @@ import java.util.List;
  * gradient of the mean loss over the step's targets. Then global-norm clipping and an AdamW update
  * at the schedule's rate for step s.
  */
-final class Trainer {
+public final class Trainer {
     private final TrainableModel model;
     private final TrainingData data;
     private final HealOptions options;
@@ -18,7 +18,12 @@ final class Trainer {
     private final Schedule schedule;
 
     /** One optimizer step: its number (0-based), mean training loss, gradient norm before clipping and learning rate. */
-    record Step(int index, double loss, double gradNorm, double lr) {
+    public record Step(int index, double loss, double gradNorm, double lr) {
+    }
+
+    /** Training on {@code windows} (token sequences of {@code options.seqLen()}), visited in the order {@code options.seed()} gives. */
+    public static Trainer over(TrainableModel model, int[][] windows, HealOptions options) {
+        return new Trainer(model, new TrainingData(windows, options.seed()), options);
     }
 
     Trainer(TrainableModel model, TrainingData data, HealOptions options) {
@@ -43,7 +48,7 @@ final class Trainer {
         return (long) stepsDone() * options.accumulate() * options.batch();
     }
 
-    Step step() {
+    public Step step() {
         int s = stepsDone(), k = options.accumulate(), b = options.batch();
         List<Param> params = model.parameters();
         model.zeroGradients();

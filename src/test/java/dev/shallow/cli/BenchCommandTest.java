@@ -32,14 +32,19 @@ class BenchCommandTest {
         List<String> workloads = new ArrayList<>();
         for (JsonNode row : json.path("rows")) {
             workloads.add(row.path("workload").asText());
-            assertTrue(row.path("shallow").path("tokensPerSecond").asDouble() > 0);
+            assertTrue(row.path("shallow").path("perSecond").asDouble() > 0);
             assertTrue(row.path("percentOfLimit").asDouble() > 0);
         }
-        assertEquals(List.of("prefill_1x128", "prefill_8x256", "decode"), workloads);
+        assertEquals(List.of("prefill_1x128", "prefill_1x512", "prefill_8x256", "decode", "eval_16req", "train_1x128"), workloads);
+        assertTrue(json.path("shallow_peak_rss_bytes").asLong() > 1 << 20);
+        JsonNode pruned = json.path("pruned");
+        assertEquals(List.of(5, 4, 2), List.of(pruned.get(0).path("layers").asInt(), pruned.get(1).path("layers").asInt(),
+                pruned.get(2).path("layers").asInt()));
+        for (JsonNode p : pruned) assertTrue(p.path("decode").path("perSecond").asDouble() > 0 && p.path("prefill_speedup").asDouble() > 0);
         JsonNode analyse = json.path("analyse");
         assertEquals("analyse_4x256", analyse.path("workload").asText());
-        double plain = analyse.path("plain_forward").path("tokensPerSecond").asDouble();
-        double analysis = analyse.path("analysis_pass").path("tokensPerSecond").asDouble();
+        double plain = analyse.path("plain_forward").path("perSecond").asDouble();
+        double analysis = analyse.path("analysis_pass").path("perSecond").asDouble();
         assertTrue(plain > 0 && analysis > 0, analyse.toString());
         assertEquals(plain / analysis, analyse.path("time_ratio").asDouble(), 1e-9);
     }
