@@ -17,9 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
  * output as one chain of fused multiply-adds over k ascending, starting from zero, then adds the
  * bias: a token's result is the same bits in any GEMM batch. The GEMV (fewer tokens, decode) sums
- * lane j of a vector accumulator over k = j, j + L, ..., adds the L lanes by a fixed halving tree,
- * fuses the remaining cols % L products, then adds the bias: it agrees with the GEMM within
- * rounding, not bit for bit.
+ * each output in vector chains over k (four over consecutive vectors, added pairwise, up to
+ * GEMV_ROW_COLS columns; one above), adds the L lanes by a fixed halving tree, fuses the remaining
+ * cols % L products, then adds the bias: it agrees with the GEMM within rounding, not bit for bit.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -42,8 +42,13 @@ public final class Linear {
      * up to about 288 rows, whatever cols.
      */
     static final int PANEL_ROWS = 288;
-    /** GEMV task: rows per task (a multiple of 4, the rows per GEMV step). */
+    /** GEMV task: rows per task (a multiple of 4, the rows per step of the long-row kernel). */
     static final int GEMV_ROWS = 32;
+    /**
+     * The longest rows the GEMV streams one at a time (x, 16 KiB, then stays in L1 beside the stream);
+     * measured 1.5-2x faster than 4 rows at once at 2048-4096 columns, 20% slower at 5632.
+     */
+    static final int GEMV_ROW_COLS = 4096;
 
     private static final int KIND_F32 = 0, KIND_BF16 = 1, KIND_F16 = 2;
 
@@ -88,7 +93,7 @@ public final class Linear {
             while (task >= first[i + 1]) i++;
             Tensor w = ws[i];
             int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
-            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
+            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1);
             else gemm(px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
         });
     }
@@ -243,41 +248,64 @@ public final class Linear {
         c2.intoArray(acc, ao + 2 * stride + 2 * L);
     }
 
-    /** Rows [r0, r1) of y for each of a few tokens, W streamed from its segment (no packing). */
-    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
-        int rows = w.rows(), cols = w.cols(), kv = cols - cols % L, kind = kind(w);
+    /**
+     * Rows [r0, r1) of y for each of a few tokens, W streamed from its segment (no packing). Up to
+     * GEMV_ROW_COLS columns, one row at a time: the task reads one contiguous stream, which the
+     * hardware prefetchers follow best, while the token's x stays in L1. Longer rows go 4 at a time,
+     * so that each vector of x (no longer held in L1 beside the stream) serves 4 rows.
+     */
+    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1) {
+        int rows = w.rows(), cols = w.cols(), kind = kind(w), step = cols <= GEMV_ROW_COLS ? 1 : 4;
         MemorySegment seg = w.segment();
-        float[] acc = s.acc(4);
-        for (int t = 0; t < tokens; t++) {
-            for (int r = r0; r < r1; r += 4) {
+        float[] sums = new float[4];
+        for (int r = r0; r < r1; r += step) {
+            for (int t = 0; t < tokens; t++) {
+                if (step == 1) sums[0] = dot(x, t * cols, seg, kind, (long) r * cols, cols);
                 // a partial group repeats its last row: the copy computes the same value and is not stored
-                long wa = (long) r * cols, wb = (long) Math.min(r + 1, r1 - 1) * cols;
-                long wc = (long) Math.min(r + 2, r1 - 1) * cols, wd = (long) Math.min(r + 3, r1 - 1) * cols;
-                gemv4(x, t * cols, seg, kind, wa, wb, wc, wd, kv, acc);
-                for (int j = 0; j < 4 && r + j < r1; j++) {
-                    float sum = kv == 0 ? 0f : acc[j];
+                else dot4(x, t * cols, seg, kind, r, Math.min(r + 1, r1 - 1), Math.min(r + 2, r1 - 1), Math.min(r + 3, r1 - 1), cols, sums);
+                for (int j = 0; j < step && r + j < r1; j++) {
+                    float sum = sums[j];
                     long wr = (long) (r + j) * cols;
-                    for (int k = kv; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get(wr + k), sum);
+                    for (int k = cols - cols % L; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get(wr + k), sum); // the cols % L tail
                     y[t * rows + r + j] = bias == null ? sum : sum + bias[r + j];
                 }
             }
         }
     }
 
-    /** The GEMV kernel: 4 rows (element offsets wa..wd) against one token, k in [0, kv); the 4 lane sums to acc[0 .. 4). */
-    private static void gemv4(float[] x, int xo, MemorySegment seg, int kind, long wa, long wb, long wc, long wd, int kv, float[] acc) {
+    /**
+     * sum_k x[xo + k] * W[wr + k] over the whole vectors of a row, k in [0, cols - cols % L): four
+     * vector chains over consecutive vectors (chain j takes vectors j, j + 4, ..., the leftover ones
+     * go to chain 0), added as (a + b) + (c + d), then lanes by {@link #sumLanes}.
+     */
+    private static float dot(float[] x, int xo, MemorySegment seg, int kind, long wr, int cols) {
+        int kv = cols - cols % L, k4 = cols - cols % (4 * L), k = 0;
         FloatVector a = FloatVector.zero(S), b = a, c = a, d = a;
-        for (int k = 0; k < kv; k += L) {
+        for (; k < k4; k += 4 * L) { // chain j += W[r, k + jL ..] * x[k + jL ..], lane-wise
+            a = load(seg, kind, wr + k).fma(FloatVector.fromArray(S, x, xo + k), a);
+            b = load(seg, kind, wr + k + L).fma(FloatVector.fromArray(S, x, xo + k + L), b);
+            c = load(seg, kind, wr + k + 2 * L).fma(FloatVector.fromArray(S, x, xo + k + 2 * L), c);
+            d = load(seg, kind, wr + k + 3 * L).fma(FloatVector.fromArray(S, x, xo + k + 3 * L), d);
+        }
+        for (; k < kv; k += L) a = load(seg, kind, wr + k).fma(FloatVector.fromArray(S, x, xo + k), a);
+        return sumLanes(a.add(b).add(c.add(d)));
+    }
+
+    /** The same over rows ra..rd at once, one vector chain per row; their sums to sums[0 .. 4). */
+    private static void dot4(float[] x, int xo, MemorySegment seg, int kind, int ra, int rb, int rc, int rd, int cols, float[] sums) {
+        long wa = (long) ra * cols, wb = (long) rb * cols, wc = (long) rc * cols, wd = (long) rd * cols;
+        FloatVector a = FloatVector.zero(S), b = a, c = a, d = a;
+        for (int k = 0, kv = cols - cols % L; k < kv; k += L) {
             FloatVector u = FloatVector.fromArray(S, x, xo + k);
-            a = load(seg, kind, wa + k).fma(u, a); // acc += W[r, k] * x[k], lane-wise
+            a = load(seg, kind, wa + k).fma(u, a); // row chain += W[r, k ..] * x[k ..], lane-wise
             b = load(seg, kind, wb + k).fma(u, b);
             c = load(seg, kind, wc + k).fma(u, c);
             d = load(seg, kind, wd + k).fma(u, d);
         }
-        acc[0] = sumLanes(a);
-        acc[1] = sumLanes(b);
-        acc[2] = sumLanes(c);
-        acc[3] = sumLanes(d);
+        sums[0] = sumLanes(a);
+        sums[1] = sumLanes(b);
+        sums[2] = sumLanes(c);
+        sums[3] = sumLanes(d);
     }
 
     /** y[yo + i] += a * x[xo + i] for i in [0, n). */

@@ -1,8 +1,9 @@
 package dev.shallow.tensor;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -10,10 +11,17 @@ import java.util.function.IntConsumer;
  * depend on the thread count, and every output element is computed by one task in a fixed order, so
  * results are bit-identical whatever the number of threads. Tasks are claimed dynamically (the
  * calling thread takes part), which balances uneven tasks and noisy neighbours.
+ *
+ * <p>Decode makes over a hundred short parallel calls per token, so an idle worker spins for
+ * {@link #SPIN_NANOS} on the published job before it parks, and so does a caller waiting for the
+ * last tasks: a call that follows shortly after the previous one starts without a wake-up.
  */
 public final class Parallel {
+    /** How long an idle worker (or a waiting caller) polls before parking. */
+    static final long SPIN_NANOS = 50_000;
+
     private static volatile int threads = Integer.getInteger("shallow.threads", Runtime.getRuntime().availableProcessors());
-    private static ExecutorService pool;
+    private static Pool pool;
 
     private Parallel() {
     }
@@ -32,14 +40,8 @@ public final class Parallel {
         threads = n;
     }
 
-    private static synchronized ExecutorService pool() {
-        if (pool == null) {
-            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), r -> {
-                Thread t = new Thread(r, "shallow-worker");
-                t.setDaemon(true);
-                return t;
-            });
-        }
+    private static synchronized Pool pool() {
+        if (pool == null) pool = new Pool(Math.max(1, threads - 1));
         return pool;
     }
 
@@ -50,24 +52,100 @@ public final class Parallel {
             for (int i = 0; i < n; i++) body.accept(i);
             return;
         }
-        Job job = new Job(n, body);
-        ExecutorService p = pool();
-        for (int w = 1; w < t; w++) p.execute(job::work);
+        Job job = new Job(n, body, Thread.currentThread());
+        Pool p = pool();
+        p.publish(job);
         job.work();
         job.await();
+        p.retire(job);
+    }
+
+    /**
+     * The workers. The latest job sits in {@code job}; a worker runs each job newer than its last. A
+     * worker that may park first sets its {@code sleeping} flag and then reads {@code job} again, and
+     * the publisher writes {@code job} before it reads the flags (all volatile), so a job is never
+     * missed. Several callers at once are safe: a worker may skip a job, whose caller then runs its
+     * remaining tasks itself.
+     */
+    private static final class Pool {
+        final Worker[] workers;
+        final AtomicReference<Job> job = new AtomicReference<>();
+        volatile boolean stopped;
+        /** Jobs published so far: the latest one's sequence number. */
+        final AtomicLong published = new AtomicLong();
+
+        Pool(int n) {
+            workers = new Worker[n];
+            for (int i = 0; i < n; i++) {
+                workers[i] = new Worker();
+                workers[i].setDaemon(true);
+                workers[i].start();
+            }
+        }
+
+        void publish(Job j) {
+            j.seq = published.incrementAndGet();
+            job.set(j);
+            for (Worker w : workers) if (w.sleeping) LockSupport.unpark(w);
+        }
+
+        /** Drops a finished job (if still the latest) so that its arrays can be collected. */
+        void retire(Job j) {
+            job.compareAndSet(j, null);
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Worker w : workers) LockSupport.unpark(w);
+        }
+
+        final class Worker extends Thread {
+            volatile boolean sleeping;
+
+            Worker() {
+                super("shallow-worker");
+            }
+
+            @Override
+            public void run() {
+                long seen = 0;
+                for (Job j; (j = next(seen)) != null; seen = j.seq) j.work();
+            }
+
+            /** The published job once it is newer than job {@code seen} (polled for SPIN_NANOS, then parked for); null when stopped. */
+            private Job next(long seen) {
+                long start = System.nanoTime();
+                for (int i = 1; !stopped; i++) {
+                    Job j = job.get();
+                    if (j != null && j.seq != seen) return j;
+                    if ((i & 63) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    sleeping = true;
+                    j = job.get();
+                    if ((j == null || j.seq == seen) && !stopped) LockSupport.park(this);
+                    sleeping = false;
+                }
+                return null;
+            }
+        }
     }
 
     /** One forEach call: tasks are claimed from {@code next}; the caller waits until all are done. */
     private static final class Job {
         final int n;
         final IntConsumer body;
-        final AtomicInteger next = new AtomicInteger();
-        int done;
-        Throwable error;
+        final Thread caller;
+        long seq;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile boolean callerParked;
+        volatile Throwable error;
 
-        Job(int n, IntConsumer body) {
+        Job(int n, IntConsumer body, Thread caller) {
             this.n = n;
             this.body = body;
+            this.caller = caller;
         }
 
         void work() {
@@ -80,26 +158,30 @@ public final class Parallel {
                     failure = e;
                 }
             }
-            synchronized (this) {
-                if (failure != null && error == null) error = failure;
-                done += finished;
-                if (done == n) notifyAll();
-            }
-        }
-
-        synchronized void await() {
-            boolean interrupted = false;
-            while (done < n) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
+            if (failure != null) {
+                synchronized (this) {
+                    if (error == null) error = failure;
                 }
             }
-            if (interrupted) Thread.currentThread().interrupt();
-            if (error instanceof RuntimeException re) throw re;
-            if (error instanceof Error err) throw err;
-            if (error != null) throw new IllegalStateException(error);
+            // the caller sets callerParked before it reads done again (both volatile): one of the two sees the end
+            if (finished > 0 && done.addAndGet(finished) == n && callerParked) LockSupport.unpark(caller);
+        }
+
+        /** Polls for the other threads' tasks for SPIN_NANOS, then parks until the last one ends. */
+        void await() {
+            long start = System.nanoTime();
+            for (int i = 1; done.get() < n; i++) {
+                if ((i & 63) == 0 && System.nanoTime() - start > SPIN_NANOS) {
+                    callerParked = true;
+                    while (done.get() < n) LockSupport.park(this);
+                    break;
+                }
+                Thread.onSpinWait();
+            }
+            Throwable e = error;
+            if (e instanceof RuntimeException re) throw re;
+            if (e instanceof Error err) throw err;
+            if (e != null) throw new IllegalStateException(e);
         }
     }
 }

@@ -111,6 +111,42 @@ class LinearTest {
         assertTrue(checked > 100_000);
     }
 
+    /**
+     * The GEMV (decode, < GEMM_MIN_TOKENS tokens) on both of its kernels, rows up to GEMV_ROW_COLS
+     * columns one at a time and longer rows 4 at a time: within the same bound of the float64 sum, with
+     * cols % L != 0 (a tail), rows % 4 != 0 (a partial group) and several tasks, the same bits for 1 to 3 threads.
+     */
+    @Test
+    void gemvMatchesDoubleReferenceOnBothKernels() {
+        for (DType dtype : DTYPES) {
+            for (int cols : new int[] {Linear.GEMV_ROW_COLS - 3, Linear.GEMV_ROW_COLS, Linear.GEMV_ROW_COLS + 13, 5632}) {
+                int rows = 2 * Linear.GEMV_ROWS + 7;
+                for (int tokens = 1; tokens < Linear.GEMM_MIN_TOKENS; tokens++) {
+                    long seed = cols * 31L + tokens;
+                    Tensor w = heapWeights(dtype, rows, cols, seed);
+                    float[] x = randoms(tokens * cols, seed + 1), bias = tokens == 2 ? randoms(rows, seed + 2) : null;
+                    Parallel.setThreads(1);
+                    float[] y = apply(x, tokens, w, bias);
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            double ref = bias == null ? 0 : bias[r], mag = Math.abs(ref);
+                            for (int k = 0; k < cols; k++) {
+                                double p = (double) x[t * cols + k] * w.get((long) r * cols + k); // y = sum_k x[t, k] W[r, k] + b[r]
+                                ref += p;
+                                mag += Math.abs(p);
+                            }
+                            assertTrue(Math.abs(y[t * rows + r] - ref) <= 1e-6 * mag, dtype + " cols " + cols + " tokens " + tokens + " t " + t + " r " + r);
+                        }
+                    }
+                    for (int threads = 2; threads <= 3; threads++) {
+                        Parallel.setThreads(threads);
+                        assertArrayEquals(y, apply(x, tokens, w, bias), dtype + " cols " + cols + " tokens " + tokens + " threads " + threads);
+                    }
+                }
+            }
+        }
+    }
+
     /** The same on GEMM-sized shapes (several panels and k-blocks, partial tiles at every edge). */
     @Test
     void matchesDoubleReferenceOnLargerShapes() {
