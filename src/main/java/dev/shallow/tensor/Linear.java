@@ -30,16 +30,15 @@ public final class Linear {
 
     /** Below this many tokens, W is streamed from its segment per token instead of packed. */
     static final int GEMM_MIN_TOKENS = 4;
-    /** GEMM register tile: MR tokens x NR rows (NR = 3 vectors), 9 accumulators (see {@link #tile}). */
-    static final int MR = 3, NR = 3 * L;
-    /** k-block: the NR x KC micro-panel of W (36 KiB, measured best) stays near L1 while a block of tokens sweeps it. */
+    /** GEMM register tile: MR tokens (2 vectors) x NR rows, 12 accumulators (see {@link #tile}). */
+    static final int MR = 2 * L, NR = 6;
+    /** k-block: the NR x KC micro-panel of W (9 KiB) stays in L1 while a block of tokens sweeps it. */
     static final int KC = 384;
-    /** Tokens per block (a multiple of MR): its MC x KC piece of packed x (144 KiB) stays in L2. */
-    static final int MC = 96;
+    /** Tokens per block (a multiple of MR): its MC x KC piece of packed x (192 KiB) stays in L2; 96 measured slower. */
+    static final int MC = 128;
     /**
      * Most rows per GEMM task (a multiple of NR): each MC x KC block of x is reused by all the panel's
-     * row groups from L2 (its NR x KC slices, 432 KiB, stay in L2 too); bigger panels measured faster
-     * up to about 288 rows, whatever cols.
+     * row groups from L2 (their NR x KC micro-panels, 432 KiB, stay in L2 too).
      */
     static final int PANEL_ROWS = 288;
     /** GEMV task: rows per task (a multiple of 4, the rows per step of the long-row kernel). */
@@ -122,130 +121,102 @@ public final class Linear {
     }
 
     /**
-     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, k-major per group of
-     * NR rows: W[r0 + g * NR + j, k] at p[(g * cols + k) * NR + j] (a partial last group repeats its
-     * last row: the copy computes the same values and is not stored). Per block of MC tokens and KC
-     * columns, each NR x KC micro-panel of W (L1) is swept by the block's MR x KC pieces of x (L2);
-     * the block's sums wait in acc between k-blocks.
+     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, row-major per
+     * k-block: W[r0 + j, k] at p[k0 * np + j * nk + k - k0] for the block [k0, k0 + nk) holding k (a
+     * partial last group of NR rows repeats the last row: the copy computes the same values and is
+     * not stored). Per block of MC tokens and KC columns, each NR x KC micro-panel of W (L1) is swept
+     * by the block's MR x KC pieces of x (L2); the block's sums wait in acc between k-blocks.
      */
     private static void gemm(float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
         int rows = w.rows(), cols = w.cols(), n = r1 - r0;
-        int groups = (n + NR - 1) / NR, np = groups * NR, tokenGroups = (tokens + MR - 1) / MR;
-        float[] p = s.pack(np * cols + cols), row = s.row(cols);
-        float[] acc = s.acc(MC * np);
-        for (int r = 0; r < np; r++) {
-            widen(w, (long) (r0 + Math.min(r, n - 1)) * cols, cols / L, row, 0, L);
-            for (int k = cols - cols % L; k < cols; k++) row[k] = w.get((long) (r0 + Math.min(r, n - 1)) * cols + k);
-            int base = r / NR * NR * cols + r % NR;
-            for (int k = 0; k < cols; k++) p[base + k * NR] = row[k];
+        int np = (n + NR - 1) / NR * NR, tokenGroups = (tokens + MR - 1) / MR;
+        float[] p = s.pack(np * cols), acc = s.acc(np * MC);
+        for (int j = 0; j < np; j++) {
+            long from = (long) (r0 + Math.min(j, n - 1)) * cols;
+            for (int k0 = 0; k0 < cols; k0 += KC) {
+                int nk = Math.min(KC, cols - k0), to = k0 * np + j * nk;
+                widen(w, from + k0, nk / L, p, to, L);
+                for (int k = nk - nk % L; k < nk; k++) p[to + k] = w.get(from + k0 + k);
+            }
         }
         for (int tg0 = 0; tg0 < tokenGroups; tg0 += MC / MR) {
             int tg1 = Math.min(tokenGroups, tg0 + MC / MR);
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int nk = Math.min(KC, cols - k0);
-                for (int g = 0; g < groups; g++) {
+                for (int j = 0; j < np; j += NR) {
                     for (int tg = tg0; tg < tg1; tg++) {
-                        tile(px, (tg * cols + k0) * MR, p, (g * cols + k0) * NR, nk, acc, (tg - tg0) * MR * np + g * NR, np, k0 == 0);
+                        tile(px, (tg * cols + k0) * MR, p, k0 * np + j * nk, nk, acc, j * MC + (tg - tg0) * MR, k0 == 0);
                     }
                 }
             }
-            int t1 = Math.min(tokens, tg1 * MR);
-            for (int t = tg0 * MR; t < t1; t++) {
-                int ao = (t - tg0 * MR) * np, yo = t * rows + r0;
-                if (bias == null) System.arraycopy(acc, ao, y, yo, n);
-                else for (int j = 0; j < n; j++) y[yo + j] = acc[ao + j] + bias[r0 + j];
+            int t0 = tg0 * MR, t1 = Math.min(tokens, tg1 * MR);
+            for (int t = t0; t < t1; t++) {
+                int yo = t * rows + r0;
+                if (bias == null) for (int j = 0; j < n; j++) y[yo + j] = acc[j * MC + t - t0];
+                else for (int j = 0; j < n; j++) y[yo + j] = acc[j * MC + t - t0] + bias[r0 + j];
             }
         }
     }
 
     /**
-     * The GEMM micro-kernel: MR = 3 tokens x NR = 3L W rows over nk columns, continuing (or, if
-     * {@code fresh}, starting from zero) the 9 accumulators kept in acc: (token i, rows j..j+L) at
-     * acc[ao + i * stride + j]. Column k of the tokens is px[xo + 3k ..], of the rows p[po + 3Lk ..].
-     * Each sum is one chain of fused multiply-adds over k ascending. Registers: 9 accumulators, 3 W
-     * vectors and 3 broadcasts (C2 hoists all of an iteration's loads), 15 of the 16 ymm: a bigger
-     * tile spills accumulators.
+     * The GEMM micro-kernel: MR = 2L tokens x NR = 6 W rows over nk columns, continuing (or, if
+     * {@code fresh}, starting from zero) the 12 accumulators kept in acc: (row j, tokens i..i+L) at
+     * acc[ao + j * MC + i]. Column k of the tokens is px[xo + MR * k ..], of row j p[po + j * nk + k].
+     * Each sum is one chain of fused multiply-adds over k ascending: acc[t, r] = fma(x[t, k], W[r, k], acc).
+     * Registers: 12 accumulators, 2 token vectors and a broadcast W element, 15 of the 16 ymm.
      */
-    private static void tile(float[] px, int xo, float[] p, int po, int nk, float[] acc, int ao, int stride, boolean fresh) {
-        FloatVector a0, a1, a2, b0, b1, b2, c0, c1, c2;
+    private static void tile(float[] px, int xo, float[] p, int po, int nk, float[] acc, int ao, boolean fresh) {
+        FloatVector a0, a1, b0, b1, c0, c1, d0, d1, e0, e1, f0, f1;
         if (fresh) {
-            a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = FloatVector.zero(S);
+            a0 = a1 = b0 = b1 = c0 = c1 = d0 = d1 = e0 = e1 = f0 = f1 = FloatVector.zero(S);
         } else {
             a0 = FloatVector.fromArray(S, acc, ao);
             a1 = FloatVector.fromArray(S, acc, ao + L);
-            a2 = FloatVector.fromArray(S, acc, ao + 2 * L);
-            b0 = FloatVector.fromArray(S, acc, ao + stride);
-            b1 = FloatVector.fromArray(S, acc, ao + stride + L);
-            b2 = FloatVector.fromArray(S, acc, ao + stride + 2 * L);
-            c0 = FloatVector.fromArray(S, acc, ao + 2 * stride);
-            c1 = FloatVector.fromArray(S, acc, ao + 2 * stride + L);
-            c2 = FloatVector.fromArray(S, acc, ao + 2 * stride + 2 * L);
+            b0 = FloatVector.fromArray(S, acc, ao + MC);
+            b1 = FloatVector.fromArray(S, acc, ao + MC + L);
+            c0 = FloatVector.fromArray(S, acc, ao + 2 * MC);
+            c1 = FloatVector.fromArray(S, acc, ao + 2 * MC + L);
+            d0 = FloatVector.fromArray(S, acc, ao + 3 * MC);
+            d1 = FloatVector.fromArray(S, acc, ao + 3 * MC + L);
+            e0 = FloatVector.fromArray(S, acc, ao + 4 * MC);
+            e1 = FloatVector.fromArray(S, acc, ao + 4 * MC + L);
+            f0 = FloatVector.fromArray(S, acc, ao + 5 * MC);
+            f1 = FloatVector.fromArray(S, acc, ao + 5 * MC + L);
         }
-        // two columns k per iteration, then the odd last one: the unrolled loop measured 5% faster end to end
-        // (prefill 8 x 256: 69.8 against 66.4 tok/s), so the step is written twice on purpose
-        int xe = xo + MR * nk, wi = po, xi = xo;
-        for (; xi + MR < xe; wi += 2 * NR, xi += 2 * MR) {
-            {
-            FloatVector w0 = FloatVector.fromArray(S, p, wi + 0);
-            FloatVector w1 = FloatVector.fromArray(S, p, wi + 0 + L);
-            FloatVector w2 = FloatVector.fromArray(S, p, wi + 0 + 2 * L);
-            FloatVector u = FloatVector.broadcast(S, px[xi + 0]);
-            a0 = w0.fma(u, a0);
-            a1 = w1.fma(u, a1);
-            a2 = w2.fma(u, a2);
-            u = FloatVector.broadcast(S, px[xi + 0 + 1]);
-            b0 = w0.fma(u, b0);
-            b1 = w1.fma(u, b1);
-            b2 = w2.fma(u, b2);
-            u = FloatVector.broadcast(S, px[xi + 0 + 2]);
-            c0 = w0.fma(u, c0);
-            c1 = w1.fma(u, c1);
-            c2 = w2.fma(u, c2);
-            }
-            {
-            FloatVector w0 = FloatVector.fromArray(S, p, wi + NR);
-            FloatVector w1 = FloatVector.fromArray(S, p, wi + NR + L);
-            FloatVector w2 = FloatVector.fromArray(S, p, wi + NR + 2 * L);
-            FloatVector u = FloatVector.broadcast(S, px[xi + MR]);
-            a0 = w0.fma(u, a0);
-            a1 = w1.fma(u, a1);
-            a2 = w2.fma(u, a2);
-            u = FloatVector.broadcast(S, px[xi + MR + 1]);
-            b0 = w0.fma(u, b0);
-            b1 = w1.fma(u, b1);
-            b2 = w2.fma(u, b2);
-            u = FloatVector.broadcast(S, px[xi + MR + 2]);
-            c0 = w0.fma(u, c0);
-            c1 = w1.fma(u, c1);
-            c2 = w2.fma(u, c2);
-            }
-        }
-        if (xi < xe) {
-            FloatVector w0 = FloatVector.fromArray(S, p, wi + 0);
-            FloatVector w1 = FloatVector.fromArray(S, p, wi + 0 + L);
-            FloatVector w2 = FloatVector.fromArray(S, p, wi + 0 + 2 * L);
-            FloatVector u = FloatVector.broadcast(S, px[xi + 0]);
-            a0 = w0.fma(u, a0);
-            a1 = w1.fma(u, a1);
-            a2 = w2.fma(u, a2);
-            u = FloatVector.broadcast(S, px[xi + 0 + 1]);
-            b0 = w0.fma(u, b0);
-            b1 = w1.fma(u, b1);
-            b2 = w2.fma(u, b2);
-            u = FloatVector.broadcast(S, px[xi + 0 + 2]);
-            c0 = w0.fma(u, c0);
-            c1 = w1.fma(u, c1);
-            c2 = w2.fma(u, c2);
+        for (int k = 0; k < nk; k++) {
+            FloatVector x0 = FloatVector.fromArray(S, px, xo + k * MR);
+            FloatVector x1 = FloatVector.fromArray(S, px, xo + k * MR + L);
+            FloatVector u = FloatVector.broadcast(S, p[po + k]);
+            a0 = x0.fma(u, a0);
+            a1 = x1.fma(u, a1);
+            u = FloatVector.broadcast(S, p[po + nk + k]);
+            b0 = x0.fma(u, b0);
+            b1 = x1.fma(u, b1);
+            u = FloatVector.broadcast(S, p[po + 2 * nk + k]);
+            c0 = x0.fma(u, c0);
+            c1 = x1.fma(u, c1);
+            u = FloatVector.broadcast(S, p[po + 3 * nk + k]);
+            d0 = x0.fma(u, d0);
+            d1 = x1.fma(u, d1);
+            u = FloatVector.broadcast(S, p[po + 4 * nk + k]);
+            e0 = x0.fma(u, e0);
+            e1 = x1.fma(u, e1);
+            u = FloatVector.broadcast(S, p[po + 5 * nk + k]);
+            f0 = x0.fma(u, f0);
+            f1 = x1.fma(u, f1);
         }
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + L);
-        a2.intoArray(acc, ao + 2 * L);
-        b0.intoArray(acc, ao + stride);
-        b1.intoArray(acc, ao + stride + L);
-        b2.intoArray(acc, ao + stride + 2 * L);
-        c0.intoArray(acc, ao + 2 * stride);
-        c1.intoArray(acc, ao + 2 * stride + L);
-        c2.intoArray(acc, ao + 2 * stride + 2 * L);
+        b0.intoArray(acc, ao + MC);
+        b1.intoArray(acc, ao + MC + L);
+        c0.intoArray(acc, ao + 2 * MC);
+        c1.intoArray(acc, ao + 2 * MC + L);
+        d0.intoArray(acc, ao + 3 * MC);
+        d1.intoArray(acc, ao + 3 * MC + L);
+        e0.intoArray(acc, ao + 4 * MC);
+        e1.intoArray(acc, ao + 4 * MC + L);
+        f0.intoArray(acc, ao + 5 * MC);
+        f1.intoArray(acc, ao + 5 * MC + L);
     }
 
     /**
