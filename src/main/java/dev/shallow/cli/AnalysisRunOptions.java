@@ -6,7 +6,6 @@ import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.AngularTokens;
 import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.data.CalibrationOptions;
-import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
 import dev.shallow.tokenizer.Tokenizer;
@@ -88,22 +87,17 @@ final class AnalysisRunOptions {
     @Option(names = "--shared-data", paramLabel = "DIR", description = "Where dataset names are looked up (default: ../shared/data beside the project).")
     Path sharedData;
 
-    @Option(names = "--memory-budget", paramLabel = "SIZE",
-            description = {"Memory the analysis may use, e.g. 6g or 512m (default: 75%% of physical memory or of the container's limit).",
-                    "A model that does not fit runs layer by layer: each layer's weights are read once for all the calibration batches, then released; the results are the same."})
-    String memoryBudget;
+    @Mixin
+    MemoryBudgetOption memory;
 
     @Mixin
     ThreadsOption threads;
 
     AnalysisOptions analysisOptions() {
         return new AnalysisOptions(AngularTokens.of(angularTokens), ablation, batch, ckaTokens, seed,
-                greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps, memoryBudget());
+                greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps, memory.budget());
     }
 
-    MemoryBudget memoryBudget() {
-        return memoryBudget == null ? MemoryBudget.DEFAULT : MemoryBudget.parse(memoryBudget);
-    }
 
     /** The options given on the command line other than --seed and --threads (which plan and prune use without an analysis too). */
     List<String> given() {

@@ -17,7 +17,6 @@ import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.SourceModel;
 import dev.shallow.tokenizer.Tokenizer;
-import dev.shallow.transformer.MemoryBudget;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -87,10 +86,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-iters", defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
     int bootstrapIters;
 
-    @Option(names = "--memory-budget", paramLabel = "SIZE",
-            description = {"Memory the evaluation may use, e.g. 6g (default: 75%% of physical memory or of the container's limit).",
-                    "Over it, log-likelihood and perplexity scoring runs layer by layer, reading each layer's weights once per group of requests, with the same scores."})
-    String memoryBudget;
+    @Mixin
+    MemoryBudgetOption memory;
 
     @Mixin
     ThreadsOption threads;
@@ -110,7 +107,7 @@ final class EvalCommand implements Callable<Integer> {
             Transformer tf = new Transformer(model, Transformer.without(layers, removed));
             HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings());
             TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, !noPrefixSharing,
-                    memoryBudget == null ? MemoryBudget.DEFAULT : MemoryBudget.parse(memoryBudget));
+                    memory.budget());
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
                     removed.length > 0 ? " (removed " + Layers.format(removed) + ")" : "", selection.tasks().size());
             ProgressLine progress = new ProgressLine(System.err);
