@@ -46,15 +46,10 @@ final class Batches {
     static void run(Transformer tf, List<int[][]> batches, MemoryBudget budget, boolean logits, Observer observer, Progress progress, String phase) {
         int h = tf.model().config().hiddenSize();
         List<Unit> units = new ArrayList<>();
-        long resident = 0;
-        int maxTokens = 0;
         for (int b = 0; b < batches.size(); b++) {
-            Unit u = new Unit(tf, b, batches.get(b), logits, observer, 4L * h * tokens(batches.get(b)) + observer.keptBytes(batches.get(b)));
-            units.add(u);
-            resident += u.residentBytes();
-            maxTokens = Math.max(maxTokens, (int) u.tokens());
+            units.add(new Unit(tf, b, batches.get(b), logits, observer, 4L * h * tokens(batches.get(b)) + observer.keptBytes(batches.get(b))));
         }
-        LayerSchedule schedule = budget.schedule(tf, resident, maxTokens);
+        LayerSchedule schedule = budget.schedule(tf, units);
         if (schedule.layerMajor()) progress.note(schedule.reason());
         long total = units.stream().mapToLong(Unit::tokens).sum();
         schedule.run(tf, units, done -> progress.update(phase, done, total));

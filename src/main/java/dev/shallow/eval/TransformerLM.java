@@ -187,19 +187,8 @@ public final class TransformerLM {
      */
     private void score(List<Group> groups, double[] logLik, boolean[] greedy, Counter counter) {
         List<Chunk> chunks = new ArrayList<>();
-        long resident = 0;
-        int maxTokens = 0;
-        for (int from = 0; from < groups.size(); ) {
-            int to = from;
-            long tokens = 0;
-            while (to < groups.size() && (to == from || tokens + groups.get(to).tokens() <= batchTokens)) tokens += groups.get(to++).tokens();
-            Chunk c = new Chunk(groups.subList(from, to), logLik, greedy);
-            chunks.add(c);
-            resident += c.residentBytes();
-            maxTokens = Math.max(maxTokens, c.widestPass());
-            from = to;
-        }
-        LayerSchedule schedule = memory.schedule(transformer, resident, maxTokens);
+        for (List<Group> run : LayerSchedule.runs(groups, Group::tokens, batchTokens)) chunks.add(new Chunk(run, logLik, greedy));
+        LayerSchedule schedule = memory.schedule(transformer, chunks);
         if (schedule.layerMajor()) counter.progress.note(schedule.reason());
         long before = counter.done;
         schedule.run(transformer, chunks, done -> counter.at(before + done));
@@ -245,7 +234,8 @@ public final class TransformerLM {
             return 4L * transformer.model().config().hiddenSize() * tokens();
         }
 
-        int widestPass() {
+        @Override
+        public int widestPass() {
             return Math.max(prefixTokens, tailTokens);
         }
 
@@ -326,11 +316,10 @@ public final class TransformerLM {
     /** Greedy generation, a batch of prompts at a time, each until a stop string, EOS or its token budget. */
     private void generate(List<Request> requests, List<Integer> which, List<int[]> prompts, String[] out, Counter counter) {
         int eos = encoding.tokenizer().eosId().orElse(-1);
-        for (int from = 0; from < which.size(); ) {
-            int to = from;
-            long tokens = 0;
-            while (to < which.size() && (to == from || tokens + prompts.get(to).length <= batchTokens)) tokens += prompts.get(to++).length;
-            int n = to - from;
+        List<Integer> indices = java.util.stream.IntStream.range(0, which.size()).boxed().toList();
+        for (List<Integer> run : LayerSchedule.runs(indices, i -> prompts.get(i).length, batchTokens)) {
+            int from = run.getFirst(), to = from + run.size(), n = run.size();
+            long tokens = run.stream().mapToLong(i -> prompts.get(i).length).sum();
             Request.Generate[] reqs = new Request.Generate[n];
             List<String>[] stops = new List[n];
             KVCache[] caches = new KVCache[n];
@@ -378,7 +367,6 @@ public final class TransformerLM {
                 }
                 out[which.get(from + b)] = text;
             }
-            from = to;
         }
     }
 

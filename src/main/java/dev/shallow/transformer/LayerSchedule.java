@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
+import java.util.function.ToLongFunction;
 
 /**
  * The order in which independent units of forward work (calibration batches, evaluation chunks) go
@@ -34,6 +35,11 @@ public record LayerSchedule(boolean layerMajor, long chunkBytes, String reason) 
 
         /** Heap bytes the unit holds between layers (residual streams and what is kept of them), for chunking. */
         long residentBytes();
+
+        /** Tokens of the unit's largest forward call (the layer workspace is sized for it). */
+        default int widestPass() {
+            return Math.toIntExact(tokens());
+        }
 
         /** Embeds the unit's tokens. */
         void begin();
@@ -66,7 +72,7 @@ public record LayerSchedule(boolean layerMajor, long chunkBytes, String reason) 
         });
         try {
             long tokenLayers = 0;
-            for (List<? extends Unit> chunk : chunks(units)) {
+            for (List<? extends Unit> chunk : runs(units, Unit::residentBytes, chunkBytes)) {
                 for (Unit u : chunk) u.begin();
                 Future<?> ahead = reader.submit(() -> load(tf, layers[0]));
                 for (int i = 0; i < layers.length; i++) {
@@ -95,14 +101,14 @@ public record LayerSchedule(boolean layerMajor, long chunkBytes, String reason) 
         }
     }
 
-    /** Consecutive units, as many as fit {@link #chunkBytes} (at least one). */
-    private List<List<? extends Unit>> chunks(List<? extends Unit> units) {
-        List<List<? extends Unit>> out = new ArrayList<>();
-        for (int from = 0; from < units.size(); ) {
+    /** Consecutive runs of {@code items}, each as long as its sizes add up to at most {@code cap} (and at least one item). */
+    public static <T> List<List<T>> runs(List<T> items, ToLongFunction<? super T> size, long cap) {
+        List<List<T>> out = new ArrayList<>();
+        for (int from = 0; from < items.size(); ) {
             int to = from;
-            long bytes = 0;
-            while (to < units.size() && (to == from || bytes + units.get(to).residentBytes() <= chunkBytes)) bytes += units.get(to++).residentBytes();
-            out.add(units.subList(from, to));
+            long sum = 0;
+            while (to < items.size() && (to == from || sum + size.applyAsLong(items.get(to)) <= cap)) sum += size.applyAsLong(items.get(to++));
+            out.add(items.subList(from, to));
             from = to;
         }
         return out;

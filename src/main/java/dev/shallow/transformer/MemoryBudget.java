@@ -5,6 +5,7 @@ import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,12 +51,14 @@ public record MemoryBudget(long bytes) {
     }
 
     /**
-     * The schedule for running {@code tf} over units that hold {@code residentBytes} in all, the largest
-     * {@code maxUnitTokens} tokens at once. Layer-major chunks get what the budget leaves after two layers'
-     * weights (one running, one read ahead), the embedding and head, and the layer workspace; the heap
-     * caps them too.
+     * The schedule for running {@code units} through {@code tf}: in memory if the weights, the units' resident
+     * bytes and the workspace of the widest pass fit. Layer-major chunks get what the budget leaves after two
+     * layers' weights (one running, one read ahead), the embedding and head, and the workspace; the heap caps
+     * them too.
      */
-    public LayerSchedule schedule(Transformer tf, long residentBytes, int maxUnitTokens) {
+    public LayerSchedule schedule(Transformer tf, List<? extends LayerSchedule.Unit> units) {
+        long residentBytes = units.stream().mapToLong(LayerSchedule.Unit::residentBytes).sum();
+        int widest = units.stream().mapToInt(LayerSchedule.Unit::widestPass).max().orElse(0);
         Model m = tf.model();
         long embedHead = bytes(m.embed()) + (m.lmHead() == m.embed() ? 0 : bytes(m.lmHead()));
         long layers = 0, largest = 0;
@@ -64,7 +67,7 @@ public record MemoryBudget(long bytes) {
             layers += b;
             largest = Math.max(largest, b);
         }
-        long workspace = workspaceBytes(m, maxUnitTokens), limit = limit(), weights = embedHead + layers;
+        long workspace = Transformer.Workspace.bytes(m.config(), widest), limit = limit(), weights = embedHead + layers;
         if (weights + workspace + residentBytes <= limit) return LayerSchedule.IN_MEMORY;
         long heap = Runtime.getRuntime().maxMemory() / 2;
         long chunk = Math.max(1, Math.min(heap, limit - 2 * largest - embedHead - workspace));
@@ -72,12 +75,6 @@ public record MemoryBudget(long bytes) {
                 "the weights (%s) and working set (%s) do not fit the memory budget of %s: running layer by layer"
                         + " (one layer's weights, %s, at a time; units of work grouped into chunks of up to %s)",
                 size(weights), size(workspace + residentBytes), size(limit), size(largest), size(chunk)));
-    }
-
-    /** Scratch of one layer's computation for {@code tokens} tokens (the x, q, k, v, attention, output, gate and up arrays). */
-    static long workspaceBytes(Model m, int tokens) {
-        var c = m.config();
-        return 4L * tokens * (2L * c.hiddenSize() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize());
     }
 
     private static long bytes(Tensor t) {

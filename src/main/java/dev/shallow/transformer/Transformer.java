@@ -180,6 +180,11 @@ public final class Transformer {
             }
             return buffers;
         }
+
+        /** Bytes of the arrays of {@link Buffers} for {@code tokens} tokens. */
+        static long bytes(ModelConfig c, int tokens) {
+            return 4L * tokens * (2L * c.hiddenSize() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize());
+        }
     }
 
     /** Scratch arrays for {@code n} tokens. */
