@@ -19,6 +19,18 @@ public final class Shared {
         return root().resolve("models").resolve(name);
     }
 
+    /** Every model with a golden reference: the trained Llamas, then one tiny random checkpoint per family and feature. */
+    public static java.util.List<String> goldenModels() {
+        return java.util.List.of("stories260K", "tiny-qwen2-random", "stories-16L", "tiny-qwen3-random", "tiny-gemma3-random",
+                "tiny-gemma2-random", "tiny-phi3-random", "tiny-phi-random", "tiny-smollm3-random", "tiny-mistral-random",
+                "tiny-qwen2-swa-random");
+    }
+
+    /** The tiny random checkpoints of the families beyond Llama (one per family or feature). */
+    public static java.util.List<String> familyModels() {
+        return goldenModels().subList(3, goldenModels().size());
+    }
+
     public static Path golden(String name) {
         return root().resolve("golden").resolve(name);
     }

@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -32,14 +33,17 @@ final class InfoCommand implements Callable<Integer> {
             dtypes.merge(info.dtype().name(), info.elements(), Long::sum);
         }
         System.out.printf("model         %s%n", model.dir());
-        System.out.printf("architecture  %s (model_type %s)%n", c.architecture(), c.modelType());
+        System.out.printf("architecture  %s (model_type %s, family %s)%n", c.architecture(), c.modelType(), c.family());
         System.out.printf("layers        %d%n", c.numLayers());
         System.out.printf("hidden size   %d (intermediate %d)%n", c.hiddenSize(), c.intermediateSize());
         System.out.printf("heads         %d query, %d key/value, head_dim %d%n", c.numHeads(), c.numKvHeads(), c.headDim());
         System.out.printf("vocabulary    %d%n", c.vocabSize());
-        System.out.printf("context       %d positions, rope_theta %s%s%n", c.maxPositionEmbeddings(), c.ropeTheta(),
-                c.ropeScaling() == null ? "" : ", rope_scaling " + c.ropeScaling().type() + " x" + c.ropeScaling().factor());
-        System.out.printf("embeddings    %s%n", c.tieWordEmbeddings() ? "tied (lm_head = embed_tokens)" : "untied");
+        System.out.printf("context       %d positions, %s%n", c.maxPositionEmbeddings(), String.join("; ", c.ropes().stream()
+                .map(r -> "rope_theta " + r.theta() + (r.scaling() == null ? "" : ", rope_scaling " + r.scaling())).toList()));
+        System.out.printf("features      %s%n", c.features().isEmpty() ? "Llama layer" : String.join(", ", c.features()));
+        boolean ignoredHead = c.tieWordEmbeddings() && model.checkpoint().has(Families.of(c).names().head() + ".weight");
+        System.out.printf("embeddings    %s%n", !c.tieWordEmbeddings() ? "untied"
+                : "tied (lm_head = embed_tokens)" + (ignoredHead ? "; the stored lm_head.weight is ignored, as Hugging Face does" : ""));
         System.out.printf("parameters    %,d%n", model.parameterCount());
         System.out.printf("dtypes        %s%n", dtypes.entrySet().stream().map(e -> e.getKey() + " (" + String.format("%,d", e.getValue()) + " params)").toList());
         System.out.printf("on disk       %,d bytes%n", model.checkpoint().bytesOnDisk());

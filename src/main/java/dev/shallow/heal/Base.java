@@ -29,7 +29,7 @@ public record Base(ModelConfig config, Weight embed, FrozenLayer[] layers, float
     private static Base of(Model model, FrozenLayer[] layers) {
         DenseWeight embed = new DenseWeight(model.embed());
         DenseWeight head = model.lmHead() == model.embed() ? embed : new DenseWeight(model.lmHead());
-        return new Base(model.config(), embed, layers, model.finalNorm(), head);
+        return new Base(model.config(), embed, layers, model.finalNorm().scale(), head);
     }
 
     public boolean tied() {

@@ -10,15 +10,15 @@ public record FrozenLayer(
 
     /** The checkpoint's tensors as they are (views). */
     static FrozenLayer dense(LayerWeights w) {
-        return new FrozenLayer(w.attnNorm(), new DenseWeight(w.wq()), new DenseWeight(w.wk()), new DenseWeight(w.wv()),
-                new DenseWeight(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm(), new DenseWeight(w.wGate()),
+        return new FrozenLayer(w.attnNorm().scale(), new DenseWeight(w.wq()), new DenseWeight(w.wk()), new DenseWeight(w.wv()),
+                new DenseWeight(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm().scale(), new DenseWeight(w.wGate()),
                 new DenseWeight(w.wUp()), new DenseWeight(w.wDown()));
     }
 
     /** The seven projections quantized to NF4 (norms and biases stay float, as in QLoRA). */
     static FrozenLayer nf4(LayerWeights w) {
-        return new FrozenLayer(w.attnNorm(), Nf4.quantize(w.wq()), Nf4.quantize(w.wk()), Nf4.quantize(w.wv()),
-                Nf4.quantize(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm(), Nf4.quantize(w.wGate()),
+        return new FrozenLayer(w.attnNorm().scale(), Nf4.quantize(w.wq()), Nf4.quantize(w.wk()), Nf4.quantize(w.wv()),
+                Nf4.quantize(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm().scale(), Nf4.quantize(w.wGate()),
                 Nf4.quantize(w.wUp()), Nf4.quantize(w.wDown()));
     }
 

@@ -15,7 +15,7 @@ final class Rotary {
 
     /** Angles for positions [0, positions). */
     Rotary(ModelConfig c, int positions) {
-        double[] f = new Rope(c).inverseFrequencies();
+        double[] f = new Rope(c.ropes().getFirst()).inverseFrequencies();
         half = f.length;
         cos = new double[positions * half];
         sin = new double[positions * half];

@@ -58,6 +58,11 @@ public final class TrainableModel {
         this.c = base.config();
         this.lora = lora;
         this.precision = precision;
+        List<String> unsupported = c.features().stream().filter(f -> !f.startsWith("sliding window")).toList();
+        if (!unsupported.isEmpty()) {
+            throw new ShallowException("healing supports the Llama layer (Llama, Mistral, Qwen2) so far; this " + c.family()
+                    + " model has " + String.join(", ", unsupported));
+        }
         for (int i = 0; i < layers.length; i++) {
             if (layers[i] < 0 || layers[i] >= c.numLayers() || (i > 0 && layers[i] <= layers[i - 1])) {
                 throw new ShallowException("layers to train must be strictly increasing indices in [0, " + c.numLayers()
@@ -157,9 +162,10 @@ public final class TrainableModel {
         if (longest > c.maxPositionEmbeddings()) {
             throw new ShallowException("sequence of " + longest + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
         }
-        if (c.slidingWindow() > 0 && longest > c.slidingWindow()) {
-            throw new ShallowException("sequence of " + longest + " tokens is longer than sliding_window " + c.slidingWindow()
-                    + ", which Shallow does not implement");
+        int window = c.layerTypes().stream().mapToInt(dev.shallow.model.LayerType::window).filter(w -> w > 0).min().orElse(0);
+        if (window > 0 && longest > window) {
+            throw new ShallowException("sequence of " + longest + " tokens is longer than sliding_window " + window
+                    + ", which healing does not implement yet");
         }
         int[] starts = batch.starts();
         Rotary rope = new Rotary(c, longest);
@@ -214,7 +220,7 @@ public final class TrainableModel {
     private void layerForward(int p, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] out) {
         FrozenLayer f = base.layers()[layers[p]];
         int n = pass.n(), h = c.hiddenSize();
-        Norm.forward(b.x0, n, h, f.attnNorm(), c.rmsNormEps(), b.xn1, b.inv1);
+        Norm.forward(b.x0, n, h, f.attnNorm(), c.normEps(), b.xn1, b.inv1);
         forward(p, Q, pass, b, b.xn1, b.q);
         forward(p, K, pass, b, b.xn1, b.k);
         forward(p, V, pass, b, b.xn1, b.v);
@@ -222,7 +228,7 @@ public final class TrainableModel {
         CausalAttention.forward(b.q, b.k, b.v, b.att, starts, c);
         forward(p, O, pass, b, b.att, b.x1);
         for (int i = 0; i < n * h; i++) b.x1[i] += b.x0[i];
-        Norm.forward(b.x1, n, h, f.ffnNorm(), c.rmsNormEps(), b.xn2, b.inv2);
+        Norm.forward(b.x1, n, h, f.ffnNorm(), c.normEps(), b.xn2, b.inv2);
         forward(p, GATE, pass, b, b.xn2, b.gate);
         forward(p, UP, pass, b, b.xn2, b.up);
         SwiGlu.forward(b.gate, b.up, b.m, n * c.intermediateSize());
@@ -281,7 +287,7 @@ public final class TrainableModel {
     private double head(double[] x, Batch batch, int n, double[] dx) {
         int h = c.hiddenSize(), vocab = c.vocabSize();
         double[] xf = new double[n * h], inv = new double[n];
-        Norm.forward(x, n, h, base.finalNorm(), c.rmsNormEps(), xf, inv);
+        Norm.forward(x, n, h, base.finalNorm(), c.normEps(), xf, inv);
         int[] rows = new int[n], targets = new int[n];
         int count = 0, t = 0;
         for (int[] seq : batch.targets()) {

@@ -2,6 +2,9 @@ package dev.shallow.model;
 
 import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.TensorNames;
+import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Tensor;
 
 import java.nio.file.Files;
@@ -11,82 +14,153 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A Llama-family checkpoint opened for compute: its config and its weights as views of the
- * memory-mapped safetensors files (nothing but norms and biases is copied).
+ * A checkpoint opened for compute: its config and its weights as views of the memory-mapped safetensors files
+ * (nothing but norms and biases is copied), named as its family names them ({@link TensorNames}).
  */
 public final class Model implements AutoCloseable {
     private final Path dir;
     private final ModelConfig config;
     private final Checkpoint checkpoint;
     private final Tensor embed;
+    private final float embedScale;
     private final List<LayerWeights> layers;
-    private final float[] finalNorm;
+    private final NormWeights finalNorm;
     private final Tensor lmHead;
+    private final float[] lmHeadBias;
 
-    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, Tensor embed, List<LayerWeights> layers,
-                  float[] finalNorm, Tensor lmHead) {
+    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, Tensor embed, float embedScale, List<LayerWeights> layers,
+                  NormWeights finalNorm, Tensor lmHead, float[] lmHeadBias) {
         this.dir = dir;
         this.config = config;
         this.checkpoint = checkpoint;
         this.embed = embed;
+        this.embedScale = embedScale;
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
+        this.lmHeadBias = lmHeadBias;
     }
 
-    /** Opens a Hugging Face model directory (config.json + safetensors, single or sharded). */
+    /** Opens a Hugging Face model directory (config.json + safetensors, single or sharded) of a supported family. */
     public static Model load(Path dir) {
         if (!Files.isDirectory(dir)) throw ShallowException.at(dir, "model directory not found");
         ModelConfig c = ModelConfig.load(dir);
         Checkpoint ck = Checkpoint.open(dir);
         try {
-            int h = c.hiddenSize(), ffn = c.intermediateSize();
-            Tensor embed = matrix(ck, "model.embed_tokens.weight", c.vocabSize(), h);
+            Loader ld = new Loader(ck, c, Families.of(c).names());
+            TensorNames n = ld.names;
+            int h = c.hiddenSize();
+            Tensor embed = ld.matrix(n.embed() + ".weight", c.vocabSize(), h);
             List<LayerWeights> layers = new ArrayList<>(c.numLayers());
-            for (int l = 0; l < c.numLayers(); l++) {
-                String p = "model.layers." + l + ".";
-                layers.add(new LayerWeights(
-                        vector(ck, p + "input_layernorm.weight", h),
-                        matrix(ck, p + "self_attn.q_proj.weight", c.qDim(), h),
-                        matrix(ck, p + "self_attn.k_proj.weight", c.kvDim(), h),
-                        matrix(ck, p + "self_attn.v_proj.weight", c.kvDim(), h),
-                        matrix(ck, p + "self_attn.o_proj.weight", h, c.qDim()),
-                        c.attentionBias() ? vector(ck, p + "self_attn.q_proj.bias", c.qDim()) : null,
-                        c.attentionBias() ? vector(ck, p + "self_attn.k_proj.bias", c.kvDim()) : null,
-                        c.attentionBias() ? vector(ck, p + "self_attn.v_proj.bias", c.kvDim()) : null,
-                        vector(ck, p + "post_attention_layernorm.weight", h),
-                        matrix(ck, p + "mlp.gate_proj.weight", ffn, h),
-                        matrix(ck, p + "mlp.up_proj.weight", ffn, h),
-                        matrix(ck, p + "mlp.down_proj.weight", h, ffn)));
-            }
-            if (ck.has("model.layers." + c.numLayers() + ".input_layernorm.weight")) {
+            for (int l = 0; l < c.numLayers(); l++) layers.add(ld.layer(l));
+            if (ck.has(n.layer(c.numLayers(), n.attnNorm(), "weight"))) {
                 throw ShallowException.at(dir, "checkpoint has more layers than num_hidden_layers = " + c.numLayers() + " in config.json");
             }
-            float[] norm = vector(ck, "model.norm.weight", h);
-            Tensor head = c.tieWordEmbeddings() && !ck.has("lm_head.weight") ? embed : matrix(ck, "lm_head.weight", c.vocabSize(), h);
-            return new Model(dir, c, ck, embed, List.copyOf(layers), norm, head);
+            NormWeights norm = ld.norm(n.finalNorm(), h);
+            // tie_word_embeddings: Hugging Face ties the head to the embeddings even when lm_head.weight is stored
+            Tensor head = c.tieWordEmbeddings() ? embed : ld.matrix(n.head() + ".weight", c.vocabSize(), h);
+            float[] headBias = c.headBias() ? ld.vector(n.head() + ".bias", c.vocabSize()) : null;
+            return new Model(dir, c, ck, embed, embedScale(c, embed.dtype()), List.copyOf(layers), norm, head, headBias);
         } catch (RuntimeException e) {
             ck.close();
             throw e;
         }
     }
 
-    private static Tensor matrix(Checkpoint ck, String name, int rows, int cols) {
-        Tensor t = ck.tensor(name);
-        if (!Arrays.equals(t.shape(), new long[]{rows, cols})) {
-            throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                    + " but config.json implies [" + rows + ", " + cols + "]");
-        }
-        return t;
+    /** Gemma: sqrt(hidden_size) rounded to the embeddings' dtype (transformers casts the scale to it); else 1. */
+    static float embedScale(ModelConfig c, DType dtype) {
+        if (!c.scaleEmbeddings()) return 1f;
+        float s = (float) Math.sqrt(c.hiddenSize());
+        return switch (dtype) {
+            case BF16 -> Float.intBitsToFloat(((Float.floatToRawIntBits(s) + 0x7FFF + ((Float.floatToRawIntBits(s) >>> 16) & 1)) >>> 16) << 16); // round to nearest even
+            case F16 -> Float.float16ToFloat(Float.floatToFloat16(s));
+            default -> s;
+        };
     }
 
-    private static float[] vector(Checkpoint ck, String name, int n) {
-        Tensor t = ck.tensor(name);
-        if (!Arrays.equals(t.shape(), new long[]{n})) {
-            throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                    + " but config.json implies [" + n + "]");
+    /** Reads one family's tensors with the shapes the config implies. */
+    private record Loader(Checkpoint ck, ModelConfig c, TensorNames names) {
+
+        LayerWeights layer(int l) {
+            int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ffn = c.intermediateSize(), d = c.headDim();
+            Tensor wq, wk, wv;
+            float[] bq = null, bk = null, bv = null;
+            if (names.qkv() != null) {
+                Tensor qkv = matrix(names.layer(l, names.qkv(), "weight"), q + 2 * kv, h);
+                wq = qkv.rowBlock(0, q);
+                wk = qkv.rowBlock(q, kv);
+                wv = qkv.rowBlock(q + kv, kv);
+                if (c.qkvBias()) {
+                    float[] b = vector(names.layer(l, names.qkv(), "bias"), q + 2 * kv);
+                    bq = Arrays.copyOfRange(b, 0, q);
+                    bk = Arrays.copyOfRange(b, q, q + kv);
+                    bv = Arrays.copyOfRange(b, q + kv, q + 2 * kv);
+                }
+            } else {
+                wq = matrix(names.layer(l, names.q(), "weight"), q, h);
+                wk = matrix(names.layer(l, names.k(), "weight"), kv, h);
+                wv = matrix(names.layer(l, names.v(), "weight"), kv, h);
+                if (c.qkvBias()) {
+                    bq = vector(names.layer(l, names.q(), "bias"), q);
+                    bk = vector(names.layer(l, names.k(), "bias"), kv);
+                    bv = vector(names.layer(l, names.v(), "bias"), kv);
+                }
+            }
+            Tensor wGate = null, wUp;
+            float[] bGate = null, bUp = null;
+            if (names.gateUp() != null) {
+                Tensor gu = matrix(names.layer(l, names.gateUp(), "weight"), 2 * ffn, h);
+                wGate = gu.rowBlock(0, ffn);
+                wUp = gu.rowBlock(ffn, ffn);
+            } else {
+                if (c.gatedMlp()) wGate = matrix(names.layer(l, names.gate(), "weight"), ffn, h);
+                wUp = matrix(names.layer(l, names.up(), "weight"), ffn, h);
+                if (c.mlpBias()) {
+                    if (c.gatedMlp()) bGate = vector(names.layer(l, names.gate(), "bias"), ffn);
+                    bUp = vector(names.layer(l, names.up(), "bias"), ffn);
+                }
+            }
+            return new LayerWeights(
+                    norm(layerPart(l, names.attnNorm()), h), wq, wk, wv,
+                    matrix(names.layer(l, names.o(), "weight"), h, q), bq, bk, bv,
+                    c.outputBias() ? vector(names.layer(l, names.o(), "bias"), h) : null,
+                    c.qkNorm() ? norm(layerPart(l, names.qNorm()), d) : null,
+                    c.qkNorm() ? norm(layerPart(l, names.kNorm()), d) : null,
+                    c.postNorms() ? norm(layerPart(l, names.postAttnNorm()), h) : null,
+                    c.parallelBlock() ? null : norm(layerPart(l, names.ffnNorm()), h),
+                    wGate, wUp, matrix(names.layer(l, names.down(), "weight"), h, ffn),
+                    bGate, bUp, c.mlpBias() ? vector(names.layer(l, names.down(), "bias"), h) : null,
+                    c.postNorms() ? norm(layerPart(l, names.postFfnNorm()), h) : null);
         }
-        return t.toFloatArray();
+
+        private String layerPart(int l, String part) {
+            return names.layerPrefix() + l + "." + part;
+        }
+
+        /** A norm's weight (as 1 + w for Gemma's norms) and, for LayerNorm, its bias. */
+        NormWeights norm(String name, int n) {
+            float[] w = vector(name + ".weight", n);
+            if (c.norm() == NormKind.RMS_PLUS_ONE) for (int i = 0; i < n; i++) w[i] = 1f + w[i]; // (1 + w) in float32
+            return new NormWeights(w, c.norm() == NormKind.LAYER ? vector(name + ".bias", n) : null);
+        }
+
+        Tensor matrix(String name, int rows, int cols) {
+            Tensor t = ck.tensor(name);
+            if (!Arrays.equals(t.shape(), new long[]{rows, cols})) {
+                throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + " but config.json implies [" + rows + ", " + cols + "]");
+            }
+            return t;
+        }
+
+        float[] vector(String name, int n) {
+            Tensor t = ck.tensor(name);
+            if (!Arrays.equals(t.shape(), new long[]{n})) {
+                throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + " but config.json implies [" + n + "]");
+            }
+            return t.toFloatArray();
+        }
     }
 
     public Path dir() {
@@ -105,16 +179,26 @@ public final class Model implements AutoCloseable {
         return embed;
     }
 
+    /** The factor of the embeddings (Gemma: sqrt(hidden) in the embeddings' dtype; else 1). */
+    public float embedScale() {
+        return embedScale;
+    }
+
     public LayerWeights layer(int l) {
         return layers.get(l);
     }
 
-    public float[] finalNorm() {
+    public NormWeights finalNorm() {
         return finalNorm;
     }
 
     public Tensor lmHead() {
         return lmHead;
+    }
+
+    /** lm_head's bias (Phi-2), or null. */
+    public float[] lmHeadBias() {
+        return lmHeadBias;
     }
 
     /** Number of parameters (tied embeddings counted once). */

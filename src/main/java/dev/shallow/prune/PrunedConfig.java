@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.Family;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,6 +17,9 @@ import java.util.Set;
  * unchanged except
  * <ul>
  * <li>{@code num_hidden_layers}: the number of kept layers;</li>
+ * <li>the per-layer settings the family derives from layer indices (layer_types from a pattern or an alternation,
+ *     SmolLM3's no_rope_layers from an interval: {@link Family#perLayerSettings}) written out explicitly, so that
+ *     transformers does not derive them again from the new indices;</li>
  * <li>every top-level array whose length is the old layer count (per-layer settings such as
  *     {@code layer_types}, per-layer {@code sliding_window} lists, {@code no_rope_layers},
  *     {@code mlp_only_layers}): cut to the kept layers' entries, in order. Token-id lists and
@@ -30,8 +37,10 @@ public final class PrunedConfig {
     }
 
     /** The config of {@code source} (a model of {@code numLayers} layers) with only layers {@code kept} (ascending old indices) left. */
-    public static ObjectNode of(JsonNode source, int numLayers, int[] kept) {
+    public static ObjectNode of(JsonNode source, ModelConfig config, int[] kept) {
+        int numLayers = config.numLayers();
         ObjectNode out = source.deepCopy();
+        Families.of(config).perLayerSettings(config).forEach(out::set);
         for (Map.Entry<String, JsonNode> e : List.copyOf(out.properties())) {
             JsonNode v = e.getValue();
             if (v.isArray() && v.size() == numLayers && !NOT_PER_LAYER.contains(e.getKey())) {

@@ -64,7 +64,7 @@ public final class Pruner {
             throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
         }
         refuseSourceAsOutput(modelDir, out);
-        JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), numLayers, kept);
+        JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), config, kept);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
             Map<String, String> sourceOf = renamed(ck, numLayers, kept);
             Map<String, List<SafetensorsWriter.Entry>> shards = shards(ck, sourceOf);

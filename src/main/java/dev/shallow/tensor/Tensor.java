@@ -36,6 +36,14 @@ public sealed interface Tensor permits F32Tensor, BF16Tensor, F16Tensor {
         return Math.toIntExact(s[s.length - 1]);
     }
 
+    /** Rows [from, from + count) of a 2-D tensor, a view of the same bytes (a block of a fused projection). */
+    default Tensor rowBlock(int from, int count) {
+        int cols = cols();
+        if (from < 0 || count <= 0 || from + count > rows()) throw new IllegalArgumentException("rows " + from + " + " + count + " of " + rows());
+        long rowBytes = (long) cols * dtype().bytes;
+        return of(dtype(), segment().asSlice(from * rowBytes, count * rowBytes), new long[]{count, cols});
+    }
+
     /** Copies elements [from, from + n) widened to F32 into {@code dst[off..off+n)}. */
     default void copyTo(long from, float[] dst, int off, int n) {
         for (int i = 0; i < n; i++) dst[off + i] = get(from + i);

@@ -71,4 +71,39 @@ public final class VectorMath {
         }
         for (int i = off + nv; i < off + n; i++) g[i] = g[i] / (exp(-g[i]) + 1f) * u[i];
     }
+
+    private static final float GELU_C = 0.7978845608f, GELU_K = 0.044715f; // sqrt(2/pi), the cubic's coefficient
+
+    /**
+     * g[i] = gelu_tanh(g[i]) * u[i] for i in [off, off + n), or gelu_tanh(g[i]) when u is null;
+     * gelu_tanh(x) = 0.5 x (1 + tanh(z)) = x / (1 + e^(-2z)), z = sqrt(2/pi) (x + 0.044715 x^3).
+     */
+    public static void geglu(float[] g, float[] u, int off, int n) {
+        int nv = n - n % S.length();
+        for (int i = off; i < off + nv; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, g, i);
+            FloatVector z2 = x.mul(x).fma(GELU_K, 1f).mul(x).mul(-2f * GELU_C); // -2z
+            FloatVector y = x.div(exp(z2).add(1f));
+            (u == null ? y : y.mul(FloatVector.fromArray(S, u, i))).intoArray(g, i);
+        }
+        for (int i = off + nv; i < off + n; i++) {
+            float x = g[i], y = x / (exp(Math.fma(x * x, GELU_K, 1f) * x * (-2f * GELU_C)) + 1f);
+            g[i] = u == null ? y : y * u[i];
+        }
+    }
+
+    /** g[i] = silu(g[i]) = g / (1 + e^-g) for i in [off, off + n) (an ungated MLP). */
+    public static void silu(float[] g, int off, int n) {
+        int nv = n - n % S.length();
+        for (int i = off; i < off + nv; i += S.length()) {
+            FloatVector gv = FloatVector.fromArray(S, g, i);
+            gv.div(exp(gv.neg()).add(1f)).intoArray(g, i);
+        }
+        for (int i = off + nv; i < off + n; i++) g[i] = g[i] / (exp(-g[i]) + 1f);
+    }
+
+    /** c tanh(v / c) (Gemma's soft-capping), with StrictMath so every run gives the same bits. */
+    public static float softcap(float v, float c) {
+        return (float) (c * StrictMath.tanh(v / c));
+    }
 }

@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal grouped-query attention over the KV cache: for query head hd at position p,
- * out = sum_{j<=p} softmax_j(q·k_j / sqrt(d)) v_j, with k, v of kv head hd / (heads / kvHeads).
+ * out = sum_j softmax_j(q·k_j x scale) v_j over the visible keys j (all j <= p, or the last window of them on a
+ * sliding layer), with k, v of kv head hd / (heads / kvHeads).
  * Each output dimension is one dot product of the probabilities with that dimension's values over positions.
  * Scores are kept for one query at a time (never T x T). Each score is the same fma chain over the
  * head's dimensions whatever the batch, so decode and prefill agree bit for bit.
@@ -20,34 +21,45 @@ final class Attention {
     private Attention() {
     }
 
-    /** Queries of sequence b's token t are at position first[b] + t; its keys and values up to there are in caches[b]. */
-    static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] first, int[] start, int layer, ModelConfig c) {
+    /**
+     * Queries of sequence b's token t are at position first[b] + t; its keys and values up to there are in caches[b].
+     * A query at pos sees keys [pos - window + 1, pos] when {@code window} > 0 (sliding), else [0, pos]; scores are
+     * q.k x scale, then c tanh(s / c) when {@code softcap} > 0 (Gemma 2), then the softmax.
+     */
+    static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] first, int[] start, int layer, ModelConfig c,
+                       int window) {
         int heads = c.numHeads(), d = c.headDim(), group = heads / c.numKvHeads(), qDim = c.qDim();
-        float scale = (float) (1.0 / Math.sqrt(d));
+        float scale = c.attentionScale(), cap = c.attnSoftcap();
         Parallel.forEach(seqs.length * heads, task -> {
             int b = task / heads, hd = task % heads, kvOff = (hd / group) * d;
             KVCache cache = caches[b];
             float[] keys = cache.keys(layer), values = cache.values(layer);
-            float[] scores = new float[first[b] + seqs[b].length];
+            float[] scores = new float[window > 0 ? Math.min(window, first[b] + seqs[b].length) : first[b] + seqs[b].length];
             for (int t = 0; t < seqs[b].length; t++) {
                 int pos = first[b] + t, row = (start[b] + t) * qDim + hd * d;
-                scores(q, row, keys, kvOff, cache.capacity, d, pos + 1, scores);
+                int from = window > 0 ? Math.max(0, pos - window + 1) : 0, n = pos + 1 - from;
+                scores(q, row, keys, kvOff * cache.capacity + from, cache.capacity, d, n, scores);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j <= pos; j++) max = Math.max(max, scores[j] *= scale);
-                float inv = 1f / VectorMath.expShifted(scores, 0, pos + 1, max); // softmax, shifted by the max for range
-                weightedValues(scores, pos + 1, inv, values, kvOff, cache.capacity, d, out, row);
+                for (int j = 0; j < n; j++) {
+                    float s = scores[j] * scale;
+                    if (cap > 0) s = VectorMath.softcap(s, cap);
+                    max = Math.max(max, scores[j] = s);
+                }
+                float inv = 1f / VectorMath.expShifted(scores, 0, n, max); // softmax, shifted by the max for range
+                weightedValues(scores, n, inv, values, kvOff * cache.capacity + from, cache.capacity, d, out, row);
             }
         });
     }
 
     /**
-     * out[row + i] = scale * sum_j p[j] * V[kvOff + i][j] for i < d, j < n, V transposed [kvDim, capacity]: for each
-     * dimension one vector chain over positions, its lanes then added in a fixed order.
+     * out[row + i] = scale * sum_j p[j] * values[base + i * capacity + j] for i < d, j < n (V transposed [kvDim, capacity],
+     * base at the first visible position of the head's group): for each dimension one vector chain over positions,
+     * its lanes then added in a fixed order.
      */
-    private static void weightedValues(float[] p, int n, float scale, float[] values, int kvOff, int capacity, int d, float[] out, int row) {
+    private static void weightedValues(float[] p, int n, float scale, float[] values, int base, int capacity, int d, float[] out, int row) {
         int l = S.length(), nv = n - n % l;
         for (int i = 0; i < d; i++) {
-            int v = (kvOff + i) * capacity;
+            int v = base + i * capacity;
             FloatVector acc = FloatVector.zero(S);
             for (int j = 0; j < nv; j += l) acc = FloatVector.fromArray(S, p, j).fma(FloatVector.fromArray(S, values, v + j), acc);
             float sum = Linear.sumLanes(acc);
@@ -57,16 +69,16 @@ final class Attention {
     }
 
     /**
-     * scores[j] = sum_i q[qOff + i] * K[kvOff + i][j] for j < n, K transposed [kvDim, capacity]:
+     * scores[j] = sum_i q[qOff + i] * keys[base + i * capacity + j] for j < n (K transposed [kvDim, capacity]):
      * one FMA per dimension over a vector of positions, dimensions in ascending order.
      */
-    private static void scores(float[] q, int qOff, float[] keys, int kvOff, int capacity, int d, int n, float[] scores) {
+    private static void scores(float[] q, int qOff, float[] keys, int base, int capacity, int d, int n, float[] scores) {
         int l = S.length(), nv = n - n % l, j = 0;
         for (; j + 4 * l <= nv; j += 4 * l) { // four independent chains to hide the FMA latency
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0; i < d; i++) {
                 FloatVector qi = FloatVector.broadcast(S, q[qOff + i]);
-                int k = (kvOff + i) * capacity + j;
+                int k = base + i * capacity + j;
                 a0 = FloatVector.fromArray(S, keys, k).fma(qi, a0);
                 a1 = FloatVector.fromArray(S, keys, k + l).fma(qi, a1);
                 a2 = FloatVector.fromArray(S, keys, k + 2 * l).fma(qi, a2);
@@ -80,13 +92,13 @@ final class Attention {
         for (; j < nv; j += l) {
             FloatVector acc = FloatVector.zero(S);
             for (int i = 0; i < d; i++) {
-                acc = FloatVector.fromArray(S, keys, (kvOff + i) * capacity + j).fma(FloatVector.broadcast(S, q[qOff + i]), acc);
+                acc = FloatVector.fromArray(S, keys, base + i * capacity + j).fma(FloatVector.broadcast(S, q[qOff + i]), acc);
             }
             acc.intoArray(scores, j);
         }
         for (j = nv; j < n; j++) {
             float acc = 0f;
-            for (int i = 0; i < d; i++) acc = Math.fma(keys[(kvOff + i) * capacity + j], q[qOff + i], acc);
+            for (int i = 0; i < d; i++) acc = Math.fma(keys[base + i * capacity + j], q[qOff + i], acc);
             scores[j] = acc;
         }
     }

@@ -1,28 +1,46 @@
 package dev.shallow.transformer;
 
-import dev.shallow.model.ModelConfig;
+import dev.shallow.model.RopeSpec;
 
 /**
- * Rotary position embedding in Hugging Face's rotate-half layout: dimension i of a head is paired
- * with i + d/2, rotated by angle pos * invFreq[i].
+ * Rotary position embedding in Hugging Face's rotate-half layout over the first {@code rotaryDim} dimensions of
+ * each head (partial rotary: the rest pass unchanged): dimension i pairs with i + rotaryDim/2, rotated by angle
+ * pos * invFreq[i]. With longrope scaling there are two sets of frequencies, chosen per forward by whether the
+ * sequence reaches past the original context (as transformers' longrope_frequency_update).
  */
 public final class Rope {
     private final int half;
     private final double[] invFreq;
+    private final double[] longInvFreq;
+    private final double attentionFactor;
+    private final int originalMax;
     private volatile float[][] table = new float[0][]; // table[pos] = cos of angles, then sin
+    private volatile float[][] longTable = new float[0][];
 
-    public Rope(ModelConfig c) {
-        half = c.headDim() / 2;
+    public Rope(RopeSpec spec) {
+        half = spec.rotaryDim() / 2;
         invFreq = new double[half];
         for (int i = 0; i < half; i++) {
-            invFreq[i] = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim()); // theta^(-2i/d)
+            invFreq[i] = 1.0 / Math.pow(spec.theta(), (2.0 * i) / spec.rotaryDim()); // theta^(-2i/d)
         }
-        ModelConfig.RopeScaling s = c.ropeScaling();
-        if (s != null) scale(s);
+        RopeSpec.Scaling s = spec.scaling();
+        double[] longF = null;
+        if (s != null && s.type().equals("longrope")) {
+            longF = new double[half];
+            for (int i = 0; i < half; i++) {
+                longF[i] = invFreq[i] / s.longFactor()[i]; // 1 / (ext_i theta^(2i/d))
+                invFreq[i] /= s.shortFactor()[i];
+            }
+        } else if (s != null) {
+            scale(s);
+        }
+        longInvFreq = longF;
+        attentionFactor = s == null ? 1 : s.attentionFactor();
+        originalMax = s == null ? 0 : s.originalMaxPositions();
     }
 
     /** rope_scaling: "linear" divides every frequency by factor; "llama3" only the long wavelengths, blending in between. */
-    private void scale(ModelConfig.RopeScaling s) {
+    private void scale(RopeSpec.Scaling s) {
         for (int i = 0; i < half; i++) {
             if (s.type().equals("linear")) {
                 invFreq[i] /= s.factor();
@@ -41,37 +59,46 @@ public final class Rope {
         }
     }
 
-    /** The rotation frequencies f_i (angle pos * f_i for dimension pair i), scaling applied; a copy. */
+    /** The rotation frequencies f_i (angle pos * f_i for dimension pair i), scaling applied (longrope: short factors); a copy. */
     public double[] inverseFrequencies() {
         return invFreq.clone();
     }
 
-    /** cos and sin of pos * invFreq[i], computed in double once per position and kept. */
-    private float[] angles(int pos) {
-        float[][] t = table;
-        if (pos >= t.length) {
-            synchronized (this) {
-                t = table;
-                if (pos >= t.length) {
-                    t = java.util.Arrays.copyOf(t, Math.max(pos + 1, 2 * t.length));
-                    for (int p = table.length; p < t.length; p++) {
-                        t[p] = new float[2 * half];
-                        for (int i = 0; i < half; i++) {
-                            t[p][i] = (float) Math.cos(p * invFreq[i]);
-                            t[p][half + i] = (float) Math.sin(p * invFreq[i]);
-                        }
+    /** Whether a sequence whose positions end at {@code end} (exclusive) uses longrope's long factors. */
+    public boolean isLong(int end) {
+        return longInvFreq != null && end > originalMax;
+    }
+
+    /** cos and sin of pos * f_i (times longrope's attention factor), computed in double once per position and kept. */
+    private float[] angles(int pos, boolean longFactors) {
+        float[][] t = longFactors ? longTable : table;
+        if (pos < t.length) return t[pos];
+        synchronized (this) {
+            t = longFactors ? longTable : table;
+            if (pos >= t.length) {
+                double[] f = longFactors ? longInvFreq : invFreq;
+                float[][] grown = java.util.Arrays.copyOf(t, Math.max(pos + 1, 2 * t.length));
+                for (int p = t.length; p < grown.length; p++) {
+                    grown[p] = new float[2 * half];
+                    for (int i = 0; i < half; i++) {
+                        grown[p][i] = (float) (Math.cos(p * f[i]) * attentionFactor);
+                        grown[p][half + i] = (float) (Math.sin(p * f[i]) * attentionFactor);
                     }
-                    table = t;
                 }
+                if (longFactors) longTable = grown;
+                else table = grown;
+                t = grown;
             }
         }
         return t[pos];
     }
 
-    /** Rotates every head of v[off .. off + heads*d) at position pos: (a, b) -> (a cos - b sin, b cos + a sin). */
-    void apply(float[] v, int off, int heads, int pos) {
-        int d = 2 * half;
-        float[] cs = angles(pos);
+    /**
+     * Rotates the first rotaryDim dimensions of every head (head size {@code d}) of v[off .. off + heads*d) at
+     * position pos: (a, b) -> (a cos - b sin, b cos + a sin).
+     */
+    void apply(float[] v, int off, int heads, int d, int pos, boolean longFactors) {
+        float[] cs = angles(pos, longFactors);
         for (int i = 0; i < half; i++) {
             float cos = cs[i], sin = cs[half + i];
             for (int h = 0; h < heads; h++) {

@@ -1,18 +1,30 @@
 package dev.shallow.transformer;
 
 import dev.shallow.ShallowException;
+import dev.shallow.model.Activation;
+import dev.shallow.model.LayerType;
 import dev.shallow.model.LayerWeights;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.NormKind;
+import dev.shallow.model.NormWeights;
+import dev.shallow.model.RopeSpec;
+import dev.shallow.tensor.LayerNorm;
 import dev.shallow.tensor.Linear;
+import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.RmsNorm;
 import dev.shallow.tensor.Tensor;
+import dev.shallow.tensor.VectorMath;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * The decoder forward pass in float32 over the model's weights (any of F32/F16/BF16):
- * x = embed(ids); for each layer: x += Attn(RMSNorm(x)); x += MLP(RMSNorm(x)); logits = head(RMSNorm(x)).
+ * The decoder forward pass in float32 over the model's weights (any of F32/F16/BF16), for every family:
+ * x = embed(ids) (x sqrt(hidden) for Gemma); for each layer x += Attn(norm(x)); x += MLP(norm(x)) (Gemma: each
+ * output normed again before it is added; Phi-2: x += Attn(h) + MLP(h), h = LN(x)); logits = head(norm(x))
+ * (+ bias, soft-capped). The layer's {@link LayerType} gives its window and RoPE (or none).
  * It can run any increasing subset of the layers (the others are skipped: the input of a removed
  * block feeds the next kept layer) and lets a {@link ResidualObserver} see the residual stream.
  */
@@ -20,7 +32,7 @@ public final class Transformer {
     private final Model model;
     private final ModelConfig c;
     private final int[] layers;
-    private final Rope rope;
+    private final Map<RopeSpec, Rope> ropes = new HashMap<>();
 
     /** All layers. */
     public Transformer(Model model) {
@@ -38,7 +50,7 @@ public final class Transformer {
             }
         }
         this.layers = layers.clone();
-        this.rope = new Rope(c);
+        for (RopeSpec r : c.ropes()) ropes.put(r, new Rope(r));
     }
 
     public static int[] allLayers(int n) {
@@ -111,10 +123,6 @@ public final class Transformer {
                 throw new ShallowException("input of " + end + " tokens is longer than the context (" + caches[b].capacity
                         + " tokens; max_position_embeddings " + c.maxPositionEmbeddings() + ")");
             }
-            if (c.slidingWindow() > 0 && end > c.slidingWindow()) {
-                throw new ShallowException("input of " + end + " tokens is longer than sliding_window " + c.slidingWindow()
-                        + ", which Shallow does not implement");
-            }
             start[b + 1] = start[b] + len;
             n += len;
         }
@@ -126,6 +134,8 @@ public final class Transformer {
                 model.embed().copyTo((long) id * h, x, (start[b] + t) * h, h);
             }
         }
+        float scale = model.embedScale();
+        if (scale != 1f) for (int i = 0; i < n * h; i++) x[i] *= scale; // Gemma: E[id] x sqrt(hidden) in the embeddings' dtype
         return new Pass(seqs, caches, first, start, x);
     }
 
@@ -183,16 +193,16 @@ public final class Transformer {
 
         /** Bytes of the arrays of {@link Buffers} for {@code tokens} tokens. */
         static long bytes(ModelConfig c, int tokens) {
-            return 4L * tokens * (2L * c.hiddenSize() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize());
+            return 4L * tokens * (3L * c.hiddenSize() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.intermediateSize());
         }
     }
 
     /** Scratch arrays for {@code n} tokens. */
-    private record Buffers(float[] xn, float[] q, float[] k, float[] v, float[] att, float[] out, float[] gate, float[] up) {
+    private record Buffers(float[] xn, float[] q, float[] k, float[] v, float[] att, float[] out, float[] mlpOut, float[] gate, float[] up) {
         Buffers(int n, ModelConfig c) {
             this(new float[n * c.hiddenSize()], new float[n * c.qDim()], new float[n * c.kvDim()], new float[n * c.kvDim()],
-                    new float[n * c.qDim()], new float[n * c.hiddenSize()], new float[n * c.intermediateSize()],
-                    new float[n * c.intermediateSize()]);
+                    new float[n * c.qDim()], new float[n * c.hiddenSize()], new float[n * c.hiddenSize()],
+                    new float[n * c.intermediateSize()], new float[n * c.intermediateSize()]);
         }
     }
 
@@ -203,29 +213,67 @@ public final class Transformer {
         KVCache[] caches = p.caches;
         int[] start = p.start;
         LayerWeights w = model.layer(l);
-        int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim();
-        // attention block: x += o_proj(Attn(RoPE(q), RoPE(k), v)) over RMSNorm(x)
-        RmsNorm.rmsnorm(x, n, h, w.attnNorm(), c.rmsNormEps(), buf.xn());
+        LayerType type = c.layerType(l);
+        Rope rope = type.rope() == null ? null : ropes.get(type.rope());
+        int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim(), d = c.headDim();
+        // attention block: a = o_proj(Attn(RoPE(qn(q)), RoPE(kn(k)), v)) over norm(x)
+        norm(w.attnNorm(), x, n, h, buf.xn());
         Linear.apply(buf.xn(), n, new Tensor[]{w.wq(), w.wk(), w.wv()}, new float[][]{w.bq(), w.bk(), w.bv()},
                 new float[][]{buf.q(), buf.k(), buf.v()});
+        if (c.qkNorm()) { // per-head norm of q and k, one weight [head_dim] shared by the heads (Qwen3, Gemma 3, Phi-2)
+            norm(w.qNorm(), buf.q(), n * c.numHeads(), d, buf.q());
+            norm(w.kNorm(), buf.k(), n * c.numKvHeads(), d, buf.k());
+        }
         for (int b = 0; b < seqs.length; b++) {
             KVCache cache = caches[b];
+            boolean longRope = rope != null && rope.isLong(p.first[b] + seqs[b].length);
             for (int t = 0; t < seqs[b].length; t++) {
                 int row = start[b] + t, pos = p.first[b] + t;
-                rope.apply(buf.q(), row * qDim, c.numHeads(), pos);
-                rope.apply(buf.k(), row * kvDim, c.numKvHeads(), pos);
+                if (rope != null) {
+                    rope.apply(buf.q(), row * qDim, c.numHeads(), d, pos, longRope);
+                    rope.apply(buf.k(), row * kvDim, c.numKvHeads(), d, pos, longRope);
+                }
                 cache.put(l, pos, buf.k(), buf.v(), row * kvDim);
             }
         }
-        Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, l, c);
-        Linear.apply(buf.att(), n, w.wo(), null, buf.out());
+        Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, l, c, type.window());
+        Linear.apply(buf.att(), n, w.wo(), w.bo(), buf.out());
+        if (c.postNorms()) norm(w.postAttnNorm(), buf.out(), n, h, buf.out());
+        if (c.parallelBlock()) { // Phi-2: x + attn(h) + mlp(h), both from the same h = LN(x)
+            mlp(w, buf.xn(), n, buf);
+            for (int i = 0; i < n * h; i++) x[i] += buf.out()[i] + buf.mlpOut()[i];
+            return;
+        }
         add(x, buf.out(), n * h);
-        // MLP block: x += down(silu(gate(x')) * up(x')), x' = RMSNorm(x)
-        RmsNorm.rmsnorm(x, n, h, w.ffnNorm(), c.rmsNormEps(), buf.xn());
-        Linear.apply2(buf.xn(), n, w.wGate(), w.wUp(), buf.gate(), buf.up());
-        Activations.swiglu(buf.gate(), buf.up(), n, c.intermediateSize());
-        Linear.apply(buf.gate(), n, w.wDown(), null, buf.out());
-        add(x, buf.out(), n * h);
+        // MLP block: x += mlp(norm(x)) (Gemma: post-normed)
+        norm(w.ffnNorm(), x, n, h, buf.xn());
+        mlp(w, buf.xn(), n, buf);
+        if (c.postNorms()) norm(w.postFfnNorm(), buf.mlpOut(), n, h, buf.mlpOut());
+        add(x, buf.mlpOut(), n * h);
+    }
+
+    /** buf.mlpOut = down(act(gate(xn)) * up(xn)), or down(act(up(xn))) for an ungated MLP, biases where the family has them. */
+    private void mlp(LayerWeights w, float[] xn, int n, Buffers buf) {
+        int ffn = c.intermediateSize();
+        if (c.gatedMlp()) {
+            Linear.apply(xn, n, new Tensor[]{w.wGate(), w.wUp()}, new float[][]{w.bGate(), w.bUp()}, new float[][]{buf.gate(), buf.up()});
+        } else {
+            Linear.apply(xn, n, w.wUp(), w.bUp(), buf.gate());
+        }
+        float[] up = c.gatedMlp() ? buf.up() : null;
+        boolean gelu = c.activation() == Activation.GELU_TANH;
+        Parallel.forEach(n, r -> {
+            if (gelu) VectorMath.geglu(buf.gate(), up, r * ffn, ffn);
+            else if (up != null) VectorMath.swiglu(buf.gate(), up, r * ffn, ffn);
+            else VectorMath.silu(buf.gate(), r * ffn, ffn);
+        });
+        Linear.apply(buf.gate(), n, w.wDown(), w.bDown(), buf.mlpOut());
+    }
+
+    /** out = the family's norm of each of the {@code rows} rows of x [rows, dim] (out may be x). */
+    private void norm(NormWeights w, float[] x, int rows, int dim, float[] out) {
+        if (c.norm() == NormKind.LAYER) LayerNorm.layernorm(x, rows, dim, w.scale(), w.bias(), c.normEps(), out);
+        else RmsNorm.rmsnorm(x, rows, dim, w.scale(), c.normEps(), out);
     }
 
     private static void add(float[] x, float[] d, int n) {
@@ -244,9 +292,11 @@ public final class Transformer {
             for (int b = 0; b < rows; b++) System.arraycopy(x, (start[b + 1] - 1) * h, sel, b * h, h);
         }
         float[] normed = new float[rows * h];
-        RmsNorm.rmsnorm(sel, rows, h, model.finalNorm(), c.rmsNormEps(), normed);
+        norm(model.finalNorm(), sel, rows, h, normed);
         float[] logits = new float[rows * c.vocabSize()];
-        Linear.apply(normed, rows, model.lmHead(), null, logits);
+        Linear.apply(normed, rows, model.lmHead(), model.lmHeadBias(), logits);
+        float cap = c.finalSoftcap();
+        if (cap > 0) for (int i = 0; i < logits.length; i++) logits[i] = VectorMath.softcap(logits[i], cap); // Gemma 2
         return logits;
     }
 

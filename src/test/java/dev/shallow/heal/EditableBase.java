@@ -20,16 +20,16 @@ record EditableBase(Base base, Map<String, float[]> values) {
         for (int l = 0; l < layers.length; l++) {
             String p = "model.layers." + l + ".";
             LayerWeights w = model.layer(l);
-            layers[l] = new FrozenLayer(vector(values, p + "input_layernorm.weight", w.attnNorm()),
+            layers[l] = new FrozenLayer(vector(values, p + "input_layernorm.weight", w.attnNorm().scale()),
                     param(values, p + "self_attn.q_proj.weight", w.wq()), param(values, p + "self_attn.k_proj.weight", w.wk()),
                     param(values, p + "self_attn.v_proj.weight", w.wv()), param(values, p + "self_attn.o_proj.weight", w.wo()),
                     vector(values, p + "self_attn.q_proj.bias", w.bq()), vector(values, p + "self_attn.k_proj.bias", w.bk()),
                     vector(values, p + "self_attn.v_proj.bias", w.bv()),
-                    vector(values, p + "post_attention_layernorm.weight", w.ffnNorm()),
+                    vector(values, p + "post_attention_layernorm.weight", w.ffnNorm().scale()),
                     param(values, p + "mlp.gate_proj.weight", w.wGate()), param(values, p + "mlp.up_proj.weight", w.wUp()),
                     param(values, p + "mlp.down_proj.weight", w.wDown()));
         }
-        float[] norm = vector(values, "model.norm.weight", model.finalNorm());
+        float[] norm = vector(values, "model.norm.weight", model.finalNorm().scale());
         return new EditableBase(new Base(c, embed, layers, norm, head), values);
     }
 

@@ -7,7 +7,7 @@ import dev.shallow.io.SafetensorsFile;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -35,7 +35,7 @@ class GoldenForwardTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K", "tiny-qwen2-random", "stories-16L"})
+    @MethodSource("dev.shallow.Shared#goldenModels")
     void logitsAndResidualsMatchReference(String name) throws IOException {
         JsonNode seqs = inputs(name).path("sequences");
         try (Model model = Model.load(Shared.model(name));
@@ -75,7 +75,7 @@ class GoldenForwardTest {
 
     /** All four sequences in one batched forward (different lengths, one KV cache each) give each sequence's reference logits. */
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K", "tiny-qwen2-random", "stories-16L"})
+    @MethodSource("dev.shallow.Shared#goldenModels")
     void batchedForwardMatchesReference(String name) throws IOException {
         JsonNode seqs = inputs(name).path("sequences");
         try (Model model = Model.load(Shared.model(name));
@@ -101,7 +101,7 @@ class GoldenForwardTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K", "tiny-qwen2-random", "stories-16L"})
+    @MethodSource("dev.shallow.Shared#goldenModels")
     void incrementalDecodeMatchesOneShotPrefill(String name) throws IOException {
         int[] ids = ids(inputs(name).path("sequences").get(2));
         try (Model model = Model.load(Shared.model(name));

@@ -1,0 +1,50 @@
+package dev.shallow.model.family;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.LayerType;
+import dev.shallow.model.ModelConfig;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One model family, as llama.cpp's architecture table has one entry per family: how its {@code config.json}
+ * maps onto a {@link ModelConfig} (with transformers' defaults and derivations), what its tensors are named,
+ * and which per-layer settings a pruned config must write out explicitly. The compute code never asks which
+ * family it runs; a new family is one class here plus its tests.
+ */
+public interface Family {
+
+    /** The family's name in messages and {@code info}. */
+    String name();
+
+    /** The {@code model_type} values of config.json this family reads. */
+    List<String> modelTypes();
+
+    /** The config, read with this family's defaults and rules; errors name the file and key. */
+    ModelConfig read(ConfigJson json);
+
+    /** Hugging Face tensor names. */
+    default TensorNames names() {
+        return TensorNames.LLAMA;
+    }
+
+    /**
+     * The per-layer settings of {@code c} that a pruned config.json writes out explicitly, each one list of
+     * {@code c.numLayers()} entries (the pruner cuts them to the kept layers): transformers re-derives them from
+     * layer indices otherwise (patterns, alternation, intervals), giving another model. By default
+     * {@code layer_types} when any layer slides.
+     */
+    default Map<String, JsonNode> perLayerSettings(ModelConfig c) {
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        if (c.layerTypes().stream().anyMatch(LayerType::sliding)) {
+            var types = JsonNodeFactory.instance.arrayNode();
+            c.layerTypes().forEach(t -> types.add(t.hfName()));
+            out.put("layer_types", types);
+        }
+        return out;
+    }
+}

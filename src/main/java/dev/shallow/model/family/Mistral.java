@@ -1,0 +1,36 @@
+package dev.shallow.model.family;
+
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.LayerType;
+import dev.shallow.model.ModelConfig;
+
+import java.util.List;
+
+/**
+ * Mistral (MistralForCausalLM): Llama's layer with one sliding window on every layer when
+ * {@code sliding_window} is set (MistralConfig's default is 4096 when the key is absent; null disables it).
+ */
+public final class Mistral implements Family {
+    @Override
+    public String name() {
+        return "mistral";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("mistral");
+    }
+
+    @Override
+    public ModelConfig read(ConfigJson j) {
+        ModelConfig.Builder b = Llama.layer(j, this);
+        b.tieWordEmbeddings = j.bool("tie_word_embeddings", false);
+        return b.layers(Common.uniform(b.numLayers, new LayerType(Common.window(j, 4096), Common.rope(j, 10000, b.headDim)))).build();
+    }
+
+    /** The window is one config value for all layers: nothing per layer to write. */
+    @Override
+    public java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> perLayerSettings(ModelConfig c) {
+        return java.util.Map.of();
+    }
+}

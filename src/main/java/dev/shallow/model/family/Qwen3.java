@@ -1,0 +1,31 @@
+package dev.shallow.model.family;
+
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.ModelConfig;
+
+import java.util.List;
+
+/**
+ * Qwen3 (Qwen3ForCausalLM): per-head RMSNorm of q and k (q_norm, k_norm [head_dim]) before RoPE; head_dim its
+ * own key (default 128); attention_bias on q, k, v, o; sliding as Qwen2.
+ */
+public final class Qwen3 implements Family {
+    @Override
+    public String name() {
+        return "qwen3";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("qwen3");
+    }
+
+    @Override
+    public ModelConfig read(ConfigJson j) {
+        ModelConfig.Builder b = Common.base(j, this, "rms_norm_eps", 1e-6, false, 128);
+        Common.activation(j, "hidden_act", "silu", b);
+        b.qkvBias = b.outputBias = j.bool("attention_bias", false);
+        b.qkNorm = true;
+        return b.layers(Qwen2.layerTypes(j, b.numLayers, Common.rope(j, 10000, b.headDim))).build();
+    }
+}

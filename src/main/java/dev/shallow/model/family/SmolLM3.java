@@ -1,0 +1,59 @@
+package dev.shallow.model.family;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.LayerType;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.RopeSpec;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SmolLM3 (SmolLM3ForCausalLM): Llama's layer with NoPE layers ({@code no_rope_layers}: 1 = RoPE, 0 = none; else
+ * every no_rope_layer_interval-th layer, 4, is NoPE); a sliding window only on NoPE layers when use_sliding_window.
+ */
+public final class SmolLM3 implements Family {
+    @Override
+    public String name() {
+        return "smollm3";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("smollm3");
+    }
+
+    @Override
+    public ModelConfig read(ConfigJson j) {
+        ModelConfig.Builder b = Llama.layer(j, this);
+        b.tieWordEmbeddings = j.bool("tie_word_embeddings", true);
+        RopeSpec rope = Common.rope(j, 2e6, b.headDim);
+        int[] useRope = j.layerInts("no_rope_layers", b.numLayers);
+        if (useRope == null) {
+            int interval = j.positiveInt("no_rope_layer_interval", 4);
+            useRope = new int[b.numLayers];
+            for (int i = 0; i < useRope.length; i++) useRope[i] = (i + 1) % interval != 0 ? 1 : 0; // int((i+1) % interval != 0)
+        }
+        int window = j.bool("use_sliding_window", false) ? Common.window(j, 0) : 0;
+        boolean[] slides = new boolean[b.numLayers];
+        for (int i = 0; i < slides.length; i++) slides[i] = window > 0 && useRope[i] == 0;
+        List<LayerType> types = Common.layerTypes(j, b.numLayers, slides, Common.window(j, 0), rope, rope);
+        for (int i = 0; i < types.size(); i++) {
+            if (useRope[i] != 0 && useRope[i] != 1) throw j.fail("no_rope_layers[" + i + "] must be 0 or 1, got " + useRope[i]);
+            if (useRope[i] == 0) types.set(i, new LayerType(types.get(i).window(), null));
+        }
+        return b.layers(types).build();
+    }
+
+    /** no_rope_layers always, layer_types when a layer slides. */
+    @Override
+    public Map<String, JsonNode> perLayerSettings(ModelConfig c) {
+        Map<String, JsonNode> out = Family.super.perLayerSettings(c);
+        var flags = JsonNodeFactory.instance.arrayNode();
+        c.layerTypes().forEach(t -> flags.add(t.rope() == null ? 0 : 1));
+        out.put("no_rope_layers", flags);
+        return out;
+    }
+}

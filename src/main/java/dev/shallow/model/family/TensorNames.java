@@ -1,0 +1,46 @@
+package dev.shallow.model.family;
+
+/**
+ * Hugging Face tensor names of a family: the layer prefix ({@code model.layers.}) and each part's path inside a
+ * layer (null when the family does not have it: a fused {@code qkv} replaces q, k and v, a fused
+ * {@code gateUp} replaces gate and up), plus the top-level tensors. Norms and projections add
+ * {@code .weight} / {@code .bias}.
+ */
+public record TensorNames(
+        String layerPrefix,
+        String attnNorm, String q, String k, String v, String qkv, String o, String qNorm, String kNorm,
+        String postAttnNorm, String ffnNorm, String gate, String up, String gateUp, String down, String postFfnNorm,
+        String embed, String finalNorm, String head) {
+
+    public static final TensorNames LLAMA = new TensorNames("model.layers.",
+            "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", null, "self_attn.o_proj",
+            "self_attn.q_norm", "self_attn.k_norm", null, "post_attention_layernorm",
+            "mlp.gate_proj", "mlp.up_proj", null, "mlp.down_proj", null,
+            "model.embed_tokens", "model.norm", "lm_head");
+
+    /** Gemma's four norms: post_attention_layernorm is the attention output's norm, pre_feedforward_layernorm the MLP input's. */
+    public static final TensorNames GEMMA = new TensorNames("model.layers.",
+            "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", null, "self_attn.o_proj",
+            "self_attn.q_norm", "self_attn.k_norm", "post_attention_layernorm", "pre_feedforward_layernorm",
+            "mlp.gate_proj", "mlp.up_proj", null, "mlp.down_proj", "post_feedforward_layernorm",
+            "model.embed_tokens", "model.norm", "lm_head");
+
+    /** Phi-3: fused qkv_proj rows [q | k | v] and gate_up_proj rows [gate | up]. */
+    public static final TensorNames PHI3 = new TensorNames("model.layers.",
+            "input_layernorm", null, null, null, "self_attn.qkv_proj", "self_attn.o_proj",
+            null, null, null, "post_attention_layernorm",
+            null, null, "mlp.gate_up_proj", "mlp.down_proj", null,
+            "model.embed_tokens", "model.norm", "lm_head");
+
+    /** Phi-2: one LayerNorm per layer, dense as o, fc1 as up (ungated), fc2 as down, q/k_layernorm. */
+    public static final TensorNames PHI = new TensorNames("model.layers.",
+            "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", null, "self_attn.dense",
+            "self_attn.q_layernorm", "self_attn.k_layernorm", null, null,
+            null, "mlp.fc1", null, "mlp.fc2", null,
+            "model.embed_tokens", "model.final_layernorm", "lm_head");
+
+    /** The full name of a layer part, e.g. {@code model.layers.3.self_attn.q_proj.weight}. */
+    public String layer(int layer, String part, String suffix) {
+        return layerPrefix + layer + "." + part + "." + suffix;
+    }
+}
