@@ -6,7 +6,7 @@ import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.transformer.MemoryBudget;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 
@@ -26,7 +26,7 @@ class GoldenMetricsTest {
     static final double TOL = 1e-5;
 
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K", "tiny-qwen2-random", "stories-16L"})
+    @MethodSource("dev.shallow.Shared#goldenModels")
     void metricsMatchReference(String name) throws IOException {
         int[][] seqs = GoldenSequences.of(name);
         try (Model model = Model.load(Shared.model(name));
