@@ -1,23 +1,39 @@
 package dev.shallow.transformer;
 
+import dev.shallow.model.ModelConfig;
+
 /**
- * Keys and values of one sequence for every layer, plus the number of positions filled. Both are
- * stored transposed, [kvDim, capacity] (dimension-major, so attention scores of consecutive positions
- * are one vector FMA per dimension, and so is each output dimension's weighted sum of values). Layers are allocated on first use, so a model run with layers skipped pays
- * only for the layers it runs.
+ * Keys and values of one sequence for every layer, plus the number of positions filled. Both are stored
+ * transposed, [kvDim, slots] (dimension-major, so attention scores of consecutive positions are one vector FMA
+ * per dimension, and so is each output dimension's weighted sum of values). A full-attention layer has a slot
+ * per position of the context; a sliding-window layer only {@code window + chunk - 1} slots used as a ring
+ * (position p in slot p mod slots), enough for a chunk of {@link #chunk} new queries to see their windows, so its
+ * memory is O(window) whatever the context. Layers are allocated on first use, so a model run with layers
+ * skipped pays only for the layers it runs.
  */
 public final class KVCache {
     final int capacity;
     final int kvDim;
+    private final int[] slots;
+    private final int[] chunks;
     final float[][] keys;
     final float[][] values;
     int length;
 
-    KVCache(int layers, int capacity, int kvDim) {
+    KVCache(ModelConfig c, int capacity) {
         this.capacity = capacity;
-        this.kvDim = kvDim;
+        this.kvDim = c.kvDim();
+        int layers = c.numLayers();
         this.keys = new float[layers][];
         this.values = new float[layers][];
+        this.slots = new int[layers];
+        this.chunks = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            int window = c.layerType(l).window();
+            int chunk = window > 0 ? Math.min(256, window) : capacity;
+            slots[l] = window > 0 ? (int) Math.min(capacity, (long) window + chunk - 1) : capacity;
+            chunks[l] = slots[l] == capacity ? capacity : chunk;
+        }
     }
 
     /** Positions filled so far. */
@@ -29,13 +45,29 @@ public final class KVCache {
         return capacity;
     }
 
+    /** Slots of {@code layer}: the capacity, or a sliding layer's ring. */
+    int slots(int layer) {
+        return slots[layer];
+    }
+
+    /** How many new positions of {@code layer} may be stored before their queries attend (the whole context, or a ring's chunk). */
+    int chunk(int layer) {
+        return chunks[layer];
+    }
+
     /** Copies positions [0, positions) of {@code layer} from {@code from} (a cache of the same shape), for a continuation of its prefix. */
     public void copyLayer(KVCache from, int layer, int positions) {
-        if (positions > capacity || positions > from.capacity) throw new IllegalArgumentException("cannot copy " + positions + " positions between caches of " + from.capacity + " and " + capacity);
+        int n = Math.min(positions, slots[layer]); // all positions, or all of a ring
+        if (positions > capacity || positions > from.capacity || n > from.slots[layer] || from.slots[layer] != slots[layer] && n < positions) {
+            throw new IllegalArgumentException("cannot copy " + positions + " positions between caches of " + from.capacity + " and " + capacity);
+        }
         float[] k = keys(layer), v = values(layer), fk = from.keys(layer), fv = from.values(layer);
-        for (int i = 0; i < kvDim; i++) {
-            System.arraycopy(fk, i * from.capacity, k, i * capacity, positions);
-            System.arraycopy(fv, i * from.capacity, v, i * capacity, positions);
+        for (int p = positions - n; p < positions; p++) {
+            int to = p % slots[layer], src = p % from.slots[layer];
+            for (int i = 0; i < kvDim; i++) {
+                k[i * slots[layer] + to] = fk[i * from.slots[layer] + src];
+                v[i * slots[layer] + to] = fv[i * from.slots[layer] + src];
+            }
         }
     }
 
@@ -46,21 +78,22 @@ public final class KVCache {
     }
 
     float[] keys(int layer) {
-        if (keys[layer] == null) keys[layer] = new float[capacity * kvDim];
+        if (keys[layer] == null) keys[layer] = new float[slots[layer] * kvDim];
         return keys[layer];
     }
 
     float[] values(int layer) {
-        if (values[layer] == null) values[layer] = new float[capacity * kvDim];
+        if (values[layer] == null) values[layer] = new float[slots[layer] * kvDim];
         return values[layer];
     }
 
     /** Stores the key and value vectors (kvDim floats each, from k[off..], v[off..]) of position pos. */
     void put(int layer, int pos, float[] k, float[] v, int off) {
         float[] keys = keys(layer), values = values(layer);
+        int s = slots[layer], slot = pos % s;
         for (int i = 0; i < kvDim; i++) {
-            keys[i * capacity + pos] = k[off + i];
-            values[i * capacity + pos] = v[off + i];
+            keys[i * s + slot] = k[off + i];
+            values[i * s + slot] = v[off + i];
         }
     }
 }

@@ -81,7 +81,7 @@ public final class Transformer {
         if (capacity > c.maxPositionEmbeddings()) {
             throw new ShallowException("context of " + capacity + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
         }
-        return new KVCache(c.numLayers(), capacity, c.kvDim());
+        return new KVCache(c, capacity);
     }
 
     /** Appends {@code ids} to one sequence; returns logits [T, vocab] (allLogits) or [1, vocab] of the last token. */
@@ -224,8 +224,10 @@ public final class Transformer {
             norm(w.qNorm(), buf.q(), n * c.numHeads(), d, buf.q());
             norm(w.kNorm(), buf.k(), n * c.numKvHeads(), d, buf.k());
         }
+        int longest = 0, chunk = Integer.MAX_VALUE;
         for (int b = 0; b < seqs.length; b++) {
-            KVCache cache = caches[b];
+            longest = Math.max(longest, seqs[b].length);
+            chunk = Math.min(chunk, caches[b].chunk(l));
             boolean longRope = rope != null && rope.isLong(p.first[b] + seqs[b].length);
             for (int t = 0; t < seqs[b].length; t++) {
                 int row = start[b] + t, pos = p.first[b] + t;
@@ -233,10 +235,14 @@ public final class Transformer {
                     rope.apply(buf.q(), row * qDim, c.numHeads(), d, pos, longRope);
                     rope.apply(buf.k(), row * kvDim, c.numKvHeads(), d, pos, longRope);
                 }
-                cache.put(l, pos, buf.k(), buf.v(), row * kvDim);
             }
         }
-        Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, l, c, type.window());
+        for (int t0 = 0; t0 < longest; t0 += chunk) { // a sliding layer's ring takes a chunk of new keys at a time
+            for (int b = 0; b < seqs.length; b++) {
+                for (int t = t0; t < Math.min(seqs[b].length, t0 + chunk); t++) caches[b].put(l, p.first[b] + t, buf.k(), buf.v(), (start[b] + t) * kvDim);
+            }
+            Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, t0, (int) Math.min(longest, (long) t0 + chunk), l, c, type.window());
+        }
         Linear.apply(buf.att(), n, w.wo(), w.bo(), buf.out());
         if (c.postNorms()) norm(w.postAttnNorm(), buf.out(), n, h, buf.out());
         if (c.parallelBlock()) { // Phi-2: x + attn(h) + mlp(h), both from the same h = LN(x)
