@@ -47,7 +47,7 @@ public final class Model implements AutoCloseable {
         ModelConfig c = ModelConfig.load(dir);
         Checkpoint ck = Checkpoint.open(dir);
         try {
-            Loader ld = new Loader(ck, c, Families.of(c).names());
+            Loader ld = new Loader(ck, c, Families.of(c).names(ck::has));
             TensorNames n = ld.names;
             int h = c.hiddenSize();
             Tensor embed = ld.matrix(n.embed() + ".weight", c.vocabSize(), h);

@@ -141,7 +141,8 @@ public record ModelConfig(
         public Builder() {
         }
 
-        Builder(ModelConfig c) {
+        /** A builder holding {@code c}'s values. */
+        public Builder(ModelConfig c) {
             family = c.family;
             modelType = c.modelType;
             architecture = c.architecture;

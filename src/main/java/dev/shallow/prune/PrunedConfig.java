@@ -38,9 +38,17 @@ public final class PrunedConfig {
 
     /** The config of {@code source} (a model of {@code numLayers} layers) with only layers {@code kept} (ascending old indices) left. */
     public static ObjectNode of(JsonNode source, ModelConfig config, int[] kept) {
-        int numLayers = config.numLayers();
         ObjectNode out = source.deepCopy();
-        Families.of(config).perLayerSettings(config).forEach(out::set);
+        Family family = Families.of(config);
+        String key = family.textConfigKey();
+        cut(key == null ? out : (ObjectNode) out.get(key), family.perLayerSettings(config), config.numLayers(), kept);
+        return out;
+    }
+
+    /** Cuts the decoder settings in {@code out} (config.json, or a multimodal config's text_config) to the kept layers. */
+    private static void cut(ObjectNode out, Map<String, JsonNode> perLayer, int numLayers, int[] kept) {
+        JsonNode source = out.deepCopy();
+        perLayer.forEach(out::set);
         for (Map.Entry<String, JsonNode> e : List.copyOf(out.properties())) {
             JsonNode v = e.getValue();
             if (v.isArray() && v.size() == numLayers && !NOT_PER_LAYER.contains(e.getKey())) {
@@ -56,6 +64,5 @@ public final class PrunedConfig {
             for (int old : kept) if (old < window.intValue()) below++;
             out.put("max_window_layers", below);
         }
-        return out;
     }
 }

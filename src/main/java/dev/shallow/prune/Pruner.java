@@ -12,6 +12,7 @@ import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.StrictJson;
 import dev.shallow.io.TensorInfo;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -31,7 +32,8 @@ import java.util.stream.Stream;
 
 /**
  * Writes a Hugging Face checkpoint with layers removed and the rest renumbered
- * ({@code model.layers.K.*} becomes {@code model.layers.NEW.*}, NEW = position of K among the kept layers).
+ * ({@code model.layers.K.*} becomes {@code model.layers.NEW.*}, NEW = position of K among the kept layers; the family's
+ * prefix for a multimodal checkpoint's text stack, whose other tensors are copied as they are).
  * <ul>
  * <li>Tensors are copied byte for byte in their dtype.</li>
  * <li>A sharded source gives a sharded output: each tensor stays in (the renumbered copy of) the shard it
@@ -49,7 +51,6 @@ import java.util.stream.Stream;
  */
 public final class Pruner {
     public static final String RECORD = "shallow_pruning.json";
-    private static final Pattern LAYER_TENSOR = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
     private static final Set<String> WEIGHT_EXTENSIONS = Set.of("safetensors", "bin", "pt", "pth", "ckpt", "gguf", "h5", "msgpack");
 
     private Pruner() {
@@ -66,7 +67,7 @@ public final class Pruner {
         refuseSourceAsOutput(modelDir, out);
         JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), config, kept);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
-            Map<String, String> sourceOf = renamed(ck, numLayers, kept);
+            Map<String, String> sourceOf = renamed(ck, Families.of(config).names(ck::has).layerPrefix(), numLayers, kept);
             Map<String, List<SafetensorsWriter.Entry>> shards = shards(ck, sourceOf);
             List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
             sortOtherFiles(modelDir, ck, copied, notCopied);
@@ -103,14 +104,15 @@ public final class Pruner {
         }
     }
 
-    /** New tensor name -> source tensor name, for every tensor not in a removed layer. */
-    private static Map<String, String> renamed(Checkpoint ck, int numLayers, int[] kept) {
+    /** New tensor name -> source tensor name, for every tensor not in a removed layer (layer tensors: {@code prefix}N.*). */
+    private static Map<String, String> renamed(Checkpoint ck, String prefix, int numLayers, int[] kept) {
+        Pattern layerTensor = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.(.+)");
         int[] newIndex = new int[numLayers];
         Arrays.fill(newIndex, -1);
         for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
         Map<String, String> sourceOf = new TreeMap<>();
         for (String name : ck.names()) {
-            Matcher m = LAYER_TENSOR.matcher(name);
+            Matcher m = layerTensor.matcher(name);
             if (!m.matches()) {
                 sourceOf.put(name, name);
                 continue;
@@ -119,7 +121,7 @@ public final class Pruner {
             if (layer >= numLayers) {
                 throw ShallowException.at(ck.dir(), "tensor '" + name + "' belongs to layer " + m.group(1) + " but config.json has " + numLayers + " layers");
             }
-            if (newIndex[layer] >= 0) sourceOf.put("model.layers." + newIndex[layer] + "." + m.group(2), name);
+            if (newIndex[layer] >= 0) sourceOf.put(prefix + newIndex[layer] + "." + m.group(2), name);
         }
         return sourceOf;
     }

@@ -32,6 +32,16 @@ public interface Family {
         return TensorNames.LLAMA;
     }
 
+    /** The tensor names of a checkpoint holding the tensors {@code stored} tests for (a multimodal family picks its prefix). */
+    default TensorNames names(java.util.function.Predicate<String> stored) {
+        return names();
+    }
+
+    /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */
+    default String textConfigKey() {
+        return null;
+    }
+
     /**
      * The per-layer settings of {@code c} that a pruned config.json writes out explicitly, each one list of
      * {@code c.numLayers()} entries (the pruner cuts them to the kept layers): transformers re-derives them from

@@ -29,8 +29,21 @@ public final class Gemma3 implements Family {
         return TensorNames.GEMMA;
     }
 
+    /** Gemma3TextConfig's defaults for the keys a Gemma 3 config (a multimodal one's text_config above all) may leave out. */
+    private static final java.util.Map<String, Object> DEFAULTS = java.util.Map.of("vocab_size", 262208, "hidden_size", 2304,
+            "intermediate_size", 9216, "num_hidden_layers", 26, "num_attention_heads", 8, "num_key_value_heads", 4,
+            "max_position_embeddings", 131072);
+
     @Override
     public ModelConfig read(ConfigJson j) {
+        com.fasterxml.jackson.databind.node.ObjectNode filled = j.node().deepCopy();
+        DEFAULTS.forEach((key, v) -> {
+            if (!filled.hasNonNull(key)) filled.put(key, (Integer) v);
+        });
+        return readFilled(new ConfigJson(j.file(), filled));
+    }
+
+    private ModelConfig readFilled(ConfigJson j) {
         if (j.bool("use_bidirectional_attention", false)) throw j.fail("use_bidirectional_attention true is not supported (only causal decoders)");
         ModelConfig.Builder b = Gemma2.layer(j, this, 0, 0);
         b.qkNorm = true;

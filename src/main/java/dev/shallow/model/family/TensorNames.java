@@ -39,6 +39,12 @@ public record TensorNames(
             null, "mlp.fc1", null, "mlp.fc2", null,
             "model.embed_tokens", "model.final_layernorm", "lm_head");
 
+    /** These names under {@code prefix} (a multimodal checkpoint's text stack, e.g. {@code language_model.}). */
+    public TensorNames under(String prefix) {
+        return new TensorNames(prefix + layerPrefix, attnNorm, q, k, v, qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate, up, gateUp,
+                down, postFfnNorm, prefix + embed, prefix + finalNorm, prefix + head);
+    }
+
     /** The full name of a layer part, e.g. {@code model.layers.3.self_attn.q_proj.weight}. */
     public String layer(int layer, String part, String suffix) {
         return layerPrefix + layer + "." + part + "." + suffix;

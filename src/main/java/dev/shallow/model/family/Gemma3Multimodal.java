@@ -1,0 +1,62 @@
+package dev.shallow.model.family;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.ModelConfig;
+
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Gemma 3 with its vision tower (Gemma3ForConditionalGeneration, model_type gemma3): the text stack is Gemma 3's,
+ * configured by "text_config" and stored under {@code language_model.model.} (Hub checkpoints) or
+ * {@code model.language_model.} (transformers v5); the text stack is analysed, pruned and evaluated, and every
+ * other tensor (vision tower, projector) is copied byte for byte.
+ */
+public final class Gemma3Multimodal implements Family {
+    private static final Gemma3 TEXT = new Gemma3();
+
+    @Override
+    public String name() {
+        return "gemma3-multimodal";
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("gemma3");
+    }
+
+    @Override
+    public String textConfigKey() {
+        return "text_config";
+    }
+
+    @Override
+    public ModelConfig read(ConfigJson j) {
+        JsonNode text = j.get("text_config");
+        if (text == null || !text.isObject()) throw j.fail("'text_config' must be an object (the language model's settings)");
+        ModelConfig.Builder b = new ModelConfig.Builder(TEXT.read(new ConfigJson(j.file(), text)));
+        b.family = name();
+        b.modelType = j.string("model_type", "");
+        b.architecture = j.has("architectures") ? j.get("architectures").path(0).asText("") : "";
+        if (b.bosTokenId < 0) b.bosTokenId = j.tokenId("bos_token_id");
+        if (b.eosTokenId < 0) b.eosTokenId = j.tokenId("eos_token_id");
+        return b.build();
+    }
+
+    /** Hub checkpoints: language_model.model.layers.N...; transformers v5: model.language_model.layers.N... */
+    @Override
+    public TensorNames names(Predicate<String> stored) {
+        TensorNames hub = TensorNames.GEMMA.under("language_model.");
+        if (stored.test(hub.embed() + ".weight")) return hub;
+        TensorNames g = TensorNames.GEMMA;
+        return new TensorNames("model.language_model.layers.", g.attnNorm(), g.q(), g.k(), g.v(), g.qkv(), g.o(), g.qNorm(), g.kNorm(),
+                g.postAttnNorm(), g.ffnNorm(), g.gate(), g.up(), g.gateUp(), g.down(), g.postFfnNorm(),
+                "model.language_model.embed_tokens", "model.language_model.norm", "lm_head");
+    }
+
+    @Override
+    public TensorNames names() {
+        return TensorNames.GEMMA.under("language_model.");
+    }
+}
