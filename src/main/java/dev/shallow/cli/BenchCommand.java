@@ -88,7 +88,10 @@ final class BenchCommand implements Callable<Integer> {
         Map<BenchPart, Measurement> shallow;
         List<PrunedSpeed> pruned = List.of();
         AnalysisOverhead analyse = null;
+        String beyondLlama;
         try (Model model = Model.load(dir)) {
+            beyondLlama = model.config().features().isEmpty() ? null : "the PyTorch baseline (scripts/bench_torch.py) runs the Llama layer only; this "
+                    + model.config().family() + " model has " + String.join(", ", model.config().features());
             workload = Workload.standard(model.config().vocabSize(), seed);
             cost = WeightCost.of(model);
             System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
@@ -101,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         Long shallowPeakRss = PeakMemory.residentPeakBytes();
         List<String> torchWorkloads = parts.stream().filter(BenchPart::hasTorchBaseline).map(p -> p.rowName(workload)).toList();
         TorchBaseline.Result torchResult = null;
-        String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : null;
+        String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : beyondLlama;
         if (torchSkipped == null) {
             TorchBaseline baseline = new TorchBaseline(python, Defaults.home().resolve("scripts").resolve("bench_torch.py"));
             torchSkipped = baseline.unavailableReason();
