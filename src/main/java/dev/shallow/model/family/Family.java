@@ -16,29 +16,40 @@ import java.util.Map;
  * and which per-layer settings a pruned config must write out explicitly. The compute code never asks which
  * family it runs; a new family is one class here plus its tests.
  */
-public interface Family {
+public abstract class Family {
+    private final String name;
+    private final List<String> modelTypes;
+
+    protected Family(String name, String... modelTypes) {
+        this.name = name;
+        this.modelTypes = List.of(modelTypes);
+    }
 
     /** The family's name in messages and {@code info}. */
-    String name();
+    public final String name() {
+        return name;
+    }
 
     /** The {@code model_type} values of config.json this family reads. */
-    List<String> modelTypes();
+    public final List<String> modelTypes() {
+        return modelTypes;
+    }
 
     /** The config, read with this family's defaults and rules; errors name the file and key. */
-    ModelConfig read(ConfigJson json);
+    public abstract ModelConfig read(ConfigJson json);
 
     /** Hugging Face tensor names. */
-    default TensorNames names() {
+    public TensorNames names() {
         return TensorNames.LLAMA;
     }
 
     /** The tensor names of a checkpoint holding the tensors {@code stored} tests for (a multimodal family picks its prefix). */
-    default TensorNames names(java.util.function.Predicate<String> stored) {
+    public TensorNames names(java.util.function.Predicate<String> stored) {
         return names();
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */
-    default String textConfigKey() {
+    public String textConfigKey() {
         return null;
     }
 
@@ -46,11 +57,11 @@ public interface Family {
      * The per-layer settings of {@code c} that a pruned config.json writes out explicitly, each one list of
      * {@code c.numLayers()} entries (the pruner cuts them to the kept layers): transformers re-derives them from
      * layer indices otherwise (patterns, alternation, intervals), giving another model. By default
-     * {@code layer_types} when any layer slides.
+     * {@code layer_types} when some layers slide and others do not (a window on every layer is one config value).
      */
-    default Map<String, JsonNode> perLayerSettings(ModelConfig c) {
+    public Map<String, JsonNode> perLayerSettings(ModelConfig c) {
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        if (c.layerTypes().stream().anyMatch(LayerType::sliding)) {
+        if (c.layerTypes().stream().map(LayerType::window).distinct().count() > 1) {
             var types = JsonNodeFactory.instance.arrayNode();
             c.layerTypes().forEach(t -> types.add(t.hfName()));
             out.put("layer_types", types);

@@ -5,22 +5,14 @@ import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormKind;
 import dev.shallow.model.RopeSpec;
 
-import java.util.List;
-
 /**
  * Gemma 2 (Gemma2ForCausalLM): RMSNorm x (1 + w), four norms per layer, embeddings x sqrt(hidden), GeGLU (tanh),
  * scores x query_pre_attn_scalar^-0.5, soft-capped attention (50) and final logits (30), layers 0, 2, 4, ...
  * sliding (window 4096 by default), tied embeddings.
  */
-public final class Gemma2 implements Family {
-    @Override
-    public String name() {
-        return "gemma2";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gemma2");
+public final class Gemma2 extends Family {
+    public Gemma2() {
+        super("gemma2", "gemma2");
     }
 
     @Override

@@ -5,23 +5,15 @@ import dev.shallow.model.ConfigJson;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
 
-import java.util.List;
-
 /**
  * Gemma 3 text (Gemma3ForCausalLM, model_type gemma3_text): Gemma 2's layer plus q/k norms (1 + w), no soft-caps
  * by default, sliding layers (i + 1) % sliding_window_pattern != 0 (6) with their own RoPE base
  * (rope_local_base_freq, unscaled), global layers rope_theta with rope_scaling. transformers v5's
  * {@code rope_parameters: {full_attention, sliding_attention}} is read too.
  */
-public final class Gemma3 implements Family {
-    @Override
-    public String name() {
-        return "gemma3";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gemma3_text");
+public final class Gemma3 extends Family {
+    public Gemma3() {
+        super("gemma3", "gemma3_text");
     }
 
     @Override

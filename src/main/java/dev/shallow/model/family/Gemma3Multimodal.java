@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.model.ConfigJson;
 import dev.shallow.model.ModelConfig;
 
-import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -13,17 +12,11 @@ import java.util.function.Predicate;
  * {@code model.language_model.} (transformers v5); the text stack is analysed, pruned and evaluated, and every
  * other tensor (vision tower, projector) is copied byte for byte.
  */
-public final class Gemma3Multimodal implements Family {
+public final class Gemma3Multimodal extends Family {
     private static final Gemma3 TEXT = new Gemma3();
 
-    @Override
-    public String name() {
-        return "gemma3-multimodal";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gemma3");
+    public Gemma3Multimodal() {
+        super("gemma3-multimodal", "gemma3");
     }
 
     @Override

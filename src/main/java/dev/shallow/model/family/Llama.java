@@ -4,18 +4,10 @@ import dev.shallow.model.ConfigJson;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
-import java.util.List;
-
 /** Llama (LlamaForCausalLM): RMSNorm, RoPE (linear / llama3 scaling), SwiGLU; attention_bias on q, k, v, o; mlp_bias. */
-public final class Llama implements Family {
-    @Override
-    public String name() {
-        return "llama";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("llama");
+public final class Llama extends Family {
+    public Llama() {
+        super("llama", "llama");
     }
 
     @Override

@@ -4,21 +4,13 @@ import dev.shallow.model.ConfigJson;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
-import java.util.List;
-
 /**
  * Mistral (MistralForCausalLM): Llama's layer with one sliding window on every layer when
  * {@code sliding_window} is set (MistralConfig's default is 4096 when the key is absent; null disables it).
  */
-public final class Mistral implements Family {
-    @Override
-    public String name() {
-        return "mistral";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("mistral");
+public final class Mistral extends Family {
+    public Mistral() {
+        super("mistral", "mistral");
     }
 
     @Override
@@ -26,11 +18,5 @@ public final class Mistral implements Family {
         ModelConfig.Builder b = Llama.layer(j, this);
         b.tieWordEmbeddings = j.bool("tie_word_embeddings", false);
         return b.layers(Common.uniform(b.numLayers, new LayerType(Common.window(j, 4096), Common.rope(j, 10000, b.headDim)))).build();
-    }
-
-    /** The window is one config value for all layers: nothing per layer to write. */
-    @Override
-    public java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> perLayerSettings(ModelConfig c) {
-        return java.util.Map.of();
     }
 }

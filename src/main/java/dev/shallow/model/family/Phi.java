@@ -5,22 +5,14 @@ import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormKind;
 
-import java.util.List;
-
 /**
  * Phi-1/1.5/2 (PhiForCausalLM): one LayerNorm (with bias) per layer feeding attention and MLP in parallel,
  * x + dense(attn(h)) + fc2(gelu_new(fc1(h))); biases on every projection and the head; partial rotary
  * (partial_rotary_factor, 0.5 by default); optional qk_layernorm.
  */
-public final class Phi implements Family {
-    @Override
-    public String name() {
-        return "phi";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("phi");
+public final class Phi extends Family {
+    public Phi() {
+        super("phi", "phi");
     }
 
     @Override

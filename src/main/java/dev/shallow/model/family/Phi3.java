@@ -4,21 +4,13 @@ import dev.shallow.model.ConfigJson;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
-import java.util.List;
-
 /**
  * Phi-3 / Phi-4-mini (Phi3ForCausalLM): Llama's layer with fused qkv_proj and gate_up_proj, partial rotary
  * (partial_rotary_factor, 1.0 by default), longrope scaling, and a sliding window on every layer when set.
  */
-public final class Phi3 implements Family {
-    @Override
-    public String name() {
-        return "phi3";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("phi3");
+public final class Phi3 extends Family {
+    public Phi3() {
+        super("phi3", "phi3");
     }
 
     @Override
@@ -33,10 +25,5 @@ public final class Phi3 implements Family {
         int rotary = (int) (b.headDim * j.fraction("partial_rotary_factor", 1.0)); // int(head_dim * factor), as HF
         int window = Common.window(j, 0);
         return b.layers(Common.uniform(b.numLayers, new LayerType(window, Common.rope(j, 10000, rotary)))).build();
-    }
-
-    @Override
-    public java.util.Map<String, com.fasterxml.jackson.databind.JsonNode> perLayerSettings(ModelConfig c) {
-        return java.util.Map.of();
     }
 }

@@ -8,15 +8,9 @@ import dev.shallow.model.RopeSpec;
 import java.util.List;
 
 /** Qwen2 (Qwen2ForCausalLM): Llama with q/k/v biases; sliding window on layers >= max_window_layers when use_sliding_window. */
-public final class Qwen2 implements Family {
-    @Override
-    public String name() {
-        return "qwen2";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("qwen2");
+public final class Qwen2 extends Family {
+    public Qwen2() {
+        super("qwen2", "qwen2");
     }
 
     @Override

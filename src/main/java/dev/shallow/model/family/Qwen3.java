@@ -3,21 +3,13 @@ package dev.shallow.model.family;
 import dev.shallow.model.ConfigJson;
 import dev.shallow.model.ModelConfig;
 
-import java.util.List;
-
 /**
  * Qwen3 (Qwen3ForCausalLM): per-head RMSNorm of q and k (q_norm, k_norm [head_dim]) before RoPE; head_dim its
  * own key (default 128); attention_bias on q, k, v, o; sliding as Qwen2.
  */
-public final class Qwen3 implements Family {
-    @Override
-    public String name() {
-        return "qwen3";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("qwen3");
+public final class Qwen3 extends Family {
+    public Qwen3() {
+        super("qwen3", "qwen3");
     }
 
     @Override

@@ -14,15 +14,9 @@ import java.util.Map;
  * SmolLM3 (SmolLM3ForCausalLM): Llama's layer with NoPE layers ({@code no_rope_layers}: 1 = RoPE, 0 = none; else
  * every no_rope_layer_interval-th layer, 4, is NoPE); a sliding window only on NoPE layers when use_sliding_window.
  */
-public final class SmolLM3 implements Family {
-    @Override
-    public String name() {
-        return "smollm3";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("smollm3");
+public final class SmolLM3 extends Family {
+    public SmolLM3() {
+        super("smollm3", "smollm3");
     }
 
     @Override
@@ -50,7 +44,7 @@ public final class SmolLM3 implements Family {
     /** no_rope_layers always, layer_types when a layer slides. */
     @Override
     public Map<String, JsonNode> perLayerSettings(ModelConfig c) {
-        Map<String, JsonNode> out = Family.super.perLayerSettings(c);
+        Map<String, JsonNode> out = super.perLayerSettings(c);
         var flags = JsonNodeFactory.instance.arrayNode();
         c.layerTypes().forEach(t -> flags.add(t.rope() == null ? 0 : 1));
         out.put("no_rope_layers", flags);
