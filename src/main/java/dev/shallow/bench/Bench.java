@@ -21,6 +21,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Shallow's side of {@code shallow bench}: times a {@link Workload} through the {@link Transformer}.
@@ -29,7 +30,7 @@ import java.util.Set;
  * untimed prefill of its prompt; eval scores the log-likelihood requests with {@link TransformerLM} (answers of a
  * question share its context's forward pass); train times LoRA training steps ({@link Trainer}); the pruned
  * models rerun prefill and decode with layers removed; the analysis overhead times a calibration batch with and
- * without the analysis pass.
+ * without the analysis pass; the sliding benchmark times long prompts with a sliding window and with full attention.
  */
 public final class Bench {
     /** Tokens per forward call of the eval workload: {@code shallow eval}'s default --batch-tokens. */
@@ -67,7 +68,7 @@ public final class Bench {
                 case DECODE -> decode(w);
                 case EVAL -> eval(w.eval());
                 case TRAIN -> train(w.training());
-                case PRUNED, ANALYSE -> throw new IllegalStateException(part + " has no PyTorch row");
+                case PRUNED, ANALYSE, SLIDING -> throw new IllegalStateException(part + " has no PyTorch row");
             };
             out.put(part, m);
             listener.measured(part.rowName(w), part.unit(), m);
@@ -90,6 +91,32 @@ public final class Bench {
             out.add(s);
         }
         return out;
+    }
+
+    /**
+     * One prompt of random ids at each of {@code shape}'s contexts through this model (sliding-window layers) and through
+     * {@code full} (the same weights with full attention), timed alternately after a warm-up of both on the shortest.
+     */
+    public SlidingSpeed sliding(SlidingShape shape, Transformer full, long seed) {
+        Bench fullBench = new Bench(full, repeats, budgetSeconds, listener);
+        List<Integer> contexts = shape.contexts();
+        int[] ids = Workload.ids(new SplittableRandom(seed), shape.shape().vocab(), contexts.getLast());
+        int[][] shortest = {Arrays.copyOf(ids, contexts.getFirst())};
+        Runnable warmUp = () -> {
+            prefill(shortest);
+            fullBench.prefill(shortest);
+        };
+        List<SlidingPrefill> out = new ArrayList<>();
+        for (int tokens : contexts) {
+            int[][] prompt = {Arrays.copyOf(ids, tokens)};
+            BestOf.Result[] r = BestOf.alternating(warmUp, () -> prefill(prompt), () -> fullBench.prefill(prompt), repeats, budgetSeconds);
+            SlidingPrefill p = new SlidingPrefill(tokens, Measurement.measured(tokens, r[0]), Measurement.measured(tokens, r[1]),
+                    transformer.newCache(tokens).bytes(0), full.newCache(tokens).bytes(0));
+            listener.measured("sliding-window prefill_1x" + tokens, "tok/s", p.sliding());
+            listener.measured("full-attention prefill_1x" + tokens, "tok/s", p.full());
+            out.add(p);
+        }
+        return new SlidingSpeed(shape, out);
     }
 
     /**

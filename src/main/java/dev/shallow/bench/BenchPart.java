@@ -24,7 +24,9 @@ public enum BenchPart {
     /** Prefill and decode of the model with 25% and 50% of its layers removed (Shallow only). */
     PRUNED("pruned"),
     /** The calibration batch through the analysis pass against a plain forward (Shallow only). */
-    ANALYSE("analyse");
+    ANALYSE("analyse"),
+    /** Long prompts through a sliding-window model of its own against the same weights with full attention (Shallow only). */
+    SLIDING("sliding");
 
     private final String cliName;
 
@@ -38,7 +40,12 @@ public enum BenchPart {
 
     /** Whether PyTorch runs this workload too; these are the rows of the throughput table (the others have their own). */
     public boolean hasTorchBaseline() {
-        return this != PRUNED && this != ANALYSE;
+        return this != PRUNED && this != ANALYSE && this != SLIDING;
+    }
+
+    /** Whether it runs on the --model (or --shape) checkpoint; sliding writes and runs its own. */
+    public boolean usesBenchModel() {
+        return this != SLIDING;
     }
 
     /** What its throughput counts per second. */
@@ -55,7 +62,7 @@ public enum BenchPart {
             case DECODE -> Workload.DECODE;
             case EVAL -> w.eval().name();
             case TRAIN -> w.training().name();
-            case PRUNED, ANALYSE -> null;
+            case PRUNED, ANALYSE, SLIDING -> null;
         };
     }
 

@@ -13,8 +13,9 @@ import java.util.Map;
  * The results of one {@code shallow bench} run: Shallow's throughput per workload beside PyTorch's float32 and
  * bfloat16 paths, the ratio to the faster PyTorch path, and how close Shallow comes to the machine's limits
  * (matmul FLOP/s against an FMA peak; decode: weight bytes read per second against a bandwidth); the peak RSS of
- * each engine; the pruned models' speed-ups; the analysis overhead.
+ * each engine; the pruned models' speed-ups; the analysis overhead; sliding-window against full attention on long prompts.
  *
+ * @param model               the --model / --shape checkpoint, or null when only {@code sliding} (which has its own) was selected
  * @param shallow             the selected workloads PyTorch also runs (possibly none)
  * @param shallowPeakRssBytes VmHWM of Shallow's process after its workloads, or null where unknown
  * @param torch               null when PyTorch was not run ({@code torchSkipped} says why)
@@ -22,10 +23,11 @@ import java.util.Map;
  * @param bandwidthGbs        read bandwidth in GB/s, or null if not given
  * @param pruned              the full model then each pruned one, or empty when not selected
  * @param analyse             the analysis overhead, or null when not selected
+ * @param sliding             the sliding-window benchmark, or null when not selected
  */
 public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<BenchPart, Measurement> shallow,
                           Long shallowPeakRssBytes, TorchBaseline.Result torch, String torchSkipped, Double peakGflops,
-                          Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse) {
+                          Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse, SlidingSpeed sliding) {
 
     /** One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch). */
     public record Row(String workload, String unit, Measurement shallow, Measurement torchF32, Measurement torchBf16, double vsTorch,
@@ -65,7 +67,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             case BATCH_PREFILL -> prefillFlopPerToken(workload.batch());
             case EVAL -> cost.forwardFlop(eval.sharedPrefixTokens(), eval.questions().size() + eval.answerTokens()) / eval.size();
             case TRAIN -> cost.trainingFlop(training) / training;
-            case DECODE, PRUNED, ANALYSE -> throw new IllegalArgumentException(part + " is not counted in FLOP");
+            case DECODE, PRUNED, ANALYSE, SLIDING -> throw new IllegalArgumentException(part + " is not counted in FLOP");
         };
     }
 
@@ -80,7 +82,9 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         if (!shallow.isEmpty()) throughputTable(sb);
         if (!pruned.isEmpty()) prunedTable(sb);
         if (analyse != null) analyseTable(sb);
-        sb.append(String.format("%nmodel %s, %d threads; best of up to the given repeats after a warm-up.%n", model, threads));
+        if (sliding != null) slidingTable(sb);
+        sb.append(String.format("%n%s%d threads; best of up to the given repeats after a warm-up.%n", model == null ? "" : "model " + model + ", ",
+                threads));
         return sb.toString();
     }
 
@@ -158,6 +162,33 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
                 analyse.sequences(), analyse.seqLen(), analyse.ckaTokens()));
     }
 
+    private void slidingTable(StringBuilder sb) {
+        if (!sb.isEmpty()) sb.append(System.lineSeparator());
+        SlidingShape shape = sliding.shape();
+        ModelShape m = shape.shape();
+        int w = shape.window();
+        String fmt = "%-14s %14s %11s %11s %13s %17s %14s%n";
+        sb.append(String.format(fmt, "context", "sliding tok/s", "full tok/s", "time ratio", "ideal (keys)", "KV/layer sliding", "KV/layer full"));
+        for (SlidingPrefill p : sliding.prefills()) {
+            sb.append(String.format(fmt, p.tokens() + " (" + p.tokens() / w + "W)", rate(p.sliding()), rate(p.full()), ratio(p.timeRatio()),
+                    ratio(shape.idealKeyRatio(p.tokens())), kvMib(p.slidingLayerKvBytes()), kvMib(p.fullLayerKvBytes())));
+        }
+        sb.append(String.format("%nsliding: 1 prompt of random ids prefilled (last-token logits) through a Mistral-shaped model (%d layers, hidden %d,"
+                        + " %d heads x %d, %d kv heads, MLP %d, vocab %d)%n  whose every layer sees a window of W = %d keys, and through the same"
+                        + " weights with sliding_window null (full attention), timed alternately.%n"
+                        + "  time ratio = sliding / full time; ideal = the keys its queries see, sum_p min(p+1, W) / sum_p (p+1) (attention only:"
+                        + " the projections and MLP%n  cost both alike); KV/layer = one layer's keys and values after the prompt (a sliding layer"
+                        + " keeps a ring of W + min(256, W) - 1 slots).%n"
+                        + "  Time per token from %dW to %dW: sliding x%.2f (its queries see at most W keys: O(T x W)), full x%.2f (O(T^2)).%n",
+                m.layers(), m.hidden(), m.heads(), m.headDim(), m.kvHeads(), m.intermediate(), m.vocab(), w,
+                SlidingShape.CONTEXT_WINDOWS.getFirst(), SlidingShape.CONTEXT_WINDOWS.getLast(), sliding.perTokenGrowth(SlidingPrefill::sliding),
+                sliding.perTokenGrowth(SlidingPrefill::full)));
+    }
+
+    private static String kvMib(long bytes) {
+        return String.format("%.2f MiB", bytes / (1024.0 * 1024));
+    }
+
     static String rate(Measurement m) {
         if (m == null) return "-";
         String digits = m.perSecond() < 0.1 ? "%.2g" : m.perSecond() < 10 ? "%.2f" : "%.1f";
@@ -199,7 +230,26 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             a.set("analysis_pass", json.valueToTree(analyse.analysis()));
             a.put("time_ratio", analyse.timeRatio());
         }
+        if (sliding != null) slidingJson(root.putObject("sliding"), json);
         return root;
+    }
+
+    private void slidingJson(ObjectNode out, ObjectMapper json) {
+        out.set("shape", json.valueToTree(sliding.shape().shape()));
+        out.put("window", sliding.shape().window());
+        ArrayNode prefills = out.putArray("prefills");
+        for (SlidingPrefill p : sliding.prefills()) {
+            ObjectNode o = prefills.addObject();
+            o.put("tokens", p.tokens());
+            o.set("sliding", json.valueToTree(p.sliding()));
+            o.set("full", json.valueToTree(p.full()));
+            o.put("time_ratio", p.timeRatio());
+            o.put("ideal_ratio", sliding.shape().idealKeyRatio(p.tokens()));
+            o.put("sliding_layer_kv_bytes", p.slidingLayerKvBytes());
+            o.put("full_layer_kv_bytes", p.fullLayerKvBytes());
+        }
+        out.put("sliding_per_token_growth", sliding.perTokenGrowth(SlidingPrefill::sliding));
+        out.put("full_per_token_growth", sliding.perTokenGrowth(SlidingPrefill::full));
     }
 
     private void prunedJson(ArrayNode out, ObjectMapper json) {

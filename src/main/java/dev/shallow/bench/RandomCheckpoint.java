@@ -14,14 +14,15 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * A Hugging Face Llama directory with seeded random BF16 weights, for benchmarks: config.json,
- * model.safetensors (written streaming and atomically), a tokenizer.json so tools load it, and a
- * marker recording the shape and seed. Matrices are N(0, 0.02²), norm weights 1 + N(0, 0.02²).
+ * A Hugging Face Llama directory (or another family's config.json over the same tensors) with seeded random BF16
+ * weights, for benchmarks: config.json, model.safetensors (written streaming and atomically), a tokenizer.json so
+ * tools load it, and a marker recording the shape and seed. Matrices are N(0, 0.02²), norm weights 1 + N(0, 0.02²).
  * The weights are a function of (shape, seed) only: each run of {@value #CHUNK} elements of a
  * tensor draws from its own SplittableRandom seeded by (seed, tensor name, chunk index), so the
  * thread count does not matter.
@@ -38,30 +39,58 @@ public final class RandomCheckpoint {
 
     /** {@code dir} holding this shape and seed: reused if its marker matches, else (re)written. Returns {@code dir}. */
     public static Path ensure(ModelShape shape, long seed, Path dir, Path tokenizerJson) {
-        if (!matches(dir, shape, seed)) write(shape, seed, dir, tokenizerJson);
+        return ensure(shape, shape.configJson(), seed, dir, tokenizerJson);
+    }
+
+    /** {@code dir} holding this shape and seed under {@code config} (a config.json of the shape's tensors), reused if it matches. */
+    public static Path ensure(ModelShape shape, JsonNode config, long seed, Path dir, Path tokenizerJson) {
+        if (!matches(dir, shape, config, seed)) write(shape, config, seed, dir, tokenizerJson);
         return dir;
     }
 
-    /** Whether {@code dir} was written by this class for exactly this shape and seed. */
-    public static boolean matches(Path dir, ModelShape shape, long seed) {
-        Path marker = dir.resolve(MARKER);
-        if (!Files.isRegularFile(marker) || !Files.isRegularFile(dir.resolve(Checkpoint.SINGLE))) return false;
+    /** Whether {@code dir} was written by this class for exactly this shape and seed, and its config.json is {@code config}. */
+    public static boolean matches(Path dir, ModelShape shape, JsonNode config, long seed) {
+        Path marker = dir.resolve(MARKER), configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(marker) || !Files.isRegularFile(configFile) || !Files.isRegularFile(dir.resolve(Checkpoint.SINGLE))) return false;
         try {
             // compared as parsed text: a long written as 7 reads back as an int node
-            return JSON.readTree(marker.toFile()).equals(JSON.readTree(marker(shape, seed).toString()));
+            return JSON.readTree(marker.toFile()).equals(JSON.readTree(marker(shape, seed).toString()))
+                    && JSON.readTree(configFile.toFile()).equals(JSON.readTree(config.toString()));
         } catch (IOException e) {
             return false;
         }
     }
 
     /** Writes (or replaces) {@code dir}; {@code tokenizerJson} may be null (no tokenizer is written). */
-    public static void write(ModelShape shape, long seed, Path dir, Path tokenizerJson) {
+    private static void write(ModelShape shape, JsonNode config, long seed, Path dir, Path tokenizerJson) {
         AtomicFiles.writeDirectory(dir, true, tmp -> {
-            AtomicFiles.writeJson(tmp.resolve("config.json"), shape.configJson());
+            AtomicFiles.writeJson(tmp.resolve("config.json"), config);
             if (tokenizerJson != null) Files.copy(tokenizerJson, tmp.resolve("tokenizer.json"));
             SafetensorsWriter.write(tmp.resolve(Checkpoint.SINGLE), shape.tensors(), null, (entry, dst) -> fill(entry, seed, dst));
             AtomicFiles.writeJson(tmp.resolve(MARKER), marker(shape, seed));
         });
+    }
+
+    /**
+     * (Re)writes {@code to} as {@code from} (a directory this class wrote) with {@code config} as its config.json: the
+     * weights and tokenizer are hard links to {@code from}'s (copies where the file system has no links), no marker.
+     */
+    public static Path withConfig(Path from, Path to, JsonNode config) {
+        AtomicFiles.writeDirectory(to, true, tmp -> {
+            AtomicFiles.writeJson(tmp.resolve("config.json"), config);
+            for (String name : new String[]{Checkpoint.SINGLE, "tokenizer.json"}) {
+                if (Files.isRegularFile(from.resolve(name))) link(from.resolve(name), tmp.resolve(name));
+            }
+        });
+        return to;
+    }
+
+    private static void link(Path existing, Path link) throws IOException {
+        try {
+            Files.createLink(link, existing);
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            Files.copy(existing, link);
+        }
     }
 
     private static JsonNode marker(ModelShape shape, long seed) {

@@ -1,5 +1,6 @@
 package dev.shallow.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.bench.AnalysisOverhead;
@@ -11,6 +12,8 @@ import dev.shallow.bench.ModelShape;
 import dev.shallow.bench.PeakMemory;
 import dev.shallow.bench.PrunedSpeed;
 import dev.shallow.bench.RandomCheckpoint;
+import dev.shallow.bench.SlidingShape;
+import dev.shallow.bench.SlidingSpeed;
 import dev.shallow.bench.TorchBaseline;
 import dev.shallow.bench.WeightCost;
 import dev.shallow.bench.Workload;
@@ -22,6 +25,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,7 +34,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure prefill and decode tokens/s, eval requests/s, LoRA training tokens/s and the peak memory of Shallow and of PyTorch (float32 and bfloat16) on the same CPU in one run, and print their ratios;",
                 "the speed-up of Shallow's model with 25%% and 50%% of its layers removed;",
-                "and what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward.",
+                "what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward;",
+                "and (opt-in: --workloads sliding) long prompts through a sliding-window model against the same weights with full attention.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
@@ -71,7 +76,9 @@ final class BenchCommand implements Callable<Integer> {
                     + "decode (16 steps), eval (16 MMLU-like log-likelihood requests: 4 contexts of 200-400 tokens x 4 one-token answers; "
                     + "requests/s), train (LoRA training steps on 1 x 128 tokens; PyTorch float32 only), pruned (prefill128 and decode "
                     + "with 25%% and 50%% of the layers removed; Shallow only), analyse (4 x 256 calibration tokens through the analysis "
-                    + "pass vs a plain forward; Shallow only) (default: ${DEFAULT-VALUE}).")
+                    + "pass vs a plain forward; Shallow only), sliding (opt-in, about a minute on 2 threads: prompts of 2, 4 and 8 x W = 1024 tokens "
+                    + "through a 2-layer Mistral-shaped random checkpoint of its own, written to bench-cache/ and not --model, with a sliding "
+                    + "window and with full attention; Shallow only) (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
@@ -81,28 +88,34 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (threads < 1 || repeats < 1) throw new ShallowException("--threads and --repeats must be at least 1");
         Parallel.setThreads(threads);
-        Path dir = modelDir != null ? modelDir : randomCheckpoint();
         Set<BenchPart> parts = BenchPart.parse(workloads);
-        Workload workload;
-        WeightCost cost;
-        Map<BenchPart, Measurement> shallow;
+        Bench.Listener listener = (name, unit, m) -> System.err.printf("bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit,
+                m.runs());
+        Path dir = null;
+        Workload workload = null;
+        WeightCost cost = null;
+        Map<BenchPart, Measurement> shallow = Map.of();
         List<PrunedSpeed> pruned = List.of();
         AnalysisOverhead analyse = null;
-        String beyondLlama;
-        try (Model model = Model.load(dir)) {
-            beyondLlama = model.config().features().isEmpty() ? null : "the PyTorch baseline (scripts/bench_torch.py) runs the Llama layer only; this "
-                    + model.config().family() + " model has " + String.join(", ", model.config().features());
-            workload = Workload.standard(model.config().vocabSize(), seed);
-            cost = WeightCost.of(model);
-            System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
-            Bench bench = new Bench(new Transformer(model), repeats, budget, (name, unit, m) -> System.err.printf(
-                    "bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit, m.runs()));
-            shallow = bench.run(workload, parts);
-            if (parts.contains(BenchPart.PRUNED)) pruned = bench.pruned(workload);
-            if (parts.contains(BenchPart.ANALYSE)) analyse = bench.analysisOverhead(workload.calibration(), AnalysisOptions.defaults());
+        String beyondLlama = null;
+        if (parts.stream().anyMatch(BenchPart::usesBenchModel)) {
+            dir = modelDir != null ? modelDir : randomCheckpoint();
+            try (Model model = Model.load(dir)) {
+                beyondLlama = model.config().features().isEmpty() ? null : "the PyTorch baseline (scripts/bench_torch.py) runs the Llama layer "
+                        + "only; this " + model.config().family() + " model has " + String.join(", ", model.config().features());
+                workload = Workload.standard(model.config().vocabSize(), seed);
+                cost = WeightCost.of(model);
+                System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
+                Bench bench = new Bench(new Transformer(model), repeats, budget, listener);
+                shallow = bench.run(workload, parts);
+                if (parts.contains(BenchPart.PRUNED)) pruned = bench.pruned(workload);
+                if (parts.contains(BenchPart.ANALYSE)) analyse = bench.analysisOverhead(workload.calibration(), AnalysisOptions.defaults());
+            }
         }
+        SlidingSpeed sliding = parts.contains(BenchPart.SLIDING) ? sliding(listener) : null;
         Long shallowPeakRss = PeakMemory.residentPeakBytes();
-        List<String> torchWorkloads = parts.stream().filter(BenchPart::hasTorchBaseline).map(p -> p.rowName(workload)).toList();
+        List<String> torchWorkloads = new ArrayList<>();
+        for (BenchPart p : parts) if (p.hasTorchBaseline()) torchWorkloads.add(p.rowName(workload));
         TorchBaseline.Result torchResult = null;
         String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : beyondLlama;
         if (torchSkipped == null) {
@@ -113,8 +126,8 @@ final class BenchCommand implements Callable<Integer> {
                 torchResult = baseline.run(dir, workload, torchWorkloads, threads, repeats, budget);
             }
         }
-        BenchReport report = new BenchReport(dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult, torchSkipped,
-                peakGflops, bandwidthGbs, pruned, analyse);
+        BenchReport report = new BenchReport(dir == null ? null : dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult,
+                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding);
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);
@@ -125,10 +138,30 @@ final class BenchCommand implements Callable<Integer> {
         ModelShape s = ModelShape.known().stream().filter(k -> k.name().equals(shape)).findFirst().orElseThrow(() ->
                 new ShallowException("unknown --shape '" + shape + "' (known: "
                         + String.join(", ", ModelShape.known().stream().map(ModelShape::name).toList()) + ")"));
-        Path dir = Defaults.home().resolve("bench-cache").resolve(s.name() + "-random" + (seed == 0 ? "" : "-seed" + seed));
-        if (!RandomCheckpoint.matches(dir, s, seed)) {
+        return randomCheckpoint(s, s.configJson());
+    }
+
+    /** The sliding benchmark on its own checkpoint, and a second directory over the same weights with full attention. */
+    private SlidingSpeed sliding(Bench.Listener listener) {
+        SlidingShape s = SlidingShape.BENCH;
+        Path slidingDir = randomCheckpoint(s.shape(), s.configJson(true));
+        Path fullDir = RandomCheckpoint.withConfig(slidingDir, cacheDir(s.shape().name() + "-full"), s.configJson(false));
+        System.err.println("bench: Shallow on " + slidingDir + " and " + fullDir + " (" + threads + " threads)...");
+        try (Model slidingModel = Model.load(slidingDir); Model fullModel = Model.load(fullDir)) {
+            return new Bench(new Transformer(slidingModel), repeats, budget, listener).sliding(s, new Transformer(fullModel), seed);
+        }
+    }
+
+    /** bench-cache/NAME-random (-seedN for another seed than 0) written once for {@code s} under {@code config}, then reused. */
+    private Path randomCheckpoint(ModelShape s, JsonNode config) {
+        Path dir = cacheDir(s.name());
+        if (!RandomCheckpoint.matches(dir, s, config, seed)) {
             System.err.println("bench: writing random " + s.name() + " checkpoint (seed " + seed + ") to " + dir + "...");
         }
-        return RandomCheckpoint.ensure(s, seed, dir, Defaults.model().resolve("tokenizer.json"));
+        return RandomCheckpoint.ensure(s, config, seed, dir, Defaults.model().resolve("tokenizer.json"));
+    }
+
+    private Path cacheDir(String name) {
+        return Defaults.home().resolve("bench-cache").resolve(name + "-random" + (seed == 0 ? "" : "-seed" + seed));
     }
 }

@@ -50,6 +50,11 @@ public final class KVCache {
         return slots[layer];
     }
 
+    /** Bytes of {@code layer}'s keys and values (allocated on first use): 2 x slots x kvDim floats. */
+    public long bytes(int layer) {
+        return 2L * slots[layer] * kvDim * Float.BYTES;
+    }
+
     /** How many new positions of {@code layer} may be stored before their queries attend (the whole context, or a ring's chunk). */
     int chunk(int layer) {
         return chunks[layer];

@@ -38,7 +38,53 @@ class BenchReportTest {
         LayerRemoval quarter = LayerRemoval.deepestExceptLast("0.25", 4), half = LayerRemoval.deepestExceptLast("0.5", 4);
         List<PrunedSpeed> pruned = List.of(new PrunedSpeed(LayerRemoval.none(4), rate(60), rate(10)),
                 new PrunedSpeed(quarter, rate(78), rate(13)), new PrunedSpeed(half, rate(114), rate(19)));
-        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null);
+        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null);
+    }
+
+    /** Window 2: contexts of 4, 8 and 16 tokens. */
+    static final SlidingShape SLIDING = new SlidingShape(new ModelShape("tiny", 1, 8, 16, 2, 2, 10, 16, 10000.0, 1e-5), 2);
+
+    static BenchReport slidingOnly() {
+        SlidingSpeed s = new SlidingSpeed(SLIDING, List.of(new SlidingPrefill(4, rate(100), rate(80), 3L << 20, 8L << 20),
+                new SlidingPrefill(8, rate(95), rate(60), 3L << 20, 16L << 20), new SlidingPrefill(16, rate(90), rate(40), 3L << 20, 32L << 20)));
+        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s);
+    }
+
+    @Test
+    void theIdealRatioCountsTheKeysEachQuerySees() {
+        // T = 4, W = 2: the queries see 1 + 2 + 2 + 2 = 7 keys, against 1 + 2 + 3 + 4 = 10 with full attention
+        assertEquals(7, SLIDING.visibleKeys(4));
+        assertEquals(0.7, SLIDING.idealKeyRatio(4), 1e-12);
+        // T = 8: 1 + 7 x 2 = 15 of 36; T <= W: every key, as full attention
+        assertEquals(15.0 / 36, SLIDING.idealKeyRatio(8), 1e-12);
+        assertEquals(1.0, SLIDING.idealKeyRatio(2), 1e-12);
+        assertEquals(List.of(4, 8, 16), SLIDING.contexts());
+    }
+
+    @Test
+    void theSlidingTableComparesTimesWithTheIdealAndTheCaches() {
+        BenchReport r = slidingOnly();
+        // 4 tokens: sliding 100 tok/s, full 80 -> sliding takes 0.8 of the time; per token 4 -> 16: sliding 100/90, full 80/40
+        assertEquals(0.8, r.sliding().prefills().getFirst().timeRatio(), 1e-12);
+        assertEquals(100.0 / 90, r.sliding().perTokenGrowth(SlidingPrefill::sliding), 1e-12);
+        assertEquals(2.0, r.sliding().perTokenGrowth(SlidingPrefill::full), 1e-12);
+        String table = r.table();
+        assertTrue(table.matches("(?s)context .*\\n4 \\(2W\\) +100\\.0 +80\\.0 +0\\.80x +0\\.70x +3\\.00 MiB +8\\.00 MiB\\n.*"), table);
+        assertTrue(table.matches("(?s).*\\n16 \\(8W\\) +90\\.0 +40\\.0 +0\\.44x +0\\.23x +3\\.00 MiB +32\\.00 MiB\\n.*"), table);
+        assertTrue(table.contains("Time per token from 2W to 8W: sliding x1.11 "), table);
+        assertTrue(table.contains("full x2.00 (O(T^2))"), table);
+        assertTrue(table.matches("(?s).*\\n2 threads; best of .*"), table);
+        JsonNode json = r.toJson().path("sliding");
+        assertEquals(2, json.path("window").asInt());
+        assertEquals(3, json.path("prefills").size());
+        JsonNode first = json.path("prefills").get(0);
+        assertEquals(4, first.path("tokens").asInt());
+        assertEquals(0.8, first.path("time_ratio").asDouble(), 1e-12);
+        assertEquals(0.7, first.path("ideal_ratio").asDouble(), 1e-12);
+        assertEquals(80.0, first.path("full").path("perSecond").asDouble());
+        assertEquals(3L << 20, first.path("sliding_layer_kv_bytes").asLong());
+        assertEquals(8L << 20, first.path("full_layer_kv_bytes").asLong());
+        assertEquals(2.0, json.path("full_per_token_growth").asDouble(), 1e-12);
     }
 
     @Test
@@ -79,5 +125,6 @@ class BenchReportTest {
         assertEquals(1.3, json.path("pruned").get(1).path("prefill_speedup").asDouble(), 1e-12);
         assertEquals(4.0 / 3, json.path("pruned").get(1).path("ideal_speedup").asDouble(), 1e-12);
         assertEquals(4, json.path("rows").size());
+        assertTrue(json.path("sliding").isMissingNode());
     }
 }

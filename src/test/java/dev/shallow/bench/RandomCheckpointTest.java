@@ -85,10 +85,10 @@ class RandomCheckpointTest {
         Files.setLastModifiedTime(weights, old);
         RandomCheckpoint.ensure(SMALL, 7, dir, null);
         assertEquals(old, Files.getLastModifiedTime(weights), "same shape and seed: reused");
-        assertTrue(RandomCheckpoint.matches(dir, SMALL, 7));
-        assertFalse(RandomCheckpoint.matches(dir, SMALL, 8));
+        assertTrue(RandomCheckpoint.matches(dir, SMALL, SMALL.configJson(), 7));
+        assertFalse(RandomCheckpoint.matches(dir, SMALL, SMALL.configJson(), 8));
         RandomCheckpoint.ensure(SMALL, 8, dir, null);
-        assertTrue(RandomCheckpoint.matches(dir, SMALL, 8));
+        assertTrue(RandomCheckpoint.matches(dir, SMALL, SMALL.configJson(), 8));
         assertFalse(old.equals(Files.getLastModifiedTime(dir.resolve(Checkpoint.SINGLE))), "another seed: rewritten");
     }
 
