@@ -64,11 +64,6 @@ public final class Linear {
         apply(x, tokens, new Tensor[] {w}, new float[][] {bias}, new float[][] {y});
     }
 
-    /** Two products of the same input in one parallel pass (e.g. the gate and up projections of SwiGLU). */
-    public static void apply2(float[] x, int tokens, Tensor w1, Tensor w2, float[] y1, float[] y2) {
-        apply(x, tokens, new Tensor[] {w1, w2}, new float[][] {null, null}, new float[][] {y1, y2});
-    }
-
     /** y_i = x W_i^T + b_i for every i (all W_i with the same cols), all weights' tasks in one parallel pass. */
     public static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
         int[] first = new int[ws.length + 1];

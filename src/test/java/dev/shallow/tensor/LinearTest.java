@@ -233,12 +233,12 @@ class LinearTest {
     }
 
     @Test
-    void apply2EqualsTwoApplies() {
+    void productsInOnePassEqualEachApplied() {
         for (int tokens : new int[] {1, 6}) {
             Tensor gate = heapWeights(DType.BF16, 70, 48, 1), up = heapWeights(DType.BF16, 70, 48, 2);
-            float[] x = randoms(tokens * 48, 3), yg = new float[tokens * 70], yu = new float[tokens * 70];
-            Linear.apply2(x, tokens, gate, up, yg, yu);
-            assertArrayEquals(apply(x, tokens, gate, null), yg);
+            float[] x = randoms(tokens * 48, 3), bias = randoms(70, 4), yg = new float[tokens * 70], yu = new float[tokens * 70];
+            Linear.apply(x, tokens, new Tensor[] {gate, up}, new float[][] {bias, null}, new float[][] {yg, yu});
+            assertArrayEquals(apply(x, tokens, gate, bias), yg);
             assertArrayEquals(apply(x, tokens, up, null), yu);
         }
     }

@@ -50,6 +50,29 @@ class VectorMathTest {
         for (int i = 0; i < g.length; i++) assertEquals(want[i], g[i], 1e-6 * Math.max(1, Math.abs(want[i])));
     }
 
+    /** gelu_tanh(x) = 0.5 x (1 + tanh(sqrt(2/pi)(x + 0.044715 x^3))) in double, gated and not; silu alone; c tanh(v/c). */
+    @Test
+    void geluSiluAndSoftcapMatchTheirDefinitions() {
+        float[] g = new float[41], u = new float[41];
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int i = 0; i < g.length; i++) {
+            g[i] = (float) (rnd.nextDouble() * 24 - 12);
+            u[i] = (float) (rnd.nextDouble() * 4 - 2);
+        }
+        float[] gated = g.clone(), plain = g.clone(), silu = g.clone();
+        VectorMath.geglu(gated, u, 0, g.length);
+        VectorMath.geglu(plain, null, 0, g.length);
+        VectorMath.silu(silu, 0, g.length);
+        for (int i = 0; i < g.length; i++) {
+            double x = g[i], gelu = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            assertEquals(gelu, plain[i], 1e-6 * Math.max(1, Math.abs(gelu)), "gelu " + x);
+            assertEquals(gelu * u[i], gated[i], 1e-6 * Math.max(1, Math.abs(gelu * u[i])), "geglu " + x);
+            assertEquals(x / (1 + Math.exp(-x)), silu[i], 1e-6 * Math.max(1, Math.abs(x)), "silu " + x);
+        }
+        assertEquals(30 * Math.tanh(45.0 / 30), VectorMath.softcap(45f, 30f), 1e-5);
+        assertEquals(50 * Math.tanh(-0.1f / 50.0), VectorMath.softcap(-0.1f, 50f), 1e-8);
+    }
+
     @Test
     void expShiftedReturnsTheSumOfWhatItStores() {
         float[] a = new float[29];
