@@ -33,7 +33,7 @@ class ModelGradientTest {
     void stories260kLoraGradients() {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             TrainableModel tm = new TrainableModel(Base.dense(model), new int[]{0, 1, 2, 3, 4},
-                    new LoraConfig(4, 8, 0.1, LoraConfig.allProjections(), 5), Precision.FLOAT64, false);
+                    new LoraConfig(4, 8, 0.1, LoraConfig.ALL, 5), Precision.FLOAT64, false);
             Fixtures.randomiseB(tm, 1, 0.2);
             Batch batch = Fixtures.stories(14, 9);
             Map<String, float[]> values = new LinkedHashMap<>();
@@ -52,7 +52,7 @@ class ModelGradientTest {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             EditableBase eb = EditableBase.copy(model);
             TrainableModel tm = new TrainableModel(eb.base(), new int[]{0, 1, 2, 3, 4},
-                    new LoraConfig(2, 4, 0, LoraConfig.allProjections(), 5), Precision.FLOAT64, true);
+                    new LoraConfig(2, 4, 0, LoraConfig.ALL, 5), Precision.FLOAT64, true);
             Fixtures.randomiseB(tm, 2, 0.2);
             Batch batch = Fixtures.stories(12, 8);
             tm.lossAndGradients(batch, 0);
@@ -67,7 +67,7 @@ class ModelGradientTest {
             int[] layers = {0, 3, 7, 11};
             Batch batch = Fixtures.stories(10, 7);
             TrainableModel dense = new TrainableModel(Base.dense(model), layers,
-                    new LoraConfig(2, 16, 0.2, LoraConfig.allProjections(), 9), Precision.FLOAT64, false);
+                    new LoraConfig(2, 16, 0.2, LoraConfig.ALL, 9), Precision.FLOAT64, false);
             Fixtures.randomiseB(dense, 3, 0.2);
             dense.lossAndGradients(batch, 5);
             Map<String, float[]> values = new LinkedHashMap<>();
@@ -80,7 +80,7 @@ class ModelGradientTest {
 
             EditableBase eb = EditableBase.copy(model);
             TrainableModel tm = new TrainableModel(eb.base(), layers,
-                    new LoraConfig(2, 16, 0, LoraConfig.allProjections(), 9), Precision.FLOAT64, true);
+                    new LoraConfig(2, 16, 0, LoraConfig.ALL, 9), Precision.FLOAT64, true);
             Fixtures.randomiseB(tm, 3, 0.2);
             tm.lossAndGradients(batch, 0);
             Map<String, double[]> base = copy(tm.baseGradients());

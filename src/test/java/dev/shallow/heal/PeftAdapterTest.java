@@ -70,13 +70,13 @@ class PeftAdapterTest {
     @Test
     void mergesIntoTheBaseDtypeAndShards(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("merged");
-        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.allProjections(), 2);
+        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.ALL, 2);
         try (Model model = Model.load(Shared.model("tiny-qwen2-random"))) {
             TrainableModel tm = new TrainableModel(Base.dense(model), Transformer.allLayers(12), lora, Precision.FLOAT32, false);
             Fixtures.randomiseB(tm, 3, 0.1);
-            Merger.write(model, tm.adapters(), PeftAdapter.config(lora, "tiny"), out);
+            Merger.write(model, tm.adapters(), PeftAdapter.config(lora, tm.targets(), "tiny"), out);
             Map<String, Lora> adapted = new HashMap<>();
-            for (Lora l : tm.adapters()) adapted.put("model.layers." + l.position() + "." + l.target().path + ".weight", l);
+            for (Lora l : tm.adapters()) adapted.put("model.layers." + l.position() + "." + l.target().path() + ".weight", l);
             Checkpoint src = model.checkpoint();
             try (Checkpoint dst = Checkpoint.open(out)) {
                 assertEquals(src.names(), dst.names());

@@ -38,7 +38,7 @@ class TorchReferenceTest {
     void lossAndLoraGradientsMatchAutograd(String name, String kept, @TempDir Path tmp) throws Exception {
         int[] layers = Arrays.stream(kept.split(",")).mapToInt(Integer::parseInt).toArray();
         Batch batch = Fixtures.stories(16, 11);
-        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.allProjections(), 3);
+        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.ALL, 3);
         try (Model model = Model.load(Shared.model(name))) {
             TrainableModel exact = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT64, false);
             TrainableModel fast = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
