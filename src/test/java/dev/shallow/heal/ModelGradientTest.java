@@ -3,6 +3,8 @@ package dev.shallow.heal;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,6 +88,37 @@ class ModelGradientTest {
             Map<String, double[]> base = copy(tm.baseGradients());
             assertTrue(base.containsKey("lm_head.weight") && base.containsKey("model.layers.3.self_attn.k_proj.bias"));
             check("tiny-qwen2 base", eb.values(), base, () -> tm.loss(batch));
+        }
+    }
+
+    /**
+     * Every family on a pruned subset mixing its layer kinds (Fixtures#families), sequences longer than the
+     * windows: LoRA gradients with dropout (all-linear: Phi-3's adapters on the fused modules) and every base
+     * tensor's gradient (norm scales and biases, q/k norms, post-norms, fused qkv_proj and gate_up_proj, biases,
+     * head bias, embeddings through Gemma's scale).
+     */
+    @ParameterizedTest
+    @MethodSource("dev.shallow.heal.Fixtures#families")
+    void everyFamilyLoraAndBaseGradients(String name, int[] layers) {
+        try (Model model = Model.load(Shared.model(name))) {
+            Batch batch = Fixtures.stories(13, 10);
+            TrainableModel dense = new TrainableModel(Base.dense(model), layers,
+                    new LoraConfig(2, 16, 0.2, LoraConfig.ALL, 9), Precision.FLOAT64, false);
+            Fixtures.randomiseB(dense, 3, 0.2);
+            dense.lossAndGradients(batch, 5);
+            Map<String, float[]> values = new LinkedHashMap<>();
+            Map<String, double[]> grads = new LinkedHashMap<>();
+            for (Param p : dense.parameters()) {
+                values.put(p.name(), p.value());
+                grads.put(p.name(), p.grad().clone());
+            }
+            check(name + " LoRA", values, grads, () -> dense.loss(batch, 5));
+
+            EditableBase eb = EditableBase.copy(model);
+            TrainableModel tm = new TrainableModel(eb.base(), layers, new LoraConfig(2, 16, 0, LoraConfig.ALL, 9), Precision.FLOAT64, true);
+            Fixtures.randomiseB(tm, 3, 0.2);
+            tm.lossAndGradients(batch, 0);
+            check(name + " base", eb.values(), copy(tm.baseGradients()), () -> tm.loss(batch));
         }
     }
 
