@@ -24,6 +24,8 @@ import sys
 import numpy as np
 import torch
 
+from lora_llama import mean_cross_entropy
+
 
 def main():
     tools, request, response = sys.argv[1:4]
@@ -61,14 +63,7 @@ def main():
 
     ref.lin = lin
     forward = refarch.ArchRef.forward.__wrapped__  # the reference's forward, with autograd on
-    total, count = torch.zeros((), dtype=torch.float64), 0
-    for ids, targets in zip(req["inputs"], req["targets"]):
-        logits, _ = forward(ref, ids, req["layers"])
-        tgt = torch.tensor(targets)
-        keep = tgt != -1
-        total = total + torch.nn.functional.cross_entropy(logits[keep], tgt[keep], reduction="sum")
-        count += int(keep.sum())
-    loss = total / count
+    loss = mean_cross_entropy(lambda ids: forward(ref, ids, req["layers"])[0], req["inputs"], req["targets"])
     loss.backward()
     out = {"loss": loss.item(), "grads": {name: t.grad.flatten().tolist() for name, t in lora.items()},
            "base": {name: t.grad.flatten().tolist() for name, t in ref.W.items() if t.grad is not None}}

@@ -65,30 +65,8 @@ class ModelGradientTest {
     /** Qwen2 layout: q/k/v biases, separate lm_head, BF16 weights (the LoRA check reads them as stored). */
     @Test
     void qwen2LoraAndBaseGradients() {
-        try (Model model = Model.load(Shared.model("tiny-qwen2-random"))) {
-            int[] layers = {0, 3, 7, 11};
-            Batch batch = Fixtures.stories(10, 7);
-            TrainableModel dense = new TrainableModel(Base.dense(model), layers,
-                    new LoraConfig(2, 16, 0.2, LoraConfig.ALL, 9), Precision.FLOAT64, false);
-            Fixtures.randomiseB(dense, 3, 0.2);
-            dense.lossAndGradients(batch, 5);
-            Map<String, float[]> values = new LinkedHashMap<>();
-            Map<String, double[]> grads = new LinkedHashMap<>();
-            for (Param p : dense.parameters()) {
-                values.put(p.name(), p.value());
-                grads.put(p.name(), p.grad().clone());
-            }
-            check("tiny-qwen2 LoRA", values, grads, () -> dense.loss(batch, 5));
-
-            EditableBase eb = EditableBase.copy(model);
-            TrainableModel tm = new TrainableModel(eb.base(), layers,
-                    new LoraConfig(2, 16, 0, LoraConfig.ALL, 9), Precision.FLOAT64, true);
-            Fixtures.randomiseB(tm, 3, 0.2);
-            tm.lossAndGradients(batch, 0);
-            Map<String, double[]> base = copy(tm.baseGradients());
-            assertTrue(base.containsKey("lm_head.weight") && base.containsKey("model.layers.3.self_attn.k_proj.bias"));
-            check("tiny-qwen2 base", eb.values(), base, () -> tm.loss(batch));
-        }
+        Map<String, double[]> base = loraAndBaseGradients("tiny-qwen2-random", new int[]{0, 3, 7, 11}, Fixtures.stories(10, 7));
+        assertTrue(base.containsKey("lm_head.weight") && base.containsKey("model.layers.3.self_attn.k_proj.bias"));
     }
 
     /**
@@ -100,8 +78,12 @@ class ModelGradientTest {
     @ParameterizedTest
     @MethodSource("dev.shallow.heal.Fixtures#families")
     void everyFamilyLoraAndBaseGradients(String name, int[] layers) {
+        loraAndBaseGradients(name, layers, Fixtures.stories(13, 10));
+    }
+
+    /** LoRA gradients (dropout 0.2, B random) and base gradients of the model's layers on the batch; returns the base gradients. */
+    static Map<String, double[]> loraAndBaseGradients(String name, int[] layers, Batch batch) {
         try (Model model = Model.load(Shared.model(name))) {
-            Batch batch = Fixtures.stories(13, 10);
             TrainableModel dense = new TrainableModel(Base.dense(model), layers,
                     new LoraConfig(2, 16, 0.2, LoraConfig.ALL, 9), Precision.FLOAT64, false);
             Fixtures.randomiseB(dense, 3, 0.2);
@@ -118,7 +100,9 @@ class ModelGradientTest {
             TrainableModel tm = new TrainableModel(eb.base(), layers, new LoraConfig(2, 16, 0, LoraConfig.ALL, 9), Precision.FLOAT64, true);
             Fixtures.randomiseB(tm, 3, 0.2);
             tm.lossAndGradients(batch, 0);
-            check(name + " base", eb.values(), copy(tm.baseGradients()), () -> tm.loss(batch));
+            Map<String, double[]> base = copy(tm.baseGradients());
+            check(name + " base", eb.values(), base, () -> tm.loss(batch));
+            return base;
         }
     }
 

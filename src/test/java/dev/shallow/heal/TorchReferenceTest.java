@@ -37,20 +37,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TorchReferenceTest {
     static final ObjectMapper JSON = new ObjectMapper();
+    static final LoraConfig LORA = new LoraConfig(4, 8, 0, LoraConfig.ALL, 3);
 
     @ParameterizedTest
     @CsvSource({"stories260K, '0,1,2,3,4'", "stories260K, '0,1,3,4'", "tiny-qwen2-random, '0,1,2,3,4,5,6,7,8,9,10,11'"})
     void lossAndLoraGradientsMatchAutograd(String name, String kept, @TempDir Path tmp) throws Exception {
         int[] layers = Arrays.stream(kept.split(",")).mapToInt(Integer::parseInt).toArray();
         Batch batch = Fixtures.stories(16, 11);
-        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.ALL, 3);
         try (Model model = Model.load(Shared.model(name))) {
-            TrainableModel exact = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT64, false);
-            TrainableModel fast = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
-            Fixtures.randomiseB(exact, 4, 0.1);
-            Fixtures.randomiseB(fast, 4, 0.1);
-            double exactLoss = exact.lossAndGradients(batch, 0), fastLoss = fast.lossAndGradients(batch, 0);
-            JsonNode want = run(List.of("/heal/lora_llama.py"), Shared.model(name), layers, lora.alpha(), batch, exact.parameters(), false, tmp);
+            Trained t = Trained.on(model, layers, batch, false);
+            TrainableModel exact = t.exact(), fast = t.fast();
+            double exactLoss = t.exactLoss(), fastLoss = t.fastLoss();
+            JsonNode want = run(List.of("/heal/lora_llama.py"), Shared.model(name), layers, LORA.alpha(), batch, exact.parameters(), false, tmp);
             double torchLoss = want.path("loss").asDouble();
             assertEquals(torchLoss, exactLoss, 1e-13, "FLOAT64 loss");
             assertEquals(torchLoss, fastLoss, 1e-5, "FLOAT32 loss");
@@ -74,15 +72,12 @@ class TorchReferenceTest {
     @MethodSource("dev.shallow.heal.Fixtures#families")
     void everyFamilyMatchesAutogradThroughTheReference(String name, int[] layers, @TempDir Path tmp) throws Exception {
         Batch batch = Fixtures.stories(16, 11);
-        LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.ALL, 3);
         try (Model model = Model.load(Shared.model(name))) {
-            TrainableModel exact = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT64, true);
-            TrainableModel fast = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
-            Fixtures.randomiseB(exact, 4, 0.1);
-            Fixtures.randomiseB(fast, 4, 0.1);
-            double exactLoss = exact.lossAndGradients(batch, 0), fastLoss = fast.lossAndGradients(batch, 0);
+            Trained t = Trained.on(model, layers, batch, true);
+            TrainableModel exact = t.exact(), fast = t.fast();
+            double exactLoss = t.exactLoss(), fastLoss = t.fastLoss();
             JsonNode want = run(List.of("/heal/lora_arch.py", Shared.root().resolve("tools").toString()), Shared.model(name), layers,
-                    lora.alpha(), batch, exact.parameters(), true, tmp);
+                    LORA.alpha(), batch, exact.parameters(), true, tmp);
             double torchLoss = want.path("loss").asDouble();
             List<String> torchBase = new ArrayList<>();
             want.path("base").fieldNames().forEachRemaining(torchBase::add);
@@ -97,6 +92,17 @@ class TorchReferenceTest {
             assertTrue(worstLora < 1e-12, "FLOAT64 LoRA gradients: " + worstLora);
             assertTrue(worstBase < 1e-12, "FLOAT64 base gradients: " + worstBase);
             assertTrue(worstFast < 1e-4, "FLOAT32 LoRA gradients: " + worstFast);
+        }
+    }
+
+    /** FLOAT64 (with base gradients when asked) and FLOAT32 models of the layers, the same random B, after one backward pass on the batch. */
+    record Trained(TrainableModel exact, TrainableModel fast, double exactLoss, double fastLoss) {
+        static Trained on(Model model, int[] layers, Batch batch, boolean baseGradients) {
+            TrainableModel exact = new TrainableModel(Base.dense(model), layers, LORA, Precision.FLOAT64, baseGradients);
+            TrainableModel fast = new TrainableModel(Base.dense(model), layers, LORA, Precision.FLOAT32, false);
+            Fixtures.randomiseB(exact, 4, 0.1);
+            Fixtures.randomiseB(fast, 4, 0.1);
+            return new Trained(exact, fast, exact.lossAndGradients(batch, 0), fast.lossAndGradients(batch, 0));
         }
     }
 
