@@ -14,9 +14,12 @@ import java.util.SplittableRandom;
  */
 public record Lora(LinearModule target, int position, Param a, Param b, double scaling, double dropout, long seed) {
 
-    /** The adapter of module {@code index} ({@code target}) of the layer at {@code position}: A [r, in], B [out, r] (a fused module's whole output). */
-    static Lora create(LoraConfig config, int position, int index, LinearModule target) {
-        String prefix = "base_model.model.model.layers." + position + "." + target.path();
+    /**
+     * The adapter of module {@code index} ({@code target}) of the layer at {@code position}: A [r, in], B [out, r] (a fused
+     * module's whole output), named as PEFT names it: base_model.model. + the checkpoint's name of the module.
+     */
+    static Lora create(LoraConfig config, String layerPrefix, int position, int index, LinearModule target) {
+        String prefix = "base_model.model." + layerPrefix + position + "." + target.path();
         int in = target.in();
         Param a = new Param(prefix + ".lora_A.weight", config.rank(), in);
         Param b = new Param(prefix + ".lora_B.weight", target.out(), config.rank());

@@ -104,7 +104,7 @@ public final class TrainableModel {
                 float[] bias = f.biases()[i];
                 Lora adapter = null;
                 if (targets.contains(m)) {
-                    adapter = Lora.create(lora, p, i, m);
+                    adapter = Lora.create(lora, names.layerPrefix(), p, i, m);
                     adapters.add(adapter);
                     params.add(adapter.a());
                     params.add(adapter.b());

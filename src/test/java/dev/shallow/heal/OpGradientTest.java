@@ -254,7 +254,7 @@ class OpGradientTest {
     void linearWithLora() {
         int n = 4, in = 6, out = 5;
         LoraConfig config = new LoraConfig(3, 6, 0.3, List.of("q_proj"), 11);
-        Lora lora = Lora.create(config, 0, 0, new LinearModule("self_attn.q_proj", List.of(Projection.Q), in, out));
+        Lora lora = Lora.create(config, "model.layers.", 0, 0, new LinearModule("self_attn.q_proj", List.of(Projection.Q), in, out));
         float[] bv = lora.b().value();
         for (int i = 0; i < bv.length; i++) bv[i] = (float) (2 * random.nextDouble() - 1);
         Param w = new Param("w", out, in);
