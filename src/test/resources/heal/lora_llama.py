@@ -67,6 +67,17 @@ def rotate(x, cos, sin):
     return x * cos + rotated * sin
 
 
+def mean_cross_entropy(logits_of, inputs, targets):
+    """Mean cross-entropy over every target (-1: none) of every sequence, logits_of(ids) giving [T, vocab]."""
+    total, count = torch.zeros((), dtype=torch.float64), 0
+    for ids, tgt in zip(inputs, targets):
+        logits, tgt = logits_of(ids), torch.tensor(tgt)
+        keep = tgt != -1
+        total = total + torch.nn.functional.cross_entropy(logits[keep], tgt[keep], reduction="sum")
+        count += int(keep.sum())
+    return total / count
+
+
 def main():
     with open(sys.argv[1]) as f:
         req = json.load(f)
@@ -100,8 +111,8 @@ def main():
         return y
 
     inv_freq = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d)
-    total, count = torch.zeros((), dtype=torch.float64), 0
-    for ids, targets in zip(req["inputs"], req["targets"]):
+
+    def logits_of(ids):
         T = len(ids)
         angles = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
         cos = torch.cat([angles.cos(), angles.cos()], dim=-1)[:, None, :]
@@ -124,12 +135,9 @@ def main():
             gate = linear(xn, position, layer, "mlp.gate_proj")
             up = linear(xn, position, layer, "mlp.up_proj")
             x = x + linear(torch.nn.functional.silu(gate) * up, position, layer, "mlp.down_proj")
-        logits = rms_norm(x, w["model.norm.weight"], eps) @ head_w.T
-        tgt = torch.tensor(targets)
-        keep = tgt != -1
-        total = total + torch.nn.functional.cross_entropy(logits[keep], tgt[keep], reduction="sum")
-        count += int(keep.sum())
-    loss = total / count
+        return rms_norm(x, w["model.norm.weight"], eps) @ head_w.T
+
+    loss = mean_cross_entropy(logits_of, req["inputs"], req["targets"])
     loss.backward()
     out = {"loss": loss.item(), "grads": {name: t.grad.flatten().tolist() for name, t in lora.items()}}
     with open(sys.argv[2], "w") as f:

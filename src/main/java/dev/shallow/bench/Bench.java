@@ -183,7 +183,7 @@ public final class Bench {
     private Measurement train(TrainingWorkload t) {
         int[][] seqs = t.sequences();
         HealOptions o = new HealOptions("bench", "text", null, 1, TrainingWorkload.RANK, TrainingWorkload.ALPHA, TrainingWorkload.DROPOUT,
-                LoraConfig.allProjections(), (repeats + 1L) * t.tokens(), TrainingWorkload.LEARNING_RATE, 0, seqs.length, seqs[0].length,
+                LoraConfig.ALL, (repeats + 1L) * t.tokens(), TrainingWorkload.LEARNING_RATE, 0, seqs.length, seqs[0].length,
                 1, false, 0, 0, TrainingWorkload.MAX_GRAD_NORM);
         TrainableModel model = new TrainableModel(Base.dense(transformer.model()), transformer.layers(), o.lora(), Precision.FLOAT32, false);
         Trainer trainer = Trainer.over(model, seqs, o);

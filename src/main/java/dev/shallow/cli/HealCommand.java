@@ -1,6 +1,7 @@
 package dev.shallow.cli;
 
 import dev.shallow.heal.HealOptions;
+import dev.shallow.heal.LoraConfig;
 import dev.shallow.heal.Healer;
 import dev.shallow.heal.PeftAdapter;
 import picocli.CommandLine.Command;
@@ -48,7 +49,9 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.05", description = "LoRA dropout on the adapters' input (default: ${DEFAULT-VALUE}).")
     double dropout;
 
-    @Option(names = "--targets", paramLabel = "LIST", defaultValue = "q,k,v,o,gate,up,down", description = "Projections to adapt (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--targets", paramLabel = "LIST", defaultValue = LoraConfig.ALL_LINEAR,
+            description = "Modules to adapt, by PEFT's names for the family (q_proj,k_proj,... ; Phi-3 qkv_proj,o_proj,gate_up_proj,down_proj; Phi-2 q_proj,k_proj,v_proj,dense,fc1,fc2), "
+                    + "the short names q,k,v,o,gate,up,down, or all-linear (default: ${DEFAULT-VALUE}).")
     String targets;
 
     @Option(names = "--tokens", required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")

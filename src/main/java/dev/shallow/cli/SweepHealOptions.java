@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.heal.HealOptions;
+import dev.shallow.heal.LoraConfig;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,7 +46,7 @@ final class SweepHealOptions {
     HealOptions options(CalibrationOptions calibration, long seed) {
         String text = data != null ? HealCommand.absoluteIfFile(data) : HealCommand.absoluteIfFile(calibration.data());
         String field = data != null ? "text" : calibration.textField();
-        return new HealOptions(text, field, null, heldoutSamples, rank, alpha, 0.05, HealOptions.parseTargets("q,k,v,o,gate,up,down"), tokens, lr, 0,
+        return new HealOptions(text, field, null, heldoutSamples, rank, alpha, 0.05, LoraConfig.ALL, tokens, lr, 0,
                 batch, seqLen, 1, nf4, seed, 0, 1.0);
     }
 }

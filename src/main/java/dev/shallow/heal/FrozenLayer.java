@@ -1,46 +1,66 @@
 package dev.shallow.heal;
 
 import dev.shallow.model.LayerWeights;
+import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.NormWeights;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.TensorNames;
 
-/** The frozen weights of one decoder layer as training reads them; biases null when the architecture has none. */
-public record FrozenLayer(
-        float[] attnNorm, Weight wq, Weight wk, Weight wv, Weight wo,
-        float[] bq, float[] bk, float[] bv,
-        float[] ffnNorm, Weight wGate, Weight wUp, Weight wDown) {
+import java.util.List;
 
-    /** The checkpoint's tensors as they are (views). */
-    static FrozenLayer dense(LayerWeights w) {
-        return new FrozenLayer(w.attnNorm().scale(), new DenseWeight(w.wq()), new DenseWeight(w.wk()), new DenseWeight(w.wv()),
-                new DenseWeight(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm().scale(), new DenseWeight(w.wGate()),
-                new DenseWeight(w.wUp()), new DenseWeight(w.wDown()));
+/**
+ * The frozen weights of one decoder layer as training reads them: its norms by {@link NormSite} (null where the
+ * family has none; Gemma's scales hold 1 + w) and, per linear module of the family ({@link LinearModule#of}),
+ * its weight (a fused module's whole tensor) and bias (null when it has none).
+ */
+public record FrozenLayer(NormWeights[] norms, Weight[] weights, float[][] biases) {
+
+    NormWeights norm(NormSite site) {
+        return norms[site.ordinal()];
     }
 
-    /** The seven projections quantized to NF4 (norms and biases stay float, as in QLoRA). */
-    static FrozenLayer nf4(LayerWeights w) {
-        return new FrozenLayer(w.attnNorm().scale(), Nf4.quantize(w.wq()), Nf4.quantize(w.wk()), Nf4.quantize(w.wv()),
-                Nf4.quantize(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm().scale(), Nf4.quantize(w.wGate()),
-                Nf4.quantize(w.wUp()), Nf4.quantize(w.wDown()));
+    /** Layer {@code l} of the model, its tensors read through {@code tensors}. */
+    static FrozenLayer load(Model model, List<LinearModule> modules, int l, BaseTensors tensors) {
+        ModelConfig c = model.config();
+        TensorNames names = Families.of(c).names();
+        LayerWeights w = model.layer(l);
+        NormWeights[] norms = new NormWeights[NormSite.values().length];
+        for (NormSite s : NormSite.values()) {
+            if (!s.present(c)) continue;
+            NormWeights n = s.of(w);
+            norms[s.ordinal()] = new NormWeights(tensors.vector(names.layer(l, s.path(names), "weight"), n.scale()),
+                    tensors.vector(names.layer(l, s.path(names), "bias"), n.bias()));
+        }
+        Weight[] weights = new Weight[modules.size()];
+        float[][] biases = new float[modules.size()][];
+        for (int i = 0; i < weights.length; i++) {
+            LinearModule m = modules.get(i);
+            String name = names.layer(l, m.path(), "weight");
+            weights[i] = tensors.projection(name, model.checkpoint().tensor(name));
+            biases[i] = tensors.vector(names.layer(l, m.path(), "bias"), bias(m, w));
+        }
+        return new FrozenLayer(norms, weights, biases);
     }
 
-    public Weight weight(Projection p) {
-        return switch (p) {
-            case Q -> wq;
-            case K -> wk;
-            case V -> wv;
-            case O -> wo;
-            case GATE -> wGate;
-            case UP -> wUp;
-            case DOWN -> wDown;
-        };
-    }
-
-    /** The projection's bias, or null. */
-    public float[] bias(Projection p) {
-        return switch (p) {
-            case Q -> bq;
-            case K -> bk;
-            case V -> bv;
-            default -> null;
-        };
+    /** The module's bias: its parts' biases stacked as its rows are, or null when it has none. */
+    private static float[] bias(LinearModule m, LayerWeights w) {
+        float[][] parts = m.parts().stream().map(p -> switch (p) {
+            case Q -> w.bq();
+            case K -> w.bk();
+            case V -> w.bv();
+            case O -> w.bo();
+            case GATE -> w.bGate();
+            case UP -> w.bUp();
+            case DOWN -> w.bDown();
+        }).toArray(float[][]::new);
+        if (parts[0] == null) return null;
+        float[] b = new float[m.out()];
+        int off = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, b, off, p.length);
+            off += p.length;
+        }
+        return b;
     }
 }

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 
-import java.util.Arrays;
-import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,10 +30,13 @@ import java.util.Set;
  * @param maxGradNorm    global gradient norm clipped to this
  */
 public record HealOptions(String data, String textField, String heldout, int heldoutSamples, int rank, double alpha,
-                          double dropout, Set<Projection> targets, long tokens, double lr, int warmup, int batch, int seqLen,
+                          double dropout, List<String> targets, long tokens, double lr, int warmup, int batch, int seqLen,
                           int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm) {
+    /** The short --targets names, each standing for {@code NAME_proj}. */
+    private static final Set<String> SHORT = Set.of("q", "k", "v", "o", "gate", "up", "down");
+
     public HealOptions {
-        targets = Set.copyOf(targets);
+        targets = List.copyOf(targets);
         require(rank >= 1, "--rank must be at least 1, got " + rank);
         require(alpha > 0, "--alpha must be positive, got " + alpha);
         require(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got " + dropout);
@@ -53,16 +56,19 @@ public record HealOptions(String data, String textField, String heldout, int hel
         if (!ok) throw new ShallowException(problem);
     }
 
-    /** The --targets list: q, k, v, o, gate, up, down, or PEFT's module names (q_proj, ...). */
-    public static Set<Projection> parseTargets(String list) {
-        Set<Projection> targets = EnumSet.noneOf(Projection.class);
+    /**
+     * The --targets list as module names, checked against the model when a run starts: PEFT's names of the family's
+     * modules (q_proj, qkv_proj, dense, fc1, ...), all-linear, or the short names q, k, v, o, gate, up, down for
+     * NAME_proj; duplicates dropped.
+     */
+    public static List<String> parseTargets(String list) {
+        Set<String> names = new LinkedHashSet<>();
         for (String name : list.split(",", -1)) {
             String n = name.strip();
-            targets.add(Arrays.stream(Projection.values())
-                    .filter(p -> p.moduleName().equals(n) || p.moduleName().equals(n + "_proj")).findFirst()
-                    .orElseThrow(() -> new ShallowException("--targets: unknown module '" + n + "' (choose from q, k, v, o, gate, up, down)")));
+            if (n.isEmpty()) throw new ShallowException("--targets: empty module name in '" + list + "'");
+            names.add(SHORT.contains(n) ? n + "_proj" : n);
         }
-        return targets;
+        return List.copyOf(names);
     }
 
     public long tokensPerStep() {
@@ -91,7 +97,7 @@ public record HealOptions(String data, String textField, String heldout, int hel
         o.put("alpha", alpha);
         o.put("dropout", dropout);
         var t = o.putArray("targets");
-        for (Projection p : EnumSet.copyOf(targets)) t.add(p.moduleName());
+        targets.forEach(t::add);
         o.put("tokens", tokens);
         o.put("lr", lr);
         o.put("warmup", warmup);

@@ -112,11 +112,11 @@ public final class Healer {
             double after = loss(dense, heldout), afterNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
             listener.phase("writing the adapter" + (merge ? " and the merged model" : ""));
             String base = modelDir.toAbsolutePath().normalize().toString();
-            PeftAdapter.write(out, lora, base, dense.parameters());
+            PeftAdapter.write(out, lora, dense.targets(), base, dense.parameters());
             Result r = new Result(steps, steps - first, o.tokensPerStep(), seconds, losses, heldout.length, tokens(heldout), before, after,
                     beforeNf4, afterNf4, trainable(trained), windows.length, false);
             AtomicFiles.writeJson(out.resolve(SUMMARY), summary(o, base, fingerprint, r));
-            if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, base), out.resolve(MERGED));
+            if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
             return r;
         }
     }
@@ -151,12 +151,15 @@ public final class Healer {
         return new Texts(windows, CalibrationSet.build(held, tok, perDocument, context, source.file()).sequences());
     }
 
-    /** Refuses what the model cannot take: a rank above a target matrix's smaller side, sequences longer than the context. */
+    /**
+     * Refuses what the model cannot take: a target module its family lacks, a rank above a target matrix's smaller side,
+     * sequences longer than the context.
+     */
     private static void checkAgainstModel(HealOptions o, ModelConfig c) {
-        for (Projection p : o.targets()) {
-            int side = Math.min(p.in(c), p.out(c));
+        for (LinearModule m : o.lora().modules(c.family(), LinearModule.of(c))) {
+            int side = Math.min(m.in(), m.out());
             if (o.rank() > side) {
-                throw new ShallowException("--rank " + o.rank() + " is larger than " + p.moduleName() + " (" + p.out(c) + " x " + p.in(c)
+                throw new ShallowException("--rank " + o.rank() + " is larger than " + m.name() + " (" + m.out() + " x " + m.in()
                         + "), whose rank is at most " + side);
             }
         }

@@ -2,53 +2,91 @@ package dev.shallow.heal;
 
 import dev.shallow.model.ModelConfig;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One layer's internals for n tokens: what its (re)computed forward pass keeps for its backward
  * pass, and the backward pass's own gradients. Allocated once per pass and reused by every layer,
- * so activation memory beyond the checkpoints is one layer's worth whatever the depth.
+ * so activation memory beyond the checkpoints is one layer's worth whatever the depth. Arrays that a
+ * family's layer does not need are shared: without q/k norms q is the projection's output itself,
+ * without post-norms the attention (MLP) output is the o (down) projection's.
  */
 final class LayerBuffers {
-    // forward: input, attention block, MLP block
-    final double[] x0, xn1, inv1, q, k, v, att, x1, xn2, inv2, gate, up, m;
+    private final List<double[]> all = new ArrayList<>();
+    // forward: input, attention block (q and k after their norms and RoPE), block outputs, MLP hidden
+    final double[] x0, xn1, q, k, att, a, x1, xn2, hidden, mlpOut;
     // backward
-    final double[] dq, dk, dv, dAtt, dxn, dm, dGate, dUp;
-    /** Per projection (by ordinal): u = drop(x) A^T [n, r] of its adapter, or null when it has none. */
+    final double[] dq, dk, dAtt, dxn, dHidden;
+    /** Output rows of a fused module before they are split into its parts (and their gradients gathered), or null. */
+    final double[] fused;
+    /** Per module (by index in the family's list): u = drop(x) A^T [n, r] of its adapter, or null when it has none. */
     final double[][] u;
+    private final double[][] out = new double[Projection.values().length][], grad = new double[Projection.values().length][];
+    private final double[][] mu = new double[NormSite.values().length][], inv = new double[NormSite.values().length][];
 
-    LayerBuffers(int n, ModelConfig c, LoraConfig lora) {
-        int h = c.hiddenSize(), qd = c.qDim(), kvd = c.kvDim(), f = c.intermediateSize();
-        x0 = new double[n * h];
-        xn1 = new double[n * h];
-        inv1 = new double[n];
-        q = new double[n * qd];
-        k = new double[n * kvd];
-        v = new double[n * kvd];
-        att = new double[n * qd];
-        x1 = new double[n * h];
-        xn2 = new double[n * h];
-        inv2 = new double[n];
-        gate = new double[n * f];
-        up = new double[n * f];
-        m = new double[n * f];
-        dq = new double[n * qd];
-        dk = new double[n * kvd];
-        dv = new double[n * kvd];
-        dAtt = new double[n * qd];
-        dxn = new double[n * h];
-        dm = new double[n * f];
-        dGate = new double[n * f];
-        dUp = new double[n * f];
-        u = new double[Projection.values().length][];
-        for (Projection p : lora.targets()) u[p.ordinal()] = new double[n * lora.rank()];
+    LayerBuffers(int n, ModelConfig c, List<LinearModule> modules, List<LinearModule> targets, int rank) {
+        int h = c.hiddenSize(), f = c.intermediateSize();
+        for (LinearModule m : modules) {
+            for (Projection p : m.parts()) {
+                out[p.ordinal()] = alloc(n * p.out(c));
+                grad[p.ordinal()] = alloc(n * p.out(c));
+            }
+        }
+        for (NormSite s : NormSite.values()) {
+            if (!s.present(c)) continue;
+            mu[s.ordinal()] = alloc(s.rows(c, n));
+            inv[s.ordinal()] = alloc(s.rows(c, n));
+        }
+        x0 = alloc(n * h);
+        xn1 = alloc(n * h);
+        q = c.qkNorm() ? alloc(n * c.qDim()) : out(Projection.Q);
+        k = c.qkNorm() ? alloc(n * c.kvDim()) : out(Projection.K);
+        att = alloc(n * c.qDim());
+        a = c.postNorms() ? alloc(n * h) : out(Projection.O);
+        x1 = c.parallelBlock() ? null : alloc(n * h);
+        xn2 = c.parallelBlock() ? null : alloc(n * h);
+        hidden = alloc(n * f);
+        mlpOut = c.postNorms() ? alloc(n * h) : out(Projection.DOWN);
+        dq = c.qkNorm() ? alloc(n * c.qDim()) : grad(Projection.Q);
+        dk = c.qkNorm() ? alloc(n * c.kvDim()) : grad(Projection.K);
+        dAtt = alloc(n * c.qDim());
+        dxn = alloc(n * h);
+        dHidden = alloc(n * f);
+        int widest = modules.stream().filter(m -> m.parts().size() > 1).mapToInt(LinearModule::out).max().orElse(0);
+        fused = widest == 0 ? null : alloc(n * widest);
+        u = new double[modules.size()][];
+        for (int i = 0; i < u.length; i++) if (targets.contains(modules.get(i))) u[i] = alloc(n * rank);
     }
 
-    /** Bytes held by all the buffers. */
+    private double[] alloc(int size) {
+        double[] a = new double[size];
+        all.add(a);
+        return a;
+    }
+
+    /** The rows a projection computes (a fused module's share of its output). */
+    double[] out(Projection p) {
+        return out[p.ordinal()];
+    }
+
+    /** dL/d{@link #out}. */
+    double[] grad(Projection p) {
+        return grad[p.ordinal()];
+    }
+
+    /** The mean each row of the norm at site s subtracted (0 for RMSNorm). */
+    double[] mu(NormSite s) {
+        return mu[s.ordinal()];
+    }
+
+    /** 1 / the standard deviation (RMS) of each row of the norm at site s. */
+    double[] inv(NormSite s) {
+        return inv[s.ordinal()];
+    }
+
+    /** Bytes held by all the buffers (a shared array once). */
     long bytes() {
-        long values = 0;
-        for (double[] a : new double[][]{x0, xn1, inv1, q, k, v, att, x1, xn2, inv2, gate, up, m, dq, dk, dv, dAtt, dxn, dm, dGate, dUp}) {
-            values += a.length;
-        }
-        for (double[] a : u) values += a == null ? 0 : a.length;
-        return values * Double.BYTES;
+        return all.stream().mapToLong(a -> (long) a.length * Double.BYTES).sum();
     }
 }

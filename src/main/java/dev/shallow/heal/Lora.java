@@ -12,13 +12,18 @@ import java.util.SplittableRandom;
  *
  * @param position the layer's index in the trained (pruned) model, which names the PEFT tensors
  */
-public record Lora(Projection target, int position, Param a, Param b, double scaling, double dropout, long seed) {
+public record Lora(LinearModule target, int position, Param a, Param b, double scaling, double dropout, long seed) {
 
-    static Lora create(LoraConfig config, int position, Projection target, int in, int out) {
-        String prefix = "base_model.model.model.layers." + position + "." + target.path;
+    /**
+     * The adapter of module {@code index} ({@code target}) of the layer at {@code position}: A [r, in], B [out, r] (a fused
+     * module's whole output), named as PEFT names it: base_model.model. + the checkpoint's name of the module.
+     */
+    static Lora create(LoraConfig config, String layerPrefix, int position, int index, LinearModule target) {
+        String prefix = "base_model.model." + layerPrefix + position + "." + target.path();
+        int in = target.in();
         Param a = new Param(prefix + ".lora_A.weight", config.rank(), in);
-        Param b = new Param(prefix + ".lora_B.weight", out, config.rank());
-        long seed = mix(mix(config.seed()) ^ (position * 8L + target.ordinal()));
+        Param b = new Param(prefix + ".lora_B.weight", target.out(), config.rank());
+        long seed = mix(mix(config.seed()) ^ (position * 8L + index));
         SplittableRandom random = new SplittableRandom(seed);
         double bound = 1 / Math.sqrt(in); // kaiming_uniform_ gain sqrt(2 / (1 + a^2)) = sqrt(1/3), bound = gain * sqrt(3 / fan_in)
         float[] av = a.value();

@@ -8,6 +8,8 @@ import dev.shallow.io.Checkpoint;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.TensorInfo;
 import dev.shallow.model.Model;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.TensorNames;
 import dev.shallow.prune.Pruner;
 import dev.shallow.tensor.BF16Tensor;
 import dev.shallow.tensor.DType;
@@ -47,7 +49,8 @@ final class Merger {
     static void write(Model model, List<Lora> adapters, ObjectNode adapterConfig, Path out) {
         Checkpoint ck = model.checkpoint();
         Map<String, Lora> byTensor = new HashMap<>();
-        for (Lora l : adapters) byTensor.put("model.layers." + l.position() + "." + l.target().path + ".weight", l);
+        TensorNames names = Families.of(model.config()).names();
+        for (Lora l : adapters) byTensor.put(names.layer(l.position(), l.target().path(), "weight"), l); // a fused module's whole tensor
         Map<String, List<SafetensorsWriter.Entry>> files = new TreeMap<>();
         for (String name : ck.names()) {
             TensorInfo t = ck.info(name);

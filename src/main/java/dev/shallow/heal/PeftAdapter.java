@@ -10,7 +10,6 @@ import dev.shallow.tensor.Tensor;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,7 +20,8 @@ import java.util.TreeMap;
  * LORA, task_type CAUSAL_LM, r, lora_alpha, lora_dropout, target_modules, bias "none",
  * fan_in_fan_out false, no rsLoRA, DoRA or per-layer patterns, so the scaling is lora_alpha / r)
  * and {@code adapter_model.safetensors} with every adapter's A [r, in] and B [out, r] in F32 under
- * PEFT's names, {@code base_model.model.model.layers.L.self_attn.q_proj.lora_A.weight}.
+ * PEFT's names, {@code base_model.model.model.layers.L.self_attn.q_proj.lora_A.weight} (Phi-3:
+ * {@code ...self_attn.qkv_proj.lora_A.weight}, one adapter on the fused module, B [q + 2 kv, r]).
  */
 public final class PeftAdapter {
     public static final String CONFIG = "adapter_config.json", WEIGHTS = "adapter_model.safetensors";
@@ -30,13 +30,16 @@ public final class PeftAdapter {
     }
 
     /** Writes the weights, then the config (each atomically: a complete config means a complete adapter). */
-    public static void write(Path dir, LoraConfig lora, String baseModel, List<Param> params) {
+    public static void write(Path dir, LoraConfig lora, List<LinearModule> targets, String baseModel, List<Param> params) {
         writeWeights(dir.resolve(WEIGHTS), params);
-        AtomicFiles.writeJson(dir.resolve(CONFIG), config(lora, baseModel));
+        AtomicFiles.writeJson(dir.resolve(CONFIG), config(lora, targets, baseModel));
     }
 
-    /** adapter_config.json with the fields of PEFT's LoraConfig that old and new PEFT versions read, at their defaults but ours. */
-    static ObjectNode config(LoraConfig lora, String baseModel) {
+    /**
+     * adapter_config.json with the fields of PEFT's LoraConfig that old and new PEFT versions read, at their defaults but ours;
+     * target_modules names the adapted modules (as PEFT writes them after resolving all-linear).
+     */
+    static ObjectNode config(LoraConfig lora, List<LinearModule> targets, String baseModel) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.putObject("alpha_pattern");
         c.putNull("auto_mapping");
@@ -55,8 +58,8 @@ public final class PeftAdapter {
         c.put("r", lora.rank());
         c.putObject("rank_pattern");
         c.putNull("revision");
-        var targets = c.putArray("target_modules");
-        for (Projection p : EnumSet.copyOf(lora.targets())) targets.add(p.moduleName());
+        var modules = c.putArray("target_modules");
+        for (LinearModule m : targets) modules.add(m.name());
         c.put("task_type", "CAUSAL_LM");
         c.put("use_dora", false);
         c.put("use_rslora", false);

@@ -2,22 +2,13 @@ package dev.shallow.heal;
 
 import dev.shallow.model.ModelConfig;
 
-/** The seven linear projections of a decoder layer, the modules LoRA can adapt, by their Hugging Face paths. */
+/**
+ * What a block of rows of a layer's linear module computes: the query, key, value and output projections and
+ * the MLP's gate, up (Phi-2's fc1) and down (fc2). A module ({@link LinearModule}) computes one of them, or
+ * several stacked by rows (Phi-3's qkv_proj and gate_up_proj).
+ */
 public enum Projection {
-    Q("self_attn.q_proj"), K("self_attn.k_proj"), V("self_attn.v_proj"), O("self_attn.o_proj"),
-    GATE("mlp.gate_proj"), UP("mlp.up_proj"), DOWN("mlp.down_proj");
-
-    /** The module path inside a layer, e.g. "self_attn.q_proj". */
-    public final String path;
-
-    Projection(String path) {
-        this.path = path;
-    }
-
-    /** PEFT's target_modules name, e.g. "q_proj". */
-    public String moduleName() {
-        return path.substring(path.indexOf('.') + 1);
-    }
+    Q, K, V, O, GATE, UP, DOWN;
 
     /** Input features. */
     public int in(ModelConfig c) {

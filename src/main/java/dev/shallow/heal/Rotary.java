@@ -1,37 +1,58 @@
 package dev.shallow.heal;
 
-import dev.shallow.model.ModelConfig;
+import dev.shallow.model.RopeSpec;
 import dev.shallow.transformer.Rope;
 
 /**
- * RoPE in Hugging Face's rotate-half layout with the inference code's frequencies (rope_scaling
- * included), cos and sin in double. Dimension i of a head pairs with i + d/2:
- * (a, b) -> (a cos - b sin, b cos + a sin). The rotation is orthogonal, so its backward is the
- * rotation by the opposite angle.
+ * RoPE of one {@link RopeSpec} in Hugging Face's rotate-half layout over the first rotaryDim dimensions of each
+ * head (partial rotary: the rest pass unchanged), with the inference code's frequencies (rope_scaling included),
+ * cos and sin in double. Dimension i pairs with i + rotaryDim/2: (a, b) -> f (a cos - b sin, b cos + a sin),
+ * f = 1 except longrope's attention factor. longrope has a second set of frequencies for sequences longer than
+ * the original context. The map is f times a rotation, so its backward (transpose) is f times the rotation by
+ * the opposite angle.
  */
 final class Rotary {
     private final int half;
-    private final double[] cos, sin;
+    private final int originalMax;
+    private final double[][] cos = new double[2][], sin = new double[2][]; // [0]: default (longrope: short), [1]: longrope's long
 
     /** Angles for positions [0, positions). */
-    Rotary(ModelConfig c, int positions) {
-        double[] f = new Rope(c.ropes().getFirst()).inverseFrequencies();
+    Rotary(RopeSpec spec, int positions) {
+        double[] f = new Rope(spec).inverseFrequencies();
         half = f.length;
-        cos = new double[positions * half];
-        sin = new double[positions * half];
+        RopeSpec.Scaling s = spec.scaling();
+        boolean longRope = s != null && s.type().equals("longrope");
+        double factor = s == null ? 1 : s.attentionFactor();
+        originalMax = longRope ? s.originalMaxPositions() : Integer.MAX_VALUE;
+        table(0, f, positions, factor);
+        if (longRope) {
+            double[] lf = new double[half];
+            for (int i = 0; i < half; i++) lf[i] = 1.0 / Math.pow(spec.theta(), (2.0 * i) / spec.rotaryDim()) / s.longFactor()[i]; // 1 / (ext_i theta^(2i/d)), as Rope
+            table(1, lf, positions, factor);
+        }
+    }
+
+    private void table(int set, double[] f, int positions, double factor) {
+        cos[set] = new double[positions * half];
+        sin[set] = new double[positions * half];
         for (int p = 0; p < positions; p++) {
             for (int i = 0; i < half; i++) {
-                cos[p * half + i] = Math.cos(p * f[i]);
-                sin[p * half + i] = Math.sin(p * f[i]);
+                cos[set][p * half + i] = Math.cos(p * f[i]) * factor;
+                sin[set][p * half + i] = Math.sin(p * f[i]) * factor;
             }
         }
     }
 
-    /** Rotates every head of v[off .. off + heads * d) by +angle(pos) (forward) or -angle(pos) (backward). */
-    void rotate(double[] v, int off, int heads, int pos, boolean inverse) {
-        int d = 2 * half;
+    /** Whether a sequence of {@code length} tokens uses longrope's long factors (longer than the original context). */
+    boolean isLong(int length) {
+        return length > originalMax;
+    }
+
+    /** Rotates every head (size d) of v[off .. off + heads * d) by +angle(pos) (forward) or its transpose, -angle(pos) (backward). */
+    void rotate(double[] v, int off, int heads, int d, int pos, boolean longFactors, boolean transpose) {
+        int set = longFactors ? 1 : 0;
         for (int i = 0; i < half; i++) {
-            double c = cos[pos * half + i], s = inverse ? -sin[pos * half + i] : sin[pos * half + i];
+            double c = cos[set][pos * half + i], s = transpose ? -sin[set][pos * half + i] : sin[set][pos * half + i];
             for (int h = 0; h < heads; h++) {
                 int a = off + h * d + i, b = a + half;
                 double va = v[a], vb = v[b];

@@ -2,10 +2,15 @@ package dev.shallow.heal;
 
 import dev.shallow.ShallowException;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.NormKind;
+import dev.shallow.model.NormWeights;
+import dev.shallow.model.RopeSpec;
+import dev.shallow.model.family.TensorNames;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +24,13 @@ import static dev.shallow.heal.Projection.UP;
 import static dev.shallow.heal.Projection.V;
 
 /**
- * A frozen (optionally pruned, optionally NF4) base model with LoRA adapters, trained by
- * {@link #lossAndGradients}: forward over a batch of whole sequences (causal, no cache), mean
- * cross-entropy over the predicted tokens, backward to every adapter's A and B.
+ * A frozen (optionally pruned, optionally NF4) base model of any family with LoRA adapters on the family's
+ * linear modules, trained by {@link #lossAndGradients}: forward over a batch of whole sequences (causal, no
+ * cache), mean cross-entropy over the predicted tokens, backward to every adapter's A and B. The layer is
+ * {@link dev.shallow.transformer.Transformer}'s, op for op: norms (RMS, (1 + w), LayerNorm), q/k norms,
+ * per-layer RoPE (partial, scaled, longrope) or none, scaled and soft-capped attention with the layer's
+ * window, post-norms, sequential or parallel block, gated or ungated MLP, biases, embedding scale, head bias
+ * and final soft-cap.
  * <p>
  * Activation checkpointing: the forward pass keeps only each layer's input residual; the backward
  * pass recomputes one layer at a time from it and backpropagates through it, so activation memory
@@ -44,25 +53,27 @@ public final class TrainableModel {
     private final ModelConfig c;
     private final int[] layers;
     private final LoraConfig lora;
+    private final List<LinearModule> targets;
     private final Precision precision;
     private final LoraLinear[][] linears;
     private final List<Lora> adapters = new ArrayList<>();
     private final List<Param> params = new ArrayList<>();
     private final Map<String, double[]> baseGrads = new LinkedHashMap<>();
-    private final double[] gradEmbed, gradHead, gradFinalNorm;
-    private final double[][] gradAttnNorm, gradFfnNorm;
+    private final double[] gradEmbed, gradHead, gradHeadBias;
+    private final NormGradient gradFinalNorm;
+    private final NormGradient[][] gradNorms;
     private ActivationMemory lastMemory;
+
+    /** Gradients of a norm's scale and bias (null when it has none). */
+    private record NormGradient(double[] scale, double[] bias) {
+    }
 
     public TrainableModel(Base base, int[] layers, LoraConfig lora, Precision precision, boolean baseGradients) {
         this.base = base;
         this.c = base.config();
         this.lora = lora;
         this.precision = precision;
-        List<String> unsupported = c.features().stream().filter(f -> !f.startsWith("sliding window")).toList();
-        if (!unsupported.isEmpty()) {
-            throw new ShallowException("healing supports the Llama layer (Llama, Mistral, Qwen2) so far; this " + c.family()
-                    + " model has " + String.join(", ", unsupported));
-        }
+        this.targets = lora.modules(c.family(), base.modules());
         for (int i = 0; i < layers.length; i++) {
             if (layers[i] < 0 || layers[i] >= c.numLayers() || (i > 0 && layers[i] <= layers[i - 1])) {
                 throw new ShallowException("layers to train must be strictly increasing indices in [0, " + c.numLayers()
@@ -71,33 +82,36 @@ public final class TrainableModel {
             if (base.layers()[layers[i]] == null) throw new ShallowException("layer " + layers[i] + " is not loaded in the base model");
         }
         this.layers = layers.clone();
-        gradEmbed = baseGradients ? grad("model.embed_tokens.weight", c.vocabSize() * c.hiddenSize()) : null;
-        gradHead = !baseGradients ? null : base.tied() ? gradEmbed : grad("lm_head.weight", c.vocabSize() * c.hiddenSize());
-        gradFinalNorm = baseGradients ? grad("model.norm.weight", c.hiddenSize()) : null;
-        gradAttnNorm = new double[layers.length][];
-        gradFfnNorm = new double[layers.length][];
+        TensorNames names = base.names();
+        int h = c.hiddenSize(), vocab = c.vocabSize();
+        gradEmbed = baseGradients ? grad(names.embed() + ".weight", vocab * h) : null;
+        gradHead = !baseGradients ? null : base.tied() ? gradEmbed : grad(names.head() + ".weight", vocab * h);
+        gradHeadBias = baseGradients && base.headBias() != null ? grad(names.head() + ".bias", vocab) : null;
+        gradFinalNorm = baseGradients ? normGradient(names.finalNorm(), base.finalNorm()) : null;
+        gradNorms = new NormGradient[layers.length][NormSite.values().length];
         linears = new LoraLinear[layers.length][];
+        List<LinearModule> modules = base.modules();
         for (int p = 0; p < layers.length; p++) {
-            String prefix = "model.layers." + layers[p] + ".";
-            FrozenLayer f = base.layers()[layers[p]];
-            if (baseGradients) {
-                gradAttnNorm[p] = grad(prefix + "input_layernorm.weight", c.hiddenSize());
-                gradFfnNorm[p] = grad(prefix + "post_attention_layernorm.weight", c.hiddenSize());
+            int l = layers[p];
+            FrozenLayer f = base.layers()[l];
+            for (NormSite s : NormSite.values()) {
+                if (baseGradients && s.present(c)) gradNorms[p][s.ordinal()] = normGradient(names.layerPrefix() + l + "." + s.path(names), f.norm(s));
             }
-            linears[p] = new LoraLinear[Projection.values().length];
-            for (Projection j : Projection.values()) {
-                Weight w = f.weight(j);
-                float[] bias = f.bias(j);
+            linears[p] = new LoraLinear[modules.size()];
+            for (int i = 0; i < modules.size(); i++) {
+                LinearModule m = modules.get(i);
+                Weight w = f.weights()[i];
+                float[] bias = f.biases()[i];
                 Lora adapter = null;
-                if (lora.targets().contains(j)) {
-                    adapter = Lora.create(lora, p, j, j.in(c), j.out(c));
+                if (targets.contains(m)) {
+                    adapter = Lora.create(lora, names.layerPrefix(), p, i, m);
                     adapters.add(adapter);
                     params.add(adapter.a());
                     params.add(adapter.b());
                 }
-                linears[p][j.ordinal()] = new LoraLinear(w, bias, adapter,
-                        baseGradients ? grad(prefix + j.path + ".weight", w.rows() * w.cols()) : null,
-                        baseGradients && bias != null ? grad(prefix + j.path + ".bias", bias.length) : null);
+                linears[p][i] = new LoraLinear(w, bias, adapter,
+                        baseGradients ? grad(names.layer(l, m.path(), "weight"), w.rows() * w.cols()) : null,
+                        baseGradients && bias != null ? grad(names.layer(l, m.path(), "bias"), bias.length) : null);
             }
         }
     }
@@ -108,13 +122,22 @@ public final class TrainableModel {
         return g;
     }
 
-    /** The trainable parameters: A then B of each adapter, layer by layer in projection order. */
+    private NormGradient normGradient(String prefix, NormWeights w) {
+        return new NormGradient(grad(prefix + ".weight", w.scale().length), w.bias() == null ? null : grad(prefix + ".bias", w.bias().length));
+    }
+
+    /** The trainable parameters: A then B of each adapter, layer by layer in module order. */
     public List<Param> parameters() {
         return Collections.unmodifiableList(params);
     }
 
     public List<Lora> adapters() {
         return Collections.unmodifiableList(adapters);
+    }
+
+    /** The family's modules that carry an adapter, in layer order (PEFT's target_modules). */
+    public List<LinearModule> targets() {
+        return targets;
     }
 
     /** Gradients of the base weights by Hugging Face tensor name (live, accumulated); empty unless enabled. */
@@ -162,34 +185,35 @@ public final class TrainableModel {
         if (longest > c.maxPositionEmbeddings()) {
             throw new ShallowException("sequence of " + longest + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
         }
-        int window = c.layerTypes().stream().mapToInt(dev.shallow.model.LayerType::window).filter(w -> w > 0).min().orElse(0);
-        if (window > 0 && longest > window) {
-            throw new ShallowException("sequence of " + longest + " tokens is longer than sliding_window " + window
-                    + ", which healing does not implement yet");
-        }
         int[] starts = batch.starts();
-        Rotary rope = new Rotary(c, longest);
-        LayerBuffers buf = new LayerBuffers(n, c, lora);
+        Map<RopeSpec, Rotary> ropes = new HashMap<>();
+        for (int l : layers) {
+            RopeSpec spec = c.layerType(l).rope();
+            if (spec != null && !ropes.containsKey(spec)) ropes.put(spec, new Rotary(spec, longest));
+        }
+        Rotary[] rope = new Rotary[layers.length];
+        for (int p = 0; p < layers.length; p++) rope[p] = ropes.get(c.layerType(layers[p]).rope());
+        LayerBuffers buf = new LayerBuffers(n, c, base.modules(), targets, lora.rank());
         double[] x = embed(batch, n);
         Checkpoints saved = backward ? new Checkpoints(precision, layers.length, n * h) : null;
         for (int p = 0; p < layers.length; p++) {
             if (saved != null) saved.save(p, x);
             System.arraycopy(x, 0, buf.x0, 0, n * h);
-            layerForward(p, pass, buf, starts, rope, x);
+            layerForward(p, pass, buf, starts, rope[p], x);
         }
         double[] dx = backward ? new double[n * h] : null;
         double loss = head(x, batch, n, dx);
         if (saved == null) return loss;
         for (int p = layers.length - 1; p >= 0; p--) {
             saved.load(p, buf.x0);
-            layerForward(p, pass, buf, starts, rope, x);
-            layerBackward(p, pass, buf, starts, rope, dx);
+            layerForward(p, pass, buf, starts, rope[p], x);
+            layerBackward(p, pass, buf, starts, rope[p], dx);
         }
         if (gradEmbed != null) {
             int t = 0;
             for (int[] s : batch.inputs()) {
                 for (int id : s) {
-                    for (int i = 0; i < h; i++) gradEmbed[id * h + i] += dx[t * h + i]; // dE[id] += dx0 of each occurrence
+                    for (int i = 0; i < h; i++) gradEmbed[id * h + i] += base.embedScale() * dx[t * h + i]; // dE[id] += scale dx0 of each occurrence
                     t++;
                 }
             }
@@ -198,10 +222,12 @@ public final class TrainableModel {
         return loss;
     }
 
+    /** x = E[id] x the embedding scale, per token. */
     private double[] embed(Batch batch, int n) {
         int h = c.hiddenSize(), t = 0;
         double[] x = new double[n * h];
         float[] row = new float[h];
+        double scale = base.embedScale();
         for (int b = 0; b < batch.inputs().length; b++) {
             for (int i = 0; i < batch.inputs()[b].length; i++, t++) {
                 int id = batch.inputs()[b][i], target = batch.targets()[b][i];
@@ -210,84 +236,174 @@ public final class TrainableModel {
                     throw new ShallowException("target id " + target + " is outside the vocabulary (0.." + (c.vocabSize() - 1) + ")");
                 }
                 base.embed().copyTo((long) id * h, row, 0, h);
-                for (int k = 0; k < h; k++) x[t * h + k] = row[k];
+                for (int k = 0; k < h; k++) x[t * h + k] = row[k] * scale;
             }
         }
         return x;
     }
 
-    /** Layer p from buf.x0 to out, keeping its internals in buf: x1 = x0 + Attn(RMSNorm(x0)); out = x1 + MLP(RMSNorm(x1)). */
+    /**
+     * Layer p from buf.x0 to out, keeping its internals in buf: a = post(o(Attn(RoPE(qn(q)), RoPE(kn(k)), v))) over
+     * xn1 = norm(x0); sequential: x1 = x0 + a, out = x1 + post(MLP(norm(x1))); parallel (Phi-2): out = x0 + a + MLP(xn1).
+     */
     private void layerForward(int p, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] out) {
         FrozenLayer f = base.layers()[layers[p]];
         int n = pass.n(), h = c.hiddenSize();
-        Norm.forward(b.x0, n, h, f.attnNorm(), c.normEps(), b.xn1, b.inv1);
-        forward(p, Q, pass, b, b.xn1, b.q);
-        forward(p, K, pass, b, b.xn1, b.k);
-        forward(p, V, pass, b, b.xn1, b.v);
-        rotate(b.q, b.k, starts, rope, false);
-        CausalAttention.forward(b.q, b.k, b.v, b.att, starts, c);
-        forward(p, O, pass, b, b.att, b.x1);
-        for (int i = 0; i < n * h; i++) b.x1[i] += b.x0[i];
-        Norm.forward(b.x1, n, h, f.ffnNorm(), c.normEps(), b.xn2, b.inv2);
-        forward(p, GATE, pass, b, b.xn2, b.gate);
-        forward(p, UP, pass, b, b.xn2, b.up);
-        SwiGlu.forward(b.gate, b.up, b.m, n * c.intermediateSize());
-        forward(p, DOWN, pass, b, b.m, out);
-        for (int i = 0; i < n * h; i++) out[i] += b.x1[i];
+        norm(f, NormSite.ATTN, b.x0, n, b.xn1, b);
+        forward(p, pass, b, b.xn1, Q, K, V);
+        if (c.qkNorm()) { // per-head norm of q and k before RoPE
+            norm(f, NormSite.Q, b.out(Q), n, b.q, b);
+            norm(f, NormSite.K, b.out(K), n, b.k, b);
+        }
+        if (rope != null) rotate(b.q, b.k, starts, rope, false);
+        CausalAttention.forward(b.q, b.k, b.out(V), b.att, starts, c, c.layerType(layers[p]).window());
+        forward(p, pass, b, b.att, O);
+        if (c.postNorms()) norm(f, NormSite.POST_ATTN, b.out(O), n, b.a, b);
+        if (c.parallelBlock()) {
+            mlpForward(p, f, pass, b, b.xn1);
+            for (int i = 0; i < n * h; i++) out[i] = b.x0[i] + b.a[i] + b.mlpOut[i];
+            return;
+        }
+        for (int i = 0; i < n * h; i++) b.x1[i] = b.x0[i] + b.a[i];
+        norm(f, NormSite.FFN, b.x1, n, b.xn2, b);
+        mlpForward(p, f, pass, b, b.xn2);
+        for (int i = 0; i < n * h; i++) out[i] = b.x1[i] + b.mlpOut[i];
+    }
+
+    /** b.mlpOut = post(down(act(gate(x)) * up(x))), or post(down(act(up(x)))) for an ungated MLP. */
+    private void mlpForward(int p, FrozenLayer f, Pass pass, LayerBuffers b, double[] x) {
+        forward(p, pass, b, x, GATE, UP);
+        boolean gated = c.gatedMlp();
+        MlpActivation.forward(c.activation(), b.out(gated ? GATE : UP), gated ? b.out(UP) : null, b.hidden, pass.n() * c.intermediateSize());
+        forward(p, pass, b, b.hidden, DOWN);
+        if (c.postNorms()) norm(f, NormSite.POST_FFN, b.out(DOWN), pass.n(), b.mlpOut, b);
     }
 
     /** dx: dL/d(layer output) on entry, dL/d(layer input) on return; buf holds the layer's recomputed internals. */
     private void layerBackward(int p, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] dx) {
         FrozenLayer f = base.layers()[layers[p]];
-        int n = pass.n(), h = c.hiddenSize();
-        // MLP block: out = x1 + down(silu(gate) * up), residual passes dx through
-        Arrays.fill(b.dm, 0);
-        backward(p, DOWN, pass, b, b.m, dx, b.dm);
-        SwiGlu.backward(b.gate, b.up, b.dm, b.dGate, b.dUp, n * c.intermediateSize());
+        int n = pass.n();
         Arrays.fill(b.dxn, 0);
-        backward(p, GATE, pass, b, b.xn2, b.dGate, b.dxn);
-        backward(p, UP, pass, b, b.xn2, b.dUp, b.dxn);
-        Norm.backward(b.x1, n, h, f.ffnNorm(), b.inv2, b.dxn, dx, gradFfnNorm[p]);
-        // attention block: x1 = x0 + o(Attn(RoPE(q), RoPE(k), v))
+        if (c.parallelBlock()) { // out = x0 + a + MLP(xn1): both branches add to dxn, one norm backward
+            mlpBackward(p, f, pass, b, b.xn1, dx);
+        } else { // out = x1 + MLP(norm(x1)): the residual passes dx through
+            mlpBackward(p, f, pass, b, b.xn2, dx);
+            normBackward(p, f, NormSite.FFN, b.x1, n, b.dxn, dx, b);
+            Arrays.fill(b.dxn, 0);
+        }
+        attentionBackward(p, f, pass, b, starts, rope, dx);
+        normBackward(p, f, NormSite.ATTN, b.x0, n, b.dxn, dx, b);
+    }
+
+    /** b.dxn += dL/dx through the MLP block on x, given dL/d(block output) dOut. */
+    private void mlpBackward(int p, FrozenLayer f, Pass pass, LayerBuffers b, double[] x, double[] dOut) {
+        int n = pass.n();
+        outputGradient(p, f, NormSite.POST_FFN, DOWN, dOut, n, b);
+        Arrays.fill(b.dHidden, 0);
+        backward(p, pass, b, b.hidden, b.dHidden, DOWN);
+        boolean gated = c.gatedMlp();
+        MlpActivation.backward(c.activation(), b.out(gated ? GATE : UP), gated ? b.out(UP) : null, b.dHidden, b.grad(gated ? GATE : UP),
+                gated ? b.grad(UP) : null, n * c.intermediateSize());
+        backward(p, pass, b, x, b.dxn, GATE, UP);
+    }
+
+    /** b.dxn += dL/d xn1 through the attention block, given dL/d(block output) dOut. */
+    private void attentionBackward(int p, FrozenLayer f, Pass pass, LayerBuffers b, int[] starts, Rotary rope, double[] dOut) {
+        int n = pass.n();
+        outputGradient(p, f, NormSite.POST_ATTN, O, dOut, n, b);
         Arrays.fill(b.dAtt, 0);
-        backward(p, O, pass, b, b.att, dx, b.dAtt);
-        CausalAttention.backward(b.q, b.k, b.v, b.dAtt, b.dq, b.dk, b.dv, starts, c);
-        rotate(b.dq, b.dk, starts, rope, true);
-        Arrays.fill(b.dxn, 0);
-        backward(p, Q, pass, b, b.xn1, b.dq, b.dxn);
-        backward(p, K, pass, b, b.xn1, b.dk, b.dxn);
-        backward(p, V, pass, b, b.xn1, b.dv, b.dxn);
-        Norm.backward(b.x0, n, h, f.attnNorm(), b.inv1, b.dxn, dx, gradAttnNorm[p]);
+        backward(p, pass, b, b.att, b.dAtt, O);
+        CausalAttention.backward(b.q, b.k, b.out(V), b.dAtt, b.dq, b.dk, b.grad(V), starts, c, c.layerType(layers[p]).window());
+        if (rope != null) rotate(b.dq, b.dk, starts, rope, true);
+        if (c.qkNorm()) {
+            Arrays.fill(b.grad(Q), 0);
+            Arrays.fill(b.grad(K), 0);
+            normBackward(p, f, NormSite.Q, b.out(Q), n, b.dq, b.grad(Q), b);
+            normBackward(p, f, NormSite.K, b.out(K), n, b.dk, b.grad(K), b);
+        }
+        backward(p, pass, b, b.xn1, b.dxn, Q, K, V);
     }
 
-    /** y = projection j of layer p applied to x, keeping its adapter's u in b. */
-    private void forward(int p, Projection j, Pass pass, LayerBuffers b, double[] x, double[] y) {
-        linears[p][j.ordinal()].forward(pass, x, y, b.u[j.ordinal()]);
+    /** dL/d(projection {@code part}'s output) into b.grad(part): dOut through the post-norm at {@code site} (Gemma), else dOut itself. */
+    private void outputGradient(int p, FrozenLayer f, NormSite site, Projection part, double[] dOut, int n, LayerBuffers b) {
+        if (!c.postNorms()) {
+            System.arraycopy(dOut, 0, b.grad(part), 0, n * c.hiddenSize());
+            return;
+        }
+        Arrays.fill(b.grad(part), 0);
+        normBackward(p, f, site, b.out(part), n, dOut, b.grad(part), b);
     }
 
-    /** dx += the gradient through projection j of layer p (input x, output gradient dy); adds its parameters' gradients. */
-    private void backward(int p, Projection j, Pass pass, LayerBuffers b, double[] x, double[] dy, double[] dx) {
-        linears[p][j.ordinal()].backward(pass, x, dy, b.u[j.ordinal()], dx);
+    /** y = the norm at {@code site} of x, for n tokens (q/k norms: per head), keeping its statistics in b. */
+    private void norm(FrozenLayer f, NormSite site, double[] x, int n, double[] y, LayerBuffers b) {
+        Norm.forward(x, site.rows(c, n), site.dim(c), f.norm(site), c.norm() == NormKind.LAYER, c.normEps(), y, b.mu(site), b.inv(site));
     }
 
-    /** RoPE on every token's query and key heads at its position in its sequence (inverse: the backward rotation). */
-    private void rotate(double[] q, double[] k, int[] starts, Rotary rope, boolean inverse) {
+    /** dx += dL/dx through the norm at {@code site} given dy; adds its base gradients in test mode. */
+    private void normBackward(int p, FrozenLayer f, NormSite site, double[] x, int n, double[] dy, double[] dx, LayerBuffers b) {
+        NormGradient g = gradNorms[p][site.ordinal()];
+        Norm.backward(x, site.rows(c, n), site.dim(c), f.norm(site), c.norm() == NormKind.LAYER, b.mu(site), b.inv(site), dy, dx,
+                g == null ? null : g.scale(), g == null ? null : g.bias());
+    }
+
+    /** Runs each linear module of layer p whose first part is one of {@code parts} on x; each part's rows go to b.out(part). */
+    private void forward(int p, Pass pass, LayerBuffers b, double[] x, Projection... parts) {
+        List<LinearModule> modules = base.modules();
+        for (int i = 0; i < modules.size(); i++) {
+            LinearModule m = modules.get(i);
+            if (!List.of(parts).contains(m.parts().getFirst())) continue;
+            boolean fused = m.parts().size() > 1;
+            linears[p][i].forward(pass, x, fused ? b.fused : b.out(m.parts().getFirst()), b.u[i]);
+            if (fused) split(m, pass.n(), b, false);
+        }
+    }
+
+    /** dx += the gradient through each module of layer p whose first part is one of {@code parts} (input x, output gradients b.grad); adds its parameters' gradients. */
+    private void backward(int p, Pass pass, LayerBuffers b, double[] x, double[] dx, Projection... parts) {
+        List<LinearModule> modules = base.modules();
+        for (int i = 0; i < modules.size(); i++) {
+            LinearModule m = modules.get(i);
+            if (!List.of(parts).contains(m.parts().getFirst())) continue;
+            boolean fused = m.parts().size() > 1;
+            if (fused) split(m, pass.n(), b, true);
+            linears[p][i].backward(pass, x, fused ? b.fused : b.grad(m.parts().getFirst()), b.u[i], dx);
+        }
+    }
+
+    /** A fused module's rows [n, out] in b.fused to its parts' outputs, or (gather) its parts' gradients into b.fused. */
+    private void split(LinearModule m, int n, LayerBuffers b, boolean gather) {
+        for (Projection part : m.parts()) {
+            int off = m.offset(part, c), w = part.out(c);
+            double[] rows = gather ? b.grad(part) : b.out(part);
+            for (int t = 0; t < n; t++) {
+                if (gather) System.arraycopy(rows, t * w, b.fused, t * m.out() + off, w);
+                else System.arraycopy(b.fused, t * m.out() + off, rows, t * w, w);
+            }
+        }
+    }
+
+    /** RoPE on every token's query and key heads at its position in its sequence (transpose: the backward map). */
+    private void rotate(double[] q, double[] k, int[] starts, Rotary rope, boolean transpose) {
+        int d = c.headDim();
         for (int s = 0; s + 1 < starts.length; s++) {
+            boolean longFactors = rope.isLong(starts[s + 1] - starts[s]);
             for (int row = starts[s]; row < starts[s + 1]; row++) {
-                rope.rotate(q, row * c.qDim(), c.numHeads(), row - starts[s], inverse);
-                rope.rotate(k, row * c.kvDim(), c.numKvHeads(), row - starts[s], inverse);
+                rope.rotate(q, row * c.qDim(), c.numHeads(), d, row - starts[s], longFactors, transpose);
+                rope.rotate(k, row * c.kvDim(), c.numKvHeads(), d, row - starts[s], longFactors, transpose);
             }
         }
     }
 
     /**
-     * Mean cross-entropy of head(RMSNorm(x)) over the target rows, logits computed a chunk of rows
-     * at a time; when dx is not null, dL/dx into it (the frozen head only passes the gradient on).
+     * Mean cross-entropy of cap(head(norm(x)) + bias) over the target rows (cap: the final soft-cap, when the
+     * model has one), logits computed a chunk of rows at a time; when dx is not null, dL/dx into it (the frozen
+     * head only passes the gradient on).
      */
     private double head(double[] x, Batch batch, int n, double[] dx) {
         int h = c.hiddenSize(), vocab = c.vocabSize();
-        double[] xf = new double[n * h], inv = new double[n];
-        Norm.forward(x, n, h, base.finalNorm(), c.normEps(), xf, inv);
+        boolean centred = c.norm() == NormKind.LAYER;
+        double[] xf = new double[n * h], mu = new double[n], inv = new double[n];
+        Norm.forward(x, n, h, base.finalNorm(), centred, c.normEps(), xf, mu, inv);
         int[] rows = new int[n], targets = new int[n];
         int count = 0, t = 0;
         for (int[] seq : batch.targets()) {
@@ -301,21 +417,33 @@ public final class TrainableModel {
         }
         if (count == 0) throw new ShallowException("the batch has no target tokens");
         int chunk = Math.max(1, Math.min(count, HEAD_CHUNK / vocab));
+        double cap = c.finalSoftcap();
+        float[] bias = base.headBias();
         double[] xc = new double[chunk * h], z = new double[chunk * vocab], dxc = new double[chunk * h];
+        double[] slope = cap > 0 ? new double[chunk * vocab] : null;
         double[] dxf = dx == null ? null : new double[n * h];
         double loss = 0;
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int m = Math.min(chunk, count - c0);
             for (int i = 0; i < m; i++) System.arraycopy(xf, rows[c0 + i] * h, xc, i * h, h);
             precision.project(xc, m, base.head(), z);
+            for (int i = 0; i < m * vocab; i++) {
+                if (bias != null) z[i] += bias[i % vocab]; // + lm_head bias (Phi-2)
+                if (slope != null) slope[i] = SoftCap.slope(z[i] = SoftCap.apply(z[i], cap), cap); // Gemma 2's final soft-cap
+            }
             for (int i = 0; i < m; i++) loss += CrossEntropy.lossAndGradient(z, i * vocab, vocab, targets[c0 + i], 1.0 / count);
             if (dxf == null) continue;
+            if (slope != null) for (int i = 0; i < m * vocab; i++) z[i] *= slope[i]; // through the cap
+            if (gradHeadBias != null) for (int i = 0; i < m * vocab; i++) gradHeadBias[i % vocab] += z[i];
             Arrays.fill(dxc, 0);
             precision.backprop(z, m, base.head(), dxc); // dxf = dz H
             for (int i = 0; i < m; i++) System.arraycopy(dxc, i * h, dxf, rows[c0 + i] * h, h);
             if (gradHead != null) precision.outer(z, xc, m, vocab, h, 1, gradHead); // dH += dz^T xf
         }
-        if (dxf != null) Norm.backward(x, n, h, base.finalNorm(), inv, dxf, dx, gradFinalNorm);
+        if (dxf != null) {
+            Norm.backward(x, n, h, base.finalNorm(), centred, mu, inv, dxf, dx, gradFinalNorm == null ? null : gradFinalNorm.scale(),
+                    gradFinalNorm == null ? null : gradFinalNorm.bias());
+        }
         return loss / count;
     }
 }

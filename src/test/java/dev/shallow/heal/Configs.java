@@ -10,6 +10,11 @@ final class Configs {
     }
 
     static ModelConfig of(int hidden, int ffn, int heads, int kvHeads, int headDim, int vocab) {
+        return builder(hidden, ffn, heads, kvHeads, headDim, vocab).build();
+    }
+
+    /** A Llama layer's config, to change further. */
+    static ModelConfig.Builder builder(int hidden, int ffn, int heads, int kvHeads, int headDim, int vocab) {
         ModelConfig.Builder b = new ModelConfig.Builder();
         b.family = b.modelType = "llama";
         b.architecture = "LlamaForCausalLM";
@@ -23,6 +28,6 @@ final class Configs {
         b.normEps = 1e-5f;
         b.bosTokenId = 1;
         b.eosTokenId = 2;
-        return b.layers(java.util.List.of(new LayerType(0, new RopeSpec(10000.0, headDim, null)))).build();
+        return b.layers(java.util.List.of(new LayerType(0, new RopeSpec(10000.0, headDim, null))));
     }
 }

@@ -2,9 +2,11 @@ package dev.shallow.heal;
 
 import dev.shallow.Shared;
 import dev.shallow.tokenizer.Tokenizer;
+import org.junit.jupiter.params.provider.Arguments;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /** Inputs shared by the training tests. */
 final class Fixtures {
@@ -13,6 +15,23 @@ final class Fixtures {
             "One day, a big dog ran to the tree. The dog was happy and wagged its tail."};
 
     private Fixtures() {
+    }
+
+    /**
+     * Every tiny-*-random architecture with a pruned subset of its layers that mixes its layer kinds: Qwen3;
+     * Gemma 3 sliding (local RoPE) and full (global, linearly scaled) layers; Gemma 2 sliding and full; Phi-3;
+     * Phi-2; SmolLM3 with NoPE layers 3 and 7; Mistral (window 8 everywhere); Qwen2 full and sliding layers.
+     */
+    static Stream<Arguments> families() {
+        return Stream.of(
+                Arguments.of("tiny-qwen3-random", new int[]{0, 4, 9}),
+                Arguments.of("tiny-gemma3-random", new int[]{0, 5, 8, 11}),
+                Arguments.of("tiny-gemma2-random", new int[]{0, 1, 6}),
+                Arguments.of("tiny-phi3-random", new int[]{0, 5, 9}),
+                Arguments.of("tiny-phi-random", new int[]{0, 4, 9}),
+                Arguments.of("tiny-smollm3-random", new int[]{2, 3, 7}),
+                Arguments.of("tiny-mistral-random", new int[]{0, 9}),
+                Arguments.of("tiny-qwen2-swa-random", new int[]{1, 6, 9}));
     }
 
     /** The two stories, tokenised with BOS by stories260K's tokenizer (shared by all test models), cut to the given lengths. */

@@ -44,7 +44,7 @@ class HealerTest {
 
     /** r 4, dropout 0.1, all projections; B sequences of T tokens, K micro-batches, steps x B K T tokens; 2 held-out stories of the data. */
     static HealOptions options(Path data, int batch, int seqLen, int accumulate, int steps, boolean nf4) {
-        return new HealOptions(data.toString(), "text", null, 2, 4, 8, 0.1, LoraConfig.allProjections(),
+        return new HealOptions(data.toString(), "text", null, 2, 4, 8, 0.1, LoraConfig.ALL,
                 (long) steps * batch * seqLen * accumulate, 1e-2, 2, batch, seqLen, accumulate, nf4, 7, 0.01, 1.0);
     }
 
@@ -119,7 +119,7 @@ class HealerTest {
     }
 
     private static List<Param> firstStepGradients(Model model, int[][] windows, int batch, int accumulate) {
-        HealOptions o = new HealOptions("x", "text", null, 1, 4, 8, 0, LoraConfig.allProjections(), 2L * 24, 1e-3, 0, batch, 24,
+        HealOptions o = new HealOptions("x", "text", null, 1, 4, 8, 0, LoraConfig.ALL, 2L * 24, 1e-3, 0, batch, 24,
                 accumulate, false, 1, 0, 1e9);
         TrainableModel m = new TrainableModel(Base.dense(model), Transformer.allLayers(5), o.lora(), Precision.FLOAT32, false);
         Fixtures.randomiseB(m, 5, 0.05);

@@ -3,6 +3,8 @@ package dev.shallow.heal;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -33,7 +35,7 @@ class ModelGradientTest {
     void stories260kLoraGradients() {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             TrainableModel tm = new TrainableModel(Base.dense(model), new int[]{0, 1, 2, 3, 4},
-                    new LoraConfig(4, 8, 0.1, LoraConfig.allProjections(), 5), Precision.FLOAT64, false);
+                    new LoraConfig(4, 8, 0.1, LoraConfig.ALL, 5), Precision.FLOAT64, false);
             Fixtures.randomiseB(tm, 1, 0.2);
             Batch batch = Fixtures.stories(14, 9);
             Map<String, float[]> values = new LinkedHashMap<>();
@@ -52,7 +54,7 @@ class ModelGradientTest {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             EditableBase eb = EditableBase.copy(model);
             TrainableModel tm = new TrainableModel(eb.base(), new int[]{0, 1, 2, 3, 4},
-                    new LoraConfig(2, 4, 0, LoraConfig.allProjections(), 5), Precision.FLOAT64, true);
+                    new LoraConfig(2, 4, 0, LoraConfig.ALL, 5), Precision.FLOAT64, true);
             Fixtures.randomiseB(tm, 2, 0.2);
             Batch batch = Fixtures.stories(12, 8);
             tm.lossAndGradients(batch, 0);
@@ -63,11 +65,27 @@ class ModelGradientTest {
     /** Qwen2 layout: q/k/v biases, separate lm_head, BF16 weights (the LoRA check reads them as stored). */
     @Test
     void qwen2LoraAndBaseGradients() {
-        try (Model model = Model.load(Shared.model("tiny-qwen2-random"))) {
-            int[] layers = {0, 3, 7, 11};
-            Batch batch = Fixtures.stories(10, 7);
+        Map<String, double[]> base = loraAndBaseGradients("tiny-qwen2-random", new int[]{0, 3, 7, 11}, Fixtures.stories(10, 7));
+        assertTrue(base.containsKey("lm_head.weight") && base.containsKey("model.layers.3.self_attn.k_proj.bias"));
+    }
+
+    /**
+     * Every family on a pruned subset mixing its layer kinds (Fixtures#families), sequences longer than the
+     * windows: LoRA gradients with dropout (all-linear: Phi-3's adapters on the fused modules) and every base
+     * tensor's gradient (norm scales and biases, q/k norms, post-norms, fused qkv_proj and gate_up_proj, biases,
+     * head bias, embeddings through Gemma's scale).
+     */
+    @ParameterizedTest
+    @MethodSource("dev.shallow.heal.Fixtures#families")
+    void everyFamilyLoraAndBaseGradients(String name, int[] layers) {
+        loraAndBaseGradients(name, layers, Fixtures.stories(13, 10));
+    }
+
+    /** LoRA gradients (dropout 0.2, B random) and base gradients of the model's layers on the batch; returns the base gradients. */
+    static Map<String, double[]> loraAndBaseGradients(String name, int[] layers, Batch batch) {
+        try (Model model = Model.load(Shared.model(name))) {
             TrainableModel dense = new TrainableModel(Base.dense(model), layers,
-                    new LoraConfig(2, 16, 0.2, LoraConfig.allProjections(), 9), Precision.FLOAT64, false);
+                    new LoraConfig(2, 16, 0.2, LoraConfig.ALL, 9), Precision.FLOAT64, false);
             Fixtures.randomiseB(dense, 3, 0.2);
             dense.lossAndGradients(batch, 5);
             Map<String, float[]> values = new LinkedHashMap<>();
@@ -76,16 +94,15 @@ class ModelGradientTest {
                 values.put(p.name(), p.value());
                 grads.put(p.name(), p.grad().clone());
             }
-            check("tiny-qwen2 LoRA", values, grads, () -> dense.loss(batch, 5));
+            check(name + " LoRA", values, grads, () -> dense.loss(batch, 5));
 
             EditableBase eb = EditableBase.copy(model);
-            TrainableModel tm = new TrainableModel(eb.base(), layers,
-                    new LoraConfig(2, 16, 0, LoraConfig.allProjections(), 9), Precision.FLOAT64, true);
+            TrainableModel tm = new TrainableModel(eb.base(), layers, new LoraConfig(2, 16, 0, LoraConfig.ALL, 9), Precision.FLOAT64, true);
             Fixtures.randomiseB(tm, 3, 0.2);
             tm.lossAndGradients(batch, 0);
             Map<String, double[]> base = copy(tm.baseGradients());
-            assertTrue(base.containsKey("lm_head.weight") && base.containsKey("model.layers.3.self_attn.k_proj.bias"));
-            check("tiny-qwen2 base", eb.values(), base, () -> tm.loss(batch));
+            check(name + " base", eb.values(), base, () -> tm.loss(batch));
+            return base;
         }
     }
 

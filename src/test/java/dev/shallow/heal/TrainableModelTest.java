@@ -8,7 +8,6 @@ import dev.shallow.model.ModelConfig;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.Test;
 
-import java.util.EnumSet;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -18,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainableModelTest {
-    static final LoraConfig LORA = new LoraConfig(4, 8, 0.1, LoraConfig.allProjections(), 1);
+    static final LoraConfig LORA = new LoraConfig(4, 8, 0.1, LoraConfig.ALL, 1);
 
     /**
      * With B = 0 (PEFT's start) the adapted model is the base model: its loss equals the inference
@@ -52,9 +51,9 @@ class TrainableModelTest {
             Base nf4 = Base.nf4(model, kept);
             EditableBase dequantized = EditableBase.copy(model);
             for (int l : kept) {
-                for (Projection p : Projection.values()) {
-                    Weight q = nf4.layers()[l].weight(p);
-                    float[] v = dequantized.values().get("model.layers." + l + "." + p.path + ".weight");
+                for (int i = 0; i < nf4.modules().size(); i++) {
+                    Weight q = nf4.layers()[l].weights()[i];
+                    float[] v = dequantized.values().get("model.layers." + l + "." + nf4.modules().get(i).path() + ".weight");
                     q.copyTo(0, v, 0, v.length);
                 }
             }
@@ -77,9 +76,10 @@ class TrainableModelTest {
 
     /**
      * Checkpoints: one n x hidden float array per layer; one layer's internals in double, the same for
-     * 16 layers as for 4: n (5 hidden + 4 qDim + 4 kvDim + 6 ffn + 2) + 7 n r values (input, its two
-     * norms, mid residual, norm gradient; q, attention and their gradients; k, v and theirs; gate,
-     * up, product and their gradients; two inverse RMS; each adapter's u).
+     * 16 layers as for 4: n (9 hidden + 4 qDim + 4 kvDim + 6 ffn + 4) + 7 n r values (input, its two
+     * norms, mid residual, o and down outputs and their gradients, norm gradient; q, attention and their
+     * gradients; k, v and theirs; gate, up, product and their gradients; two norms' mean and inverse RMS;
+     * each adapter's u).
      */
     @Test
     void activationMemoryIsCheckpointsPlusOneLayer() {
@@ -87,7 +87,7 @@ class TrainableModelTest {
             ModelConfig c = model.config();
             Batch batch = Fixtures.stories(24, 17);
             int n = batch.tokens(), h = c.hiddenSize();
-            long layer = 8L * n * (5L * h + 4 * c.qDim() + 4 * c.kvDim() + 6 * c.intermediateSize() + 2) + 8L * 7 * n * LORA.rank();
+            long layer = 8L * n * (9L * h + 4 * c.qDim() + 4 * c.kvDim() + 6 * c.intermediateSize() + 4) + 8L * 7 * n * LORA.rank();
             ActivationMemory all = null;
             for (int[] kept : new int[][]{Transformer.allLayers(16), {0, 5, 10, 15}}) {
                 TrainableModel tm = new TrainableModel(Base.dense(model), kept, LORA, Precision.FLOAT32, false);
@@ -124,12 +124,12 @@ class TrainableModelTest {
     @Test
     void adaptersOnTargetsNamedByPrunedIndex() {
         try (Model model = Model.load(Shared.model("stories260K"))) {
-            LoraConfig qv = new LoraConfig(8, 16, 0.05, EnumSet.of(Projection.Q, Projection.V), 1);
+            LoraConfig qv = new LoraConfig(8, 16, 0.05, List.of("q_proj", "v_proj"), 1);
             TrainableModel tm = new TrainableModel(Base.dense(model), new int[]{0, 1, 3, 4}, qv, Precision.FLOAT32, false);
             List<Param> ps = tm.parameters();
             assertEquals(4 * 2 * 2, ps.size());
             assertArrayEquals(new int[]{0, 1, 3, 4}, tm.layers());
-            assertEquals("q_proj", tm.adapters().get(0).target().moduleName());
+            assertEquals("q_proj", tm.adapters().get(0).target().name());
             assertEquals("base_model.model.model.layers.2.self_attn.q_proj.lora_A.weight", ps.get(8).name());
             assertArrayEquals(new long[]{8, 64}, ps.get(8).shape());
             assertEquals("base_model.model.model.layers.2.self_attn.v_proj.lora_B.weight", ps.get(11).name());
@@ -149,7 +149,7 @@ class TrainableModelTest {
         try (Model model = Model.load(Shared.model("stories260K"))) {
             Batch batch = Fixtures.stories(24, 20);
             TrainableModel tm = new TrainableModel(Base.nf4(model, new int[]{0, 1, 3, 4}), new int[]{0, 1, 3, 4},
-                    new LoraConfig(4, 8, 0, LoraConfig.allProjections(), 1), Precision.FLOAT32, false);
+                    new LoraConfig(4, 8, 0, LoraConfig.ALL, 1), Precision.FLOAT32, false);
             AdamW adam = AdamW.withDefaults(0);
             Schedule schedule = new Schedule(1e-2, 2, 12, 0.1);
             double start = tm.loss(batch);
