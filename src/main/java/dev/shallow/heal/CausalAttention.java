@@ -42,7 +42,7 @@ final class CausalAttention {
     static void backward(double[] q, double[] k, double[] v, double[] dOut, double[] dq, double[] dk, double[] dv, int[] starts,
                          ModelConfig c, int window) {
         int d = c.headDim(), kvHeads = c.numKvHeads(), group = c.numHeads() / kvHeads, qDim = c.qDim(), kvDim = c.kvDim();
-        double scale = scale(c);
+        double scale = c.attentionScale();
         Parallel.forEach((starts.length - 1) * kvHeads, task -> {
             int s0 = starts[task / kvHeads], len = starts[task / kvHeads + 1] - s0, kh = task % kvHeads;
             for (int s = 0; s < len; s++) {
@@ -78,16 +78,6 @@ final class CausalAttention {
         });
     }
 
-    /**
-     * The score scale in double: x^-0.5 for the integer x (head_dim, Gemma's query_pre_attn_scalar) whose float32
-     * rounding the config holds, else the config's float.
-     */
-    static double scale(ModelConfig c) {
-        float stored = c.attentionScale();
-        double exact = 1 / Math.sqrt(Math.rint(1 / ((double) stored * stored)));
-        return (float) exact == stored ? exact : stored;
-    }
-
     /** The first key position a query at t sees. */
     private static int first(int t, int window) {
         return window > 0 ? Math.max(0, t - window + 1) : 0;
@@ -99,7 +89,7 @@ final class CausalAttention {
      */
     private static void probabilities(double[] q, int qo, double[] k, int s0, int kvDim, int ko, int d, int count, ModelConfig c,
                                       double[] p, double[] slope) {
-        double scale = scale(c), cap = c.attnSoftcap(), max = Double.NEGATIVE_INFINITY;
+        double scale = c.attentionScale(), cap = c.attnSoftcap(), max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < count; j++) {
             int o = (s0 + j) * kvDim + ko;
             double dot = 0;

@@ -13,23 +13,16 @@ import dev.shallow.transformer.Rope;
  */
 final class Rotary {
     private final int half;
-    private final int originalMax;
+    private final Rope rope;
     private final double[][] cos = new double[2][], sin = new double[2][]; // [0]: default (longrope: short), [1]: longrope's long
 
     /** Angles for positions [0, positions). */
     Rotary(RopeSpec spec, int positions) {
-        double[] f = new Rope(spec).inverseFrequencies();
+        rope = new Rope(spec);
+        double[] f = rope.inverseFrequencies(false);
         half = f.length;
-        RopeSpec.Scaling s = spec.scaling();
-        boolean longRope = s != null && s.type().equals("longrope");
-        double factor = s == null ? 1 : s.attentionFactor();
-        originalMax = longRope ? s.originalMaxPositions() : Integer.MAX_VALUE;
-        table(0, f, positions, factor);
-        if (longRope) {
-            double[] lf = new double[half];
-            for (int i = 0; i < half; i++) lf[i] = 1.0 / Math.pow(spec.theta(), (2.0 * i) / spec.rotaryDim()) / s.longFactor()[i]; // 1 / (ext_i theta^(2i/d)), as Rope
-            table(1, lf, positions, factor);
-        }
+        table(0, f, positions, rope.attentionFactor());
+        if (rope.isLong(Integer.MAX_VALUE)) table(1, rope.inverseFrequencies(true), positions, rope.attentionFactor());
     }
 
     private void table(int set, double[] f, int positions, double factor) {
@@ -45,7 +38,7 @@ final class Rotary {
 
     /** Whether a sequence of {@code length} tokens uses longrope's long factors (longer than the original context). */
     boolean isLong(int length) {
-        return length > originalMax;
+        return rope.isLong(length);
     }
 
     /** Rotates every head (size d) of v[off .. off + heads * d) by +angle(pos) (forward) or its transpose, -angle(pos) (backward). */

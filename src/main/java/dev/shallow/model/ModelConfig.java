@@ -49,7 +49,7 @@ public record ModelConfig(
         boolean outputBias,
         boolean mlpBias,
         boolean headBias,
-        float attentionScale,
+        double attentionScale,
         float attnSoftcap,
         float finalSoftcap,
         boolean scaleEmbeddings,
@@ -133,7 +133,8 @@ public record ModelConfig(
         public float normEps = 1e-6f;
         public Activation activation = Activation.SILU;
         public boolean gatedMlp = true, parallelBlock, postNorms, qkNorm, qkvBias, outputBias, mlpBias, headBias, scaleEmbeddings;
-        public float attentionScale, attnSoftcap, finalSoftcap;
+        public double attentionScale;
+        public float attnSoftcap, finalSoftcap;
         public List<LayerType> layerTypes;
         public boolean tieWordEmbeddings;
         public int bosTokenId = -1, eosTokenId = -1;
@@ -183,7 +184,7 @@ public record ModelConfig(
         }
 
         public ModelConfig build() {
-            if (attentionScale == 0) attentionScale = (float) (1 / Math.sqrt(headDim));
+            if (attentionScale == 0) attentionScale = 1 / Math.sqrt(headDim);
             return new ModelConfig(family, modelType, architecture, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads,
                     headDim, vocabSize, maxPositionEmbeddings, norm, normEps, activation, gatedMlp, parallelBlock, postNorms, qkNorm,
                     qkvBias, outputBias, mlpBias, headBias, attentionScale, attnSoftcap, finalSoftcap, scaleEmbeddings, layerTypes,

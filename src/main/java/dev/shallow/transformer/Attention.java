@@ -30,7 +30,7 @@ final class Attention {
     static void causal(float[] q, float[] out, int[][] seqs, KVCache[] caches, int[] first, int[] start, int t0, int t1, int layer,
                        ModelConfig c, int window) {
         int heads = c.numHeads(), d = c.headDim(), group = heads / c.numKvHeads(), qDim = c.qDim();
-        float scale = c.attentionScale(), cap = c.attnSoftcap();
+        float scale = (float) c.attentionScale(), cap = c.attnSoftcap();
         Parallel.forEach(seqs.length * heads, task -> {
             int b = task / heads, hd = task % heads;
             KVCache cache = caches[b];

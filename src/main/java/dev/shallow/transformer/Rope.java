@@ -59,9 +59,14 @@ public final class Rope {
         }
     }
 
-    /** The rotation frequencies f_i (angle pos * f_i for dimension pair i), scaling applied (longrope: short factors); a copy. */
-    public double[] inverseFrequencies() {
-        return invFreq.clone();
+    /** The rotation frequencies f_i (angle pos * f_i for dimension pair i), scaling applied (longrope: its short or long factors); a copy. */
+    public double[] inverseFrequencies(boolean longFactors) {
+        return (longFactors ? longInvFreq : invFreq).clone();
+    }
+
+    /** The factor of cos and sin (longrope's attention factor; else 1). */
+    public double attentionFactor() {
+        return attentionFactor;
     }
 
     /** Whether a sequence whose positions end at {@code end} (exclusive) uses longrope's long factors. */

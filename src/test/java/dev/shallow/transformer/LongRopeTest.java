@@ -71,7 +71,7 @@ class LongRopeTest {
         double f = 4096.0 / 256; // max_position_embeddings / original
         assertEquals(Math.sqrt(1 + Math.log(f) / Math.log(256)), s.attentionFactor(), 1e-15);
         Rope rope = new Rope(c.ropes().getFirst());
-        double[] freq = rope.inverseFrequencies();
+        double[] freq = rope.inverseFrequencies(false);
         for (int i = 0; i < 12; i++) assertEquals(1 / (2.0 * Math.pow(10000, 2.0 * i / 24)), freq[i], 1e-15 * freq[i]);
         assertFalse(rope.isLong(256));
         assertTrue(rope.isLong(257));

@@ -37,7 +37,7 @@ public final class Gemma2 extends Family {
         b.postNorms = true;
         b.scaleEmbeddings = true;
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
-        b.attentionScale = (float) (1 / Math.sqrt(j.positive("query_pre_attn_scalar", 256)));
+        b.attentionScale = 1 / Math.sqrt(j.positive("query_pre_attn_scalar", 256)); // query_pre_attn_scalar^-0.5
         b.attnSoftcap = (float) softcap(j, "attn_logit_softcapping", attnCap);
         b.finalSoftcap = (float) softcap(j, "final_logit_softcapping", finalCap);
         return b;
