@@ -2,7 +2,6 @@ package dev.shallow.cli;
 
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
-import dev.shallow.model.family.Families;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -41,7 +40,7 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("context       %d positions, %s%n", c.maxPositionEmbeddings(), String.join("; ", c.ropes().stream()
                 .map(r -> "rope_theta " + r.theta() + (r.scaling() == null ? "" : ", rope_scaling " + r.scaling())).toList()));
         System.out.printf("features      %s%n", c.features().isEmpty() ? "Llama layer" : String.join(", ", c.features()));
-        boolean ignoredHead = c.tieWordEmbeddings() && model.checkpoint().has(Families.of(c).names(model.checkpoint()::has).head() + ".weight");
+        boolean ignoredHead = c.tieWordEmbeddings() && model.checkpoint().has(model.names().head() + ".weight");
         System.out.printf("embeddings    %s%n", !c.tieWordEmbeddings() ? "untied"
                 : "tied (lm_head = embed_tokens)" + (ignoredHead ? "; the stored lm_head.weight is ignored, as Hugging Face does" : ""));
         System.out.printf("parameters    %,d%n", model.parameterCount());

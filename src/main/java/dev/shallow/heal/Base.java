@@ -3,7 +3,6 @@ package dev.shallow.heal;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormWeights;
-import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.transformer.Transformer;
 
@@ -34,7 +33,7 @@ public record Base(ModelConfig config, TensorNames names, List<LinearModule> mod
     /** The {@code kept} layers and the rest of the model, each tensor read through {@code tensors}. */
     static Base load(Model model, int[] kept, BaseTensors tensors) {
         ModelConfig c = model.config();
-        TensorNames n = Families.of(c).names();
+        TensorNames n = model.names();
         List<LinearModule> modules = LinearModule.of(c);
         FrozenLayer[] layers = new FrozenLayer[c.numLayers()];
         for (int l : kept) layers[l] = FrozenLayer.load(model, modules, l, tensors);

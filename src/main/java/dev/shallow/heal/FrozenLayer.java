@@ -4,7 +4,6 @@ import dev.shallow.model.LayerWeights;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormWeights;
-import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
 
 import java.util.List;
@@ -23,7 +22,7 @@ public record FrozenLayer(NormWeights[] norms, Weight[] weights, float[][] biase
     /** Layer {@code l} of the model, its tensors read through {@code tensors}. */
     static FrozenLayer load(Model model, List<LinearModule> modules, int l, BaseTensors tensors) {
         ModelConfig c = model.config();
-        TensorNames names = Families.of(c).names();
+        TensorNames names = model.names();
         LayerWeights w = model.layer(l);
         NormWeights[] norms = new NormWeights[NormSite.values().length];
         for (NormSite s : NormSite.values()) {

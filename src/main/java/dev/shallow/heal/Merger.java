@@ -8,7 +8,6 @@ import dev.shallow.io.Checkpoint;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.TensorInfo;
 import dev.shallow.model.Model;
-import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.prune.Pruner;
 import dev.shallow.tensor.BF16Tensor;
@@ -49,7 +48,7 @@ final class Merger {
     static void write(Model model, List<Lora> adapters, ObjectNode adapterConfig, Path out) {
         Checkpoint ck = model.checkpoint();
         Map<String, Lora> byTensor = new HashMap<>();
-        TensorNames names = Families.of(model.config()).names();
+        TensorNames names = model.names();
         for (Lora l : adapters) byTensor.put(names.layer(l.position(), l.target().path(), "weight"), l); // a fused module's whole tensor
         Map<String, List<SafetensorsWriter.Entry>> files = new TreeMap<>();
         for (String name : ck.names()) {

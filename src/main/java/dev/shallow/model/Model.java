@@ -27,9 +27,11 @@ public final class Model implements AutoCloseable {
     private final NormWeights finalNorm;
     private final Tensor lmHead;
     private final float[] lmHeadBias;
+    private final TensorNames names;
 
-    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, Tensor embed, float embedScale, List<LayerWeights> layers,
-                  NormWeights finalNorm, Tensor lmHead, float[] lmHeadBias) {
+    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, TensorNames names, Tensor embed, float embedScale,
+                  List<LayerWeights> layers, NormWeights finalNorm, Tensor lmHead, float[] lmHeadBias) {
+        this.names = names;
         this.dir = dir;
         this.config = config;
         this.checkpoint = checkpoint;
@@ -60,7 +62,7 @@ public final class Model implements AutoCloseable {
             // tie_word_embeddings: Hugging Face ties the head to the embeddings even when lm_head.weight is stored
             Tensor head = c.tieWordEmbeddings() ? embed : ld.matrix(n.head() + ".weight", c.vocabSize(), h);
             float[] headBias = c.headBias() ? ld.vector(n.head() + ".bias", c.vocabSize()) : null;
-            return new Model(dir, c, ck, embed, embedScale(c, embed.dtype()), List.copyOf(layers), norm, head, headBias);
+            return new Model(dir, c, ck, n, embed, embedScale(c, embed.dtype()), List.copyOf(layers), norm, head, headBias);
         } catch (RuntimeException e) {
             ck.close();
             throw e;
@@ -173,6 +175,11 @@ public final class Model implements AutoCloseable {
 
     public Checkpoint checkpoint() {
         return checkpoint;
+    }
+
+    /** The tensor names of this checkpoint (its family's, under the prefix it uses). */
+    public TensorNames names() {
+        return names;
     }
 
     public Tensor embed() {

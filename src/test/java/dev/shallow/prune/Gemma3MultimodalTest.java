@@ -3,6 +3,11 @@ package dev.shallow.prune;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.Shared;
+import dev.shallow.heal.Base;
+import dev.shallow.heal.Batch;
+import dev.shallow.heal.LoraConfig;
+import dev.shallow.heal.Precision;
+import dev.shallow.heal.TrainableModel;
 import dev.shallow.io.SafetensorsFile;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.model.Model;
@@ -82,6 +87,10 @@ class Gemma3MultimodalTest {
             text = a.forward(ids, a.newCache(ids.length), true);
             assertArrayEquals(text, b.forward(ids, b.newCache(ids.length), true), "the text stack is tiny-gemma3's, bit for bit");
             kept = Transformer.without(12, 5, 6);
+            Batch batch = Batch.nextToken(new int[][]{ids});
+            LoraConfig lora = new LoraConfig(4, 8, 0, LoraConfig.ALL, 1);
+            assertEquals(new TrainableModel(Base.dense(tiny), kept, lora, Precision.FLOAT64, false).loss(batch),
+                    new TrainableModel(Base.dense(mm), kept, lora, Precision.FLOAT64, false).loss(batch), 0, "the text stack trains as tiny-gemma3");
             Transformer c = new Transformer(mm, kept);
             skipped = c.forward(ids, c.newCache(ids.length), true);
         }
