@@ -13,8 +13,9 @@ import java.util.OptionalInt;
  * Text to token ids and back, for the BPE tokenizers of the model families: encode cuts out added tokens,
  * normalizes, pre-tokenizes and runs the model (then the post-processor adds BOS/EOS); decode runs the
  * decoder chain. Three sources describe one: a Hugging Face {@code tokenizer.json} ({@link TokenizerJsonReader}:
- * SentencePiece-style BPE with byte fallback, byte-level BPE of GPT-2, Llama 3, Qwen2) and a SentencePiece
- * {@code tokenizer.model} ({@link SentencePieceModel}, BPE models). Thread-safe.
+ * SentencePiece-style BPE with byte fallback, byte-level BPE of GPT-2, Llama 3, Qwen2), a SentencePiece
+ * {@code tokenizer.model} ({@link SentencePieceModel}, BPE models) and the vocabulary of a GGUF file
+ * ({@link GgufVocab}). Thread-safe.
  */
 public final class Tokenizer {
     private final Path file;
@@ -48,7 +49,7 @@ public final class Tokenizer {
     }
 
     /**
-     * Loads a tokenizer file by its name: {@code *.json} (tokenizer.json), anything else a
+     * Loads a tokenizer file by its name: {@code *.json} (tokenizer.json), {@code *.gguf}, anything else a
      * SentencePiece model (tokenizer.model, tokenizer.model.v3). In a model directory: {@code tokenizer.json},
      * else {@code tokenizer.model}. A {@code tokenizer_config.json} next to a JSON or SentencePiece file
      * supplies bos/eos tokens and add_bos_token / add_eos_token.
@@ -57,6 +58,7 @@ public final class Tokenizer {
         Path file = Files.isDirectory(fileOrModelDir) ? inModelDir(fileOrModelDir) : fileOrModelDir;
         String name = file.getFileName().toString();
         if (name.endsWith(".json")) return TokenizerJsonReader.load(file);
+        if (name.endsWith(".gguf")) return GgufVocab.load(file);
         return SentencePieceModel.load(file);
     }
 
