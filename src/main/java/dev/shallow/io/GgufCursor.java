@@ -22,11 +22,14 @@ final class GgufCursor {
 
     private final Path file;
     private final MemorySegment bytes;
+    private final long base;
     private long position;
 
-    GgufCursor(Path file, MemorySegment bytes) {
+    /** A cursor over {@code bytes}, which start at byte {@code base} of the file (for messages). */
+    GgufCursor(Path file, MemorySegment bytes, long base) {
         this.file = file;
         this.bytes = bytes;
+        this.base = base;
     }
 
     Path file() {
@@ -37,8 +40,9 @@ final class GgufCursor {
         return bytes;
     }
 
+    /** The byte of the file the cursor is at. */
     long position() {
-        return position;
+        return base + position;
     }
 
     long remaining() {
@@ -52,8 +56,8 @@ final class GgufCursor {
     /** Throws unless {@code count} bytes are left for {@code what}. */
     void need(long count, String what) {
         if (count < 0 || count > remaining()) {
-            throw fail(what + " needs " + Long.toUnsignedString(count) + " bytes at byte " + position + " but the file ends at byte "
-                    + bytes.byteSize() + " (truncated?)");
+            throw fail(what + " needs " + Long.toUnsignedString(count) + " bytes at byte " + (base + position) + " but the file ends at byte "
+                    + (base + bytes.byteSize()) + " (truncated?)");
         }
     }
 
@@ -63,7 +67,7 @@ final class GgufCursor {
      */
     void needItems(long count, long minBytes, String what) {
         if (count < 0 || count > remaining() / minBytes) {
-            throw fail(what + " count " + Long.toUnsignedString(count) + " at byte " + position + " cannot fit in the "
+            throw fail(what + " count " + Long.toUnsignedString(count) + " at byte " + (base + position) + " cannot fit in the "
                     + remaining() + " bytes left of the file");
         }
     }
@@ -91,12 +95,14 @@ final class GgufCursor {
     /** A GGUF string: u64 byte length, then that many bytes of UTF-8 (strictly decoded). */
     String string(String what) {
         long length = u64(what + " length");
+        need(length, what);
+        if (length > Integer.MAX_VALUE - 8) throw fail(what + " at byte " + (base + position) + " has " + Long.toUnsignedString(length) + " bytes, more than a Java string holds");
         MemorySegment s = slice(length, what);
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(s.toArray(ValueLayout.JAVA_BYTE))).toString();
         } catch (CharacterCodingException e) {
-            throw fail(what + " at byte " + (position - length) + " is not valid UTF-8");
+            throw fail(what + " at byte " + (base + position - length) + " is not valid UTF-8");
         }
     }
 }

@@ -63,7 +63,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private static GgufFile read(Path path, Arena arena, MemorySegment all) {
-        GgufCursor c = new GgufCursor(path, all);
+        GgufCursor c = new GgufCursor(path, all, 0);
         byte[] magic = c.slice(MAGIC.length, "magic").toArray(ValueLayout.JAVA_BYTE);
         if (!Arrays.equals(magic, MAGIC)) throw c.fail("bad magic " + hex(magic) + ", expected \"GGUF\" (not a GGUF file)");
         int version = c.u32("version");

@@ -14,14 +14,20 @@ import java.util.Set;
 /**
  * The key-value section of a GGUF file (ggml/docs/gguf.md, {@code gguf_metadata_kv_t}): typed values by key,
  * in file order, with getters that name the file and key when a key is missing or has another type.
- * Integers are held as longs (u64 as its bits), arrays as Java arrays.
+ * Scalars are read when the file is opened (integers as longs, u64 as its bits); arrays stay views of the
+ * mapping, their extent checked at open and their elements decoded when a getter asks, so a large or corrupt
+ * array costs no memory until it is used. Read arrays before the {@link GgufFile} is closed.
  */
 public final class GgufMetadata {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** The smallest key-value pair: u64 key length, u32 type, one byte of value. */
     private static final int MIN_PAIR_BYTES = 8 + 4 + 1;
 
-    /** One value; {@code elementType} is set for arrays only. */
+    /** The bytes of an array's {@code count} elements, in the mapping from byte {@code offset} of the file. */
+    private record Elements(MemorySegment bytes, int count, long offset) {
+    }
+
+    /** One value; {@code elementType} is set for arrays only, whose value is their {@link Elements}. */
     private record Value(GgufValueType type, GgufValueType elementType, Object value) {
         String typeName() {
             return type == GgufValueType.ARRAY ? "array[" + elementType.label + "]" : type.label;
@@ -63,7 +69,12 @@ public final class GgufMetadata {
         long count = c.u64("array length of '" + key + "'");
         c.needItems(count, element == GgufValueType.STRING ? 8 : element.bytes, "array '" + key + "'");
         if (count > Integer.MAX_VALUE - 8) throw c.fail("array '" + key + "' has " + count + " elements, more than a Java array holds");
-        return new Value(type, element, array(c, key, element, (int) count));
+        long start = c.position();
+        if (element != GgufValueType.STRING) c.slice(count * element.bytes, "array '" + key + "'");
+        for (long i = 0; element == GgufValueType.STRING && i < count; i++) {
+            c.slice(c.u64("array '" + key + "' element " + i + " length"), "array '" + key + "' element " + i);
+        }
+        return new Value(type, element, new Elements(c.bytes().asSlice(start, c.position() - start), (int) count, start));
     }
 
     private static Object scalar(GgufCursor c, String key, GgufValueType type) {
@@ -75,38 +86,6 @@ public final class GgufMetadata {
             case BOOL -> bool(c, what);
             default -> integer(c.slice(type.bytes, what), 0, type);
         };
-    }
-
-    private static Object array(GgufCursor c, String key, GgufValueType element, int count) {
-        String what = "array '" + key + "'";
-        switch (element) {
-            case STRING -> {
-                String[] out = new String[count];
-                for (int i = 0; i < count; i++) out[i] = c.string(what + " element " + i);
-                return out;
-            }
-            case FLOAT32 -> {
-                float[] out = new float[count];
-                MemorySegment.copy(c.slice(4L * count, what), F32, 0, out, 0, count);
-                return out;
-            }
-            case FLOAT64 -> {
-                double[] out = new double[count];
-                for (int i = 0; i < count; i++) out[i] = Double.longBitsToDouble(c.u64(what));
-                return out;
-            }
-            case BOOL -> {
-                boolean[] out = new boolean[count];
-                for (int i = 0; i < count; i++) out[i] = bool(c, what + " element " + i);
-                return out;
-            }
-            default -> {
-                MemorySegment s = c.slice((long) element.bytes * count, what);
-                long[] out = new long[count];
-                for (int i = 0; i < count; i++) out[i] = integer(s, (long) i * element.bytes, element);
-                return out;
-            }
-        }
     }
 
     /** A little-endian integer of the type's width at {@code offset}, sign-extended for signed types. */
@@ -175,25 +154,34 @@ public final class GgufMetadata {
         return (Boolean) typed(key, GgufValueType.BOOL).value();
     }
 
+    /** An array of strings, each strictly UTF-8. */
     public String[] stringArray(String key) {
-        return ((String[]) array(key, GgufValueType.STRING).value()).clone();
+        Elements e = elements(key, GgufValueType.STRING);
+        GgufCursor c = new GgufCursor(file, e.bytes(), e.offset());
+        String[] out = new String[e.count()];
+        for (int i = 0; i < out.length; i++) out[i] = c.string("array '" + key + "' element " + i);
+        return out;
     }
 
     public float[] floatArray(String key) {
-        return ((float[]) array(key, GgufValueType.FLOAT32).value()).clone();
+        Elements e = elements(key, GgufValueType.FLOAT32);
+        float[] out = new float[e.count()];
+        MemorySegment.copy(e.bytes(), F32, 0, out, 0, out.length);
+        return out;
     }
 
     /** An array of any integer type whose elements all fit in an int. */
     public int[] intArray(String key) {
         Value v = get(key);
         if (v.type() != GgufValueType.ARRAY || !v.elementType().isInteger()) throw wrongType(key, v, "an array of integers");
-        long[] xs = (long[]) v.value();
-        int[] out = new int[xs.length];
-        for (int i = 0; i < xs.length; i++) {
-            if (xs[i] != (int) xs[i] || (v.elementType() == GgufValueType.UINT64 && xs[i] < 0)) {
-                throw fail(key, "element " + i + " = " + Long.toUnsignedString(xs[i]) + " does not fit in an int");
+        Elements e = (Elements) v.value();
+        int[] out = new int[e.count()];
+        for (int i = 0; i < out.length; i++) {
+            long x = integer(e.bytes(), (long) i * v.elementType().bytes, v.elementType());
+            if (x != (int) x || (v.elementType() == GgufValueType.UINT64 && x < 0)) {
+                throw fail(key, "element " + i + " = " + Long.toUnsignedString(x) + " does not fit in an int");
             }
-            out[i] = (int) xs[i];
+            out[i] = (int) x;
         }
         return out;
     }
@@ -210,10 +198,10 @@ public final class GgufMetadata {
         return v;
     }
 
-    private Value array(String key, GgufValueType element) {
+    private Elements elements(String key, GgufValueType element) {
         Value v = get(key);
         if (v.type() != GgufValueType.ARRAY || v.elementType() != element) throw wrongType(key, v, "array[" + element.label + "]");
-        return v;
+        return (Elements) v.value();
     }
 
     private ShallowException wrongType(String key, Value v, String expected) {

@@ -99,6 +99,20 @@ class GgufMalformedTest {
         }
     }
 
+    /** Array elements are decoded when asked for, so a bad one is an error of the getter, naming key and element. */
+    @Test
+    void badArrayElementFailsItsGetter() {
+        java.io.ByteArrayOutputStream value = GgufBuilder.arrayHeader(GgufValueType.STRING, 2);
+        value.writeBytes(GgufBuilder.string("ok"));
+        value.writeBytes(GgufBuilder.le(9).putLong(1).put((byte) 0xFF).array());
+        Path file = new GgufBuilder().raw("names", GgufValueType.ARRAY.id, value.toByteArray()).u32("after", 7).write(DIR.resolve("bad-element.gguf"));
+        try (GgufFile g = GgufFile.open(file)) {
+            assertEquals(7, g.metadata().intValue("after"));
+            // 24 header + 13 key + 4 type + 4 element type + 8 count + 10 for "ok" + 8 length = byte 71
+            assertFails(() -> g.metadata().stringArray("names"), "array 'names' element 1 at byte 71 is not valid UTF-8");
+        }
+    }
+
     /** A file with no tensors ends after its key-values; no padding is needed (PROVENANCE.md of llama.cpp-vocab). */
     @Test
     void noTensorsNoPadding() throws IOException {
