@@ -178,6 +178,7 @@ public final class GgufFile implements AutoCloseable {
         return alignment;
     }
 
+    /** The key-value pairs; array values are read from the mapping, so read them before {@link #close()}. */
     public GgufMetadata metadata() {
         return metadata;
     }

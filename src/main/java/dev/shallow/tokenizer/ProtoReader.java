@@ -1,5 +1,7 @@
 package dev.shallow.tokenizer;
 
+import dev.shallow.ShallowException;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -129,7 +131,7 @@ final class ProtoReader {
         if (count > end - pos) throw fail("truncated " + what + " at byte " + pos);
     }
 
-    dev.shallow.ShallowException fail(String problem) {
+    ShallowException fail(String problem) {
         return spec.fail(message + ": " + problem);
     }
 }
