@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
         description = "Encode text to token ids (a JSON array), or decode ids back to text.")
 final class TokenizeCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "MODEL_OR_TOKENIZER_JSON",
-            description = "Model directory or tokenizer.json (default: the bundled stories260K).")
+            description = "Model directory, tokenizer.json, SentencePiece tokenizer.model or .gguf file (default: the bundled stories260K).")
     Path source;
 
     @ArgGroup(multiplicity = "1")

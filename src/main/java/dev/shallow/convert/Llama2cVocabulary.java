@@ -1,15 +1,13 @@
 package dev.shallow.convert;
 
 import dev.shallow.ShallowException;
+import dev.shallow.io.FileBytes;
 
-import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,14 +31,7 @@ record Llama2cVocabulary(List<String> pieces, float[] scores) {
 
     /** Reads {@code size} tokens (the model's vocab_size); the file must hold exactly that many. */
     static Llama2cVocabulary read(Path file, int size) {
-        ByteBuffer b;
-        try {
-            b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
-        } catch (IOException e) {
-            throw ShallowException.at(file, "cannot read: " + e.getMessage(), e);
-        }
+        ByteBuffer b = ByteBuffer.wrap(FileBytes.read(file)).order(ByteOrder.LITTLE_ENDIAN);
         List<String> pieces = new ArrayList<>(size);
         float[] scores = new float[size];
         int maxLength;

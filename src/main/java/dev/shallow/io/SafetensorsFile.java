@@ -10,11 +10,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
@@ -52,11 +49,9 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
+        return MappedFile.read(path, (arena, all) -> {
+            long size = all.byteSize();
             if (size < 8) throw ShallowException.at(path, "file is " + size + " bytes, shorter than the 8-byte header length");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long n = all.get(U64_LE, 0);
             if (n <= 0 || n > MAX_HEADER_BYTES) {
                 throw ShallowException.at(path, "header length " + Long.toUnsignedString(n) + " is not in 1.." + MAX_HEADER_BYTES
@@ -75,16 +70,7 @@ public final class SafetensorsFile implements AutoCloseable {
             });
             checkTiling(path, tensors.values(), data.byteSize());
             return new SafetensorsFile(path, arena, data, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw ShallowException.at(path, "file not found");
-        } catch (IOException e) {
-            arena.close();
-            throw ShallowException.at(path, "cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        });
     }
 
     /** {@code __metadata__}: a map of strings to strings. */

@@ -8,12 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /** JSON parsing that refuses what lenient parsers let through: bad UTF-8, duplicate keys, trailing content, a non-object root. */
@@ -47,12 +44,6 @@ public final class StrictJson {
 
     /** Reads and parses a whole JSON file that must hold an object. */
     public static JsonNode readObject(Path file) {
-        try {
-            return parseObject(file, "content", Files.readAllBytes(file));
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
-        } catch (IOException e) {
-            throw ShallowException.at(file, "cannot read: " + e.getMessage(), e);
-        }
+        return parseObject(file, "content", FileBytes.read(file));
     }
 }

@@ -17,6 +17,10 @@ final class AddedTokens {
 
     /** One entry of "added_tokens". */
     record Token(int id, String content, boolean special, boolean lstrip, boolean rstrip, boolean normalized, boolean singleWord) {
+        /** A token matched as it is, with no stripping or word-boundary rule. */
+        static Token plain(int id, String content, boolean special) {
+            return new Token(id, content, special, false, false, false, false);
+        }
     }
 
     /** A run of text (tokenId -1) or one added token, as AddedVocabulary::extract_and_normalize yields them. */
@@ -43,6 +47,11 @@ final class AddedTokens {
         }
         this.rawMatcher = new Matcher(rawForms);
         this.normalizedMatcher = new Matcher(normalizedForms);
+    }
+
+    /** Tokens matched in the text as it comes (SentencePiece's user-defined pieces, a GGUF vocabulary's added tokens). */
+    static AddedTokens of(List<Token> tokens) {
+        return new AddedTokens(tokens, null);
     }
 
     static AddedTokens from(JsonNode list, Normalizer normalizer, Spec spec) {

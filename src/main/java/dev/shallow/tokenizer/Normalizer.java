@@ -83,4 +83,31 @@ interface Normalizer {
             return out.toString();
         }
     }
+
+    /**
+     * SentencePiece's normalizer with the identity character map (normalizer.cc Normalizer::Normalize): with
+     * remove_extra_whitespaces, leading and trailing spaces are dropped and inner runs become one; a non-empty
+     * result gets the dummy-prefix space; spaces become U+2581 when escape_whitespaces. Only U+0020 is a space here.
+     */
+    record SentencePiece(boolean addDummyPrefix, boolean removeExtraWhitespaces, boolean escapeWhitespaces) implements Normalizer {
+        static final String SPACE_SYMBOL = "\u2581";
+
+        public String normalize(String s) {
+            int from = 0;
+            while (removeExtraWhitespaces && from < s.length() && s.charAt(from) == ' ') from++;
+            if (from == s.length()) return "";
+            char space = escapeWhitespaces ? SPACE_SYMBOL.charAt(0) : ' ';
+            StringBuilder out = new StringBuilder(s.length() + 1);
+            if (addDummyPrefix) out.append(space);
+            boolean previousSpace = removeExtraWhitespaces;
+            for (int i = from; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == ' ' && previousSpace) continue;
+                out.append(c == ' ' ? space : c);
+                previousSpace = removeExtraWhitespaces && c == ' ';
+            }
+            while (removeExtraWhitespaces && out.charAt(out.length() - 1) == space) out.setLength(out.length() - 1);
+            return out.toString();
+        }
+    }
 }

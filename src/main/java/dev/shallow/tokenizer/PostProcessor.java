@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 
 /** A tokenizers post-processor (processors/*.rs) for one sequence: adds special tokens around the ids. */
 interface PostProcessor {
@@ -43,6 +44,17 @@ interface PostProcessor {
 
     /** processors::template single-sequence template: special tokens before and after $A (ByteLevel, Roberta and Bert are special cases). */
     record Template(List<int[]> before, List<int[]> after) implements PostProcessor {
+        /**
+         * [bos] $A [eos], each where present: transformers LlamaTokenizerFast.update_post_processor, sentencepiece's
+         * add_bos/add_eos, llama.cpp's add_bos_token/add_eos_token.
+         */
+        static Template around(OptionalInt bos, OptionalInt eos) {
+            List<int[]> before = new ArrayList<>(), after = new ArrayList<>();
+            bos.ifPresent(id -> before.add(new int[] {id}));
+            eos.ifPresent(id -> after.add(new int[] {id}));
+            return new Template(before, after);
+        }
+
         static Template from(JsonNode node, Spec spec) {
             JsonNode special = node.get("special_tokens");
             List<int[]> before = new ArrayList<>(), after = new ArrayList<>();

@@ -105,7 +105,7 @@ interface PreTokenizer {
 
     /** pre_tokenizers::ByteLevel: optional leading space, GPT-2's regex, then bytes as stand-in characters. */
     record ByteLevel(boolean addPrefixSpace, boolean useRegex) implements PreTokenizer {
-        private static final Split GPT2 = new Split(Pattern.compile(
+        static final Split GPT2 = new Split(Pattern.compile(
                 "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
                 Pattern.UNICODE_CHARACTER_CLASS), Behavior.ISOLATED, false);
 

@@ -10,7 +10,7 @@ import java.util.function.BiFunction;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
-/** Reading helpers for one tokenizer.json: every problem becomes a {@link ShallowException} naming the file. */
+/** The tokenizer file being read: every problem becomes a {@link ShallowException} naming it; helpers for tokenizer.json fields. */
 record Spec(Path file) {
 
     ShallowException fail(String problem) {
