@@ -1,6 +1,7 @@
 package dev.shallow.convert;
 
 import dev.shallow.ShallowException;
+import dev.shallow.io.InputFiles;
 
 import java.io.IOException;
 import java.nio.BufferUnderflowException;
@@ -33,14 +34,7 @@ record Llama2cVocabulary(List<String> pieces, float[] scores) {
 
     /** Reads {@code size} tokens (the model's vocab_size); the file must hold exactly that many. */
     static Llama2cVocabulary read(Path file, int size) {
-        ByteBuffer b;
-        try {
-            b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
-        } catch (IOException e) {
-            throw ShallowException.at(file, "cannot read: " + e.getMessage(), e);
-        }
+        ByteBuffer b = ByteBuffer.wrap(InputFiles.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         List<String> pieces = new ArrayList<>(size);
         float[] scores = new float[size];
         int maxLength;

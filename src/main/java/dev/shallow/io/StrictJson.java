@@ -47,12 +47,6 @@ public final class StrictJson {
 
     /** Reads and parses a whole JSON file that must hold an object. */
     public static JsonNode readObject(Path file) {
-        try {
-            return parseObject(file, "content", Files.readAllBytes(file));
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
-        } catch (IOException e) {
-            throw ShallowException.at(file, "cannot read: " + e.getMessage(), e);
-        }
+        return parseObject(file, "content", InputFiles.readAllBytes(file));
     }
 }

@@ -80,7 +80,7 @@ public final class Pruner {
                         MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
                     });
                 }
-                if (shards.size() > 1 || Files.exists(modelDir.resolve(Checkpoint.INDEX))) {
+                if (shards.size() > 1 || Checkpoint.sharded(modelDir)) {
                     AtomicFiles.writeJson(tmp.resolve(Checkpoint.INDEX), index(shards));
                 }
                 AtomicFiles.writeJson(tmp.resolve("config.json"), prunedConfig);
