@@ -22,21 +22,39 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the CLI; input errors print one line "shallow: FILE: problem" and return 1. */
+    /**
+     * Runs the CLI and returns the exit code ({@link ExitCode}). Every failure prints one line on stderr: "shallow: FILE: problem"
+     * for bad input, "shallow: problem (see 'shallow CMD --help')" for a bad command line.
+     */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        Ranges.registerFiniteNumbers(cli);
+        cli.setParameterExceptionHandler((e, parsed) -> usage(e.getCommandLine(), e.getMessage()));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            PrintWriter err = cmd.getErr();
-            if (e instanceof ShallowException || e instanceof IllegalArgumentException) {
-                err.println("shallow: " + e.getMessage());
-            } else {
-                err.println("shallow: internal error: " + e);
-            }
-            if (System.getenv("SHALLOW_DEBUG") != null) e.printStackTrace(err);
-            err.flush();
-            return e instanceof ShallowException || e instanceof IllegalArgumentException ? 1 : 2;
+            if (e instanceof CommandLine.ParameterException p) return usage(p.getCommandLine(), p.getMessage());
+            if (e instanceof ShallowException || e instanceof IllegalArgumentException) return fail(cmd, e.getMessage(), e, ExitCode.ERROR);
+            return fail(cmd, "internal error: " + e, e, ExitCode.INTERNAL);
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            return fail(cli, "out of memory (" + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB of heap): give the JVM more "
+                    + "(SHALLOW_JVM_OPTS=-Xmx...) or ask for less (--memory-budget, --batch, --samples)", e, ExitCode.ERROR);
+        }
+    }
+
+    /** A bad command line: its first line and where the help is. */
+    private static int usage(CommandLine cmd, String message) {
+        String first = message == null ? "invalid command line" : message.strip().lines().findFirst().orElse("invalid command line");
+        return fail(cmd, first + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')", null, ExitCode.USAGE);
+    }
+
+    private static int fail(CommandLine cmd, String line, Throwable e, int code) {
+        PrintWriter err = cmd.getErr();
+        err.println("shallow: " + line.lines().findFirst().orElse(""));
+        if (e != null && System.getenv("SHALLOW_DEBUG") != null) e.printStackTrace(err);
+        err.flush();
+        return code;
     }
 
     @Override

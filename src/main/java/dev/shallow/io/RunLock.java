@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * One process at a time on a run's output: an OS lock ({@link FileChannel#tryLock}) on a lock file holding the holder's pid.
  * A second process is refused with one line naming that pid; a killed holder's lock dies with it, so the next run takes
- * over. The lock file is removed on {@link #close}.
+ * over. The lock file is removed on {@link #close}, and so is a directory the lock created if the run left nothing in it.
  */
 public final class RunLock implements AutoCloseable {
     /** The lock file inside a locked directory. */
@@ -31,6 +31,8 @@ public final class RunLock implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final FileLock lock;
+    /** The directory this lock created, or null. */
+    private Path created;
 
     private RunLock(Path file, FileChannel channel, FileLock lock) {
         this.file = file;
@@ -43,9 +45,11 @@ public final class RunLock implements AutoCloseable {
      * removes what dead processes left in it.
      */
     public static RunLock directory(Path dir) {
+        boolean absent = !Files.exists(dir, LinkOption.NOFOLLOW_LINKS);
         OutputPolicy.createDirectory(dir);
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw ShallowException.at(dir, "exists and is not a directory");
         RunLock lock = acquire(dir.resolve(FILE), dir);
+        if (absent) lock.created = dir;
         AtomicFiles.removeStaleTemporaries(dir);
         return lock;
     }
@@ -142,11 +146,12 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    /** Removes the lock file, then releases the lock. */
+    /** Removes the lock file, then releases the lock; removes the directory it created if nothing but the marker is left. */
     @Override
     public void close() {
         try {
             Files.deleteIfExists(file);
+            if (created != null && OutputPolicy.holdsOnlyShallowFiles(created)) AtomicFiles.deleteTreeQuietly(created);
             lock.release();
             channel.close();
             HELD.remove(file.toAbsolutePath().normalize());
