@@ -96,6 +96,8 @@ public final class AtomicFiles {
         } catch (IOException e) {
             if (old != null && !Files.exists(out, LinkOption.NOFOLLOW_LINKS)) restore(old, out);
             throw ShallowException.at(out, "cannot write: " + problem(e), e);
+        } catch (ShallowException e) { // a file inside failed: name it where the user will look for it, not by the temporary name
+            throw tmp == null ? e : new ShallowException(e.getMessage().replace(tmp.toString(), out.toAbsolutePath().toString()), e);
         } finally {
             if (tmp != null) deleteTreeQuietly(tmp);
             if (old != null && Files.exists(out, LinkOption.NOFOLLOW_LINKS)) deleteTreeQuietly(old);
