@@ -18,14 +18,11 @@ import dev.shallow.model.ModelConfig;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.Transformer;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * A healing run: LoRA adapters on every layer of a (pruned) model, trained on text by {@link Trainer}

@@ -11,13 +11,11 @@ import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.RunLock;
 import dev.shallow.io.StrictJson;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A sweep's directory: {@code run.json} (model and options, written first), {@code analysis.json},

@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.Shared;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -72,6 +73,7 @@ class ArgumentsTest {
     }
 
     @Test
+    @Timeout(60) // the defect was a hang: opening a FIFO for reading blocks until a writer comes
     void aFifoInPlaceOfTheWeightsIsRefusedInOneLine() throws Exception {
         Path m = Files.createDirectories(tmp.resolve("m"));
         Files.copy(Shared.model("stories260K").resolve("config.json"), m.resolve("config.json"));
