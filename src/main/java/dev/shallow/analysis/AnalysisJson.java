@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.io.Finite;
 import dev.shallow.io.StrictJson;
 
 import java.nio.file.Path;
@@ -13,7 +14,10 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-/** analysis.json: the {@link Analysis} record as JSON (NaN written as null), and its validating reader. */
+/**
+ * analysis.json: the {@link Analysis} record as JSON, and its validating reader. null stands only for what is not defined
+ * (d(x_l, x_{l+n}) past the last layer) or not computed; a metric that came out NaN is refused, naming it.
+ */
 final class AnalysisJson {
     static final String FORMAT = "shallow-analysis";
     static final int VERSION = 1;
@@ -43,7 +47,7 @@ final class AnalysisJson {
         o.set("options", a.options());
         o.put("num_layers", a.numLayers());
         o.put("angular_tokens", a.angularTokens());
-        o.set("angular_distance", matrix(a.angularDistance()));
+        o.set("angular_distance", angular(a.angularDistance()));
         ArrayNode best = o.putArray("best_block");
         for (int n = 1; n <= a.numLayers(); n++) {
             int l = a.bestBlockStart(n);
@@ -52,40 +56,50 @@ final class AnalysisJson {
             b.put("start", l);
             ArrayNode layers = b.putArray("layers");
             for (int i = l; i < l + n; i++) layers.add(i);
-            putNumber(b, "distance", a.angularDistance()[l][n - 1]);
+            b.put("distance", a.angularDistance()[l][n - 1]);
         }
-        o.set("block_influence", vector(a.blockInfluence()));
-        o.set("relative_magnitude", vector(a.relativeMagnitude()));
-        o.set("cka", a.cka() == null ? F.nullNode() : matrix(a.cka()));
-        o.set("ablation_loss", a.ablationLoss() == null ? F.nullNode() : vector(a.ablationLoss()));
-        putNumber(o, "baseline_loss", a.baselineLoss());
+        o.set("block_influence", vector(a.blockInfluence(), "block_influence"));
+        o.set("relative_magnitude", vector(a.relativeMagnitude(), "relative_magnitude"));
+        o.set("cka", a.cka() == null ? F.nullNode() : matrix(a.cka(), "cka"));
+        o.set("ablation_loss", a.ablationLoss() == null ? F.nullNode() : vector(a.ablationLoss(), "ablation_loss"));
+        if (a.ablationLoss() == null) o.putNull("baseline_loss");
+        else o.put("baseline_loss", Finite.require(a.baselineLoss(), "analysis: baseline_loss"));
         ObjectNode greedy = o.putObject("greedy");
         for (GreedyRemoval.Metric metric : GreedyRemoval.Metric.values()) {
             List<GreedyRemoval.Step> steps = a.greedy().get(metric);
             if (steps == null) continue;
             ArrayNode order = greedy.putArray(metric.label());
-            for (GreedyRemoval.Step step : steps) putNumber(order.addObject().put("layer", step.removedLayer()), "score", step.score());
+            for (GreedyRemoval.Step step : steps) {
+                order.addObject().put("layer", step.removedLayer())
+                        .put("score", Finite.require(step.score(), "analysis: greedy " + metric.label() + " score of removing layer " + step.removedLayer()));
+            }
         }
         return o;
     }
 
-    private static void putNumber(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) o.put(key, v);
-        else o.putNull(key);
-    }
-
-    private static ArrayNode vector(double[] v) {
+    /** {@code name[i]}: the metric of layer i, each finite. */
+    private static ArrayNode vector(double[] v, String name) {
         ArrayNode a = F.arrayNode();
-        for (double x : v) {
-            if (Double.isFinite(x)) a.add(x);
-            else a.addNull();
-        }
+        for (int i = 0; i < v.length; i++) a.add(Finite.require(v[i], "analysis: " + name + "[" + i + "] (layer " + i + ")"));
         return a;
     }
 
-    private static ArrayNode matrix(double[][] m) {
+    private static ArrayNode matrix(double[][] m, String name) {
         ArrayNode a = F.arrayNode();
-        for (double[] row : m) a.add(vector(row));
+        for (int i = 0; i < m.length; i++) a.add(vector(m[i], name + "[" + i + "]"));
+        return a;
+    }
+
+    /** angular_distance[l][n-1], finite where l + n <= L, null past the last layer. */
+    private static ArrayNode angular(double[][] d) {
+        ArrayNode a = F.arrayNode();
+        for (int l = 0; l < d.length; l++) {
+            ArrayNode row = a.addArray();
+            for (int c = 0; c < d[l].length; c++) {
+                if (c < d.length - l) row.add(Finite.require(d[l][c], "analysis: angular distance d(x_" + l + ", x_" + (l + c + 1) + ")"));
+                else row.addNull();
+            }
+        }
         return a;
     }
 

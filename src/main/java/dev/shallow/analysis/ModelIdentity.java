@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.InputFiles;
 import dev.shallow.io.StrictJson;
 import dev.shallow.model.Model;
 
@@ -40,7 +41,7 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
     public static String fingerprint(Path dir) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(Files.readAllBytes(dir.resolve("config.json")));
+            sha.update(InputFiles.readAllBytes(dir.resolve("config.json")));
             for (String file : safetensorsFiles(dir)) sha.update(header(dir.resolve(file)));
             return HexFormat.of().formatHex(sha.digest());
         } catch (IOException e) {
@@ -51,8 +52,8 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
     }
 
     private static List<String> safetensorsFiles(Path dir) {
+        if (!Checkpoint.sharded(dir)) return List.of(Checkpoint.SINGLE);
         Path index = dir.resolve(Checkpoint.INDEX);
-        if (!Files.exists(index)) return List.of(Checkpoint.SINGLE);
         TreeSet<String> shards = new TreeSet<>();
         StrictJson.readObject(index).path("weight_map").forEach(v -> shards.add(v.asText()));
         return List.copyOf(shards);
@@ -60,7 +61,7 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
 
     /** The length prefix and header of a safetensors file (already validated by the loader). */
     private static byte[] header(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(InputFiles.requireRegular(file))) {
             byte[] prefix = in.readNBytes(8);
             long n = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN).getLong();
             byte[] header = in.readNBytes(Math.toIntExact(n));

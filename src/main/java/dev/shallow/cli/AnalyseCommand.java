@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.io.OutputPolicy;
+import dev.shallow.io.RunLock;
 import dev.shallow.model.Model;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,7 +41,9 @@ final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         AnalysisOptions options = run.analysisOptions();
-        try (Model model = Model.load(Defaults.modelOrDefault(modelDir))) {
+        Path dir = Defaults.modelOrDefault(modelDir);
+        OutputPolicy.checkFile(out, dir, OutputPolicy.existing(run.data));
+        try (RunLock lock = RunLock.file(out); Model model = Model.load(dir)) {
             Analysis a = run.analyse(model, Objects.requireNonNullElse(run.data, DEFAULT_DATA), options);
             a.write(out);
             summarise(a, System.out);

@@ -37,10 +37,10 @@ final class AnalysisRunOptions {
     @Option(names = "--text-field", defaultValue = "text", description = "JSONL field holding the text (default: ${DEFAULT-VALUE}).")
     String textField;
 
-    @Option(names = "--samples", defaultValue = "64", description = "Calibration sequences (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", converter = Ranges.AtLeastOne.class, defaultValue = "64", description = "Calibration sequences (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence, BOS included; capped at the model's context (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", converter = Ranges.AtLeastOne.class, defaultValue = "256", description = "Tokens per sequence, BOS included; at most the model's context (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
     static final class Layout {
@@ -71,17 +71,17 @@ final class AnalysisRunOptions {
     @Option(names = "--ablation", description = "Also measure the calibration loss with each single layer removed (L more passes).")
     boolean ablation;
 
-    @Option(names = "--cka-tokens", defaultValue = "512", description = "Tokens in the CKA Gram matrices, 0 = no CKA (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cka-tokens", converter = Ranges.AtLeastZero.class, defaultValue = "512", description = "Tokens in the CKA Gram matrices, 0 = no CKA (default: ${DEFAULT-VALUE}).")
     int ckaTokens;
 
-    @Option(names = "--batch", defaultValue = "4", description = "Sequences per forward pass; results do not depend on it (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", converter = Ranges.AtLeastOne.class, defaultValue = "4", description = "Sequences per forward pass; results do not depend on it (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--greedy", split = ",", paramLabel = "bi|angular|loss",
             description = "Also run a greedy iterative removal by these metrics (re-measured after each removal); stored in analysis.json.")
     List<String> greedy = List.of();
 
-    @Option(names = "--greedy-steps", defaultValue = "1", description = "Layers each greedy removal takes out (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--greedy-steps", converter = Ranges.AtLeastOne.class, defaultValue = "1", description = "Layers each greedy removal takes out (default: ${DEFAULT-VALUE}).")
     int greedySteps;
 
     @Option(names = "--shared-data", paramLabel = "DIR", description = "Where dataset names are looked up (default: ../shared/data beside the project).")

@@ -18,6 +18,7 @@ import dev.shallow.bench.TorchBaseline;
 import dev.shallow.bench.WeightCost;
 import dev.shallow.bench.Workload;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.transformer.Transformer;
@@ -87,6 +88,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (threads < 1 || repeats < 1) throw new ShallowException("--threads and --repeats must be at least 1");
+        OutputPolicy.checkFile(out, modelDir);
         Parallel.setThreads(threads);
         Set<BenchPart> parts = BenchPart.parse(workloads);
         Bench.Listener listener = (name, unit, m) -> System.err.printf("bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit,

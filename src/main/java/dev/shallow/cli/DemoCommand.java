@@ -9,7 +9,7 @@ import dev.shallow.analysis.Progress;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.generate.Sampler;
-import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.LayerCount;
 import dev.shallow.prune.Layers;
@@ -53,10 +53,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--heldout", paramLabel = "FILE", description = "Held-out text for the loss (default: the bundled data/stories260K-heldout-16.jsonl).")
     Path heldout;
 
-    @Option(names = "--n", defaultValue = "1", description = "Layers to remove (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--n", converter = Ranges.AtLeastOne.class, defaultValue = "1", description = "Layers to remove (default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where the pruned checkpoint goes (default: demo-out/pruned; replaced if present).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Where the pruned checkpoint goes (default: demo-out/pruned); an earlier one shallow wrote is replaced, any other "
+            + "non-empty directory refused.")
     Path out;
 
     @Option(names = "--no-sweep", description = "Stop after the pruned checkpoint: no sweep, no report.")
@@ -71,6 +72,8 @@ final class DemoCommand implements Callable<Integer> {
         Path calibrationFile = data != null ? data : Defaults.home().resolve("data").resolve("stories260K-train-64.jsonl");
         Path heldoutFile = heldout != null ? heldout : Defaults.home().resolve("data").resolve("stories260K-heldout-16.jsonl");
         Path outDir = out != null ? out : Defaults.home().resolve("demo-out").resolve("pruned");
+        OutputPolicy.checkDirectory(outDir, true, dir, calibrationFile, heldoutFile);
+        if (!noSweep) OutputPolicy.checkDirectory(sweepDir(outDir, dir), true, dir, calibrationFile, heldoutFile);
         Tokenizer tok = Tokenizer.load(dir);
         try (Model model = Model.load(dir)) {
             int layers = model.config().numLayers(), context = model.config().maxPositionEmbeddings();
@@ -113,13 +116,18 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** sweep-MODEL beside the pruned checkpoint. */
+    private static Path sweepDir(Path prunedDir, Path modelDir) {
+        return prunedDir.toAbsolutePath().normalize().resolveSibling("sweep-" + modelDir.toAbsolutePath().normalize().getFileName());
+    }
+
     /**
      * Angular distance against the random control at 0, 20, ..., 80% of the layers removed, on 100 HellaSwag items, the story
      * task and the held-out loss, into sweep-MODEL beside the pruned checkpoint (replaced if present), then the report.
      */
     private static void sweep(Model model, CalibrationOptions calibration, Path heldoutFile, Path prunedDir) {
-        Path run = prunedDir.toAbsolutePath().normalize().resolveSibling("sweep-" + model.dir().toAbsolutePath().normalize().getFileName());
-        AtomicFiles.deleteTreeQuietly(run);
+        Path run = sweepDir(prunedDir, model.dir());
+        OutputPolicy.removeOwnedDirectory(run);
         SweepOptions options = new SweepOptions(List.of(Strategy.ANGULAR, Strategy.RANDOM), Fractions.parse("0:0.8:0.2"),
                 List.of("hellaswag", "stories_last_word"), heldoutFile, "text", 100, TaskOptions.DEFAULT_SHOTS, 1234, 0, false,
                 Defaults.sharedData(), calibration, Defaults.sharedData(), AnalysisOptions.defaults());

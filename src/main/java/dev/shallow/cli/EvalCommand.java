@@ -12,6 +12,7 @@ import dev.shallow.eval.ResultsTable;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
@@ -42,10 +43,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tasks", required = true, split = ",", paramLabel = "TASK", description = "Tasks or groups, comma-separated.")
     List<String> tasks;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate only the first N documents of each task.")
+    @Option(names = "--limit", converter = Ranges.AtLeastOne.class, paramLabel = "N", description = "Evaluate only the first N documents of each task.")
     Integer limit;
 
-    @Option(names = "--shots", paramLabel = "K", description = "Few-shot examples (default: each task's harness default: 5 for mmlu, 0 for the others).")
+    @Option(names = "--shots", converter = Ranges.AtLeastZero.class, paramLabel = "K", description = "Few-shot examples (default: each task's harness default: 5 for mmlu, 0 for the others).")
     Integer shots;
 
     @Option(names = "--seed", defaultValue = "1234", description = "Seed of few-shot sampling for tasks without a few-shot split (default: ${DEFAULT-VALUE}).")
@@ -77,13 +78,13 @@ final class EvalCommand implements Callable<Integer> {
             + "add one; default: no BOS, as the harness did up to v0.4.9.")
     boolean addBos;
 
-    @Option(names = "--batch-tokens", defaultValue = "2048", description = "Tokens per forward call (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch-tokens", converter = Ranges.AtLeastOne.class, defaultValue = "2048", description = "Tokens per forward call (default: ${DEFAULT-VALUE}).")
     int batchTokens;
 
     @Option(names = "--no-prefix-sharing", description = "Recompute a shared context for every choice instead of reusing its KV cache (slower; for comparison).")
     boolean noPrefixSharing;
 
-    @Option(names = "--bootstrap-iters", defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--bootstrap-iters", converter = Ranges.AtLeastZero.class, defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
     int bootstrapIters;
 
     @Mixin
@@ -94,13 +95,14 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (limit != null && limit < 1) throw new ShallowException("--limit must be at least 1 document, got " + limit);
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
         if (remove != null && planFile != null) throw new ShallowException("give the layers to remove with --remove or --plan, not both");
         Path dir = Defaults.modelOrDefault(modelDir);
         TaskRegistry.Selection selection = TaskRegistry.resolve(tasks,
                 new TaskOptions(dataDir != null ? dataDir : Defaults.sharedData(), shots != null ? shots : TaskOptions.DEFAULT_SHOTS, seed),
                 lossData, lossField);
+        if (out != null) OutputPolicy.checkFile(out, dir, planFile, lossData, dataDir);
+        if (logSamples) selection.tasks().forEach(t -> OutputPolicy.checkFile(samplesFile(t.name()), dir, planFile, lossData, dataDir));
         try (Model model = Model.load(dir)) {
             int layers = model.config().numLayers();
             int[] removed = removedLayers(dir, layers);

@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.generate.Generator;
 import dev.shallow.generate.Sampler;
+import dev.shallow.generate.TextStream;
 import dev.shallow.model.Model;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.Transformer;
@@ -12,7 +13,6 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -24,14 +24,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", defaultValue = "Once upon a time", description = "Prompt text (default: ${DEFAULT-VALUE}).")
     String prompt;
 
-    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-tokens", converter = Ranges.AtLeastOne.class, defaultValue = "64", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); > 0 samples from softmax(logits / T).")
-    float temperature;
+    @Option(names = "--temperature", converter = Ranges.AtLeastZeroReal.class, defaultValue = "0", description = "0 = greedy (default); > 0 samples from softmax(logits / T).")
+    double temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.9", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
-    float topP;
+    @Option(names = "--top-p", converter = Ranges.Mass.class, defaultValue = "0.9", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
+    double topP;
 
     @Option(names = "--seed", defaultValue = "42", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -50,34 +50,22 @@ final class GenerateCommand implements Callable<Integer> {
         Path dir = Defaults.modelOrDefault(modelDir);
         try (Model model = Model.load(dir)) {
             run(model, Tokenizer.load(dir), Transformer.without(model.config().numLayers(), skip), prompt, maxTokens,
-                    temperature == 0 ? Sampler.greedy() : Sampler.of(temperature, topP, seed), !noEosStop, System.out);
+                    temperature == 0 ? Sampler.greedy() : Sampler.of((float) temperature, (float) topP, seed), !noEosStop, System.out);
         }
         return 0;
     }
 
     /**
-     * Prints the prompt, then each new piece of text as soon as its tokens decode to whole characters
-     * (prompt and continuation are decoded together, so the spaces between them come out right).
+     * Prints the prompt, then each new piece of text as soon as it is final ({@link TextStream}; prompt and continuation are
+     * decoded together, so the spaces between them come out right), and at the end the rest.
      */
     static Generator.Result run(Model model, Tokenizer tok, int[] layers, String prompt, int maxTokens, Sampler sampler,
                                 boolean eosStop, PrintStream out) {
         int[] ids = tok.encode(prompt, true);
-        int[] all = Arrays.copyOf(ids, ids.length + maxTokens);
-        int[] count = {ids.length};
-        String[] shown = {tok.decode(ids, true)};
-        out.print(shown[0]);
-        out.flush();
+        TextStream text = new TextStream(tok, ids, out);
         Generator.Result r = new Generator(new Transformer(model, layers)).generate(ids, maxTokens, sampler,
-                eosStop ? tok.eosId().orElse(-1) : -1, t -> {
-                    all[count[0]++] = t;
-                    String text = tok.decode(Arrays.copyOf(all, count[0]), true);
-                    if (!text.endsWith("\uFFFD") && text.startsWith(shown[0])) {
-                        out.print(text.substring(shown[0].length()));
-                        out.flush();
-                        shown[0] = text;
-                    }
-                });
-        out.println();
+                eosStop ? tok.eosId().orElse(-1) : -1, text::add);
+        text.finish();
         System.err.printf("[%d prompt tokens at %.1f tok/s, %d generated at %.1f tok/s]%n", ids.length,
                 r.prefillTokensPerSecond(), r.tokens().length, r.decodeTokensPerSecond());
         return r;

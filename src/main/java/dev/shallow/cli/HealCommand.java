@@ -36,14 +36,14 @@ final class HealCommand implements Callable<Integer> {
             + "--heldout-samples documents of --data, which are then not trained on).")
     String heldout;
 
-    @Option(names = "--heldout-samples", defaultValue = "40", paramLabel = "N", description = "Held-out documents, each BOS + the document "
+    @Option(names = "--heldout-samples", converter = Ranges.AtLeastOne.class, defaultValue = "40", paramLabel = "N", description = "Held-out documents, each BOS + the document "
             + "(up to the context) (default: ${DEFAULT-VALUE}).")
     int heldoutSamples;
 
-    @Option(names = "--rank", paramLabel = "R", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rank", converter = Ranges.AtLeastOne.class, paramLabel = "R", defaultValue = "8", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
     int rank;
 
-    @Option(names = "--alpha", paramLabel = "A", defaultValue = "16", description = "LoRA alpha; the adapter adds (alpha / r) B A x (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--alpha", converter = Ranges.Positive.class, paramLabel = "A", defaultValue = "16", description = "LoRA alpha; the adapter adds (alpha / r) B A x (default: ${DEFAULT-VALUE}).")
     double alpha;
 
     @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.05", description = "LoRA dropout on the adapters' input (default: ${DEFAULT-VALUE}).")
@@ -54,22 +54,22 @@ final class HealCommand implements Callable<Integer> {
                     + "the short names q,k,v,o,gate,up,down, or all-linear (default: ${DEFAULT-VALUE}).")
     String targets;
 
-    @Option(names = "--tokens", required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")
+    @Option(names = "--tokens", converter = Ranges.AtLeastOneLong.class, required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")
     long tokens;
 
-    @Option(names = "--lr", paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", converter = Ranges.Positive.class, paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--warmup", defaultValue = "0", paramLabel = "STEPS", description = "Linear warm-up steps, then cosine decay to 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", converter = Ranges.AtLeastZero.class, defaultValue = "0", paramLabel = "STEPS", description = "Linear warm-up steps, then cosine decay to 0 (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--batch", defaultValue = "8", paramLabel = "B", description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", converter = Ranges.AtLeastOne.class, defaultValue = "8", paramLabel = "B", description = "Sequences per micro-batch (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--seq-len", defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence, BOS included (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", converter = Ranges.AtLeastOne.class, defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence, BOS included (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
-    @Option(names = "--accumulate", defaultValue = "1", paramLabel = "K", description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--accumulate", converter = Ranges.AtLeastOne.class, defaultValue = "1", paramLabel = "K", description = "Micro-batches per optimizer step (default: ${DEFAULT-VALUE}).")
     int accumulate;
 
     @Option(names = "--nf4", description = "Quantize the frozen projections to NF4 with double quantization (QLoRA).")
@@ -78,13 +78,13 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the adapters' initialisation, dropout and data order (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--weight-decay", paramLabel = "WD", defaultValue = "0", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", converter = Ranges.AtLeastZeroReal.class, paramLabel = "WD", defaultValue = "0", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
-    @Option(names = "--max-grad-norm", paramLabel = "NORM", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-grad-norm", converter = Ranges.Positive.class, paramLabel = "NORM", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
 
-    @Option(names = "--save-every", defaultValue = "100", paramLabel = "STEPS", description = "Checkpoint every N steps, and at the end (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--save-every", converter = Ranges.AtLeastZero.class, defaultValue = "100", paramLabel = "STEPS", description = "Checkpoint every N steps, and at the end (default: ${DEFAULT-VALUE}).")
     int saveEvery;
 
     @Option(names = "--resume", description = "Continue the run checkpointed in OUT (same MODEL and options; --save-every, --merge and --threads may change).")
@@ -96,7 +96,7 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output directory (must not exist or be empty, unless --resume).")
     Path out;
 
-    @Option(names = "--stop-after", hidden = true, paramLabel = "STEPS", description = "Stop after this many steps as if interrupted (for tests).")
+    @Option(names = "--stop-after", converter = Ranges.AtLeastZero.class, hidden = true, paramLabel = "STEPS", description = "Stop after this many steps as if interrupted (for tests).")
     int stopAfter;
 
     @Mixin

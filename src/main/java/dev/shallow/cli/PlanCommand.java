@@ -6,6 +6,7 @@ import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.SourceModel;
@@ -41,6 +42,7 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         boolean fromAnalysis = modelDir == null && options.analysisFile != null;
         Path dir = Defaults.modelOrDefault(modelDir);
+        if (out != null) OutputPolicy.checkFile(out, dir, options.analysisFile, options.dataFile());
         ModelIdentity model = fromAnalysis ? Analysis.read(options.analysisFile).model() : SourceModel.identity(dir);
         int layers = model.numLayers();
         if (allN && (options.n != null || options.fraction != null)) throw new ShallowException("--all-n cannot be combined with --n or --fraction");

@@ -3,6 +3,7 @@ package dev.shallow.cli;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.LayerCount;
 import dev.shallow.prune.Plan;
@@ -32,6 +33,11 @@ final class PlanOptions {
 
     @Mixin
     AnalysisRunOptions run;
+
+    /** The calibration file given with --data, or null for none or a dataset name. */
+    Path dataFile() {
+        return OutputPolicy.existing(run.data);
+    }
 
     boolean anyGiven() {
         return strategy != null || n != null || fraction != null || analysisFile != null || !run.given().isEmpty();

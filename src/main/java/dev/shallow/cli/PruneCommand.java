@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.PruneResult;
@@ -35,14 +36,15 @@ final class PruneCommand implements Callable<Integer> {
     @Mixin
     PlanOptions options;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist or be empty).")
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist, be empty, or with --force be one shallow wrote).")
     Path out;
 
-    @Option(names = "--force", description = "Replace OUT if it exists and is not empty.")
+    @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not write.")
     boolean force;
 
     @Override
     public Integer call() {
+        OutputPolicy.checkDirectory(out, force, modelDir, planFile, options.analysisFile, options.dataFile());
         ModelIdentity model = SourceModel.identity(modelDir);
         int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
         if (given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");

@@ -1,6 +1,8 @@
 package dev.shallow.cli;
 
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.report.Report;
+import dev.shallow.sweep.RunDirectory;
 import dev.shallow.sweep.SweepRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,9 +28,12 @@ final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SweepRun run = SweepRun.read(runDir);
         Path html = out != null ? out : runDir.resolve("report.html");
         Path plotDir = plots != null ? plots : runDir.resolve("plots");
+        Path[] inputs = RunDirectory.FILES.stream().map(runDir::resolve).toArray(Path[]::new);
+        OutputPolicy.checkFile(html, inputs);
+        OutputPolicy.requireApart(plotDir, inputs);
+        SweepRun run = SweepRun.read(runDir);
         List<Report.Plot> drawn = Report.write(run, html, plotDir);
         System.out.printf("%d of %d points; %d plots in %s (PNG and SVG)%nwrote %s%n", run.points().size(), run.plannedPoints(), drawn.size(), plotDir, html);
         return 0;

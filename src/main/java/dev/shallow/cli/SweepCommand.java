@@ -1,6 +1,5 @@
 package dev.shallow.cli;
 
-import dev.shallow.ShallowException;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Strategy;
@@ -52,10 +51,10 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--loss-field", defaultValue = "text", description = "JSONL field of --loss-data (default: ${DEFAULT-VALUE}).")
     String lossField;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Evaluate only the first N documents of each task.")
+    @Option(names = "--limit", converter = Ranges.AtLeastOne.class, paramLabel = "N", description = "Evaluate only the first N documents of each task.")
     Integer limit;
 
-    @Option(names = "--shots", paramLabel = "K", description = "Few-shot examples (default: each task's harness default).")
+    @Option(names = "--shots", converter = Ranges.AtLeastZero.class, paramLabel = "K", description = "Few-shot examples (default: each task's harness default).")
     Integer shots;
 
     @Option(names = "--fewshot-seed", defaultValue = "1234", description = "Seed of few-shot sampling (default: ${DEFAULT-VALUE}).")
@@ -78,7 +77,6 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (limit != null && limit < 1) throw new ShallowException("--limit must be at least 1 document, got " + limit);
         SweepOptions options = new SweepOptions(strategies.stream().map(Strategy::parse).toList(), Fractions.parse(fractions), tasks, lossData,
                 lossField, limit == null ? 0 : limit, shots != null ? shots : TaskOptions.DEFAULT_SHOTS, fewshotSeed, run.seed, addBos,
                 dataDir != null ? dataDir : Defaults.sharedData(), run.calibrationOptions(Objects.requireNonNullElse(run.data, AnalyseCommand.DEFAULT_DATA)),

@@ -18,25 +18,25 @@ final class SweepHealOptions {
             + "--heal-heldout-samples documents are held out for the loss before and after. Not --loss-data.")
     String data;
 
-    @Option(names = "--heal-heldout-samples", defaultValue = "40", paramLabel = "N", description = "Documents of the healing text held out (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-heldout-samples", converter = Ranges.AtLeastOne.class, defaultValue = "40", paramLabel = "N", description = "Documents of the healing text held out (default: ${DEFAULT-VALUE}).")
     int heldoutSamples;
 
-    @Option(names = "--heal-tokens", defaultValue = "40960", paramLabel = "N", description = "Training tokens per healed point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-tokens", converter = Ranges.AtLeastOneLong.class, defaultValue = "40960", paramLabel = "N", description = "Training tokens per healed point (default: ${DEFAULT-VALUE}).")
     long tokens;
 
-    @Option(names = "--heal-rank", defaultValue = "8", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-rank", converter = Ranges.AtLeastOne.class, defaultValue = "8", paramLabel = "R", description = "LoRA rank (default: ${DEFAULT-VALUE}).")
     int rank;
 
-    @Option(names = "--heal-alpha", defaultValue = "16", paramLabel = "A", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-alpha", converter = Ranges.Positive.class, defaultValue = "16", paramLabel = "A", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
     double alpha;
 
-    @Option(names = "--heal-lr", defaultValue = "1e-3", paramLabel = "LR", description = "Peak learning rate, cosine to 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-lr", converter = Ranges.Positive.class, defaultValue = "1e-3", paramLabel = "LR", description = "Peak learning rate, cosine to 0 (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--heal-batch", defaultValue = "4", paramLabel = "B", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-batch", converter = Ranges.AtLeastOne.class, defaultValue = "4", paramLabel = "B", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--heal-seq-len", defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-seq-len", converter = Ranges.AtLeastOne.class, defaultValue = "256", paramLabel = "T", description = "Tokens per packed sequence (default: ${DEFAULT-VALUE}).")
     int seqLen;
 
     @Option(names = "--heal-nf4", description = "Quantize the frozen projections to NF4 while healing (QLoRA).")

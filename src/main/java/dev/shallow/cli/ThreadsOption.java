@@ -5,7 +5,7 @@ import picocli.CommandLine.Option;
 
 /** --threads N: worker threads for the kernels (results do not depend on it). */
 final class ThreadsOption {
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores). Results are identical for any N.")
+    @Option(names = "--threads", converter = Ranges.AtLeastOne.class, paramLabel = "N", description = "Worker threads (default: all cores). Results are identical for any N.")
     void setThreads(int n) {
         Parallel.setThreads(n);
     }

@@ -6,6 +6,8 @@ import dev.shallow.ShallowException;
 import dev.shallow.convert.Llama2cLayout.Placement;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.InputFiles;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.tensor.DType;
 
@@ -45,6 +47,9 @@ public final class Llama2cImporter {
 
     /** Imports into {@code outDir}; a non-empty one is replaced whole if {@code overwrite}, else refused. Inputs are checked before anything is written. */
     public static ImportedModel importModel(Path modelBin, Path tokenizerBin, Path outDir, boolean overwrite) {
+        InputFiles.requireRegular(modelBin);
+        InputFiles.requireRegular(tokenizerBin);
+        OutputPolicy.checkDirectory(outDir, overwrite, modelBin, tokenizerBin);
         try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(modelBin, StandardOpenOption.READ)) {
             MemorySegment bin = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             Llama2cHeader h = Llama2cHeader.read(modelBin, bin);

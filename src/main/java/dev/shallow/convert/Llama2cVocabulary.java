@@ -1,7 +1,7 @@
 package dev.shallow.convert;
 
 import dev.shallow.ShallowException;
-import dev.shallow.io.FileBytes;
+import dev.shallow.io.InputFiles;
 
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -31,7 +31,7 @@ record Llama2cVocabulary(List<String> pieces, float[] scores) {
 
     /** Reads {@code size} tokens (the model's vocab_size); the file must hold exactly that many. */
     static Llama2cVocabulary read(Path file, int size) {
-        ByteBuffer b = ByteBuffer.wrap(FileBytes.read(file)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.wrap(InputFiles.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
         List<String> pieces = new ArrayList<>(size);
         float[] scores = new float[size];
         int maxLength;

@@ -17,8 +17,8 @@ import java.util.Random;
 import java.util.function.Function;
 
 /**
- * Calibration token sequences and the options that made them ({@code options} as applied: the
- * sequence length capped at the context, BOS off when the tokenizer has none).
+ * Calibration token sequences and the options that made them ({@code options} as applied: BOS off when the tokenizer has
+ * none). A sequence length beyond the model's context is an error, not cut silently.
  *
  * @param tokenHash first 16 hex digits of sha256 over every sequence as int32 little-endian (its length, then its ids)
  */
@@ -32,9 +32,12 @@ public record CalibrationSet(int[][] sequences, CalibrationOptions options, Stri
 
     /** Token sequences from {@code docs} (read from {@code source}, named in errors). */
     public static CalibrationSet build(List<String> docs, Tokenizer tok, CalibrationOptions options, int context, Path source) {
+        if (options.seqLen() > context) {
+            throw new ShallowException("--seq-len " + options.seqLen() + " is longer than the model's context of " + context + " tokens");
+        }
         boolean bos = options.bos() && tok.bosId().isPresent();
         CalibrationOptions applied = new CalibrationOptions(options.data(), options.textField(), options.samples(),
-                Math.min(options.seqLen(), context), options.packing(), bos, options.shuffle(), options.seed());
+                options.seqLen(), options.packing(), bos, options.shuffle(), options.seed());
         List<String> ordered = options.shuffle() ? shuffled(docs, options.seed()) : docs;
         int[][] seqs = applied.packing() ? packed(ordered, tok, applied, source) : perDocument(ordered, tok, applied, source);
         return new CalibrationSet(seqs, applied, hash(seqs));

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.shallow.ShallowException;
-import dev.shallow.io.FileBytes;
+import dev.shallow.io.InputFiles;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -94,7 +94,7 @@ public record DocumentSource(Path file, TextFormat format, String field) {
 
     /** The whole file as strict UTF-8; a bad byte is reported with its line, an empty file is an error. */
     public static String utf8(Path file) {
-        byte[] bytes = FileBytes.read(file);
+        byte[] bytes = InputFiles.readAllBytes(file);
         if (bytes.length == 0) throw ShallowException.at(file, "is empty");
         CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);

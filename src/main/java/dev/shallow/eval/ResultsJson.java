@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.Finite;
 
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Evaluation results in the layout of lm-evaluation-harness's results JSON ({@code results} with
@@ -48,7 +48,7 @@ public final class ResultsJson {
             String name = t.task().name();
             ObjectNode r = res.putObject(name);
             r.put("alias", name);
-            putScores(r, t.scores());
+            putScores(r, name, t.scores());
             ObjectNode c = configs.putObject(name);
             c.put("task", name);
             c.put("num_fewshot", t.task().shots());
@@ -73,7 +73,7 @@ public final class ResultsJson {
             String name = g.group().name();
             ObjectNode r = F.objectNode();
             r.put("alias", name);
-            putScores(r, g.scores());
+            putScores(r, name, g.scores());
             // Shallow's addition: the unweighted mean over the group's tasks (the harness reports the per-document mean)
             g.macro().forEach((metric, value) -> r.put(key(metric).replaceFirst(",", "_macro,"), value));
             res.set(name, r);
@@ -93,9 +93,10 @@ public final class ResultsJson {
         return root;
     }
 
-    private static void putScores(ObjectNode r, List<Evaluator.Score> scores) {
+    /** A NaN value is refused (never written as a result); a NaN stderr is the harness's "N/A". */
+    private static void putScores(ObjectNode r, String task, List<Evaluator.Score> scores) {
         for (Evaluator.Score s : scores) {
-            r.put(key(s.metric().name()), s.value());
+            r.put(key(s.metric().name()), Finite.notNaN(s.value(), task + " " + s.metric().name()));
             if (Double.isNaN(s.stderr())) r.put(stderrKey(s.metric().name()), "N/A");
             else r.put(stderrKey(s.metric().name()), s.stderr());
         }
@@ -125,9 +126,10 @@ public final class ResultsJson {
         for (Request r : d.requests()) args.add(arguments(r));
         ArrayNode resps = o.putArray("resps");
         for (Response r : d.responses()) resps.add(response(r));
-        for (Map.Entry<String, Sample> e : d.samples().entrySet()) {
-            if (e.getValue().weight() == 1) o.put(e.getKey(), e.getValue().value());
-            else o.putArray(e.getKey()).add(e.getValue().value()).add(e.getValue().weight());
+        for (Metric m : task.metrics()) { // the task's order: a task's samples map (Map.of) iterates differently from run to run
+            Sample s = d.samples().get(m.name());
+            if (s.weight() == 1) o.put(m.name(), s.value());
+            else o.putArray(m.name()).add(s.value()).add(s.weight());
         }
         return o;
     }

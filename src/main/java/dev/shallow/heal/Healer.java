@@ -10,18 +10,19 @@ import dev.shallow.data.CalibrationSet;
 import dev.shallow.data.Datasets;
 import dev.shallow.data.DocumentSource;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.Finite;
+import dev.shallow.io.OutputPolicy;
+import dev.shallow.io.RunLock;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.Transformer;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
+import java.util.Locale;
 
 /**
  * A healing run: LoRA adapters on every layer of a (pruned) model, trained on text by {@link Trainer}
@@ -37,6 +38,8 @@ import java.util.stream.Stream;
  */
 public final class Healer {
     public static final String SUMMARY = "heal.json", MERGED = "merged";
+    /** A training loss above this many times the run's first is divergence, not noise (healing starts near its worst loss). */
+    static final double EXPLODED = 4;
     /** Tokens per held-out loss batch. */
     private static final int HELDOUT_BATCH_TOKENS = 4096;
 
@@ -68,7 +71,8 @@ public final class Healer {
      */
     public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
                              boolean merge, Listener listener) {
-        try (Model model = Model.load(modelDir)) {
+        OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
+        try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();
             checkAgainstModel(o, c);
             String fingerprint = ModelIdentity.fingerprint(modelDir);
@@ -81,7 +85,8 @@ public final class Healer {
             TrainableModel dense = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
             TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(model, layers), layers, lora, Precision.FLOAT32, false) : dense;
             listener.phase("held-out loss before healing");
-            double before = loss(dense, heldout), beforeNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
+            double before = Finite.require(loss(dense, heldout), "heal: the held-out loss before healing");
+            double beforeNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss on the NF4 base") : Double.NaN;
 
             Trainer trainer = Trainer.over(trained, windows, o);
             List<Double> losses = new ArrayList<>();
@@ -89,7 +94,7 @@ public final class Healer {
                 TrainingCheckpoint.restore(out, state, trained.parameters(), trainer.optimizer());
                 losses.addAll(state.losses());
             }
-            int first = trainer.stepsDone(), steps = o.steps();
+            int first = trainer.stepsDone(), steps = o.steps(), saved = first;
             long t0 = System.nanoTime();
             listener.phase("training");
             while (trainer.stepsDone() < steps) {
@@ -98,18 +103,24 @@ public final class Healer {
                             heldout.length, tokens(heldout), before, Double.NaN, beforeNf4, Double.NaN, trainable(trained), windows.length, true);
                 }
                 Trainer.Step s = trainer.step();
+                double reference = losses.isEmpty() ? s.loss() : losses.getFirst();
+                if (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm()) || s.loss() > EXPLODED * reference) {
+                    throw diverged(out, o, s, steps, reference, saved);
+                }
                 losses.add(s.loss());
                 listener.step(s.index() + 1, steps, s.loss(), s.lr());
                 if (trainer.stepsDone() == steps || (saveEvery > 0 && trainer.stepsDone() % saveEvery == 0)) {
                     TrainingCheckpoint.save(out, new TrainingCheckpoint.State(o, fingerprint, trainer.stepsDone(), trainer.sequencesDone(),
                             losses), trained.parameters(), trainer.optimizer());
+                    saved = trainer.stepsDone();
                 }
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
 
             listener.phase("held-out loss after healing");
             if (trained != dense) copyValues(trained.parameters(), dense.parameters());
-            double after = loss(dense, heldout), afterNf4 = o.nf4() ? loss(trained, heldout) : Double.NaN;
+            double after = Finite.require(loss(dense, heldout), "heal: the held-out loss after healing");
+            double afterNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss after healing on the NF4 base") : Double.NaN;
             listener.phase("writing the adapter" + (merge ? " and the merged model" : ""));
             String base = modelDir.toAbsolutePath().normalize().toString();
             PeftAdapter.write(out, lora, dense.targets(), base, dense.parameters());
@@ -119,6 +130,16 @@ public final class Healer {
             if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
             return r;
         }
+    }
+
+    /** Why the run stops at step {@code s}: its loss or gradient, and what is kept (nothing after the last good checkpoint is written). */
+    private static ShallowException diverged(Path out, HealOptions o, Trainer.Step s, int steps, double reference, int saved) {
+        String what = !Double.isFinite(s.loss()) ? "training loss " + s.loss() : !Double.isFinite(s.gradNorm()) ? "gradient norm " + s.gradNorm()
+                : String.format(Locale.ROOT, "training loss %.4f, over %.0f x the first step's %.4f", s.loss(), EXPLODED, reference);
+        String kept = saved > 0 ? TrainingCheckpoint.stateFile(out).getParent() + " keeps step " + saved + ", the last good checkpoint"
+                : "no checkpoint was saved";
+        return ShallowException.at(out, "healing diverged at step " + (s.index() + 1) + " of " + steps + " (" + what + "); stopped: " + kept
+                + ", no adapter written; try a lower --lr than " + o.lr());
     }
 
     /** Training windows and held-out sequences (BOS + a document, up to the context). */
@@ -168,19 +189,11 @@ public final class Healer {
         }
     }
 
-    /** A new run's OUT: absent or an empty directory. */
+    /** A new run's OUT: empty but for Shallow's own files (the lock, the marker). */
     private static TrainingCheckpoint.State fresh(Path out) {
-        if (!Files.exists(out, LinkOption.NOFOLLOW_LINKS)) return null;
-        if (!Files.isDirectory(out)) throw ShallowException.at(out, "exists and is not a directory");
-        try (Stream<Path> s = Files.list(out)) {
-            if (s.findAny().isPresent()) {
-                String hint = Files.exists(TrainingCheckpoint.stateFile(out)) ? "add --resume to continue its run" : "choose an empty --out";
-                throw ShallowException.at(out, "already exists and is not empty; " + hint);
-            }
-        } catch (IOException e) {
-            throw ShallowException.at(out, "cannot list: " + e.getMessage(), e);
-        }
-        return null;
+        if (OutputPolicy.holdsOnlyShallowFiles(out)) return null;
+        String hint = Files.exists(TrainingCheckpoint.stateFile(out)) ? "add --resume to continue its run" : "choose an empty --out";
+        throw ShallowException.at(out, "already exists and is not empty; " + hint);
     }
 
     /** The checkpoint in OUT, if it was taken with these options on this model. */

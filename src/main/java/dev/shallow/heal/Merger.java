@@ -56,7 +56,8 @@ final class Merger {
             files.computeIfAbsent(ck.file(name).path().getFileName().toString(), k -> new ArrayList<>())
                     .add(new SafetensorsWriter.Entry(name, t.dtype(), t.shape()));
         }
-        List<String> copied = new ArrayList<>(List.of("config.json", Checkpoint.INDEX, Pruner.RECORD)), notCopied = new ArrayList<>();
+        List<String> copied = new ArrayList<>(List.of("config.json", Pruner.RECORD)), notCopied = new ArrayList<>();
+        if (Checkpoint.sharded(model.dir())) copied.add(Checkpoint.INDEX);
         Pruner.sortOtherFiles(model.dir(), ck, copied, notCopied);
         ObjectNode record = JsonNodeFactory.instance.objectNode();
         record.put("shallow_version", Version.VERSION);

@@ -10,12 +10,16 @@ import dev.shallow.ShallowException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -29,6 +33,9 @@ public final class AtomicFiles {
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
             .withObjectIndenter(new DefaultIndenter("  ", "\n"))
             .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+
+    /** ".NAME.tmp-PID-RANDOM" (being written) or ".NAME.old-PID-RANDOM" (being replaced). */
+    private static final Pattern TEMPORARY = Pattern.compile("\\.(.+)\\.(tmp|old)-(\\d{1,18})-[0-9a-f]+");
 
     private AtomicFiles() {
     }
@@ -45,15 +52,17 @@ public final class AtomicFiles {
         void writeInto(Path tmpDir) throws IOException;
     }
 
-    /** Writes {@code target} through a temporary file in the same directory; replaces an existing file. */
+    /** Writes {@code target} through a temporary file in the same directory; replaces an existing regular file, nothing else. */
     public static void write(Path target, FileContents contents) {
         Path tmp = null;
         try {
+            OutputPolicy.requireReplaceableFile(target);
+            removeStaleTemporaries(parentOf(target));
             tmp = Files.createFile(sibling(target, "tmp"));
             contents.writeTo(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw ShallowException.at(target, "cannot write: " + e, e);
+            throw ShallowException.at(target, "cannot write: " + problem(e), e);
         } finally {
             if (tmp != null) deleteQuietly(tmp);
         }
@@ -65,20 +74,20 @@ public final class AtomicFiles {
     }
 
     /**
-     * Writes directory {@code out} by filling a temporary directory beside it and renaming that into
-     * place. An existing non-empty {@code out} is refused unless {@code overwrite}; then it is
-     * replaced whole (moved aside, the new one moved in, the old one deleted).
+     * Writes directory {@code out} by filling a temporary directory beside it, marking it as Shallow's ({@link OutputPolicy#MARKER})
+     * and renaming it into place. An existing {@code out} must be empty, or Shallow's and {@code overwrite} given
+     * ({@link OutputPolicy}); it is then replaced whole (moved aside, the new one moved in, the old one deleted).
      */
     public static void writeDirectory(Path out, boolean overwrite, DirContents contents) {
         Path tmp = null, old = null;
         try {
-            if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
-                if (!Files.isDirectory(out, LinkOption.NOFOLLOW_LINKS)) throw ShallowException.at(out, "exists and is not a directory");
-                if (!isEmpty(out) && !overwrite) throw ShallowException.at(out, "already exists and is not empty; refusing to overwrite it");
-            }
-            Files.createDirectories(out.toAbsolutePath().getParent());
+            OutputPolicy.requireReplaceableDirectory(out, overwrite);
+            Path parent = parentOf(out);
+            Files.createDirectories(parent);
+            removeStaleTemporaries(parent);
             tmp = Files.createDirectory(sibling(out, "tmp"));
             contents.writeInto(tmp);
+            OutputPolicy.mark(tmp);
             if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
                 old = sibling(out, "old");
                 Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
@@ -86,24 +95,58 @@ public final class AtomicFiles {
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             if (old != null && !Files.exists(out, LinkOption.NOFOLLOW_LINKS)) restore(old, out);
-            throw ShallowException.at(out, "cannot write: " + e, e);
+            throw ShallowException.at(out, "cannot write: " + problem(e), e);
+        } catch (ShallowException e) { // a file inside failed: name it where the user will look for it, not by the temporary name
+            throw tmp == null ? e : new ShallowException(e.getMessage().replace(tmp.toString(), out.toAbsolutePath().toString()), e);
         } finally {
             if (tmp != null) deleteTreeQuietly(tmp);
             if (old != null && Files.exists(out, LinkOption.NOFOLLOW_LINKS)) deleteTreeQuietly(old);
         }
     }
 
-    /** A fresh name ".NAME.KIND-RANDOM" in the target's directory (same file system, so rename is atomic). */
+    /** An I/O error in a few words: "No space left on device", "Permission denied: PATH", ... */
+    static String problem(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
+        return e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : "");
+    }
+
+    /**
+     * A fresh name ".NAME.KIND-PID-RANDOM" in the target's directory (same file system, so rename is atomic); the process id
+     * tells a later run whether its writer is still alive.
+     */
     private static Path sibling(Path target, String kind) {
         Path abs = target.toAbsolutePath();
         String random = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-        return abs.resolveSibling("." + abs.getFileName() + "." + kind + "-" + random);
+        return abs.resolveSibling("." + abs.getFileName() + "." + kind + "-" + ProcessHandle.current().pid() + "-" + random);
     }
 
-    private static boolean isEmpty(Path dir) throws IOException {
+    /** True for the names {@link #sibling} makes. */
+    static boolean isTemporary(String name) {
+        return TEMPORARY.matcher(name).matches();
+    }
+
+    /**
+     * Removes what processes no longer running left in {@code dir}: temporaries being written are deleted; a directory moved
+     * aside whose replacement never arrived is moved back (a run killed between the two renames loses nothing).
+     */
+    public static void removeStaleTemporaries(Path dir) {
+        List<Path> entries;
         try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
+            entries = s.sorted().toList();
+        } catch (IOException e) {
+            return; // nothing to clean where nothing can be listed; the write that follows reports the real problem
         }
+        for (Path p : entries) {
+            Matcher m = TEMPORARY.matcher(p.getFileName().toString());
+            if (!m.matches() || ProcessHandle.of(Long.parseLong(m.group(3))).isPresent()) continue;
+            Path target = p.resolveSibling(m.group(1));
+            if (m.group(2).equals("old") && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)) restore(p, target);
+            else deleteTreeQuietly(p);
+        }
+    }
+
+    private static Path parentOf(Path p) {
+        return p.toAbsolutePath().getParent();
     }
 
     private static void restore(Path old, Path out) {

@@ -1,5 +1,7 @@
 package dev.shallow.io;
 
+import java.lang.foreign.MemorySegment;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.ShallowException;
 import dev.shallow.tensor.Tensor;
@@ -7,6 +9,7 @@ import dev.shallow.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +17,8 @@ import java.util.Set;
 
 /**
  * The weights of a Hugging Face model directory: {@code model.safetensors}, or shards listed in
- * {@code model.safetensors.index.json}'s weight_map.
+ * {@code model.safetensors.index.json}'s weight_map. A directory holding both loads the single file, as Hugging Face's
+ * {@code from_pretrained} does.
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
@@ -35,7 +39,7 @@ public final class Checkpoint implements AutoCloseable {
         List<SafetensorsFile> files = new ArrayList<>();
         Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
         try {
-            if (Files.exists(index)) {
+            if (sharded(dir)) {
                 JsonNode map = StrictJson.readObject(index).path("weight_map");
                 if (!map.isObject()) throw ShallowException.at(index, "has no weight_map object");
                 Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
@@ -44,7 +48,7 @@ public final class Checkpoint implements AutoCloseable {
                     SafetensorsFile f = shards.get(shard);
                     if (f == null) {
                         Path p = dir.resolve(shard);
-                        if (!Files.exists(p)) throw ShallowException.at(index, "lists shard '" + shard + "' which does not exist");
+                        if (!Files.exists(InputFiles.requireRegular(p))) throw ShallowException.at(index, "lists shard '" + shard + "' which does not exist");
                         f = SafetensorsFile.open(p);
                         shards.put(shard, f);
                         files.add(f);
@@ -66,6 +70,11 @@ public final class Checkpoint implements AutoCloseable {
             throw e;
         }
         return new Checkpoint(dir, files, byTensor);
+    }
+
+    /** True when {@code dir}'s weights are shards listed in an index: an index and no single {@code model.safetensors} (which Hugging Face prefers). */
+    public static boolean sharded(Path dir) {
+        return Files.exists(dir.resolve(INDEX)) && !Files.exists(dir.resolve(SINGLE));
     }
 
     /** A weight_map value: the file name of a shard in the same directory. */
@@ -104,6 +113,24 @@ public final class Checkpoint implements AutoCloseable {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) throw ShallowException.at(dir, "tensor '" + name + "' required by config.json is missing from the checkpoint");
         return f.tensor(name);
+    }
+
+    /**
+     * Refuses weights holding NaN or an infinity, naming the first such tensor and element: a model with them computes
+     * NaN everywhere. Reads every float tensor once (the cost of paging the checkpoint in).
+     */
+    public void requireFinite() {
+        for (Map.Entry<String, SafetensorsFile> e : byTensor.entrySet()) {
+            TensorInfo t = e.getValue().tensors().get(e.getKey());
+            if (!NonFinite.applies(t.dtype())) continue;
+            MemorySegment bytes = e.getValue().bytes(e.getKey());
+            long at = NonFinite.first(t.dtype(), bytes);
+            if (bytes.isMapped()) bytes.unload(); // scanned once: its pages leave resident memory (a model larger than RAM stays streamable)
+            if (at >= 0) {
+                throw ShallowException.at(e.getValue().path(), "tensor '" + e.getKey() + "' holds NaN or infinity at element " + at
+                        + " (of shape " + Arrays.toString(t.shape()) + "); the model would compute NaN");
+            }
+        }
     }
 
     /** Bytes of all safetensors files on disk. */

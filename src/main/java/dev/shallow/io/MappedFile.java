@@ -22,6 +22,7 @@ final class MappedFile {
 
     /** Maps {@code path} and hands it to {@code reader}; if reading fails the arena is closed and the error passed on. */
     static <T> T read(Path path, Reader<T> reader) {
+        InputFiles.requireRegular(path);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return reader.read(arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena));
@@ -30,7 +31,7 @@ final class MappedFile {
             throw ShallowException.at(path, "file not found");
         } catch (IOException e) {
             arena.close();
-            throw ShallowException.at(path, "cannot read: " + e.getMessage(), e);
+            throw ShallowException.at(path, "cannot read: " + AtomicFiles.problem(e), e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

@@ -13,6 +13,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -78,6 +80,9 @@ public final class SafetensorsWriter {
         AtomicFiles.write(file, tmp -> {
             long size = 8 + header.length;
             for (Entry e : sorted) size += e.byteSize();
+            // a mapped write past the free space would fault (SIGBUS) instead of failing: check the space first
+            long free = Files.getFileStore(tmp).getUsableSpace();
+            if (free < size) throw new FileSystemException(tmp.toString(), null, "No space left on device (" + size + " bytes needed, " + free + " free)");
             try (Arena arena = Arena.ofShared();
                  FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
                 MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
@@ -89,6 +94,8 @@ public final class SafetensorsWriter {
                     offset += e.byteSize();
                 }
                 out.force();
+            } catch (InternalError e) { // the JVM's report of a fault in mapped memory: the space went while writing
+                throw new FileSystemException(tmp.toString(), null, "the file system failed under the mapped file (full?): " + e.getMessage());
             }
         });
     }

@@ -44,6 +44,6 @@ public final class StrictJson {
 
     /** Reads and parses a whole JSON file that must hold an object. */
     public static JsonNode readObject(Path file) {
-        return parseObject(file, "content", FileBytes.read(file));
+        return parseObject(file, "content", InputFiles.readAllBytes(file));
     }
 }

@@ -49,6 +49,7 @@ public final class Model implements AutoCloseable {
         ModelConfig c = ModelConfig.load(dir);
         Checkpoint ck = Checkpoint.open(dir);
         try {
+            if (!"1".equals(System.getenv("SHALLOW_SKIP_WEIGHT_CHECK"))) ck.requireFinite(); // NaN or Inf weights: an error naming the tensor
             Loader ld = new Loader(ck, c, Families.of(c).names(ck::has));
             TensorNames n = ld.names;
             int h = c.hiddenSize();

@@ -8,6 +8,7 @@ import dev.shallow.Version;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.StrictJson;
 import dev.shallow.io.TensorInfo;
@@ -47,7 +48,7 @@ import java.util.stream.Stream;
  *     options and Shallow's version, and embeds the source's own record when it was pruned before.</li>
  * </ul>
  * Everything is written into a temporary directory beside OUT and renamed into place, so an interrupted
- * run leaves no checkpoint behind; a non-empty OUT is refused unless {@code overwrite}.
+ * run leaves no checkpoint behind; OUT is kept apart from the source and replaced only as {@link OutputPolicy} allows.
  */
 public final class Pruner {
     public static final String RECORD = "shallow_pruning.json";
@@ -64,7 +65,7 @@ public final class Pruner {
         if (info.plan() != null && !Arrays.equals(info.plan().removed(), sorted)) {
             throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
         }
-        refuseSourceAsOutput(modelDir, out);
+        OutputPolicy.checkDirectory(out, overwrite, modelDir);
         JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), config, kept);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
             Map<String, String> sourceOf = renamed(ck, Families.of(config).names(ck::has).layerPrefix(), numLayers, kept);
@@ -81,7 +82,7 @@ public final class Pruner {
                         MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
                     });
                 }
-                if (shards.size() > 1 || Files.exists(modelDir.resolve(Checkpoint.INDEX))) {
+                if (shards.size() > 1 || Checkpoint.sharded(modelDir)) {
                     AtomicFiles.writeJson(tmp.resolve(Checkpoint.INDEX), index(shards));
                 }
                 AtomicFiles.writeJson(tmp.resolve("config.json"), prunedConfig);
@@ -93,14 +94,6 @@ public final class Pruner {
             for (String file : shards.keySet()) bytesAfter += fileSize(out.resolve(file));
             return new PruneResult(out, numLayers, kept.length, parameters(ck), paramsAfter, ck.bytesOnDisk(), bytesAfter,
                     files(out), notCopied);
-        }
-    }
-
-    private static void refuseSourceAsOutput(Path modelDir, Path out) {
-        try {
-            if (Files.exists(out) && Files.isSameFile(modelDir, out)) throw ShallowException.at(out, "is the source model directory; write the pruned model elsewhere");
-        } catch (IOException e) {
-            throw ShallowException.at(out, "cannot check: " + e.getMessage(), e);
         }
     }
 
@@ -172,7 +165,7 @@ public final class Pruner {
         try (Stream<Path> files = Files.list(modelDir)) {
             for (Path p : files.sorted().toList()) {
                 String name = p.getFileName().toString();
-                if (rewritten.contains(name)) continue;
+                if (rewritten.contains(name) || OutputPolicy.isShallowFile(name)) continue;
                 String ext = name.substring(name.lastIndexOf('.') + 1);
                 if (Files.isRegularFile(p) && !WEIGHT_EXTENSIONS.contains(ext)) copied.add(name);
                 else notCopied.add(name);
@@ -217,7 +210,7 @@ public final class Pruner {
 
     private static List<String> files(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
+            return s.map(p -> p.getFileName().toString()).filter(name -> !OutputPolicy.isShallowFile(name)).sorted().toList();
         } catch (IOException e) {
             throw ShallowException.at(dir, "cannot list: " + e.getMessage(), e);
         }

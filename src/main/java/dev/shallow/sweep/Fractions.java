@@ -4,8 +4,10 @@ import dev.shallow.ShallowException;
 import dev.shallow.prune.LayerCount;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
 
 /**
@@ -13,6 +15,9 @@ import java.util.TreeSet;
  * distinct. Fraction F removes n = round(F x L) layers, half up ({@link LayerCount#round}); 0 is the unpruned model.
  */
 public final class Fractions {
+    /** More fractions than this is a typo (a step of 0.0001 for 0.1), not a sweep: each is an evaluation per strategy. */
+    static final int MAX = 1000;
+
     private Fractions() {
     }
 
@@ -28,9 +33,13 @@ public final class Fractions {
             BigDecimal start = number(what, range[0]), stop = number(what, range[1]), step = number(what, range[2]);
             if (step.signum() <= 0) throw new ShallowException(what + ": the step must be positive");
             if (start.compareTo(stop) > 0) throw new ShallowException(what + ": empty range (start " + range[0].strip() + " > stop " + range[1].strip() + ")");
+            BigInteger count = stop.subtract(start).divideToIntegralValue(step).toBigInteger().add(BigInteger.ONE);
+            if (count.compareTo(BigInteger.valueOf(MAX)) > 0) throw tooMany(what, count);
             for (BigDecimal f = start; f.compareTo(stop) <= 0; f = f.add(step)) values.add(f);
         } else if (range.length == 1) {
-            for (String item : spec.split(",", -1)) {
+            String[] items = spec.split(",", -1);
+            if (items.length > MAX) throw tooMany(what, BigInteger.valueOf(items.length));
+            for (String item : items) {
                 if (!values.add(number(what, item))) throw new ShallowException(what + ": " + item.strip() + " is given twice");
             }
         } else {
@@ -52,6 +61,11 @@ public final class Fractions {
                     + ", which removes every layer; at most " + (numLayers - 1) + " can be removed");
         }
         return n;
+    }
+
+    private static ShallowException tooMany(String what, BigInteger count) {
+        return new ShallowException(what + ": " + String.format(Locale.ROOT, "%,d", count) + " fractions; a sweep takes at most " + MAX
+                + " (each is evaluated once per strategy)");
     }
 
     private static BigDecimal number(String what, String text) {

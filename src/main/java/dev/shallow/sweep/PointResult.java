@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.io.Finite;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,10 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
         return scores.stream().filter(s -> s.task().equals(task) && s.metric().equals(metric)).findFirst();
     }
 
-    /** One line of results.jsonl; NaN written as null, infinities as the strings "Infinity" and "-Infinity". */
+    /**
+     * One line of results.jsonl; a stderr the harness reports as "N/A" (NaN) written as null, infinities as the strings
+     * "Infinity" and "-Infinity"; a value that is NaN is refused, naming the point and metric.
+     */
     public ObjectNode toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("strategy", point.strategy());
@@ -54,7 +58,7 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
         ObjectNode byTask = o.putObject("scores");
         for (TaskScore s : scores) {
             ObjectNode m = byTask.withObjectProperty(s.task()).putObject(s.metric());
-            number(m, "value", s.value());
+            number(m, "value", Finite.notNaN(s.value(), point.label() + ": " + s.task() + " " + s.metric()));
             number(m, "stderr", s.stderr());
         }
         return o;

@@ -7,32 +7,42 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.OutputPolicy;
+import dev.shallow.io.RunLock;
 import dev.shallow.io.StrictJson;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A sweep's directory: {@code run.json} (model and options, written first), {@code analysis.json},
  * {@code generations.json} and {@code results.jsonl}. A directory holding another model's or other options' sweep is
- * refused before anything in it changes.
+ * refused before anything in it changes. An open run directory is locked ({@link RunLock}): one sweep at a time writes it.
  */
-public final class RunDirectory {
+public final class RunDirectory implements AutoCloseable {
     public static final String FORMAT = "shallow-sweep";
     public static final String RUN = "run.json", ANALYSIS = "analysis.json", GENERATIONS = "generations.json", RESULTS = "results.jsonl";
+    /** The files a sweep writes and a report reads. */
+    public static final List<String> FILES = List.of(RUN, ANALYSIS, GENERATIONS, RESULTS);
     /** Scratch space of the point being healed (pruned checkpoint, adapter, merged model), removed after it. */
     public static final String WORK = "work";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
+    private final RunLock lock;
 
+    /** A run directory to read (unlocked). */
     public RunDirectory(Path dir) {
+        this(dir, null);
+    }
+
+    private RunDirectory(Path dir, RunLock lock) {
         this.dir = dir;
+        this.lock = lock;
     }
 
     public Path dir() {
@@ -44,27 +54,31 @@ public final class RunDirectory {
     }
 
     /**
-     * Makes {@code dir} a sweep directory for {@code run} (a run.json: format, model, options, ...): a new or empty
-     * directory gets run.json; one whose run.json has the same model fingerprint and options is resumed as it is.
+     * Makes {@code dir} a sweep directory for {@code run} (a run.json: format, model, options, ...), locked until {@link #close}:
+     * a new or empty directory gets run.json; one whose run.json has the same model fingerprint and options is resumed as it is.
      */
     public static RunDirectory open(Path dir, ObjectNode run) {
-        RunDirectory d = new RunDirectory(dir);
-        Path runFile = d.file(RUN);
-        if (Files.exists(runFile)) {
-            d.checkSameRun(run);
-            return d;
-        }
-        if (Files.exists(dir) && !Files.isDirectory(dir)) throw ShallowException.at(dir, "exists and is not a directory");
-        if (Files.isDirectory(dir) && !isEmpty(dir)) {
-            throw ShallowException.at(dir, "is not empty and holds no " + RUN + ": not a sweep directory; refusing to write into it");
-        }
+        RunDirectory d = new RunDirectory(dir, RunLock.directory(dir));
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw ShallowException.at(dir, "cannot create: " + e.getMessage(), e);
+            Path runFile = d.file(RUN);
+            if (Files.exists(runFile)) {
+                d.checkSameRun(run);
+            } else if (!OutputPolicy.holdsOnlyShallowFiles(dir)) {
+                throw ShallowException.at(dir, "is not empty and holds no " + RUN + ": not a sweep directory; refusing to write into it");
+            } else {
+                AtomicFiles.writeJson(runFile, run);
+            }
+            return d;
+        } catch (RuntimeException e) {
+            d.close();
+            throw e;
         }
-        AtomicFiles.writeJson(runFile, run);
-        return d;
+    }
+
+    /** Releases the lock of a directory {@link #open} opened. */
+    @Override
+    public void close() {
+        if (lock != null) lock.close();
     }
 
     /** The recorded run.json, checked to be a sweep's. */
@@ -114,11 +128,4 @@ public final class RunDirectory {
         return path + ": " + (was.isMissingNode() ? "not recorded" : was + " recorded") + ", " + now + " given";
     }
 
-    private static boolean isEmpty(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
-        } catch (IOException e) {
-            throw ShallowException.at(dir, "cannot list: " + e.getMessage(), e);
-        }
-    }
 }

@@ -14,6 +14,7 @@ import dev.shallow.eval.HarnessEncoding;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
@@ -52,6 +53,8 @@ public final class Sweep {
      * are finished (the way an interrupted sweep stops, for tests of resuming).
      */
     public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress, int stopAfterPoints) {
+        OutputPolicy.requireApart(dir, model.dir(), options.lossData(), OutputPolicy.existing(options.calibration().data()),
+                options.heals() ? OutputPolicy.existing(options.heal().data()) : null);
         int layers = model.config().numLayers();
         int[] counts = options.fractions().stream().mapToInt(f -> Fractions.layers(f, layers)).toArray();
         int maxN = Arrays.stream(counts).max().orElseThrow();
@@ -61,44 +64,44 @@ public final class Sweep {
         CalibrationSet calibration = CalibrationSet.load(options.calibration(), tok, model.config().maxPositionEmbeddings(), options.sharedData());
         ModelIdentity identity = ModelIdentity.of(model);
 
-        RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())));
+        try (RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())))) {
+            Analysis analysis = analysis(model, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
+            Path generations = run.file(RunDirectory.GENERATIONS);
+            if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
 
-        Analysis analysis = analysis(model, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
-        Path generations = run.file(RunDirectory.GENERATIONS);
-        if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
-
-        List<Line> plan = lines(plan(options, analysis, layers, counts), options.heals());
-        Path results = run.file(RunDirectory.RESULTS);
-        ResultsFile.dropPartialLine(results);
-        List<PointResult> done = ResultsFile.read(results);
-        Map<Line.Key, PointResult> evaluated = evaluations(done, plan, results);
-        long workTotal = 0;
-        Set<Line.Key> toEvaluate = new HashSet<>();
-        for (Line l : plan.subList(done.size(), plan.size())) {
-            if (!evaluated.containsKey(l.key()) && toEvaluate.add(l.key())) workTotal += work(l, layers, options);
-        }
-
-        Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
-                options.analysis().memory());
-        PointHealer healer = options.heals() ? new PointHealer(model.dir(), options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
-        long workDone = 0;
-        for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
-            Line l = plan.get(i);
-            Point p = l.point();
-            progress.starting(p, l.healed(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
-            PointResult earlier = evaluated.get(l.key());
-            PointResult r;
-            if (earlier != null) {
-                r = new PointResult(p, earlier.point(), l.healed(), earlier.scores(), 0, earlier.heal());
-            } else {
-                r = l.healed() ? evaluation.healed(p, healer, progress) : evaluation.of(p, progress);
-                evaluated.put(l.key(), r);
-                workDone += work(l, layers, options);
+            List<Line> plan = lines(plan(options, analysis, layers, counts), options.heals());
+            Path results = run.file(RunDirectory.RESULTS);
+            ResultsFile.dropPartialLine(results);
+            List<PointResult> done = ResultsFile.read(results);
+            Map<Line.Key, PointResult> evaluated = evaluations(done, plan, results);
+            long workTotal = 0;
+            Set<Line.Key> toEvaluate = new HashSet<>();
+            for (Line l : plan.subList(done.size(), plan.size())) {
+                if (!evaluated.containsKey(l.key()) && toEvaluate.add(l.key())) workTotal += work(l, layers, options);
             }
-            ResultsFile.append(results, r);
-            progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
+
+            Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
+                    options.analysis().memory());
+            PointHealer healer = options.heals() ? new PointHealer(model.dir(), options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
+            long workDone = 0;
+            for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
+                Line l = plan.get(i);
+                Point p = l.point();
+                progress.starting(p, l.healed(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
+                PointResult earlier = evaluated.get(l.key());
+                PointResult r;
+                if (earlier != null) {
+                    r = new PointResult(p, earlier.point(), l.healed(), earlier.scores(), 0, earlier.heal());
+                } else {
+                    r = l.healed() ? evaluation.healed(p, healer, progress) : evaluation.of(p, progress);
+                    evaluated.put(l.key(), r);
+                    workDone += work(l, layers, options);
+                }
+                ResultsFile.append(results, r);
+                progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
+            }
+            return SweepRun.read(dir);
         }
-        return SweepRun.read(dir);
     }
 
     /** run.json: what the sweep is of, and everything that decides its results. */

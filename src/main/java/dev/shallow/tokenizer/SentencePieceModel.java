@@ -1,6 +1,6 @@
 package dev.shallow.tokenizer;
 
-import dev.shallow.io.FileBytes;
+import dev.shallow.io.InputFiles;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +26,7 @@ final class SentencePieceModel {
 
     static Tokenizer load(Path file) {
         Spec spec = new Spec(file);
-        byte[] bytes = FileBytes.read(file);
+        byte[] bytes = InputFiles.readAllBytes(file);
         return read(new ProtoReader(bytes, 0, bytes.length, spec, "ModelProto"), spec, TokenizerConfig.next(file)).tokenizer(spec);
     }
 

@@ -3,10 +3,10 @@ package dev.shallow.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
+import dev.shallow.io.InputFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -60,10 +60,9 @@ final class TokenizerJsonReader {
 
     static JsonNode readJson(Path file) {
         JsonNode root;
+        byte[] bytes = InputFiles.readAllBytes(file);
         try {
-            root = new ObjectMapper().readTree(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            throw ShallowException.at(file, "file not found");
+            root = new ObjectMapper().readTree(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw ShallowException.at(file, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }

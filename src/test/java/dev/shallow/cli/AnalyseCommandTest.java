@@ -1,6 +1,5 @@
 package dev.shallow.cli;
 
-import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.GreedyRemoval;
@@ -17,7 +16,6 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code shallow analyse} in-process (until it is registered in Main, through picocli directly). */
@@ -56,13 +54,12 @@ class AnalyseCommandTest {
         assertEquals("per-document", Analysis.read(again).options().path("calibration").path("layout").asText());
     }
 
+    /** Through the whole CLI, so a bad option value (refused while parsing) and bad input (refused while running) look alike. */
     static void assertRefused(String problem, String... args) {
-        AnalyseCommand cmd = new AnalyseCommand();
-        new CommandLine(cmd).parseArgs(args);
-        RuntimeException e = assertThrows(RuntimeException.class, cmd::call);
-        assertTrue(e instanceof ShallowException || e instanceof IllegalArgumentException, e.toString());
-        assertEquals(1, e.getMessage().lines().count());
-        assertTrue(e.getMessage().contains(problem), e.getMessage());
+        String[] cli = new String[args.length + 1];
+        cli[0] = "analyse";
+        System.arraycopy(args, 0, cli, 1, args.length);
+        CliTest.assertOneLineError(CliTest.run(cli), problem);
     }
 
     @Test

@@ -67,7 +67,7 @@ class HealCommandTest {
 
     @Test
     void rankZero() {
-        assertRefused(heal(tmp.resolve("out"), "--rank", "0"), "--rank must be at least 1");
+        assertRefused(heal(tmp.resolve("out"), "--rank", "0"), "--rank", "0 is less than 1");
     }
 
     /** stories260K's k_proj is 32 x 64 (4 kv heads of 8). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
 import dev.shallow.cli.ImportLlama2cCommand;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -64,7 +65,7 @@ class Llama2cImporterTest {
         assertEquals("\u2581 t", merges.get(0).asText(), "highest-score piece first");
         assertEquals(ModelConfig.load(HF), ModelConfig.load(out));
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(List.of("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"),
+            assertEquals(List.of(OutputPolicy.MARKER, "config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
         try (Stream<Path> files = Files.list(tmp)) {
@@ -190,15 +191,18 @@ class Llama2cImporterTest {
     }
 
     @Test
-    void refusesNonEmptyOutUnlessForced() throws IOException {
+    void refusesNonEmptyOutUnlessShallowWroteItAndForced() throws IOException {
         Path out = tmp.resolve("out");
         Files.createDirectories(out);
         Files.writeString(out.resolve("keep.txt"), "mine");
-        ShallowException e = assertThrows(ShallowException.class, () -> Llama2cImporter.importModel(BIN, TOK, out));
-        assertEquals(out + ": already exists and is not empty; refusing to overwrite it", e.getMessage());
+        ShallowException e = assertThrows(ShallowException.class, () -> Llama2cImporter.importModel(BIN, TOK, out, true));
+        assertTrue(e.getMessage().startsWith(out + ": exists, is not empty and was not written by shallow"), e.getMessage());
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+        Files.delete(out.resolve("keep.txt"));
+        Llama2cImporter.importModel(BIN, TOK, out);
+        e = assertThrows(ShallowException.class, () -> Llama2cImporter.importModel(BIN, TOK, out));
+        assertEquals(out + ": already exists (written by shallow); add --force to replace it", e.getMessage());
         Llama2cImporter.importModel(BIN, TOK, out, true);
-        assertFalse(Files.exists(out.resolve("keep.txt")));
         assertTrue(Files.exists(out.resolve("model.safetensors")));
         try (Stream<Path> files = Files.list(tmp)) {
             assertEquals(List.of(out), files.toList(), "old directory removed");

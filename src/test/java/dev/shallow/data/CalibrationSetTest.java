@@ -87,10 +87,10 @@ class CalibrationSetTest {
     }
 
     @Test
-    void sequenceLengthIsCappedAtTheContext() {
-        CalibrationSet s = load(opts("stories", 2, 100_000, true, 0));
-        assertEquals(CONTEXT, s.sequences()[0].length);
-        assertEquals(CONTEXT, s.options().seqLen());
+    void aSequenceLongerThanTheContextIsRefusedNotCut() {
+        ShallowException e = assertThrows(ShallowException.class, () -> load(opts("stories", 2, 100_000, true, 0)));
+        assertTrue(e.getMessage().contains("context of " + CONTEXT), e.getMessage());
+        assertEquals(CONTEXT, load(opts("stories", 2, CONTEXT, true, 0)).options().seqLen());
     }
 
     @Test

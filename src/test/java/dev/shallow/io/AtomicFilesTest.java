@@ -43,8 +43,8 @@ class AtomicFilesTest {
 
     @Test
     void failedOverwriteKeepsTheOldDirectory() throws IOException {
-        Path out = Files.createDirectories(tmp.resolve("model"));
-        Files.writeString(out.resolve("config.json"), "old");
+        Path out = tmp.resolve("model");
+        AtomicFiles.writeDirectory(out, false, dir -> Files.writeString(dir.resolve("config.json"), "old"));
         assertThrows(ShallowException.class, () -> AtomicFiles.writeDirectory(out, true, dir -> {
             throw new IOException("disk full");
         }));
@@ -54,11 +54,11 @@ class AtomicFilesTest {
 
     @Test
     void overwriteReplacesTheWholeDirectory() throws IOException {
-        Path out = Files.createDirectories(tmp.resolve("model"));
-        Files.writeString(out.resolve("stale.bin"), "x");
+        Path out = tmp.resolve("model");
+        AtomicFiles.writeDirectory(out, false, dir -> Files.writeString(dir.resolve("stale.bin"), "x"));
         AtomicFiles.writeDirectory(out, true, dir -> Files.writeString(dir.resolve("config.json"), "new"));
         try (Stream<Path> s = Files.list(out)) {
-            assertEquals(List.of(out.resolve("config.json")), s.toList());
+            assertEquals(List.of(out.resolve(OutputPolicy.MARKER), out.resolve("config.json")), s.sorted().toList());
         }
         assertEquals(List.of(out), listing());
     }
@@ -67,7 +67,7 @@ class AtomicFilesTest {
     void refusesAFileWhereTheDirectoryGoes() throws IOException {
         Path out = Files.writeString(tmp.resolve("model"), "a file");
         ShallowException e = assertThrows(ShallowException.class, () -> AtomicFiles.writeDirectory(out, true, dir -> { }));
-        assertEquals(out + ": exists and is not a directory", e.getMessage());
+        assertEquals(out + ": exists and is a regular file, not a directory; refusing to replace it", e.getMessage());
     }
 
     @Test

@@ -116,15 +116,18 @@ class PrunerTest {
     }
 
     @Test
-    void refusesANonEmptyOutputUnlessForced() throws IOException {
+    void replacesOnlyAnOutputItWroteAndOnlyWhenForced() throws IOException {
         Path src = Shared.model("stories260K"), out = Files.createDirectories(tmp.resolve("out"));
         Files.writeString(out.resolve("keep.txt"), "mine");
-        ShallowException e = assertThrows(ShallowException.class, () -> Pruner.prune(src, new int[]{1}, PruningRecord.explicit(), out, false));
-        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+        ShallowException e = assertThrows(ShallowException.class, () -> Pruner.prune(src, new int[]{1}, PruningRecord.explicit(), out, true));
+        assertTrue(e.getMessage().contains("not written by shallow"), e.getMessage());
         assertEquals(List.of("out"), listing(tmp), "no temporary directory left beside OUT");
         assertEquals("mine", Files.readString(out.resolve("keep.txt")));
-        Pruner.prune(src, new int[]{1}, PruningRecord.explicit(), out, true);
-        assertFalse(Files.exists(out.resolve("keep.txt")), "replaced whole");
+        Files.delete(out.resolve("keep.txt"));
+        Pruner.prune(src, new int[]{1}, PruningRecord.explicit(), out, false);
+        e = assertThrows(ShallowException.class, () -> Pruner.prune(src, new int[]{2}, PruningRecord.explicit(), out, false));
+        assertTrue(e.getMessage().contains("add --force"), e.getMessage());
+        Pruner.prune(src, new int[]{2}, PruningRecord.explicit(), out, true);
         assertEquals(4, ModelConfig.load(out).numLayers());
         assertEquals(List.of("out"), listing(tmp));
     }

@@ -1,0 +1,66 @@
+package dev.shallow.io;
+
+import dev.shallow.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Finds NaN and infinities in a tensor's little-endian bytes without decoding them: a float is non-finite exactly when its
+ * exponent bits are all ones, which eight bytes at a time is a test for a zero lane in (x &amp; E) ^ E.
+ */
+final class NonFinite {
+    private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private NonFinite() {
+    }
+
+    /** The exponent bits of one element, the width of an element in bits. */
+    private record Format(long exponent, int bits) {
+        /** The exponent mask repeated in every lane of a long. */
+        long lanes(long pattern) {
+            long m = 0;
+            for (int shift = 0; shift < 64; shift += bits) m |= pattern << shift;
+            return m;
+        }
+    }
+
+    /** True for the dtypes this scan knows: the float ones with infinities and NaN. */
+    static boolean applies(DType dtype) {
+        return format(dtype) != null;
+    }
+
+    /** The index of the first NaN or infinite element of {@code bytes} (elements of {@code dtype}), or -1 when all are finite. */
+    static long first(DType dtype, MemorySegment bytes) {
+        Format f = format(dtype);
+        long e = f.lanes(f.exponent()), ones = f.lanes(1), high = f.lanes(1L << (f.bits() - 1));
+        long words = bytes.byteSize() / 8;
+        for (long w = 0; w < words; w++) {
+            long v = (bytes.get(U64_LE, w * 8) & e) ^ e; // a lane is zero exactly where the exponent is all ones
+            if (((v - ones) & ~v & high) != 0) return firstFrom(f, bytes, w * 8);
+        }
+        return firstFrom(f, bytes, words * 8);
+    }
+
+    /** The first non-finite element at or after byte {@code from}, element by element. */
+    private static long firstFrom(Format f, MemorySegment bytes, long from) {
+        int size = f.bits() / 8;
+        for (long at = from; at + size <= bytes.byteSize(); at += size) {
+            long x = 0;
+            for (int b = 0; b < size; b++) x |= (bytes.get(ValueLayout.JAVA_BYTE, at + b) & 0xFFL) << (8 * b);
+            if ((x & f.exponent()) == f.exponent()) return at / size;
+        }
+        return -1;
+    }
+
+    private static Format format(DType dtype) {
+        return switch (dtype) {
+            case F64 -> new Format(0x7FF0000000000000L, 64);
+            case F32 -> new Format(0x7F800000L, 32);
+            case F16 -> new Format(0x7C00L, 16);
+            case BF16 -> new Format(0x7F80L, 16);
+            default -> null;
+        };
+    }
+}
