@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * A checkpoint opened for compute: its config and its weights as views of the memory-mapped safetensors files
@@ -45,8 +46,16 @@ public final class Model implements AutoCloseable {
 
     /** Opens a Hugging Face model directory (config.json + safetensors, single or sharded) of a supported family. */
     public static Model load(Path dir) {
+        return load(dir, UnaryOperator.identity());
+    }
+
+    /**
+     * The checkpoint read as if its config were {@code adjust(config)}: an ablation, such as a family feature switched
+     * off (q/k norms, post-norms, the embedding scale, (1 + w) norms read as w), computed from the same weights.
+     */
+    public static Model load(Path dir, UnaryOperator<ModelConfig> adjust) {
         if (!Files.isDirectory(dir)) throw ShallowException.at(dir, "model directory not found");
-        ModelConfig c = ModelConfig.load(dir);
+        ModelConfig c = adjust.apply(ModelConfig.load(dir));
         Checkpoint ck = Checkpoint.open(dir);
         try {
             if (!"1".equals(System.getenv("SHALLOW_SKIP_WEIGHT_CHECK"))) ck.requireFinite(); // NaN or Inf weights: an error naming the tensor
