@@ -33,6 +33,11 @@ record Llama2cHeader(int dim, int hiddenDim, int layers, int heads, int kvHeads,
         if (h[0] <= 0 || h[1] <= 0 || h[2] <= 0 || h[3] <= 0 || h[4] <= 0 || header.vocabSize <= 0 || h[6] <= 0) {
             throw ShallowException.at(file, "impossible llama2.c header (" + header + "): sizes must be positive, vocab_size non-zero");
         }
+        int max = dev.shallow.model.ModelConfig.MAX_DIM;
+        if (h[0] > max || h[1] > max || h[3] > max || header.vocabSize > (1 << 24) || h[2] > dev.shallow.model.ModelConfig.MAX_LAYERS || h[6] > max) {
+            throw ShallowException.at(file, "impossible llama2.c header (" + header + "): sizes beyond what Shallow accepts (dimensions up to "
+                    + max + ", " + dev.shallow.model.ModelConfig.MAX_LAYERS + " layers, vocabulary up to 2^24)");
+        }
         if (h[0] % h[3] != 0 || h[3] % h[4] != 0 || (h[0] / h[3]) % 2 != 0) {
             throw ShallowException.at(file, "impossible llama2.c header (" + header + "): n_heads must divide dim into even head sizes"
                     + " and n_kv_heads must divide n_heads");

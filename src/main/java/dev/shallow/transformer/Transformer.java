@@ -166,9 +166,18 @@ public final class Transformer {
             return tokens;
         }
 
-        /** Runs layer {@code l} (original index) over the batch, x <- x + Attn(..) then x <- x + MLP(..). */
+        /**
+         * Runs layer {@code l} (original index) over the batch, x <- x + Attn(..) then x <- x + MLP(..); a residual stream
+         * that leaves the float range (NaN or infinity) is an error naming the layer, never a NaN metric later.
+         */
         public void layer(int l, Workspace ws) {
             Transformer.this.layer(l, this, ws.ensure(tokens, c));
+            for (int i = 0; i < x.length; i++) {
+                if (!Float.isFinite(x[i])) {
+                    throw new ShallowException("layer " + l + " produced " + x[i] + " in the residual stream (token " + i / c.hiddenSize()
+                            + " of the batch, dimension " + i % c.hiddenSize() + "): the model overflows float32 on this input");
+                }
+            }
         }
 
         /** Marks the tokens as appended to their caches; returns the logits as {@link #forward} does. */

@@ -151,6 +151,15 @@ class Llama2cImporterTest {
         assertFails(bin, TOK, bin, "impossible llama2.c header (dim 64, hidden_dim 172, n_layers 5, n_heads 7, ");
     }
 
+    /** Dimensions whose products would overflow (a corrupt header) are refused before anything is sized from them. */
+    @Test
+    void dimensionsBeyondWhatShallowAccepts() throws IOException {
+        Path bin = binWith(b -> b.putInt(4, Integer.MAX_VALUE), (int) Files.size(BIN));
+        assertFails(bin, TOK, bin, "sizes beyond what Shallow accepts");
+        Path layers = binWith(b -> b.putInt(8, Integer.MAX_VALUE), (int) Files.size(BIN));
+        assertFails(layers, TOK, layers, "sizes beyond what Shallow accepts");
+    }
+
     @Test
     void nonPositiveLayers() throws IOException {
         Path bin = binWith(b -> b.putInt(8, 0), (int) Files.size(BIN));
