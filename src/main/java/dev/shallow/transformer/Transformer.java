@@ -81,7 +81,15 @@ public final class Transformer {
         if (capacity > c.maxPositionEmbeddings()) {
             throw new ShallowException("context of " + capacity + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
         }
-        return new KVCache(c, capacity);
+        KVCache cache = new KVCache(c, capacity);
+        long bytes = 0, heap = Runtime.getRuntime().maxMemory();
+        for (int l : layers) bytes += cache.bytes(l);
+        if (bytes > heap) { // estimated before allocating: a one-line error, not an out-of-memory error half-way through
+            throw new ShallowException(String.format("a KV cache of %d positions over %d layers needs %.1f GiB, more than the %.1f GiB "
+                    + "the JVM may use (raise it with SHALLOW_JVM_OPTS=-Xmx..., or use a shorter context)", capacity, layers.length,
+                    bytes / 1073741824.0, heap / 1073741824.0));
+        }
+        return cache;
     }
 
     /** Appends {@code ids} to one sequence; returns logits [T, vocab] (allLogits) or [1, vocab] of the last token. */
