@@ -105,7 +105,11 @@ public record ModelConfig(
         if (qkNorm) f.add("per-head q/k norm");
         if (!gatedMlp) f.add("ungated MLP");
         if (activation != Activation.SILU) f.add("GELU (tanh)");
-        if (outputBias || mlpBias || headBias) f.add("biases on " + (outputBias ? "o_proj " : "") + (mlpBias ? "MLP " : "") + (headBias ? "lm_head" : "").trim());
+        List<String> biases = new ArrayList<>();
+        if (outputBias) biases.add("o_proj");
+        if (mlpBias) biases.add("MLP");
+        if (headBias) biases.add("lm_head");
+        if (!biases.isEmpty()) f.add("biases on " + String.join(", ", biases));
         if (Math.abs(attentionScale - 1 / Math.sqrt(headDim)) > 1e-7) f.add(String.format("attention scale %.6g", attentionScale));
         if (attnSoftcap > 0) f.add("attention soft-cap " + attnSoftcap);
         if (finalSoftcap > 0) f.add("final soft-cap " + finalSoftcap);

@@ -50,7 +50,7 @@ final class Common {
         return b;
     }
 
-    /** hidden_act (key {@code key}) must be one of the names given for {@code act}. */
+    /** The activation config key {@code key} names ({@code dflt} when absent): silu, or a tanh-approximated GELU (all three names are one formula). */
     static void activation(ConfigJson j, String key, String dflt, ModelConfig.Builder b) {
         String act = j.string(key, dflt);
         b.activation = switch (act) {

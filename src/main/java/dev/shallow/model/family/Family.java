@@ -9,6 +9,7 @@ import dev.shallow.model.ModelConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * One model family, as llama.cpp's architecture table has one entry per family: how its {@code config.json}
@@ -44,7 +45,7 @@ public abstract class Family {
     }
 
     /** The tensor names of a checkpoint holding the tensors {@code stored} tests for (a multimodal family picks its prefix). */
-    public TensorNames names(java.util.function.Predicate<String> stored) {
+    public TensorNames names(Predicate<String> stored) {
         return names();
     }
 
