@@ -8,6 +8,7 @@ import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
+import dev.shallow.prune.MergekitConfig;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.SourceModel;
 import picocli.CommandLine.Command;
@@ -38,11 +39,16 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Write the plan (with --all-n: all plans) as JSON.")
     Path out;
 
+    @Option(names = "--mergekit", paramLabel = "FILE.yaml", description = "Write mergekit's passthrough YAML that rebuilds the model this plan "
+            + "prunes from MODEL (half-open layer_range slices), without pruning.")
+    Path mergekit;
+
     @Override
     public Integer call() {
         boolean fromAnalysis = modelDir == null && options.analysisFile != null;
         Path dir = Defaults.modelOrDefault(modelDir);
         if (out != null) OutputPolicy.checkFile(out, dir, options.analysisFile, options.dataFile());
+        if (mergekit != null) checkMergekit(fromAnalysis, dir);
         ModelIdentity model = fromAnalysis ? Analysis.read(options.analysisFile).model() : SourceModel.identity(dir);
         int layers = model.numLayers();
         if (allN && (options.n != null || options.fraction != null)) throw new ShallowException("--all-n cannot be combined with --n or --fraction");
@@ -63,9 +69,21 @@ final class PlanCommand implements Callable<Integer> {
             Plan p = options.plan(model, analysis, options.count(layers));
             print(p);
             if (out != null) p.write(out);
+            if (mergekit != null) {
+                MergekitConfig.write(mergekit, MergekitConfig.yaml(dir, p.kept(), p.strategy()));
+                System.out.printf("wrote %s (mergekit passthrough, layer_range half-open)%n", mergekit);
+            }
         }
         if (out != null) System.out.printf("wrote %s%n", out);
         return 0;
+    }
+
+    /** --mergekit: one plan, from the model directory the YAML will name, to a file apart from the inputs and from --out. */
+    private void checkMergekit(boolean fromAnalysis, Path dir) {
+        if (allN) throw new ShallowException("--mergekit writes the YAML of one plan; it cannot be combined with --all-n");
+        if (fromAnalysis) throw new ShallowException("--mergekit needs MODEL: the YAML names the model directory mergekit reads");
+        OutputPolicy.checkFile(mergekit, dir, options.analysisFile, options.dataFile());
+        OutputPolicy.requireApartFromOutput(mergekit, out);
     }
 
     /** The plan in a few lines: what is removed, the renumbering, and the metric values behind it. */

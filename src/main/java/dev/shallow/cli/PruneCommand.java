@@ -4,6 +4,7 @@ import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
+import dev.shallow.prune.MergekitConfig;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.PruneResult;
 import dev.shallow.prune.Pruner;
@@ -39,12 +40,20 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist, be empty, or with --force be one shallow wrote).")
     Path out;
 
+    @Option(names = "--mergekit", paramLabel = "FILE.yaml", description = "Also write mergekit's passthrough YAML (beside OUT) that rebuilds "
+            + "the same pruned model from MODEL; its layer_range slices are half-open.")
+    Path mergekit;
+
     @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not write.")
     boolean force;
 
     @Override
     public Integer call() {
         OutputPolicy.checkDirectory(out, force, modelDir, planFile, options.analysisFile, options.dataFile());
+        if (mergekit != null) {
+            OutputPolicy.checkFile(mergekit, modelDir, planFile, options.analysisFile, options.dataFile());
+            OutputPolicy.requireApartFromOutput(mergekit, out);
+        }
         ModelIdentity model = SourceModel.identity(modelDir);
         int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
         if (given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
@@ -60,8 +69,13 @@ final class PruneCommand implements Callable<Integer> {
             record = PruningRecord.of(plan, planFile);
             PlanCommand.print(plan);
         }
+        String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, Layers.kept(removed, model.numLayers()), record.strategy());
         PruneResult r = Pruner.prune(modelDir, removed, record, out, force);
         System.out.printf("wrote %s: removed layers %s%n", r.out(), Layers.format(removed));
+        if (yaml != null) {
+            MergekitConfig.write(mergekit, yaml);
+            System.out.printf("wrote %s (mergekit passthrough, layer_range half-open)%n", mergekit);
+        }
         System.out.printf("layers      %,d -> %,d%n", r.layersBefore(), r.layersAfter());
         System.out.printf("parameters  %,d -> %,d (%.1f%%)%n", r.parametersBefore(), r.parametersAfter(), 100.0 * r.parametersAfter() / r.parametersBefore());
         System.out.printf("weights     %,d -> %,d bytes%n", r.weightBytesBefore(), r.weightBytesAfter());

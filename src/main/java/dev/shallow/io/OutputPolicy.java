@@ -55,6 +55,15 @@ public final class OutputPolicy {
         }
     }
 
+    /** Refuses output {@code out} when it is {@code other} (another output of the same command; null ignored), lies inside it or contains it. */
+    public static void requireApartFromOutput(Path out, Path other) {
+        if (other == null) return;
+        Path o = real(out), p = real(other);
+        if (o.startsWith(p) || p.startsWith(o)) {
+            throw ShallowException.at(out, "is, lies inside or contains " + other + ", another output of this command; write the two apart");
+        }
+    }
+
     /** A file may be written at {@code out}: nothing is there, or a regular file (not through a symbolic link). */
     static void requireReplaceableFile(Path out) {
         BasicFileAttributes a = attributes(out);

@@ -3,9 +3,12 @@ package dev.shallow.prune;
 import dev.shallow.ShallowException;
 import dev.shallow.transformer.Transformer;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Sets of layers to remove. Layers are 0-indexed; on the command line a set is a comma-separated
@@ -83,15 +86,23 @@ public final class Layers {
 
     /** The command-line form: sorted layers with runs written as inclusive ranges, e.g. "3,5,7-9". */
     public static String format(int[] sorted) {
-        StringBuilder s = new StringBuilder();
+        return runs(sorted).stream().map(r -> r.first() == r.last() ? "" + r.first() : r.first() + "-" + r.last())
+                .collect(Collectors.joining(","));
+    }
+
+    /** A maximal run of consecutive layers, first to last inclusive. */
+    public record Run(int first, int last) {
+    }
+
+    /** The maximal runs of consecutive layers in {@code sorted} (ascending, distinct), in order. */
+    public static List<Run> runs(int[] sorted) {
+        List<Run> runs = new ArrayList<>();
         for (int i = 0; i < sorted.length; ) {
             int j = i;
             while (j + 1 < sorted.length && sorted[j + 1] == sorted[j] + 1) j++;
-            if (!s.isEmpty()) s.append(',');
-            s.append(sorted[i]);
-            if (j > i) s.append('-').append(sorted[j]);
+            runs.add(new Run(sorted[i], sorted[j]));
             i = j + 1;
         }
-        return s.toString();
+        return runs;
     }
 }

@@ -40,9 +40,14 @@ public final class PrunedConfig {
     public static ObjectNode of(JsonNode source, ModelConfig config, int[] kept) {
         ObjectNode out = source.deepCopy();
         Family family = Families.of(config);
-        String key = family.textConfigKey();
-        cut(key == null ? out : (ObjectNode) out.get(key), family.perLayerSettings(config), config.numLayers(), kept);
+        cut((ObjectNode) decoder(out, family), family.perLayerSettings(config), config.numLayers(), kept);
         return out;
+    }
+
+    /** The object of {@code configJson} holding the decoder's settings: the top level, or {@link Family#textConfigKey}'s. */
+    static JsonNode decoder(JsonNode configJson, Family family) {
+        String key = family.textConfigKey();
+        return key == null ? configJson : configJson.get(key);
     }
 
     /** Cuts the decoder settings in {@code out} (config.json, or a multimodal config's text_config) to the kept layers. */

@@ -62,6 +62,37 @@ class PruneCliTest {
     }
 
     @Test
+    void pruneAndPlanWriteTheMergekitYaml() throws IOException {
+        Path pruneYaml = tmp.resolve("prune.yaml"), planYaml = tmp.resolve("plan.yaml");
+        CliTest.Run r = run("prune", STORIES_16L, "--remove", "6-9", "--out", out().toString(), "--mergekit", pruneYaml.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("wrote " + pruneYaml + " (mergekit passthrough, layer_range half-open)"), r.out());
+        String y = Files.readString(pruneYaml);
+        assertTrue(y.contains("layer_range: [0, 6]\n") && y.contains("layer_range: [10, 16]\n") && y.contains("strategy: \"explicit\""), y);
+
+        r = run("plan", STORIES_16L, "--strategy", "deepest", "--n", "4", "--mergekit", planYaml.toString());
+        assertEquals(0, r.code(), r.err());
+        y = Files.readString(planYaml);
+        assertTrue(y.contains("layer_range: [0, 11]\n") && y.contains("layer_range: [15, 16]\n") && y.contains("strategy: \"deepest\""), y);
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of("out", "plan.yaml", "prune.yaml"), s.map(p -> p.getFileName().toString()).sorted().toList(), "plan prunes nothing");
+        }
+    }
+
+    @Test
+    void theMergekitFileIsAnOutputApartFromTheInputsAndOut() throws IOException {
+        refused(new String[]{"--remove", "6-9", "--mergekit", out().resolve("m.yaml").toString()}, "another output of this command");
+        refused(new String[]{"--remove", "6-9", "--mergekit", STORIES_16L + "/config.json"}, "inside an input");
+        Path plan = tmp.resolve("plan.json");
+        assertOneLineError(run("plan", STORIES_16L, "--strategy", "deepest", "--n", "4", "--out", plan.toString(), "--mergekit", plan.toString()),
+                "another output of this command");
+        assertOneLineError(run("plan", STORIES_16L, "--strategy", "deepest", "--all-n", "--mergekit", tmp.resolve("m.yaml").toString()), "--all-n");
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of(), s.toList(), "nothing written");
+        }
+    }
+
+    @Test
     void badLayerListsAndCounts() throws IOException {
         refused(new String[]{"--remove", "0-15"}, "0-15", "at least one layer must stay");
         refused(new String[]{"--remove", "16"}, "16", "does not exist");
