@@ -111,7 +111,7 @@ class TokenizerStrictTest {
 
     @Test
     void templatePairMissing() throws IOException {
-        assertRefused(d -> template(d).remove("pair"), "post_processor.pair");
+        assertRefused(d -> template(d).remove("pair"), "post_processor: missing array field \"pair\"");
     }
 
     @Test
@@ -146,7 +146,7 @@ class TokenizerStrictTest {
 
     @Test
     void specialTokenTokensMissing() throws IOException {
-        assertRefused(d -> special(d).remove("tokens"), "post_processor.special_tokens[\"<s>\"].tokens");
+        assertRefused(d -> special(d).remove("tokens"), "post_processor.special_tokens[\"<s>\"]: missing array field \"tokens\"");
     }
 
     @Test
