@@ -1,7 +1,5 @@
 package dev.shallow.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -54,15 +52,8 @@ final class AddedTokens {
         return new AddedTokens(tokens, null);
     }
 
-    static AddedTokens from(JsonNode list, Normalizer normalizer, Spec spec) {
-        List<Token> tokens = new ArrayList<>();
-        if (list == null || list.isNull()) return new AddedTokens(tokens, normalizer);
-        if (!list.isArray()) throw spec.fail("\"added_tokens\" is not an array");
-        for (JsonNode t : list) {
-            tokens.add(new Token(spec.integer(t, "id", "added_tokens"), spec.text(t, "content", "added_tokens"),
-                    spec.flag(t, "special", false), spec.flag(t, "lstrip", false), spec.flag(t, "rstrip", false),
-                    spec.flag(t, "normalized", true), spec.flag(t, "single_word", false)));
-        }
+    /** Tokens cut out of the raw text (not normalized) or of the normalized text, as each says. */
+    static AddedTokens of(List<Token> tokens, Normalizer normalizer) {
         return new AddedTokens(tokens, normalizer);
     }
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The BPE model of tokenizers (models/bpe/model.rs and word.rs): characters (or their UTF-8 bytes as
  * {@code <0xNN>} tokens, or unk) merged pair by pair, lowest merge rank first, leftmost on ties.
- * "dropout" (a training-time option) is ignored.
  */
 final class Bpe implements Model {
     private static final int CACHE_WORD_LIMIT = 256;
@@ -46,12 +45,13 @@ final class Bpe implements Model {
         if (!type.equals("BPE")) throw spec.fail("unsupported model type \"" + type + "\" (only BPE is supported)");
         JsonNode vocabNode = model.get("vocab");
         if (vocabNode == null || !vocabNode.isObject()) throw spec.fail("model: missing object field \"vocab\"");
-        Map<String, Integer> ids = new HashMap<>(vocabNode.size() * 2);
+        Map<String, Integer> ids = new LinkedHashMap<>(vocabNode.size() * 2);
+        // HF reads vocab ids as u32: "-0.5", "x", null, true are refused
         for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) throw spec.fail("model: vocab entry \"" + e.getKey() + "\" has no valid id");
-            ids.put(e.getKey(), e.getValue().asInt());
+            ids.put(e.getKey(), spec.index(e.getValue(), "model.vocab[\"" + e.getKey() + "\"]"));
         }
-        Vocab vocab = Vocab.of(ids);
+        Vocab vocab = Vocab.of(ids, spec);
+        refuseDropout(model.path("dropout"), spec);
         String prefix = spec.text(model, "continuing_subword_prefix", "model", "");
         String suffix = spec.text(model, "end_of_word_suffix", "model", "");
         String unk = spec.text(model, "unk_token", "model", null);
@@ -62,8 +62,18 @@ final class Bpe implements Model {
             pairs.add(e.isArray() && e.size() == 2 ? new String[] {e.get(0).asText(), e.get(1).asText()}
                     : e.isTextual() ? e.asText().split(" ", -1) : new String[] {e.toString()});
         }
-        return new Bpe(vocab, ranked(pairs, vocab, prefix, spec), unk == null ? null : vocab.id(unk), spec.flag(model, "fuse_unk", false),
-                spec.flag(model, "byte_fallback", false), spec.flag(model, "ignore_merges", false), prefix, suffix);
+        return new Bpe(vocab, ranked(pairs, vocab, prefix, spec), unk == null ? null : vocab.id(unk), spec.flag(model, "fuse_unk", "model", false),
+                spec.flag(model, "byte_fallback", "model", false), spec.flag(model, "ignore_merges", "model", false), prefix, suffix);
+    }
+
+    /**
+     * HF refuses a dropout that is not a number in [0, 1]; one above 0 makes its merges random (a training-time option),
+     * which Shallow does not reproduce, so only null or 0 is read.
+     */
+    private static void refuseDropout(JsonNode dropout, Spec spec) {
+        if (!dropout.isMissingNode() && !dropout.isNull() && !(dropout.isNumber() && dropout.doubleValue() == 0)) {
+            throw spec.fail("model.dropout: " + dropout + " (only null or 0: a dropout makes the merges random)");
+        }
     }
 
     /**

@@ -24,7 +24,8 @@ interface Normalizer {
             case "NFKC" -> new UnicodeForm(java.text.Normalizer.Form.NFKC);
             case "NFKD" -> new UnicodeForm(java.text.Normalizer.Form.NFKD);
             case "Lowercase" -> new Lowercase();
-            case "Strip" -> new Strip(spec.flag(node, "strip_left", true), spec.flag(node, "strip_right", true));
+            case "Strip" -> new Strip(spec.flag(node, "strip_left", "normalizer Strip", true),
+                    spec.flag(node, "strip_right", "normalizer Strip", true));
             case "StripAccents" -> new StripAccents();
             default -> throw spec.unknown("normalizer", type);
         };

@@ -24,7 +24,7 @@ interface PostProcessor {
     static PostProcessor from(JsonNode node, Spec spec) {
         String type = spec.type(node, "post_processor");
         return switch (type) {
-            case "TemplateProcessing" -> Template.from(node, spec);
+            case "TemplateProcessing" -> TemplateJson.read(node, spec);
             case "ByteLevel" -> new Template(List.of(), List.of());
             case "RobertaProcessing", "BertProcessing" -> new Template(List.of(new int[] {specialId(node, "cls", spec)}),
                     List.of(new int[] {specialId(node, "sep", spec)}));
@@ -36,10 +36,8 @@ interface PostProcessor {
     /** The id of Roberta/BertProcessing's {@code "cls": ["<s>", 0]} or {@code "sep"}. */
     private static int specialId(JsonNode node, String field, Spec spec) {
         JsonNode pair = node.get(field);
-        if (pair == null || !pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt()) {
-            throw spec.fail("post_processor: \"" + field + "\" must be [token, id]");
-        }
-        return pair.get(1).asInt();
+        if (pair == null || !pair.isArray() || pair.size() != 2) throw spec.fail("post_processor." + field + ": must be [token, id]");
+        return spec.index(pair.get(1), "post_processor." + field + "[1]");
     }
 
     /** processors::template single-sequence template: special tokens before and after $A (ByteLevel, Roberta and Bert are special cases). */
@@ -52,25 +50,6 @@ interface PostProcessor {
             List<int[]> before = new ArrayList<>(), after = new ArrayList<>();
             bos.ifPresent(id -> before.add(new int[] {id}));
             eos.ifPresent(id -> after.add(new int[] {id}));
-            return new Template(before, after);
-        }
-
-        static Template from(JsonNode node, Spec spec) {
-            JsonNode special = node.get("special_tokens");
-            List<int[]> before = new ArrayList<>(), after = new ArrayList<>();
-            boolean seenSequence = false;
-            for (JsonNode piece : spec.array(node, "single", "post_processor TemplateProcessing")) {
-                if (piece.has("Sequence")) {
-                    seenSequence = true;
-                    continue;
-                }
-                String name = piece.has("SpecialToken") ? piece.get("SpecialToken").path("id").asText(null) : null;
-                JsonNode ids = name == null || special == null ? null : special.path(name).get("ids");
-                if (ids == null || !ids.isArray()) throw spec.fail("post_processor TemplateProcessing: unknown template piece " + piece);
-                int[] tokenIds = new int[ids.size()];
-                for (int i = 0; i < tokenIds.length; i++) tokenIds[i] = ids.get(i).asInt();
-                (seenSequence ? after : before).add(tokenIds);
-            }
             return new Template(before, after);
         }
 

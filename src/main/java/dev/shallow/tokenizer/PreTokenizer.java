@@ -27,11 +27,12 @@ interface PreTokenizer {
         return switch (type) {
             case "Sequence" -> new Chain(spec.components(node, "pretokenizers", "pre_tokenizer Sequence", PreTokenizer::from));
             case "Split" -> new Split(spec.pattern(node, "pre_tokenizer Split"),
-                    Behavior.from(spec.text(node, "behavior", "pre_tokenizer Split"), spec), spec.flag(node, "invert", false));
-            case "ByteLevel" -> new ByteLevel(spec.flag(node, "add_prefix_space", true), spec.flag(node, "use_regex", true));
+                    Behavior.from(spec.text(node, "behavior", "pre_tokenizer Split"), spec), spec.flag(node, "invert", "pre_tokenizer Split", false));
+            case "ByteLevel" -> new ByteLevel(spec.flag(node, "add_prefix_space", "pre_tokenizer ByteLevel", true),
+                    spec.flag(node, "use_regex", "pre_tokenizer ByteLevel", true));
             case "Metaspace" -> Metaspace.from(node, spec);
             case "Digits" -> new Split(Pattern.compile("\\p{N}"),
-                    spec.flag(node, "individual_digits", false) ? Behavior.ISOLATED : Behavior.CONTIGUOUS, false);
+                    spec.flag(node, "individual_digits", "pre_tokenizer Digits", false) ? Behavior.ISOLATED : Behavior.CONTIGUOUS, false);
             default -> throw spec.unknown("pre_tokenizer", type);
         };
     }
@@ -125,12 +126,12 @@ interface PreTokenizer {
             String replacement = spec.text(node, "replacement", "pre_tokenizer Metaspace", "\u2581");
             String scheme = prependScheme(node, spec, "pre_tokenizer Metaspace");
             Split words = new Split(Pattern.compile(Pattern.quote(replacement)), Behavior.MERGED_WITH_NEXT, false);
-            return new Metaspace(replacement, scheme, spec.flag(node, "split", true) ? words : null);
+            return new Metaspace(replacement, scheme, spec.flag(node, "split", "pre_tokenizer Metaspace", true) ? words : null);
         }
 
         /** "always", "first" or "never"; older files say add_prefix_space instead. */
         static String prependScheme(JsonNode node, Spec spec, String where) {
-            String legacy = spec.flag(node, "add_prefix_space", true) ? "always" : "never";
+            String legacy = spec.flag(node, "add_prefix_space", where, true) ? "always" : "never";
             String scheme = spec.text(node, "prepend_scheme", where, legacy).toLowerCase(Locale.ROOT);
             if (!List.of("always", "first", "never").contains(scheme)) throw spec.fail(where + ": unknown prepend_scheme \"" + scheme + "\"");
             return scheme;

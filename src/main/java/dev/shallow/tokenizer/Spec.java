@@ -32,14 +32,32 @@ record Spec(Path file) {
         return v.asText();
     }
 
-    boolean flag(JsonNode node, String name, boolean fallback) {
+    /** The boolean field {@code name}, or {@code fallback} when absent or null. */
+    boolean flag(JsonNode node, String name, String where, boolean fallback) {
         JsonNode v = node.get(name);
-        return v == null || v.isNull() ? fallback : v.asBoolean();
+        return v == null || v.isNull() ? fallback : flag(node, name, where);
     }
 
+    /** The boolean field {@code name}, required (serde: "expected a boolean", for 1 and "true" too). */
+    boolean flag(JsonNode node, String name, String where) {
+        JsonNode v = node.path(name);
+        if (!v.isBoolean()) throw fail(where + "." + name + ": not a boolean");
+        return v.booleanValue();
+    }
+
+    /** The non-negative integer field {@code name}, required. */
     int integer(JsonNode node, String name, String where) {
-        JsonNode v = node.get(name);
-        if (v == null || !v.canConvertToInt()) throw fail(where + ": missing integer field \"" + name + "\"");
+        return index(node.path(name), where + "." + name);
+    }
+
+    /**
+     * A u32 or usize as serde reads it: a non-negative integer; a float only with an integral value (HF accepts 5.0,
+     * refuses 5.5, -0.5 and -1). Ids beyond Java's int range are refused too.
+     */
+    int index(JsonNode v, String path) {
+        if (!v.isNumber() || !v.canConvertToExactIntegral() || !v.canConvertToInt() || v.asInt() < 0) {
+            throw fail(path + ": " + (v.isMissingNode() ? "missing" : v + " is not") + " a non-negative integer");
+        }
         return v.asInt();
     }
 
@@ -73,10 +91,10 @@ record Spec(Path file) {
      */
     Pattern pattern(JsonNode node, String where) {
         JsonNode p = node.get("pattern");
-        if (p != null && p.has("String")) return Pattern.compile(Pattern.quote(p.get("String").asText()));
+        if (p != null && p.has("String")) return Pattern.compile(Pattern.quote(text(p, "String", where + ".pattern")));
         if (p != null && p.has("Regex")) {
             try {
-                return Pattern.compile(p.get("Regex").asText(), Pattern.UNICODE_CHARACTER_CLASS);
+                return Pattern.compile(text(p, "Regex", where + ".pattern"), Pattern.UNICODE_CHARACTER_CLASS);
             } catch (PatternSyntaxException e) {
                 throw fail(where + ": invalid regex " + e.getDescription());
             }

@@ -25,6 +25,9 @@ final class TokenizerJsonReader {
             "CodeLlamaTokenizer", "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast");
     private static final List<String> BOS_NAMES = List.of("<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>");
     private static final List<String> EOS_NAMES = List.of("</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>");
+    /** The fields of tokenizers' Tokenizer; its deserializer refuses any other ("expected `,` or `}`"). */
+    private static final Set<String> FIELDS = Set.of("version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer",
+            "post_processor", "decoder", "model");
 
     private TokenizerJsonReader() {
     }
@@ -37,12 +40,15 @@ final class TokenizerJsonReader {
         Spec spec = new Spec(file);
         JsonNode root = readJson(file);
         TokenizerConfig config = TokenizerConfig.next(file);
+        root.fieldNames().forEachRemaining(f -> {
+            if (!FIELDS.contains(f)) throw spec.fail(f + ": unknown field (Hugging Face tokenizers reads only " + String.join(", ", FIELDS) + ")");
+        });
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) throw spec.fail("missing \"model\"");
         Normalizer normalizer = present(root, "normalizer") ? Normalizer.from(root.get("normalizer"), spec) : null;
         PreTokenizer preTokenizer = present(root, "pre_tokenizer") ? PreTokenizer.from(root.get("pre_tokenizer"), spec) : null;
         Bpe bpe = Bpe.from(model, spec);
-        AddedTokens added = AddedTokens.from(root.get("added_tokens"), normalizer, spec);
+        AddedTokens added = AddedTokensJson.read(root.get("added_tokens"), normalizer, bpe.vocab(), spec);
         Decoder decoder = present(root, "decoder") ? Decoder.from(root.get("decoder"), spec) : null;
         PostProcessor fromFile = present(root, "post_processor") ? PostProcessor.from(root.get("post_processor"), spec) : null;
         OptionalInt configBos = configToken(config, "bos_token", added, bpe);

@@ -16,10 +16,18 @@ final class Vocab {
         for (int b = 0; b < 256; b++) byteIds[b] = ids.getOrDefault(byteToken(b), -1);
     }
 
-    /** From token -> id (ids may leave gaps, as a tokenizer.json vocab can). */
-    static Vocab of(Map<String, Integer> ids) {
+    /**
+     * From a tokenizer.json vocab, token -> id in document order (ids may leave gaps, as HF allows). Two tokens with one
+     * id are refused: HF accepts them, but which one it decodes depends on its HashMap's order, run to run.
+     */
+    static Vocab of(Map<String, Integer> ids, Spec spec) {
         String[] tokens = new String[ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
-        ids.forEach((token, id) -> tokens[id] = token);
+        ids.forEach((token, id) -> {
+            if (tokens[id] != null) {
+                throw spec.fail("model.vocab[\"" + token + "\"]: id " + id + " is also the id of \"" + tokens[id] + "\"");
+            }
+            tokens[id] = token;
+        });
         return new Vocab(ids, tokens);
     }
 
@@ -41,6 +49,11 @@ final class Vocab {
     /** One more than the largest id. */
     int size() {
         return tokens.length;
+    }
+
+    /** The number of tokens (HF's vocab.len(), less than {@link #size()} when ids leave gaps). */
+    int count() {
+        return ids.size();
     }
 
     Integer id(String token) {
