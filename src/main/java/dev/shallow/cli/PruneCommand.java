@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.Plan;
@@ -44,6 +45,7 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        GgufWeights.refuseOutput(modelDir, "prune");
         OutputPolicy.checkDirectory(out, force, modelDir, planFile, options.analysisFile, options.dataFile());
         ModelIdentity model = SourceModel.identity(modelDir);
         int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);

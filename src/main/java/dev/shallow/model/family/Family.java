@@ -3,6 +3,7 @@ package dev.shallow.model.family;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
@@ -46,6 +47,24 @@ public abstract class Family {
     /** The tensor names of a checkpoint holding the tensors {@code stored} tests for (a multimodal family picks its prefix). */
     public TensorNames names(java.util.function.Predicate<String> stored) {
         return names();
+    }
+
+    /** llama.cpp's name of this family's architecture ({@code general.architecture} of a GGUF), or null when not mapped. */
+    public String ggufArchitecture() {
+        return null;
+    }
+
+    /** The config from a GGUF file's metadata and tensor shapes, with llama.cpp's defaults; errors name the file and key. */
+    public ModelConfig readGguf(GgufKeys k) {
+        throw new UnsupportedOperationException(name() + " has no GGUF mapping");
+    }
+
+    /**
+     * True when llama.cpp's converter stores q/k rows per head in the interleaved RoPE order, (2i, 2i + 1), which the
+     * reader must put back into rotate-half order (convert_hf_to_gguf.py LlamaModel.permute, applied for its NORM rope type).
+     */
+    public boolean ggufInterleavedQk() {
+        return false;
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */

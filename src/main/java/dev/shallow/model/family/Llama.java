@@ -1,6 +1,7 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
@@ -23,5 +24,22 @@ public final class Llama extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.mlpBias = j.bool("mlp_bias", false);
         return b;
+    }
+
+    @Override
+    public String ggufArchitecture() {
+        return "llama";
+    }
+
+    /** llama.cpp's llama architecture: Llama's layer, biases when stored (Mistral's checkpoints convert to it too). */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
+    }
+
+    @Override
+    public boolean ggufInterleavedQk() {
+        return true;
     }
 }

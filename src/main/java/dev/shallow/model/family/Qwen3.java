@@ -1,6 +1,7 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.ModelConfig;
 
 /**
@@ -19,5 +20,18 @@ public final class Qwen3 extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.qkNorm = true;
         return b.layers(Qwen2.layerTypes(j, b.numLayers, Common.rope(j, 10000, b.headDim))).build();
+    }
+
+    @Override
+    public String ggufArchitecture() {
+        return "qwen3";
+    }
+
+    /** llama.cpp's qwen3: per-head attn_q_norm / attn_k_norm. */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        b.qkNorm = true;
+        return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
     }
 }
