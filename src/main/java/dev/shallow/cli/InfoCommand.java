@@ -27,7 +27,10 @@ final class InfoCommand implements Callable<Integer> {
     static void print(Model model) {
         ModelConfig c = model.config();
         Map<String, Long> dtypes = new TreeMap<>();
-        for (String name : model.weights().names()) dtypes.merge(model.weights().typeName(name), model.weights().elements(name), Long::sum);
+        for (String name : model.weights().names()) {
+            var t = model.weights().stored(name);
+            dtypes.merge(t.type(), t.elements(), Long::sum);
+        }
         System.out.printf("model         %s%n", model.dir());
         System.out.printf("architecture  %s (model_type %s, family %s)%n", c.architecture(), c.modelType(), c.family());
         System.out.printf("layers        %d%n", c.numLayers());

@@ -96,13 +96,8 @@ public final class Checkpoint implements Weights {
     }
 
     @Override
-    public long elements(String name) {
-        return info(name).elements();
-    }
-
-    @Override
-    public String typeName(String name) {
-        return info(name).dtype().name();
+    public Stored stored(String name) {
+        return new Stored(info(name).dtype().name(), info(name).elements());
     }
 
     @Override

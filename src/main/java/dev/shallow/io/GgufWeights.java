@@ -41,10 +41,6 @@ public final class GgufWeights implements Weights {
         }
     }
 
-    public GgufFile file() {
-        return file;
-    }
-
     public GgufMetadata metadata() {
         return file.metadata();
     }
@@ -52,6 +48,13 @@ public final class GgufWeights implements Weights {
     @Override
     public Path path() {
         return file.path();
+    }
+
+    /** The row-major shape of a stored tensor: ne reversed. */
+    public long[] shape(String name) {
+        long[] ne = info(name).ne(), shape = new long[ne.length];
+        for (int i = 0; i < ne.length; i++) shape[i] = ne[ne.length - 1 - i];
+        return shape;
     }
 
     @Override
@@ -62,13 +65,6 @@ public final class GgufWeights implements Weights {
     @Override
     public boolean has(String name) {
         return file.tensors().containsKey(name);
-    }
-
-    /** The row-major shape of a stored tensor: ne reversed. */
-    public long[] shape(String name) {
-        long[] ne = info(name).ne(), shape = new long[ne.length];
-        for (int i = 0; i < ne.length; i++) shape[i] = ne[ne.length - 1 - i];
-        return shape;
     }
 
     @Override
@@ -87,6 +83,11 @@ public final class GgufWeights implements Weights {
         return t;
     }
 
+    @Override
+    public Stored stored(String name) {
+        return new Stored(info(name).type().name(), info(name).elements());
+    }
+
     /** The dtype of a float ggml type, or null for the others (quantized, integer). */
     private static DType floatType(GgmlType t) {
         return switch (t) {
@@ -95,16 +96,6 @@ public final class GgufWeights implements Weights {
             case BF16 -> DType.BF16;
             default -> null;
         };
-    }
-
-    @Override
-    public long elements(String name) {
-        return info(name).elements();
-    }
-
-    @Override
-    public String typeName(String name) {
-        return info(name).type().name();
     }
 
     @Override

@@ -18,11 +18,12 @@ public interface Weights extends AutoCloseable {
     /** The tensor in its row-major shape; a missing one (or one of a type Shallow cannot compute with) is an error naming it. */
     Tensor tensor(String name);
 
-    /** Number of elements of a stored tensor. */
-    long elements(String name);
+    /** A stored tensor's type (F32, BF16, Q8_0, ...) and number of elements. */
+    Stored stored(String name);
 
-    /** The stored type's name (F32, BF16, Q8_0, ...). */
-    String typeName(String name);
+    /** What a tensor is on disk: its type's name and its number of elements. */
+    record Stored(String type, long elements) {
+    }
 
     /** Bytes of the weight files on disk. */
     long bytesOnDisk();

@@ -257,7 +257,7 @@ public final class Model implements AutoCloseable {
     /** Number of parameters (tied embeddings counted once). */
     public long parameterCount() {
         long n = 0;
-        for (String name : weights.names()) n += weights.elements(name);
+        for (String name : weights.names()) n += weights.stored(name).elements();
         return n;
     }
 

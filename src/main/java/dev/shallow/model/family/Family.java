@@ -20,10 +20,17 @@ import java.util.Map;
 public abstract class Family {
     private final String name;
     private final List<String> modelTypes;
+    private final String ggufArchitecture;
 
     protected Family(String name, String... modelTypes) {
+        this(name, null, List.of(modelTypes));
+    }
+
+    /** A family with a GGUF mapping: {@code ggufArchitecture} is llama.cpp's name of it (src/llama-arch.cpp LLM_ARCH_NAMES). */
+    protected Family(String name, String ggufArchitecture, List<String> modelTypes) {
         this.name = name;
-        this.modelTypes = List.of(modelTypes);
+        this.modelTypes = modelTypes;
+        this.ggufArchitecture = ggufArchitecture;
     }
 
     /** The family's name in messages and {@code info}. */
@@ -50,8 +57,8 @@ public abstract class Family {
     }
 
     /** llama.cpp's name of this family's architecture ({@code general.architecture} of a GGUF), or null when not mapped. */
-    public String ggufArchitecture() {
-        return null;
+    public final String ggufArchitecture() {
+        return ggufArchitecture;
     }
 
     /** The config from a GGUF file's metadata and tensor shapes, with llama.cpp's defaults; errors name the file and key. */

@@ -39,7 +39,7 @@ final class GgufCommon {
         if (!k.has("attention.layer_norm_rms_epsilon")) throw k.fail("metadata key '" + k.key("attention.layer_norm_rms_epsilon") + "' is missing");
         b.normEps = (float) k.positive("attention.layer_norm_rms_epsilon", 0);
         b.tieWordEmbeddings = !k.hasTensor(TensorNames.GGUF.head() + ".weight"); // llama.cpp: output absent -> token_embd is the head
-        b.torchDtype = switch (k.weights().typeName(embed)) {
+        b.torchDtype = switch (k.weights().stored(embed).type()) {
             case "F16" -> "float16";
             case "BF16" -> "bfloat16";
             default -> "float32";

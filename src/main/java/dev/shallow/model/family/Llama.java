@@ -8,7 +8,7 @@ import dev.shallow.model.ModelConfig;
 /** Llama (LlamaForCausalLM): RMSNorm, RoPE (linear / llama3 scaling), SwiGLU; attention_bias on q, k, v, o; mlp_bias. */
 public final class Llama extends Family {
     public Llama() {
-        super("llama", "llama");
+        super("llama", "llama", java.util.List.of("llama"));
     }
 
     @Override
@@ -24,11 +24,6 @@ public final class Llama extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.mlpBias = j.bool("mlp_bias", false);
         return b;
-    }
-
-    @Override
-    public String ggufArchitecture() {
-        return "llama";
     }
 
     /** llama.cpp's llama architecture: Llama's layer, biases when stored (Mistral's checkpoints convert to it too). */

@@ -11,7 +11,7 @@ import java.util.List;
 /** Qwen2 (Qwen2ForCausalLM): Llama with q/k/v biases; sliding window on layers >= max_window_layers when use_sliding_window. */
 public final class Qwen2 extends Family {
     public Qwen2() {
-        super("qwen2", "qwen2");
+        super("qwen2", "qwen2", java.util.List.of("qwen2"));
     }
 
     @Override
@@ -32,11 +32,6 @@ public final class Qwen2 extends Family {
         boolean[] slides = new boolean[layers];
         for (int i = 0; i < layers; i++) slides[i] = window > 0 && i >= maxWindowLayers;
         return Common.layerTypes(j, layers, slides, window, rope, rope);
-    }
-
-    @Override
-    public String ggufArchitecture() {
-        return "qwen2";
     }
 
     /** llama.cpp's qwen2: q/k/v biases, no window (llama.cpp's qwen2 graph has none). */

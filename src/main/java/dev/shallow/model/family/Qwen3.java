@@ -10,7 +10,7 @@ import dev.shallow.model.ModelConfig;
  */
 public final class Qwen3 extends Family {
     public Qwen3() {
-        super("qwen3", "qwen3");
+        super("qwen3", "qwen3", java.util.List.of("qwen3"));
     }
 
     @Override
@@ -20,11 +20,6 @@ public final class Qwen3 extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.qkNorm = true;
         return b.layers(Qwen2.layerTypes(j, b.numLayers, Common.rope(j, 10000, b.headDim))).build();
-    }
-
-    @Override
-    public String ggufArchitecture() {
-        return "qwen3";
     }
 
     /** llama.cpp's qwen3: per-head attn_q_norm / attn_k_norm. */

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class SmolLM3 extends Family {
     public SmolLM3() {
-        super("smollm3", "smollm3");
+        super("smollm3", "smollm3", java.util.List.of("smollm3"));
     }
 
     @Override
@@ -50,11 +50,6 @@ public final class SmolLM3 extends Family {
         c.layerTypes().forEach(t -> flags.add(t.rope() == null ? 0 : 1));
         out.put("no_rope_layers", flags);
         return out;
-    }
-
-    @Override
-    public String ggufArchitecture() {
-        return "smollm3";
     }
 
     /** llama.cpp's smollm3: no RoPE on every 4th layer, a constant there with no GGUF key (src/models/smollm3.cpp n_no_rope_layer_step). */
