@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.GgufFile;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.InputFiles;
 import dev.shallow.io.StrictJson;
 import dev.shallow.model.Model;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -23,7 +26,7 @@ import java.util.TreeSet;
 
 /**
  * Which model an analysis was computed on, so a plan or prune step can refuse an analysis of a
- * different model. {@code fingerprint}: sha256 over config.json and the safetensors headers.
+ * different model. {@code fingerprint}: sha256 over config.json and the safetensors headers (a GGUF file: its header).
  */
 public record ModelIdentity(String path, String architecture, int numLayers, int hiddenSize, long parameters, String fingerprint) {
 
@@ -36,11 +39,18 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
     /**
      * sha256 over the bytes of config.json, then of each safetensors file (model.safetensors, or the
      * shards of the index in name order) its 8-byte length prefix and JSON header: the header holds
-     * every tensor's name, dtype, shape and offsets, so any change of layout changes the fingerprint.
+     * every tensor's name, dtype, shape and offsets, so any change of layout changes the fingerprint. A GGUF file: sha256
+     * of its header (magic to the start of the tensor data: metadata and tensor infos, the same role).
      */
     public static String fingerprint(Path dir) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            if (GgufWeights.isGguf(dir)) {
+                try (GgufFile f = GgufFile.open(dir)) {
+                    sha.update(f.header().toArray(ValueLayout.JAVA_BYTE));
+                }
+                return HexFormat.of().formatHex(sha.digest());
+            }
             sha.update(InputFiles.readAllBytes(dir.resolve("config.json")));
             for (String file : safetensorsFiles(dir)) sha.update(header(dir.resolve(file)));
             return HexFormat.of().formatHex(sha.digest());

@@ -29,7 +29,7 @@ import java.util.stream.IntStream;
 final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     static final String DEFAULT_DATA = "stories";
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
 
     @Mixin

@@ -37,7 +37,7 @@ import java.util.concurrent.Callable;
                 "a checkpoint. Tasks: mmlu (57 subjects, 5-shot, and its groups), mmlu_<subject>, arc_easy, arc_challenge, boolq,",
                 "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data)."})
 final class EvalCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
 
     @Option(names = "--tasks", required = true, split = ",", paramLabel = "TASK", description = "Tasks or groups, comma-separated.")

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Continue a prompt, streaming tokens as they are produced (greedy, or seeded temperature/top-p sampling).")
 final class GenerateCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
 
     @Option(names = "--prompt", defaultValue = "Once upon a time", description = "Prompt text (default: ${DEFAULT-VALUE}).")

@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Print a checkpoint's architecture, sizes, parameter count, dtypes and bytes on disk.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Hugging Face model directory (default: the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Hugging Face model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
 
     @Override
@@ -27,9 +27,9 @@ final class InfoCommand implements Callable<Integer> {
     static void print(Model model) {
         ModelConfig c = model.config();
         Map<String, Long> dtypes = new TreeMap<>();
-        for (String name : model.checkpoint().names()) {
-            var info = model.checkpoint().info(name);
-            dtypes.merge(info.dtype().name(), info.elements(), Long::sum);
+        for (String name : model.weights().names()) {
+            var t = model.weights().stored(name);
+            dtypes.merge(t.type(), t.elements(), Long::sum);
         }
         System.out.printf("model         %s%n", model.dir());
         System.out.printf("architecture  %s (model_type %s, family %s)%n", c.architecture(), c.modelType(), c.family());
@@ -40,11 +40,11 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("context       %d positions, %s%n", c.maxPositionEmbeddings(), String.join("; ", c.ropes().stream()
                 .map(r -> "rope_theta " + r.theta() + (r.scaling() == null ? "" : ", rope_scaling " + r.scaling())).toList()));
         System.out.printf("features      %s%n", c.features().isEmpty() ? "Llama layer" : String.join(", ", c.features()));
-        boolean ignoredHead = c.tieWordEmbeddings() && model.checkpoint().has(model.names().head() + ".weight");
+        boolean ignoredHead = c.tieWordEmbeddings() && model.weights().has(model.names().head() + ".weight");
         System.out.printf("embeddings    %s%n", !c.tieWordEmbeddings() ? "untied"
                 : "tied (lm_head = embed_tokens)" + (ignoredHead ? "; the stored lm_head.weight is ignored, as Hugging Face does" : ""));
         System.out.printf("parameters    %,d%n", model.parameterCount());
         System.out.printf("dtypes        %s%n", dtypes.entrySet().stream().map(e -> e.getKey() + " (" + String.format("%,d", e.getValue()) + " params)").toList());
-        System.out.printf("on disk       %,d bytes%n", model.checkpoint().bytesOnDisk());
+        System.out.printf("on disk       %,d bytes%n", model.weights().bytesOnDisk());
     }
 }

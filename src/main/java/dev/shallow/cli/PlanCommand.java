@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
                 "Layers are 0-indexed; printed sets use inclusive ranges (6-9 = 6,7,8,9); the JSON uses explicit lists, "
                         + "with kept[new_index] = old_index."})
 final class PlanCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the model the analysis names, else the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the model the analysis names, else the bundled stories260K).")
     Path modelDir;
 
     @Mixin

@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.MergekitConfig;
@@ -49,6 +50,7 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        GgufWeights.refuseOutput(modelDir, "prune");
         OutputPolicy.checkDirectory(out, force, modelDir, planFile, options.analysisFile, options.dataFile());
         if (mergekit != null) {
             OutputPolicy.checkFile(mergekit, modelDir, planFile, options.analysisFile, options.dataFile());

@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
 final class SweepCommand implements Callable<Integer> {
     static final String DEFAULT_STRATEGIES = "angular,bi,magnitude,deepest,sequential,reverse,random";
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory (default: the bundled stories260K).")
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
 
     @Option(names = "--strategies", defaultValue = DEFAULT_STRATEGIES, split = ",", paramLabel = "S",

@@ -11,6 +11,7 @@ import dev.shallow.data.Datasets;
 import dev.shallow.data.DocumentSource;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Finite;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.RunLock;
 import dev.shallow.model.Model;
@@ -71,6 +72,7 @@ public final class Healer {
      */
     public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
                              boolean merge, Listener listener) {
+        GgufWeights.refuseOutput(modelDir, "heal");
         OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
         try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();

@@ -20,7 +20,7 @@ import java.util.Set;
  * {@code model.safetensors.index.json}'s weight_map. A directory holding both loads the single file, as Hugging Face's
  * {@code from_pretrained} does.
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements Weights {
     public static final String SINGLE = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";
 
@@ -90,10 +90,22 @@ public final class Checkpoint implements AutoCloseable {
         return dir;
     }
 
+    @Override
+    public Path path() {
+        return dir;
+    }
+
+    @Override
+    public Stored stored(String name) {
+        return new Stored(info(name).dtype().name(), info(name).elements());
+    }
+
+    @Override
     public Set<String> names() {
         return byTensor.keySet();
     }
 
+    @Override
     public boolean has(String name) {
         return byTensor.containsKey(name);
     }
@@ -109,6 +121,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** The tensor; a missing one is an error naming the directory and the tensor. */
+    @Override
     public Tensor tensor(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) throw ShallowException.at(dir, "tensor '" + name + "' required by config.json is missing from the checkpoint");
@@ -119,21 +132,16 @@ public final class Checkpoint implements AutoCloseable {
      * Refuses weights holding NaN or an infinity, naming the first such tensor and element: a model with them computes
      * NaN everywhere. Reads every float tensor once (the cost of paging the checkpoint in).
      */
+    @Override
     public void requireFinite() {
         for (Map.Entry<String, SafetensorsFile> e : byTensor.entrySet()) {
             TensorInfo t = e.getValue().tensors().get(e.getKey());
-            if (!NonFinite.applies(t.dtype())) continue;
-            MemorySegment bytes = e.getValue().bytes(e.getKey());
-            long at = NonFinite.first(t.dtype(), bytes);
-            if (bytes.isMapped()) bytes.unload(); // scanned once: its pages leave resident memory (a model larger than RAM stays streamable)
-            if (at >= 0) {
-                throw ShallowException.at(e.getValue().path(), "tensor '" + e.getKey() + "' holds NaN or infinity at element " + at
-                        + " (of shape " + Arrays.toString(t.shape()) + "); the model would compute NaN");
-            }
+            NonFinite.require(e.getValue().path(), e.getKey(), t.dtype(), t.shape(), e.getValue().bytes(e.getKey()));
         }
     }
 
     /** Bytes of all safetensors files on disk. */
+    @Override
     public long bytesOnDisk() {
         return files.stream().mapToLong(SafetensorsFile::fileSize).sum();
     }

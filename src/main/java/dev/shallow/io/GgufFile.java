@@ -44,10 +44,11 @@ public final class GgufFile implements AutoCloseable {
     private final GgufMetadata metadata;
     private final Map<String, GgufTensorInfo> tensors;
     private final long dataOffset;
+    private final MemorySegment header;
     private final MemorySegment data;
 
     private GgufFile(Path path, Arena arena, int version, int alignment, GgufMetadata metadata,
-                     Map<String, GgufTensorInfo> tensors, long dataOffset, MemorySegment data) {
+                     Map<String, GgufTensorInfo> tensors, long dataOffset, MemorySegment header, MemorySegment data) {
         this.path = path;
         this.arena = arena;
         this.version = version;
@@ -55,6 +56,7 @@ public final class GgufFile implements AutoCloseable {
         this.metadata = metadata;
         this.tensors = tensors;
         this.dataOffset = dataOffset;
+        this.header = header;
         this.data = data;
     }
 
@@ -85,7 +87,8 @@ public final class GgufFile implements AutoCloseable {
         long dataStart = (c.position() + alignment - 1) / alignment * alignment;
         MemorySegment data = all.asSlice(Math.min(dataStart, all.byteSize()));
         checkPlacement(c, tensors.values(), alignment, dataStart, data.byteSize());
-        return new GgufFile(path, arena, version, alignment, metadata, Collections.unmodifiableMap(tensors), dataStart, data);
+        return new GgufFile(path, arena, version, alignment, metadata, Collections.unmodifiableMap(tensors), dataStart,
+                all.asSlice(0, all.byteSize() - data.byteSize()), data);
     }
 
     /** general.alignment: a u32, a non-zero power of two (gguf.cpp); 32 when absent. */
@@ -191,6 +194,11 @@ public final class GgufFile implements AutoCloseable {
     /** Where the data section starts in the file: after the tensor infos, at the next multiple of the alignment. */
     public long dataOffset() {
         return dataOffset;
+    }
+
+    /** The bytes before the tensor data: magic, counts, metadata, tensor infos and padding (a view of the mapping). */
+    public MemorySegment header() {
+        return header;
     }
 
     /** The raw bytes of tensor {@code name} in its ggml type (a view of the mapping, valid until close). */

@@ -43,6 +43,20 @@ final class NonFinite {
         return firstFrom(f, bytes, words * 8);
     }
 
+    /**
+     * Refuses a tensor holding NaN or an infinity, naming the file, the tensor and the first such element; its
+     * pages leave resident memory after the scan (a model larger than RAM stays streamable). Other dtypes pass.
+     */
+    static void require(java.nio.file.Path file, String name, DType dtype, long[] shape, MemorySegment bytes) {
+        if (!applies(dtype)) return;
+        long at = first(dtype, bytes);
+        if (bytes.isMapped()) bytes.unload();
+        if (at >= 0) {
+            throw dev.shallow.ShallowException.at(file, "tensor '" + name + "' holds NaN or infinity at element " + at
+                    + " (of shape " + java.util.Arrays.toString(shape) + "); the model would compute NaN");
+        }
+    }
+
     /** The first non-finite element at or after byte {@code from}, element by element. */
     private static long firstFrom(Format f, MemorySegment bytes, long from) {
         int size = f.bits() / 8;

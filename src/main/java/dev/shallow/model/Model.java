@@ -2,7 +2,10 @@ package dev.shallow.model;
 
 import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.GgufWeights;
+import dev.shallow.io.Weights;
 import dev.shallow.model.family.Families;
+import dev.shallow.model.family.Family;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Tensor;
@@ -15,13 +18,13 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * A checkpoint opened for compute: its config and its weights as views of the memory-mapped safetensors files
- * (nothing but norms and biases is copied), named as its family names them ({@link TensorNames}).
+ * A checkpoint opened for compute: its config and its weights as views of the memory-mapped safetensors files or GGUF
+ * file (nothing but norms, biases and a GGUF's interleaved q/k is copied), named as its family names them ({@link TensorNames}).
  */
 public final class Model implements AutoCloseable {
     private final Path dir;
     private final ModelConfig config;
-    private final Checkpoint checkpoint;
+    private final Weights weights;
     private final Tensor embed;
     private final float embedScale;
     private final List<LayerWeights> layers;
@@ -30,12 +33,12 @@ public final class Model implements AutoCloseable {
     private final float[] lmHeadBias;
     private final TensorNames names;
 
-    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, TensorNames names, Tensor embed, float embedScale,
+    private Model(Path dir, ModelConfig config, Weights weights, TensorNames names, Tensor embed, float embedScale,
                   List<LayerWeights> layers, NormWeights finalNorm, Tensor lmHead, float[] lmHeadBias) {
         this.names = names;
         this.dir = dir;
         this.config = config;
-        this.checkpoint = checkpoint;
+        this.weights = weights;
         this.embed = embed;
         this.embedScale = embedScale;
         this.layers = layers;
@@ -44,7 +47,7 @@ public final class Model implements AutoCloseable {
         this.lmHeadBias = lmHeadBias;
     }
 
-    /** Opens a Hugging Face model directory (config.json + safetensors, single or sharded) of a supported family. */
+    /** Opens a Hugging Face model directory (config.json + safetensors, single or sharded) or a GGUF file of a supported family. */
     public static Model load(Path dir) {
         return load(dir, UnaryOperator.identity());
     }
@@ -54,19 +57,28 @@ public final class Model implements AutoCloseable {
      * off (q/k norms, post-norms, the embedding scale, (1 + w) norms read as w), computed from the same weights.
      */
     public static Model load(Path dir, UnaryOperator<ModelConfig> adjust) {
-        if (!Files.isDirectory(dir)) throw ShallowException.at(dir, "model directory not found");
-        ModelConfig c = adjust.apply(ModelConfig.load(dir));
-        Checkpoint ck = Checkpoint.open(dir);
+        boolean gguf = GgufWeights.isGguf(dir);
+        if (!gguf && !Files.isDirectory(dir)) throw ShallowException.at(dir, "model directory not found");
+        ModelConfig hf = gguf ? null : adjust.apply(ModelConfig.load(dir));
+        Weights ck = gguf ? GgufWeights.open(dir) : Checkpoint.open(dir);
         try {
+            Loader ld;
+            if (gguf) {
+                GgufKeys keys = GgufKeys.of((GgufWeights) ck);
+                Family f = Families.of(keys);
+                ld = new Loader(ck, adjust.apply(f.readGguf(keys)), TensorNames.GGUF, f.ggufInterleavedQk(), "the GGUF metadata");
+            } else {
+                ld = new Loader(ck, hf, Families.of(hf).names(ck::has), false, "config.json");
+            }
+            ModelConfig c = ld.c;
             if (!"1".equals(System.getenv("SHALLOW_SKIP_WEIGHT_CHECK"))) ck.requireFinite(); // NaN or Inf weights: an error naming the tensor
-            Loader ld = new Loader(ck, c, Families.of(c).names(ck::has));
             TensorNames n = ld.names;
             int h = c.hiddenSize();
             Tensor embed = ld.matrix(n.embed() + ".weight", c.vocabSize(), h);
             List<LayerWeights> layers = new ArrayList<>(c.numLayers());
             for (int l = 0; l < c.numLayers(); l++) layers.add(ld.layer(l));
             if (ck.has(n.layer(c.numLayers(), n.attnNorm(), "weight"))) {
-                throw ShallowException.at(dir, "checkpoint has more layers than num_hidden_layers = " + c.numLayers() + " in config.json");
+                throw ShallowException.at(dir, "checkpoint has more layers than the " + c.numLayers() + " of " + ld.configName);
             }
             NormWeights norm = ld.norm(n.finalNorm(), h);
             // tie_word_embeddings: Hugging Face ties the head to the embeddings even when lm_head.weight is stored
@@ -90,8 +102,11 @@ public final class Model implements AutoCloseable {
         };
     }
 
-    /** Reads one family's tensors with the shapes the config implies. */
-    private record Loader(Checkpoint ck, ModelConfig c, TensorNames names) {
+    /**
+     * Reads one family's tensors with the shapes the config (read from {@code configName}) implies; {@code interleavedQk}:
+     * q/k rows are stored in llama.cpp's interleaved order ({@link InterleavedRows}).
+     */
+    private record Loader(Weights ck, ModelConfig c, TensorNames names, boolean interleavedQk, String configName) {
 
         LayerWeights layer(int l) {
             int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ffn = c.intermediateSize(), d = c.headDim();
@@ -116,6 +131,14 @@ public final class Model implements AutoCloseable {
                     bq = vector(names.layer(l, names.q(), "bias"), q);
                     bk = vector(names.layer(l, names.k(), "bias"), kv);
                     bv = vector(names.layer(l, names.v(), "bias"), kv);
+                }
+            }
+            if (interleavedQk) {
+                wq = InterleavedRows.toRotateHalf(wq, d);
+                wk = InterleavedRows.toRotateHalf(wk, d);
+                if (bq != null) {
+                    bq = InterleavedRows.toRotateHalf(bq, d);
+                    bk = InterleavedRows.toRotateHalf(bk, d);
                 }
             }
             Tensor wGate = null, wUp;
@@ -159,8 +182,8 @@ public final class Model implements AutoCloseable {
         Tensor matrix(String name, int rows, int cols) {
             Tensor t = ck.tensor(name);
             if (!Arrays.equals(t.shape(), new long[]{rows, cols})) {
-                throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                        + " but config.json implies [" + rows + ", " + cols + "]");
+                throw ShallowException.at(ck.path(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + " but " + configName + " implies [" + rows + ", " + cols + "]");
             }
             return t;
         }
@@ -168,23 +191,36 @@ public final class Model implements AutoCloseable {
         float[] vector(String name, int n) {
             Tensor t = ck.tensor(name);
             if (!Arrays.equals(t.shape(), new long[]{n})) {
-                throw ShallowException.at(ck.dir(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                        + " but config.json implies [" + n + "]");
+                throw ShallowException.at(ck.path(), "tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                        + " but " + configName + " implies [" + n + "]");
             }
             return t.toFloatArray();
         }
     }
 
+    /** The model directory, or the GGUF file. */
     public Path dir() {
         return dir;
+    }
+
+    /** True when the model was read from a GGUF file. */
+    public boolean isGguf() {
+        return weights instanceof GgufWeights;
     }
 
     public ModelConfig config() {
         return config;
     }
 
+    /** The stored tensors, by their stored names. */
+    public Weights weights() {
+        return weights;
+    }
+
+    /** The safetensors checkpoint of a Hugging Face model; a GGUF model is refused (the steps that need one write safetensors). */
     public Checkpoint checkpoint() {
-        return checkpoint;
+        if (weights instanceof Checkpoint ck) return ck;
+        throw ShallowException.at(dir, "is a GGUF file; this step needs a Hugging Face checkpoint directory (GGUF output is not implemented yet)");
     }
 
     /** The tensor names of this checkpoint (its family's, under the prefix it uses). */
@@ -221,12 +257,12 @@ public final class Model implements AutoCloseable {
     /** Number of parameters (tied embeddings counted once). */
     public long parameterCount() {
         long n = 0;
-        for (String name : checkpoint.names()) n += checkpoint.info(name).elements();
+        for (String name : weights.names()) n += weights.stored(name).elements();
         return n;
     }
 
     @Override
     public void close() {
-        checkpoint.close();
+        weights.close();
     }
 }

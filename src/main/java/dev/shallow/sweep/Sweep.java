@@ -14,6 +14,7 @@ import dev.shallow.eval.HarnessEncoding;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Strategy;
@@ -53,6 +54,7 @@ public final class Sweep {
      * are finished (the way an interrupted sweep stops, for tests of resuming).
      */
     public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress, int stopAfterPoints) {
+        if (options.heals()) GgufWeights.refuseOutput(model.dir(), "heal");
         OutputPolicy.requireApart(dir, model.dir(), options.lossData(), OutputPolicy.existing(options.calibration().data()),
                 options.heals() ? OutputPolicy.existing(options.heal().data()) : null);
         int layers = model.config().numLayers();

@@ -53,6 +53,24 @@ class CliTest {
     }
 
     @Test
+    void infoOnAGguf() {
+        Run r = run("info", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("architecture  llama (model_type llama, family llama)"), r.out());
+        assertTrue(r.out().matches("(?s).*layers\\s+5\\n.*"), r.out());
+        assertTrue(r.out().contains("F32 (292,800 params)"), r.out());
+        assertTrue(r.out().contains("on disk       1,185,376 bytes"), r.out());
+    }
+
+    @Test
+    void pruneOfAGgufIsRefused(@TempDir Path tmp) {
+        Run r = run("prune", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf").toString(), "--remove", "2",
+                "--out", tmp.resolve("out").toString());
+        assertOneLineError(r, "GGUF output is not implemented yet");
+        assertTrue(Files.notExists(tmp.resolve("out")));
+    }
+
+    @Test
     void missingModelDirectory(@TempDir Path tmp) {
         assertOneLineError(run("info", tmp.resolve("nope").toString()), "nope", "not found");
     }

@@ -37,8 +37,19 @@ class GoldenForwardTest {
     @ParameterizedTest
     @MethodSource("dev.shallow.Shared#goldenModels")
     void logitsAndResidualsMatchReference(String name) throws IOException {
+        matchesReference(name, Shared.model(name));
+    }
+
+    /** stories260K.gguf (llama.cpp's converter, interleaved q/k) computes the Hugging Face copy's golden. */
+    @org.junit.jupiter.api.Test
+    void ggufMatchesReference() throws IOException {
+        matchesReference("stories260K", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf"));
+    }
+
+    /** The model at {@code path} (a directory or a GGUF file) gives golden {@code name}'s logits and residuals. */
+    static void matchesReference(String name, Path path) throws IOException {
         JsonNode seqs = inputs(name).path("sequences");
-        try (Model model = Model.load(Shared.model(name));
+        try (Model model = Model.load(path);
              SafetensorsFile ref = SafetensorsFile.open(Shared.golden(name).resolve("reference.safetensors"))) {
             int hidden = model.config().hiddenSize(), vocab = model.config().vocabSize(), layers = model.config().numLayers();
             Transformer tf = new Transformer(model);

@@ -39,8 +39,18 @@ class GoldenGenerationTest {
     @ParameterizedTest
     @MethodSource("withGreedyAndLoss")
     void greedyContinuationsMatch(String name) throws IOException {
+        greedyMatches(name, Shared.model(name));
+    }
+
+    @org.junit.jupiter.api.Test
+    void ggufContinuesAsTheGolden() throws IOException {
+        greedyMatches("stories260K", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf"));
+    }
+
+    /** The model at {@code path} (a directory or a GGUF file) continues golden {@code name}'s prompts greedily as it does. */
+    static void greedyMatches(String name, java.nio.file.Path path) throws IOException {
         JsonNode g = json(name, "greedy.json");
-        try (Model model = Model.load(Shared.model(name))) {
+        try (Model model = Model.load(path)) {
             Generator gen = new Generator(new Transformer(model));
             for (JsonNode run : g.path("runs")) {
                 int[] got = gen.generate(ints(run.path("prompt_ids")), g.path("max_new_tokens").asInt(), Sampler.greedy(), -1, t -> { }).tokens();

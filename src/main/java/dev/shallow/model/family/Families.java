@@ -1,6 +1,7 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.ModelConfig;
 
 import java.util.List;
@@ -30,6 +31,17 @@ public final class Families {
     /** The supported model_type values, comma-separated. */
     public static String supported() {
         return String.join(", ", ALL.stream().flatMap(f -> f.modelTypes().stream()).toList());
+    }
+
+    /** The family of a GGUF file's {@code general.architecture}; an architecture without a mapping is refused in one line. */
+    public static Family of(GgufKeys k) {
+        for (Family f : ALL) if (k.architecture().equals(f.ggufArchitecture())) return f;
+        throw k.fail("unsupported GGUF architecture '" + k.architecture() + "'; supported: " + supportedGguf());
+    }
+
+    /** The GGUF architectures with a mapping, comma-separated. */
+    public static String supportedGguf() {
+        return String.join(", ", ALL.stream().map(Family::ggufArchitecture).filter(a -> a != null).toList());
     }
 
     /** The family of a config read by {@link #read}. */

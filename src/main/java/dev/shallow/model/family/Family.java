@@ -3,6 +3,7 @@ package dev.shallow.model.family;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
@@ -20,10 +21,17 @@ import java.util.function.Predicate;
 public abstract class Family {
     private final String name;
     private final List<String> modelTypes;
+    private final String ggufArchitecture;
 
     protected Family(String name, String... modelTypes) {
+        this(name, null, List.of(modelTypes));
+    }
+
+    /** A family with a GGUF mapping: {@code ggufArchitecture} is llama.cpp's name of it (src/llama-arch.cpp LLM_ARCH_NAMES). */
+    protected Family(String name, String ggufArchitecture, List<String> modelTypes) {
         this.name = name;
-        this.modelTypes = List.of(modelTypes);
+        this.modelTypes = modelTypes;
+        this.ggufArchitecture = ggufArchitecture;
     }
 
     /** The family's name in messages and {@code info}. */
@@ -47,6 +55,24 @@ public abstract class Family {
     /** The tensor names of a checkpoint holding the tensors {@code stored} tests for (a multimodal family picks its prefix). */
     public TensorNames names(Predicate<String> stored) {
         return names();
+    }
+
+    /** llama.cpp's name of this family's architecture ({@code general.architecture} of a GGUF), or null when not mapped. */
+    public final String ggufArchitecture() {
+        return ggufArchitecture;
+    }
+
+    /** The config from a GGUF file's metadata and tensor shapes, with llama.cpp's defaults; errors name the file and key. */
+    public ModelConfig readGguf(GgufKeys k) {
+        throw new UnsupportedOperationException(name() + " has no GGUF mapping");
+    }
+
+    /**
+     * True when llama.cpp's converter stores q/k rows per head in the interleaved RoPE order, (2i, 2i + 1), which the
+     * reader must put back into rotate-half order (convert_hf_to_gguf.py LlamaModel.permute, applied for its NORM rope type).
+     */
+    public boolean ggufInterleavedQk() {
+        return false;
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */

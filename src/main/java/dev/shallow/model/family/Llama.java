@@ -1,13 +1,14 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 
 /** Llama (LlamaForCausalLM): RMSNorm, RoPE (linear / llama3 scaling), SwiGLU; attention_bias on q, k, v, o; mlp_bias. */
 public final class Llama extends Family {
     public Llama() {
-        super("llama", "llama");
+        super("llama", "llama", java.util.List.of("llama"));
     }
 
     @Override
@@ -23,5 +24,17 @@ public final class Llama extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.mlpBias = j.bool("mlp_bias", false);
         return b;
+    }
+
+    /** llama.cpp's llama architecture: Llama's layer, biases when stored (Mistral's checkpoints convert to it too). */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
+    }
+
+    @Override
+    public boolean ggufInterleavedQk() {
+        return true;
     }
 }

@@ -1,6 +1,7 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
@@ -10,7 +11,7 @@ import java.util.List;
 /** Qwen2 (Qwen2ForCausalLM): Llama with q/k/v biases; sliding window on layers >= max_window_layers when use_sliding_window. */
 public final class Qwen2 extends Family {
     public Qwen2() {
-        super("qwen2", "qwen2");
+        super("qwen2", "qwen2", java.util.List.of("qwen2"));
     }
 
     @Override
@@ -31,5 +32,13 @@ public final class Qwen2 extends Family {
         boolean[] slides = new boolean[layers];
         for (int i = 0; i < layers; i++) slides[i] = window > 0 && i >= maxWindowLayers;
         return Common.layerTypes(j, layers, slides, window, rope, rope);
+    }
+
+    /** llama.cpp's qwen2: q/k/v biases, no window (llama.cpp's qwen2 graph has none). */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        b.qkvBias = true; // llama.cpp's qwen2 loads attn_q/k/v biases as required tensors
+        return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
     }
 }

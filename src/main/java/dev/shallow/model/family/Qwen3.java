@@ -1,6 +1,7 @@
 package dev.shallow.model.family;
 
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.ModelConfig;
 
 /**
@@ -9,7 +10,7 @@ import dev.shallow.model.ModelConfig;
  */
 public final class Qwen3 extends Family {
     public Qwen3() {
-        super("qwen3", "qwen3");
+        super("qwen3", "qwen3", java.util.List.of("qwen3"));
     }
 
     @Override
@@ -19,5 +20,13 @@ public final class Qwen3 extends Family {
         b.qkvBias = b.outputBias = j.bool("attention_bias", false);
         b.qkNorm = true;
         return b.layers(Qwen2.layerTypes(j, b.numLayers, Common.rope(j, 10000, b.headDim))).build();
+    }
+
+    /** llama.cpp's qwen3: per-head attn_q_norm / attn_k_norm. */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        b.qkNorm = true;
+        return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
     }
 }

@@ -3,6 +3,7 @@ package dev.shallow.model.family;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
@@ -16,7 +17,7 @@ import java.util.Map;
  */
 public final class SmolLM3 extends Family {
     public SmolLM3() {
-        super("smollm3", "smollm3");
+        super("smollm3", "smollm3", java.util.List.of("smollm3"));
     }
 
     @Override
@@ -49,5 +50,18 @@ public final class SmolLM3 extends Family {
         c.layerTypes().forEach(t -> flags.add(t.rope() == null ? 0 : 1));
         out.put("no_rope_layers", flags);
         return out;
+    }
+
+    /** llama.cpp's smollm3: no RoPE on every 4th layer, a constant there with no GGUF key (src/models/smollm3.cpp n_no_rope_layer_step). */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = GgufCommon.base(k, this);
+        return b.layers(GgufCommon.noRopeEvery(b.numLayers, 4, GgufCommon.rope(k, b.headDim))).build();
+    }
+
+    /** convert_hf_to_gguf.py's SmolLM3Model is a LlamaModel: it permutes q/k as Llama's. */
+    @Override
+    public boolean ggufInterleavedQk() {
+        return true;
     }
 }

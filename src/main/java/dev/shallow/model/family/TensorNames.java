@@ -39,6 +39,17 @@ public record TensorNames(
             null, "mlp.fc1", null, "mlp.fc2", null,
             "model.embed_tokens", "model.final_layernorm", "lm_head");
 
+    /**
+     * llama.cpp's names of the same parts in a GGUF file (src/llama-arch.cpp LLM_TENSOR_NAMES): {@code blk.N.attn_q},
+     * ..., {@code token_embd}, {@code output_norm}, {@code output} (absent when tied). Gemma's norms: post_attention_norm
+     * on the attention output, ffn_norm before the MLP, post_ffw_norm on its output.
+     */
+    public static final TensorNames GGUF = new TensorNames("blk.",
+            "attn_norm", "attn_q", "attn_k", "attn_v", null, "attn_output",
+            "attn_q_norm", "attn_k_norm", "post_attention_norm", "ffn_norm",
+            "ffn_gate", "ffn_up", null, "ffn_down", "post_ffw_norm",
+            "token_embd", "output_norm", "output");
+
     /** These names under {@code prefix} (a multimodal checkpoint's text stack, e.g. {@code language_model.}). */
     public TensorNames under(String prefix) {
         return new TensorNames(prefix + layerPrefix, attnNorm, q, k, v, qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate, up, gateUp,

@@ -1,0 +1,118 @@
+package dev.shallow.io;
+
+import dev.shallow.ShallowException;
+import dev.shallow.tensor.DType;
+import dev.shallow.tensor.Tensor;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * The tensors of a GGUF file as weights: each a view of the mapping in its row-major shape (ggml lists ne[0], the
+ * fastest-varying dimension, first, so ne = [cols, rows] is the [rows, cols] matrix). Float types only in this step:
+ * a quantized tensor is refused, by name and type, when it is asked for.
+ */
+public final class GgufWeights implements Weights {
+    private final GgufFile file;
+
+    private GgufWeights(GgufFile file) {
+        this.file = file;
+    }
+
+    public static GgufWeights open(Path path) {
+        return new GgufWeights(GgufFile.open(path));
+    }
+
+    /** True for a regular file named *.gguf (a model given as one file rather than a directory). */
+    public static boolean isGguf(Path path) {
+        return path.getFileName() != null && path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")
+                && !Files.isDirectory(path);
+    }
+
+    /**
+     * Refuses {@code step} (prune, heal) on a GGUF model before anything is read or written: its output would be a
+     * model in GGUF, which is not written yet.
+     */
+    public static void refuseOutput(Path model, String step) {
+        if (isGguf(model)) {
+            throw ShallowException.at(model, step + ": GGUF output is not implemented yet; convert the GGUF to a Hugging Face directory "
+                    + "first (transformers: from_pretrained(dir, gguf_file=...), then save_pretrained) and " + step + " that");
+        }
+    }
+
+    public GgufMetadata metadata() {
+        return file.metadata();
+    }
+
+    @Override
+    public Path path() {
+        return file.path();
+    }
+
+    /** The row-major shape of a stored tensor: ne reversed. */
+    public long[] shape(String name) {
+        long[] ne = info(name).ne(), shape = new long[ne.length];
+        for (int i = 0; i < ne.length; i++) shape[i] = ne[ne.length - 1 - i];
+        return shape;
+    }
+
+    @Override
+    public Set<String> names() {
+        return file.tensors().keySet();
+    }
+
+    @Override
+    public boolean has(String name) {
+        return file.tensors().containsKey(name);
+    }
+
+    @Override
+    public Tensor tensor(String name) {
+        GgufTensorInfo t = info(name);
+        DType dtype = floatType(t.type());
+        if (dtype == null) {
+            throw ShallowException.at(path(), "tensor '" + name + "' is " + t.type() + "; quantized GGUF types are not supported yet (F32, F16, BF16 are)");
+        }
+        return Tensor.of(dtype, file.tensorData(name), shape(name));
+    }
+
+    private GgufTensorInfo info(String name) {
+        GgufTensorInfo t = file.tensors().get(name);
+        if (t == null) throw ShallowException.at(path(), "tensor '" + name + "' required by the GGUF metadata is missing from the file");
+        return t;
+    }
+
+    @Override
+    public Stored stored(String name) {
+        return new Stored(info(name).type().name(), info(name).elements());
+    }
+
+    /** The dtype of a float ggml type, or null for the others (quantized, integer). */
+    private static DType floatType(GgmlType t) {
+        return switch (t) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> null;
+        };
+    }
+
+    @Override
+    public long bytesOnDisk() {
+        return path().toFile().length();
+    }
+
+    @Override
+    public void requireFinite() {
+        for (GgufTensorInfo t : file.tensors().values()) {
+            DType d = floatType(t.type());
+            if (d != null) NonFinite.require(path(), t.name(), d, shape(t.name()), file.tensorData(t.name()));
+        }
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}
