@@ -1,10 +1,12 @@
 package dev.shallow.cli;
 
+import dev.shallow.io.Checkpoint;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -46,5 +48,8 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("parameters    %,d%n", model.parameterCount());
         System.out.printf("dtypes        %s%n", dtypes.entrySet().stream().map(e -> e.getKey() + " (" + String.format("%,d", e.getValue()) + " params)").toList());
         System.out.printf("on disk       %,d bytes%n", model.weights().bytesOnDisk());
+        if (Files.isDirectory(model.dir()) && Files.exists(model.dir().resolve(Checkpoint.INDEX)) && !Checkpoint.sharded(model.dir())) {
+            System.out.printf("weights       %s; the %s beside it is ignored, as Hugging Face does%n", Checkpoint.SINGLE, Checkpoint.INDEX);
+        }
     }
 }

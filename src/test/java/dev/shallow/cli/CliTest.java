@@ -52,6 +52,17 @@ class CliTest {
         assertTrue(r.out().contains("BF16"));
     }
 
+    /** A single file beside an index loads the single file, as Hugging Face does, and info says so. */
+    @Test
+    void infoSaysWhichWeightsLoad(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws java.io.IOException {
+        java.nio.file.Path dir = Shared.copyModel(Shared.model("stories260K"), tmp.resolve("m"));
+        java.nio.file.Files.writeString(dir.resolve("model.safetensors.index.json"), "{\"weight_map\": {}}");
+        Run r = run("info", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("weights       model.safetensors; the model.safetensors.index.json beside it is ignored"), r.out());
+        assertTrue(!run("info", Shared.model("stories260K").toString()).out().contains("weights "), "no such line otherwise");
+    }
+
     @Test
     void infoOnAGguf() {
         Run r = run("info", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf").toString());
