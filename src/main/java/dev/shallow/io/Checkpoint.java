@@ -1,7 +1,5 @@
 package dev.shallow.io;
 
-import java.lang.foreign.MemorySegment;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.ShallowException;
 import dev.shallow.tensor.Tensor;
@@ -9,7 +7,6 @@ import dev.shallow.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
