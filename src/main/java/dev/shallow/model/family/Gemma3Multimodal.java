@@ -40,16 +40,12 @@ public final class Gemma3Multimodal extends Family {
     /** Hub checkpoints: language_model.model.layers.N...; transformers v5: model.language_model.layers.N... */
     @Override
     public TensorNames names(Predicate<String> stored) {
-        TensorNames hub = TensorNames.GEMMA.under("language_model.");
-        if (stored.test(hub.embed() + ".weight")) return hub;
-        TensorNames g = TensorNames.GEMMA;
-        return new TensorNames("model.language_model.layers.", g.attnNorm(), g.q(), g.k(), g.v(), g.qkv(), g.o(), g.qNorm(), g.kNorm(),
-                g.postAttnNorm(), g.ffnNorm(), g.gate(), g.up(), g.gateUp(), g.down(), g.postFfnNorm(),
-                "model.language_model.embed_tokens", "model.language_model.norm", "lm_head");
+        TensorNames hub = names();
+        return stored.test(hub.embed() + ".weight") ? hub : TensorNames.GEMMA.rebased("model.language_model.", "");
     }
 
     @Override
     public TensorNames names() {
-        return TensorNames.GEMMA.under("language_model.");
+        return TensorNames.GEMMA.rebased("language_model.model.", "language_model.");
     }
 }

@@ -50,10 +50,19 @@ public record TensorNames(
             "ffn_gate", "ffn_up", null, "ffn_down", "post_ffw_norm",
             "token_embd", "output_norm", "output");
 
-    /** These names under {@code prefix} (a multimodal checkpoint's text stack, e.g. {@code language_model.}). */
-    public TensorNames under(String prefix) {
-        return new TensorNames(prefix + layerPrefix, attnNorm, q, k, v, qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate, up, gateUp,
-                down, postFfnNorm, prefix + embed, prefix + finalNorm, prefix + head);
+    /**
+     * These names with the decoder's {@code model.} replaced by {@code decoder} and the head under {@code headPrefix}: a
+     * multimodal checkpoint's text stack ({@code language_model.model.} / {@code language_model.lm_head}, or transformers
+     * v5's {@code model.language_model.} / {@code lm_head}).
+     */
+    public TensorNames rebased(String decoder, String headPrefix) {
+        return new TensorNames(decoder + undecorated(layerPrefix), attnNorm, q, k, v, qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate,
+                up, gateUp, down, postFfnNorm, decoder + undecorated(embed), decoder + undecorated(finalNorm), headPrefix + head);
+    }
+
+    /** A decoder tensor's name without the leading {@code model.}. */
+    private static String undecorated(String name) {
+        return name.substring("model.".length());
     }
 
     /** The full name of a layer part, e.g. {@code model.layers.3.self_attn.q_proj.weight}. */
