@@ -234,7 +234,7 @@ public final class Model implements AutoCloseable {
         return embed;
     }
 
-    /** The factor of the embeddings (Gemma: sqrt(hidden) in the embeddings' dtype; else 1). */
+    /** The factor of the embeddings (Gemma: sqrt(hidden) in the embeddings' dtype, in float32 for a GGUF as llama.cpp; else 1). */
     public float embedScale() {
         return embedScale;
     }
