@@ -65,6 +65,12 @@ public final class HfToGguf {
      * architecture's keys before they are written (values Integer: u32, Float: f32, String, Boolean, int[]: an i32 array).
      */
     public static Path convert(Path hf, String arch, Path tokenizer, Path out, boolean f32, UnaryOperator<Map<String, Object>> editKeys) {
+        return convert(hf, arch, tokenizer, out, f32, editKeys, UnaryOperator.identity());
+    }
+
+    /** As {@link #convert(Path, String, Path, Path, boolean, UnaryOperator)}, each tensor stored under {@code rename} of its GGUF name. */
+    public static Path convert(Path hf, String arch, Path tokenizer, Path out, boolean f32, UnaryOperator<Map<String, Object>> editKeys,
+                               UnaryOperator<String> rename) {
         JsonNode c = config(hf);
         GgufBuilder b = new GgufBuilder().string("general.architecture", arch);
         Map<String, Object> keys = editKeys.apply(keys(c, arch));
@@ -86,7 +92,7 @@ public final class HfToGguf {
                 if (llama && name.contains("self_attn.q_proj.")) bytes = permute(bytes, heads, shape[0]);
                 if (llama && name.contains("self_attn.k_proj.")) bytes = permute(bytes, kvHeads, shape[0]);
                 long[] ne = shape.length == 2 ? new long[]{shape[1], shape[0]} : shape; // GGUF lists ne[0] (columns) first
-                b.tensor(ggufName(name, gemma), asF32 ? GgmlType.F32 : GgmlType.BF16, data.size(), ne);
+                b.tensor(rename.apply(ggufName(name, gemma)), asF32 ? GgmlType.F32 : GgmlType.BF16, data.size(), ne);
                 data.writeBytes(bytes);
                 while (data.size() % GgufFile.DEFAULT_ALIGNMENT != 0) data.write(0);
             }

@@ -222,6 +222,19 @@ class GgufFamiliesTest {
                 "tensor 'blk.0.attn_q.weight' has shape [192, 112] but the GGUF metadata implies [128, 112]");
     }
 
+    /** Tensors llama.cpp's loader for the architecture does not create (it refuses the file: "wrong number of tensors"), or cannot use yet. */
+    @ParameterizedTest
+    @CsvSource({
+            "tiny-gemma2-random, gemma2, output_norm.weight, output.weight, tensor 'output.weight' (an untied output head",
+            "tiny-gemma3-random, gemma3, blk.0.attn_q_norm.weight, blk.0.attn_output.bias, tensor 'blk.0.attn_output.bias' (a bias) is not part of llama.cpp's gemma3",
+            "tiny-phi-random, phi2, blk.0.attn_norm.bias, blk.0.attn_q_norm.weight, tensor 'blk.0.attn_q_norm.weight' (q layernorm) is not part of llama.cpp's phi2",
+            "tiny-phi3-random, phi3, output_norm.weight, rope_factors_long.weight, tensor 'rope_factors_long.weight' (longrope) is not supported yet"})
+    void tensorsLlamaCppDoesNotLoadAreRefused(String model, String arch, String from, String to, String message) {
+        Path f = HfToGguf.convert(Shared.model(model), arch, TOKENIZER, tmp.resolve(model + ".gguf"), false, UnaryOperator.identity(),
+                name -> name.equals(from) ? to : name);
+        assertRefused(f, message);
+    }
+
     /** A per-layer array pattern: llama.cpp v0.4.0's gemma3 reads only a period (an array is ignored), so it is refused. */
     @Test
     void arraySlidingPatternIsRefused() {
