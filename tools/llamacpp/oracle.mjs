@@ -8,13 +8,13 @@
 //    "tokenize": [{"text": "Once upon a time", "special": false, "bos": false}],
 //    "generate": [{"prompt": [1, 403, 407], "tokens": 32, "stop_at_eog": true}],
 //    "logprobs": [{"tokens": [1, 403, 407, 261], "top": 5}],
-//    "bench": {"prefill": [ids], "decode_prompt": [ids], "decode_tokens": 16, "repeats": 3, "budget_seconds": 60}}
+//    "bench": {"prefill": [[ids], ...], "decode_prompt": [ids], "decode_tokens": 16, "repeats": 3, "budget_seconds": 60}}
 // and the response (one line) is
 //   {"ok": true, "llama_cpp": {...versions, system info}, "model": {"vocab_size", "bos", "eos", "add_bos"},
 //    "context": {"size", "batch_size", "threads", "kv_key_type", "kv_value_type", "flash_attention"},
 //    "tokenize": [[ids]], "generate": [[ids]],
 //    "logprobs": [[{"greedy": id, "logprobs": [by token id] | "top": [[id, logprob], ...]}, ... one per position]],
-//    "bench": {"prefill": {"tokens", "seconds": [...], "best_seconds"}, "decode": {...}}}
+//    "bench": {"prefill": [{"tokens", "seconds": [...], "best_seconds"}, ...], "decode": {"tokens", "prompt_tokens", "seconds", "best_seconds"}}}
 // or {"ok": false, "error": "..."}. See README.md (llama.cpp) for what each field means and how it is computed.
 import {getLlama, GgmlType, LlamaLogLevel} from "node-llama-cpp";
 import {readFileSync} from "node:fs";
@@ -115,7 +115,7 @@ async function logprobs(seq, tokens, top) {
 }
 
 /**
- * Prefill: a fresh sequence evaluates the whole prompt in one batch and samples a token after its last (as Shallow's prefill
+ * Prefill (each prompt of "prefill"): a fresh sequence evaluates the whole prompt in one batch and samples a token after its last (as Shallow's prefill
  * computes the last token's logits). Decode: after the untimed prefill of decode_prompt, decode_tokens greedy steps, each
  * evaluating one token and sampling the next. Each after one untimed warm-up run, repeated until `repeats` runs or
  * `budget_seconds` of timed runs; wall time (performance.now) around the awaited calls.
@@ -135,14 +135,16 @@ async function bench(seq, b) {
     };
     const out = {};
     if (b.prefill) {
-        const prompt = b.prefill;
-        out.prefill = {tokens: prompt.length, ...await timed(async () => {
-            await seq.clearHistory();
-            const items = prompt.map((t, i) => i === prompt.length - 1 ? [t, {generateNext: {token: true, options: {temperature: 0}}}] : t);
-            const t0 = performance.now();
-            await seq.controlledEvaluate(items);
-            return (performance.now() - t0) / 1000;
-        })};
+        out.prefill = [];
+        for (const prompt of b.prefill) {
+            out.prefill.push({tokens: prompt.length, ...await timed(async () => {
+                await seq.clearHistory();
+                const items = prompt.map((t, i) => i === prompt.length - 1 ? [t, {generateNext: {token: true, options: {temperature: 0}}}] : t);
+                const t0 = performance.now();
+                await seq.controlledEvaluate(items);
+                return (performance.now() - t0) / 1000;
+            })});
+        }
     }
     if (b.decode_prompt) {
         const n = b.decode_tokens ?? 16;
