@@ -51,6 +51,10 @@ async function handle(req) {
         flashAttention: req.flash_attention ?? false, experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv,
         batchSize: req.batch_size ?? req.context_size ?? 512, failedCreationRemedy: false
     });
+    // node-llama-cpp would shift a full context (drop its first tokens) and go on: refuse instead
+    const fits = (n, what) => {
+        if (n > ctx.contextSize) throw new Error(`${what}: ${n} tokens do not fit the context of ${ctx.contextSize} (context_size)`);
+    };
     try {
         const seq = ctx.getSequence();
         const out = {
@@ -65,6 +69,7 @@ async function handle(req) {
         if (req.generate) {
             out.generate = [];
             for (const g of req.generate) {
+                fits(g.prompt.length + g.tokens, "generate");
                 await seq.clearHistory();
                 out.generate.push(await greedy(seq, g.prompt, g.tokens, g.stop_at_eog ?? true));
             }
@@ -72,13 +77,18 @@ async function handle(req) {
         if (req.logprobs) {
             out.logprobs = [];
             for (const l of req.logprobs) {
+                fits(l.tokens.length, "logprobs");
                 await seq.clearHistory();
                 out.logprobs.push(await logprobs(seq, l.tokens, l.top ?? null));
             }
             const p = out.logprobs.find(x => x.length > 0);
             if (p && p[0].logprobs) out.model.vocab_size = p[0].logprobs.length;
         }
-        if (req.bench) out.bench = await bench(seq, req.bench);
+        if (req.bench) {
+            for (const p of req.bench.prefill ?? []) fits(p.length, "bench prefill");
+            if (req.bench.decode_prompt) fits(req.bench.decode_prompt.length + (req.bench.decode_tokens ?? 16) + 1, "bench decode");
+            out.bench = await bench(seq, req.bench);
+        }
         return out;
     } finally {
         await ctx.dispose();

@@ -12,8 +12,10 @@ import java.time.Duration;
 /**
  * llama.cpp as a test oracle: one node process ({@link LlamaCppProcess} on tools/llamacpp/oracle.mjs) answering typed requests
  * on a GGUF: tokenization, greedy continuations, and the next-token log-probabilities at every position of a sequence.
- * Every request runs on 2 threads, a float32 KV cache and no flash attention, so llama.cpp computes in float32 throughout
- * on float32 weights. Fails (never skips) when llama.cpp is not installed.
+ * Every request runs on 1 thread (llama.cpp's threads spin at each operation's barrier, which on a busy machine made these
+ * checks 10 times slower; each output element is computed by one thread whatever their number), a float32 KV cache and no
+ * flash attention, so llama.cpp computes in float32 throughout on float32 weights. Fails (never skips) when llama.cpp is not
+ * installed.
  */
 final class LlamaCpp implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,7 +29,7 @@ final class LlamaCpp implements AutoCloseable {
     Request on(Path gguf) {
         ObjectNode r = JSON.createObjectNode();
         r.put("model", gguf.toAbsolutePath().toString());
-        r.put("threads", 2);
+        r.put("threads", 1);
         r.put("context_size", 512);
         r.put("kv_cache_type", "F32");
         r.put("flash_attention", false);

@@ -1,5 +1,6 @@
 package dev.shallow.llamacpp;
 
+import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.eval.LogProbs;
 import dev.shallow.generate.Generator;
@@ -32,6 +33,7 @@ import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -43,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * such as {@code <s>} are text to both, as llama_tokenize with parse_special false); the greedy continuation of
  * "Once upon a time" (32 tokens); and the log-probability of every vocabulary entry as the next token at every position of a
  * story and of the greedy continuation, within {@link #LOGPROB_TOL}. Both engines compute in float32 (llama.cpp: F32 KV cache,
- * no flash attention); their logits differ by the order of float32 sums, about 1e-5 of their size, so 1e-3 leaves room while
+ * no flash attention, 1 thread); their logits differ by the order of float32 sums, about 1e-5 of their size, so 1e-3 leaves room while
  * any wrong convention (RoPE layout, norm epsilon, a missing bias or norm, a tied head) moves log-probabilities by far more.
  * llama.cpp returns float32 probabilities; below float32's smallest normal number (log p < -87.3) they are imprecise or 0, and
  * there it is only checked that Shallow's log-probability is that small too. Greedy tokens are compared only while Shallow's
@@ -86,6 +88,16 @@ class LlamaCppOracleTest {
             assertArrayEquals(tok.encode(text, false), a.tokenize(2 * i), "no BOS: " + text);
             assertArrayEquals(tok.encode(text, true), a.tokenize(2 * i + 1), "BOS: " + text);
         }
+    }
+
+    /** A request llama.cpp refuses fails with its reason, and the process goes on answering. */
+    @Test
+    void refusedRequestsFailAndTheProcessGoesOn() {
+        ShallowException missing = assertThrows(ShallowException.class, () -> llama.run(llama.on(tmp.resolve("missing.gguf")).tokenize("x", false, false)));
+        assertTrue(missing.getMessage().startsWith("llama.cpp: ") && missing.getMessage().contains("missing.gguf"), missing.getMessage());
+        ShallowException tooLong = assertThrows(ShallowException.class, () -> llama.run(llama.on(STORIES_GGUF).logprobs(new int[600])));
+        assertTrue(tooLong.getMessage().contains("600 tokens do not fit the context of 512"), tooLong.getMessage());
+        assertArrayEquals(new int[]{1}, llama.run(llama.on(STORIES_GGUF).tokenize("", false, true)).tokenize(0));
     }
 
     /** The real GGUF: every greedy step is compared (no near tie) and the continuation is the whole of llama.cpp's. */
