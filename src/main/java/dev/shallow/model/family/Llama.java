@@ -37,4 +37,9 @@ public final class Llama extends Family {
     public boolean ggufInterleavedQk() {
         return true;
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
 }
