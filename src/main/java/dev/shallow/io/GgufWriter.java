@@ -164,6 +164,12 @@ public final class GgufWriter {
             return put(key, typeAndValue.clone());
         }
 
+        /** Every pair of {@code other}, in its order (a key already here takes the new value in its old place). */
+        public Metadata putAll(Metadata other) {
+            other.values.forEach(this::put);
+            return this;
+        }
+
         public boolean has(String key) {
             return values.containsKey(key);
         }

@@ -129,13 +129,8 @@ public abstract class Family {
             }
         }
         if (layers == 0) return null;
-        return ggufWindowKey() + " = " + window + " (on " + layers + " of " + c.numLayers() + " layers): llama.cpp's " + ggufWriteArchitecture()
+        return "sliding_window = " + window + " (on " + layers + " of " + c.numLayers() + " layers): llama.cpp's " + ggufWriteArchitecture()
                 + " graph has no sliding-window attention, so its outputs differ from this model's for sequences longer than " + window + " tokens";
-    }
-
-    /** The config.json setting that turns the sliding window on, for messages. */
-    protected String ggufWindowKey() {
-        return "sliding_window";
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */

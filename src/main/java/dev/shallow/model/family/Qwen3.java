@@ -34,9 +34,4 @@ public final class Qwen3 extends Family {
     public boolean writesGguf() {
         return true;
     }
-
-    @Override
-    protected String ggufWindowKey() {
-        return "sliding_window with use_sliding_window (layers >= max_window_layers)";
-    }
 }
