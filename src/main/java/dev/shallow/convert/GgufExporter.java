@@ -83,7 +83,8 @@ public final class GgufExporter {
         } catch (IllegalArgumentException e) {
             throw ShallowException.at(configFile, e.getMessage() + "; not written as GGUF");
         }
-        GgufTokenizerExport.write(modelDir, c.vocabSize(), m);
+        warnings = new ArrayList<>(warnings);
+        warnings.addAll(GgufTokenizerExport.write(modelDir, c.vocabSize(), m));
         if (pruning != null) PruningMetadata.put(m, pruning);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
             TensorNames names = f.names(ck::has);

@@ -3,6 +3,7 @@ package dev.shallow.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.ShallowException;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.GgufFile;
 import dev.shallow.io.GgufWriter;
 
 import java.io.IOException;
@@ -43,14 +44,22 @@ public final class GgufTokenizerExport {
     }
 
     /**
-     * Puts the tokenizer of {@code modelDir} (its tokenizer.json, else tokenizer.model) into {@code m}, with ids up to
+     * Puts the tokenizer of {@code modelOrFile} (a model directory's tokenizer.json, else its tokenizer.model; or such a
+     * file; or a GGUF file, whose {@code tokenizer.*} keys are copied as they are) into {@code m}, with ids up to
      * {@code vocabSize} (the embedding's rows).
      */
-    public static void write(Path modelDir, int vocabSize, GgufWriter.Metadata m) {
-        Path file = Tokenizer.inModelDir(modelDir);
-        Tokenizer source = Tokenizer.load(file);
+    public static List<String> write(Path modelOrFile, int vocabSize, GgufWriter.Metadata m) {
+        Path file = Files.isDirectory(modelOrFile) ? Tokenizer.inModelDir(modelOrFile) : modelOrFile;
         GgufWriter.Metadata keys = new GgufWriter.Metadata();
         Spec spec = new Spec(file);
+        if (file.getFileName().toString().endsWith(".gguf")) {
+            try (GgufFile g = GgufFile.open(file)) {
+                for (String k : g.metadata().keys()) if (k.startsWith("tokenizer.")) keys.encoded(k, g.metadata().encoded(k));
+            }
+            m.putAll(keys);
+            return List.of();
+        }
+        Tokenizer source = Tokenizer.load(file);
         if (file.getFileName().toString().endsWith(".json")) {
             JsonNode root = TokenizerJsonReader.readJson(file);
             if (isSentencePiece(root)) sentencePieceFromJson(root, source, vocabSize, spec, keys);
@@ -59,13 +68,32 @@ public final class GgufTokenizerExport {
         } else {
             sentencePieceModel(SentencePieceModel.vocab(file), source, vocabSize, spec, keys);
         }
-        if (!sameIds(load(keys, spec), source)) throw spec.fail("the GGUF vocabulary would not tokenize as this tokenizer does; not written");
+        boolean leadingSpaceDiffers = file.getFileName().toString().endsWith(".json") && metaspaceFirst(TokenizerJsonReader.readJson(file));
+        String differs = difference(load(keys, spec), source, leadingSpaceDiffers);
+        if (differs != null) throw spec.fail("the GGUF vocabulary would not tokenize as this tokenizer does (" + differs + "); not written");
         m.putAll(keys);
+        return leadingSpaceDiffers ? List.of(file + ": its Metaspace pre-tokenizer (prepend_scheme \"first\") adds no \u2581 before a text that"
+                + " starts with a space or \u2581; llama.cpp's SPM tokenizer (add_space_prefix) always does, as sentencepiece does, so such texts"
+                + " tokenize differently in the GGUF") : List.of();
     }
 
     /** A ▁-prefixing normalizer (Prepend/Replace) or a Metaspace pre-tokenizer: SentencePiece's way with spaces. */
     private static boolean isSentencePiece(JsonNode root) {
         return root.path("normalizer").toString().contains("\u2581") || root.path("pre_tokenizer").toString().contains("\"Metaspace\"");
+    }
+
+    /**
+     * Metaspace with prepend_scheme "first" (tokenizers Metaspace::split): no ▁ is prepended when the text already starts with
+     * one, where sentencepiece and llama.cpp prepend always; the only difference their pipelines have on such a tokenizer.
+     */
+    static boolean metaspaceFirst(JsonNode root) {
+        JsonNode pre = root.path("pre_tokenizer");
+        return pre.path("type").asText().equals("Metaspace") && pre.path("prepend_scheme").asText("always").equals("first");
+    }
+
+    /** A text Metaspace "first" and sentencepiece treat differently: it starts with a space or ▁. */
+    static boolean startsWithSpace(String text) {
+        return text.startsWith(" ") || text.startsWith("\u2581");
     }
 
     /** Tokens by id: the model's vocab and the added tokens; gaps up to {@code vocabSize} become [PADi]. */
@@ -180,7 +208,7 @@ public final class GgufTokenizerExport {
         List<String> names = new ArrayList<>(List.of("gpt-2"));
         GgufPreTokenizers.names().stream().filter(n -> !n.equals("gpt-2")).forEach(names::add);
         for (String name : names) {
-            if (sameIds(written.withPreTokenizer(GgufPreTokenizers.of(name, spec)), source)) {
+            if (difference(written.withPreTokenizer(GgufPreTokenizers.of(name, spec)), source, false) == null) {
                 keys.string(PREFIX + "pre", name);
                 return;
             }
@@ -206,13 +234,24 @@ public final class GgufTokenizerExport {
         return out;
     }
 
-    private static boolean sameIds(Tokenizer a, Tokenizer b) {
+    /** Null when {@code written} gives {@code source}'s ids on every check text, with and without special tokens; else the first difference. */
+    private static String difference(Tokenizer written, Tokenizer source, boolean skipLeadingSpace) {
         for (String text : CHECK_TEXTS) {
+            if (skipLeadingSpace && startsWithSpace(text)) continue;
             for (boolean special : new boolean[] {false, true}) {
-                if (!Arrays.equals(a.encode(text, special), b.encode(text, special))) return false;
+                int[] got = written.encode(text, special), want = source.encode(text, special);
+                if (!Arrays.equals(got, want)) {
+                    String shown = text.length() > 40 ? text.substring(0, 40) + "..." : text;
+                    return "\"" + shown.replace("\n", "\\n") + "\" gives " + abbreviated(got) + ", not " + abbreviated(want);
+                }
             }
         }
-        return true;
+        return null;
+    }
+
+    private static String abbreviated(int[] ids) {
+        String s = Arrays.toString(ids);
+        return s.length() > 60 ? s.substring(0, 60) + "...]" : s;
     }
 
     /** {@code keys} written as a tensor-less GGUF in a temporary directory and read back by {@link GgufVocab}. */
