@@ -4,7 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.io.GgufFile;
 import dev.shallow.io.GgufMetadata;
+import dev.shallow.io.GgufWeights;
+import dev.shallow.io.StrictJson;
+import dev.shallow.prune.Pruner;
+
+import java.nio.file.Files;
 import dev.shallow.io.GgufWriter;
 
 import java.io.IOException;
@@ -30,13 +36,20 @@ public final class PruningMetadata {
                 .string(RECORD, record.toString());
     }
 
-    /** The record of a GGUF file pruned before, or null. */
-    public static JsonNode previous(Path file, GgufMetadata m) {
-        if (!m.has(RECORD)) return null;
-        try {
-            return new ObjectMapper().readTree(m.string(RECORD));
+    /** The record of a model pruned before (a GGUF's {@link #RECORD}, a directory's shallow_pruning.json), or null. */
+    public static JsonNode previous(Path model) {
+        if (!GgufWeights.isGguf(model)) {
+            Path record = model.resolve(Pruner.RECORD);
+            return Files.exists(record) ? StrictJson.readObject(record) : null;
+        }
+        try (GgufFile g = GgufFile.open(model)) {
+            GgufMetadata m = g.metadata();
+            if (!m.has(RECORD)) return null;
+            JsonNode r = new ObjectMapper().readTree(m.string(RECORD));
+            if (r == null || !r.isObject()) throw ShallowException.at(model, "metadata key '" + RECORD + "' is not a JSON object");
+            return r;
         } catch (IOException e) {
-            throw ShallowException.at(file, "metadata key '" + RECORD + "' is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw ShallowException.at(model, "metadata key '" + RECORD + "' is not JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
     }
 
