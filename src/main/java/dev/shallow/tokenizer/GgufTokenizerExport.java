@@ -235,7 +235,7 @@ public final class GgufTokenizerExport {
     }
 
     /** Null when {@code written} gives {@code source}'s ids on every check text, with and without special tokens; else the first difference. */
-    private static String difference(Tokenizer written, Tokenizer source, boolean skipLeadingSpace) {
+    static String difference(Tokenizer written, Tokenizer source, boolean skipLeadingSpace) {
         for (String text : CHECK_TEXTS) {
             if (skipLeadingSpace && startsWithSpace(text)) continue;
             for (boolean special : new boolean[] {false, true}) {

@@ -249,4 +249,41 @@ class GgufCommandsTest {
         assertFalse(Files.exists(out));
         assertOnly(tmp, "t.gguf", "u.gguf");
     }
+
+    /**
+     * GGUF -> Hugging Face directory: llama.cpp's own stories260K.gguf gives the bundled checkpoint's tensors (q/k back in
+     * rotate-half order, element for element), a config.json that reads back as the GGUF's config, and a tokenizer.json that
+     * tokenizes as the Hugging Face one; then HF -> GGUF -> HF gives the same tensors byte for byte (BF16 Qwen3).
+     */
+    @Test
+    void convertingAGgufToADirectory() throws IOException {
+        Path dir = tmp.resolve("hf");
+        CliTest.Run r = run("convert", STORIES_GGUF.toString(), "--out", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Model m = Model.load(dir); Model hf = Model.load(Shared.model("stories260K"))) {
+            assertEquals(5, m.config().numLayers());
+            for (int l = 0; l < 5; l++) {
+                for (int i = 0; i < hf.layer(l).matrices().size(); i++) {
+                    var want = hf.layer(l).matrices().get(i);
+                    var got = m.layer(l).matrices().get(i);
+                    for (long e = 0; e < want.size(); e++) assertEquals(want.get(e), got.get(e));
+                }
+            }
+        }
+        dev.shallow.tokenizer.Tokenizer src = dev.shallow.tokenizer.Tokenizer.load(Shared.model("stories260K")), out = dev.shallow.tokenizer.Tokenizer.load(dir);
+        for (String t : List.of("Once upon a time, there was a little girl named Lily.", " two  spaces", "", "é 日 🙂")) {
+            assertArrayEquals(src.encode(t, true), out.encode(t, true), t);
+        }
+        Path gguf = tmp.resolve("q.gguf"), back = tmp.resolve("back");
+        assertEquals(0, run("convert", Shared.model("tiny-qwen3-random").toString(), "--out", gguf.toString()).code());
+        CliTest.Run b = run("convert", gguf.toString(), "--out", back.toString());
+        assertEquals(0, b.code(), b.err());
+        try (var a = dev.shallow.io.SafetensorsFile.open(Shared.model("tiny-qwen3-random").resolve("model.safetensors"));
+             var c = dev.shallow.io.SafetensorsFile.open(back.resolve("model.safetensors"))) {
+            for (String name : a.tensors().keySet()) {
+                if (a.tensors().get(name).shape().length != 2) continue; // norms are F32 in a GGUF, BF16 in the source
+                assertArrayEquals(a.bytes(name).toArray(ValueLayout.JAVA_BYTE), c.bytes(name).toArray(ValueLayout.JAVA_BYTE), name);
+            }
+        }
+    }
 }

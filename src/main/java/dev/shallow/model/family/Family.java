@@ -2,6 +2,7 @@ package dev.shallow.model.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.io.GgufWriter;
 import dev.shallow.model.ConfigJson;
 import dev.shallow.model.GgufKeys;
@@ -131,6 +132,23 @@ public abstract class Family {
         if (layers == 0) return null;
         return "sliding_window = " + window + " (on " + layers + " of " + c.numLayers() + " layers): llama.cpp's " + ggufWriteArchitecture()
                 + " graph has no sliding-window attention, so its outputs differ from this model's for sequences longer than " + window + " tokens";
+    }
+
+    /** transformers' class of this family's checkpoints ({@code architectures} of config.json), or null when not written. */
+    protected String hfClass() {
+        return null;
+    }
+
+    /**
+     * The config.json of {@code c} (read from a GGUF) as transformers' configuration class of this family has it: by default
+     * {@link GgufCommon#hfConfig} (sizes, heads, head_dim, eps, RoPE, biases, tying, token ids, dtype) plus
+     * {@link #perLayerSettings}. The converter reads it back with {@link #read} and refuses a config that does not give {@code c}.
+     */
+    public ObjectNode hfConfig(ModelConfig c) {
+        if (hfClass() == null) throw new IllegalArgumentException(name() + " is not written as a Hugging Face config from GGUF yet");
+        ObjectNode o = GgufCommon.hfConfig(this, c);
+        perLayerSettings(c).forEach(o::set);
+        return o;
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */

@@ -5,6 +5,8 @@ import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.io.GgufWriter;
 import dev.shallow.model.InterleavedRows;
 
@@ -159,5 +161,29 @@ final class GgufCommon {
             }
         }
         return out;
+    }
+
+    /** The config.json keys transformers' Llama-like configuration classes read (LlamaConfig, Qwen2Config, Qwen3Config, SmolLM3Config). */
+    static ObjectNode hfConfig(Family f, ModelConfig c) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.putArray("architectures").add(f.hfClass());
+        o.put("model_type", f.modelTypes().getFirst())
+                .put("hidden_size", c.hiddenSize()).put("intermediate_size", c.intermediateSize())
+                .put("num_hidden_layers", c.numLayers()).put("num_attention_heads", c.numHeads())
+                .put("num_key_value_heads", c.numKvHeads()).put("head_dim", c.headDim())
+                .put("max_position_embeddings", c.maxPositionEmbeddings()).put("rms_norm_eps", c.normEps())
+                .put("hidden_act", "silu").put("vocab_size", c.vocabSize()).put("tie_word_embeddings", c.tieWordEmbeddings())
+                .put("attention_bias", c.qkvBias()).put("mlp_bias", c.mlpBias()).put("use_sliding_window", false)
+                .put("torch_dtype", c.torchDtype());
+        if (c.bosTokenId() >= 0) o.put("bos_token_id", c.bosTokenId());
+        if (c.eosTokenId() >= 0) o.put("eos_token_id", c.eosTokenId());
+        List<RopeSpec> ropes = c.ropes();
+        if (!ropes.isEmpty()) {
+            o.put("rope_theta", ropes.getFirst().theta());
+            RopeSpec.Scaling s = ropes.getFirst().scaling();
+            if (s != null) o.putObject("rope_scaling").put("rope_type", s.type()).put("factor", s.factor());
+            else o.putNull("rope_scaling");
+        }
+        return o;
     }
 }

@@ -42,4 +42,9 @@ public final class Llama extends Family {
     public boolean writesGguf() {
         return true;
     }
+
+    @Override
+    protected String hfClass() {
+        return "LlamaForCausalLM";
+    }
 }

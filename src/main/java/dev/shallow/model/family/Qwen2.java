@@ -46,4 +46,9 @@ public final class Qwen2 extends Family {
     public boolean writesGguf() {
         return true;
     }
+
+    @Override
+    protected String hfClass() {
+        return "Qwen2ForCausalLM";
+    }
 }

@@ -34,4 +34,9 @@ public final class Qwen3 extends Family {
     public boolean writesGguf() {
         return true;
     }
+
+    @Override
+    protected String hfClass() {
+        return "Qwen3ForCausalLM";
+    }
 }

@@ -84,4 +84,9 @@ public final class SmolLM3 extends Family {
         }
         super.writeGgufKeys(c, m);
     }
+
+    @Override
+    protected String hfClass() {
+        return "SmolLM3ForCausalLM";
+    }
 }
