@@ -83,8 +83,7 @@ public final class GgufImporter {
                 if (p.sources().size() != 1) throw ShallowException.at(in, "tensor '" + p.name() + "' is stacked from " + p.sources() + "; splitting it is not implemented");
                 DType stored = GgufTensorTypes.dtype(t.type());
                 if (stored == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + "; a quantized GGUF needs dequantizing, which is not available yet");
-                long[] shape = new long[t.ne().length];
-                for (int i = 0; i < shape.length; i++) shape[i] = t.ne()[shape.length - 1 - i];
+                long[] shape = t.shape();
                 DType type = target != null && shape.length == 2 ? target : stored;
                 entries.add(new SafetensorsWriter.Entry(p.sources().getFirst(), type, shape));
                 byHf.put(p.sources().getFirst(), p);

@@ -111,8 +111,7 @@ public final class GgufRewriter {
 
     /** Tensor {@code t} as {@code name}: its bytes as they are, or a float tensor converted to the type the rule gives for {@code dtype}. */
     private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype) {
-        long[] shape = new long[t.ne().length];
-        for (int i = 0; i < shape.length; i++) shape[i] = t.ne()[shape.length - 1 - i];
+        long[] shape = t.shape();
         DType from = GgufTensorTypes.dtype(t.type());
         GgmlType type = t.type();
         if (dtype != null) {
