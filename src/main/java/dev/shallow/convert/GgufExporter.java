@@ -124,7 +124,7 @@ public final class GgufExporter {
     }
 
     /** One GGUF tensor: its sources' rows stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */
-    private static GgufWriter.Tensor tensor(Checkpoint ck, GgufTensor p, GgmlType requested) {
+    static GgufWriter.Tensor tensor(Checkpoint ck, GgufTensor p, GgmlType requested) {
         List<Tensor> sources = p.sources().stream().map(ck::tensor).toList();
         Tensor first = sources.getFirst();
         long rows = 0;
