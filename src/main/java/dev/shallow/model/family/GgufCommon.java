@@ -144,7 +144,15 @@ final class GgufCommon {
      * does not name (a fused projection) is refused: its family must map it.
      */
     static List<GgufTensor> tensors(Family f, ModelConfig c, TensorNames hf, Predicate<String> stored, int[] sourceLayers) {
-        TensorNames g = TensorNames.GGUF;
+        return tensors(f, c, hf, TensorNames.GGUF, stored, sourceLayers);
+    }
+
+    /**
+     * The same with llama.cpp's names {@code g} for the parts: a family whose llama.cpp tensors are fused passes
+     * {@code TensorNames.GGUF.fused(FUSED_QKV, "ffn_up")} (Phi-3's attn_qkv and [gate | up] ffn_up), so its fused Hugging Face
+     * parts pair with them.
+     */
+    static List<GgufTensor> tensors(Family f, ModelConfig c, TensorNames hf, TensorNames g, Predicate<String> stored, int[] sourceLayers) {
         List<GgufTensor> out = new ArrayList<>();
         out.add(GgufTensor.renamed(g.embed() + ".weight", hf.embed() + ".weight"));
         List<String> hp = hf.layerParts(), gp = g.layerParts();
