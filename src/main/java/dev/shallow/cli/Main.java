@@ -11,7 +11,7 @@ import java.io.PrintWriter;
 /** The {@code shallow} command line: subcommands wire the library's stages together. */
 @Command(name = "shallow", mixinStandardHelpOptions = true, version = "shallow " + Version.VERSION,
         description = "Find, remove and heal the transformer layers an LLM does not need.",
-        subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ImportLlama2cCommand.class,
+        subcommands = {DemoCommand.class, InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ImportLlama2cCommand.class, ConvertCommand.class,
                 AnalyseCommand.class, PlanCommand.class, PruneCommand.class, EvalCommand.class, HealCommand.class, SweepCommand.class,
                 ReportCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})

@@ -1,7 +1,14 @@
 package dev.shallow.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.convert.GgufExporter;
+import dev.shallow.convert.GgufOutputFile;
+import dev.shallow.convert.GgufRewriter;
+import dev.shallow.convert.GgufTensorTypes;
+import dev.shallow.convert.PruningMetadata;
+import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.prune.Layers;
@@ -20,13 +27,18 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {"Write MODEL without some layers as a Hugging Face checkpoint in OUT: the rest renumbered, tensors copied "
-                + "byte for byte, sharded like MODEL, config.json with num_hidden_layers and per-layer arrays cut, other files "
-                + "copied, and shallow_pruning.json recording what was removed and why.",
+        description = {"Write MODEL without some layers, the rest renumbered. As a Hugging Face checkpoint in directory OUT (--format hf, "
+                + "the default for a directory): tensors copied byte for byte, sharded like MODEL, config.json with num_hidden_layers and "
+                + "per-layer arrays cut, other files copied, and shallow_pruning.json recording what was removed and why. As one GGUF file "
+                + "OUT.gguf (--format gguf, the default for a .gguf MODEL): from a GGUF every kept tensor's bytes as they are, whatever "
+                + "their type, block_count set, per-layer arrays cut, every other key and the tokenizer kept; from a directory as "
+                + "'shallow convert' writes it; the record in the shallow.pruning.* keys.",
                 "Choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction. "
                         + "Layers are 0-indexed; --remove takes indices and inclusive ranges: 21-29, 3,5,7-9."})
 final class PruneCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory.")
+    enum Format { hf, gguf }
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory, or a GGUF file.")
     Path modelDir;
 
     @Option(names = "--remove", paramLabel = "LAYERS", description = "Layers to remove, e.g. 21-29 or 3,5,7-9 (0-indexed, ranges inclusive).")
@@ -38,22 +50,46 @@ final class PruneCommand implements Callable<Integer> {
     @Mixin
     PlanOptions options;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist, be empty, or with --force be one shallow wrote).")
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Directory to write (must not exist, be empty, or with "
+            + "--force be one shallow wrote); with --format gguf the .gguf file to write (replaced only with --force).")
     Path out;
 
+    @Option(names = "--format", paramLabel = "hf|gguf", description = "hf: a Hugging Face directory (MODEL must be one); gguf: one GGUF "
+            + "file. Default: MODEL's format.")
+    Format format;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "With --format gguf: the type of the weights (norms and 1-D tensors "
+            + "stay F32, as llama.cpp's converter writes them); default: as stored.")
+    String dtype;
+
+    @Option(names = "--allow-ignored-window", description = "With --format gguf from a directory: write a model whose sliding window "
+            + "llama.cpp's graph ignores, with a warning, instead of refusing it.")
+    boolean allowIgnoredWindow;
+
     @Option(names = "--mergekit", paramLabel = "FILE.yaml", description = "Also write mergekit's passthrough YAML (beside OUT) that rebuilds "
-            + "the same pruned model from MODEL; its layer_range slices are half-open.")
+            + "the same pruned model from MODEL (a Hugging Face directory); its layer_range slices are half-open.")
     Path mergekit;
 
-    @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not write.")
+    @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not "
+            + "write. With --format gguf: replace an existing OUT file.")
     boolean force;
 
     @Override
     public Integer call() {
-        GgufWeights.refuseOutput(modelDir, "prune");
-        OutputPolicy.checkDirectory(out, force, modelDir, planFile, options.analysisFile, options.dataFile());
+        boolean ggufIn = GgufWeights.isGguf(modelDir);
+        boolean ggufOut = (format != null ? format : ggufIn ? Format.gguf : Format.hf) == Format.gguf;
+        if (ggufIn && !ggufOut) {
+            throw ShallowException.at(modelDir, "prune: a GGUF model is pruned to a GGUF file only (--format gguf); for a Hugging Face "
+                    + "directory, convert it first ('shallow convert MODEL.gguf --out DIR')");
+        }
+        if (!ggufOut && (dtype != null || allowIgnoredWindow)) throw new ShallowException("--dtype and --allow-ignored-window go with --format gguf");
+        GgmlType type = dtype == null ? null : GgufTensorTypes.parse(dtype);
+        if (ggufIn && mergekit != null) throw ShallowException.at(modelDir, "--mergekit rebuilds from a Hugging Face checkpoint; MODEL is a GGUF file");
+        Path[] inputs = {modelDir, planFile, options.analysisFile, options.dataFile()};
+        if (ggufOut) GgufOutputFile.check(out, force, inputs);
+        else OutputPolicy.checkDirectory(out, force, inputs);
         if (mergekit != null) {
-            OutputPolicy.checkFile(mergekit, modelDir, planFile, options.analysisFile, options.dataFile());
+            OutputPolicy.checkFile(mergekit, inputs);
             OutputPolicy.requireApartFromOutput(mergekit, out);
         }
         ModelIdentity model = SourceModel.identity(modelDir);
@@ -72,18 +108,41 @@ final class PruneCommand implements Callable<Integer> {
             PlanCommand.print(plan);
         }
         String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, Layers.kept(removed, model.numLayers()), record.strategy());
-        PruneResult r = Pruner.prune(modelDir, removed, record, out, force);
-        System.out.printf("wrote %s: removed layers %s%n", r.out(), Layers.format(removed));
+        if (ggufOut) {
+            pruneToGguf(model, removed, record, type, ggufIn);
+        } else {
+            PruneResult r = Pruner.prune(modelDir, removed, record, out, force);
+            System.out.printf("wrote %s: removed layers %s%n", r.out(), Layers.format(removed));
+            print(r);
+        }
         if (yaml != null) {
             MergekitConfig.write(mergekit, yaml);
             System.out.printf("wrote %s (mergekit passthrough, layer_range half-open)%n", mergekit);
         }
+        return 0;
+    }
+
+    private void pruneToGguf(ModelIdentity model, int[] removed, PruningRecord record, GgmlType type, boolean ggufIn) {
+        int[] sorted = Pruner.sortedRemovable(removed, model.numLayers(), record);
+        int[] kept = Layers.kept(sorted, model.numLayers());
+        ObjectNode json = Pruner.record(model, sorted, kept, record, PruningMetadata.previous(modelDir));
+        if (ggufIn) {
+            GgufRewriter.write(modelDir, out, type, kept, json);
+        } else {
+            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, json);
+            r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
+        }
+        System.out.printf("wrote %s: removed layers %s%n", out, Layers.format(sorted));
+        System.out.printf("layers      %,d -> %,d%n", model.numLayers(), kept.length);
+        System.out.printf("file        %,d bytes (GGUF; what was removed is in its shallow.pruning.* keys)%n", out.toFile().length());
+    }
+
+    private static void print(PruneResult r) {
         System.out.printf("layers      %,d -> %,d%n", r.layersBefore(), r.layersAfter());
         System.out.printf("parameters  %,d -> %,d (%.1f%%)%n", r.parametersBefore(), r.parametersAfter(), 100.0 * r.parametersAfter() / r.parametersBefore());
         System.out.printf("weights     %,d -> %,d bytes%n", r.weightBytesBefore(), r.weightBytesAfter());
         System.out.printf("files       %s%n", String.join(", ", r.files()));
         if (!r.notCopied().isEmpty()) System.out.printf("not copied  %s (other weight formats or directories)%n", String.join(", ", r.notCopied()));
-        return 0;
     }
 
     private Plan strategyPlan(ModelIdentity model) {

@@ -186,6 +186,68 @@ public final class GgufMetadata {
         return out;
     }
 
+    /** The number of elements of array {@code key}, or -1 when it is a scalar. */
+    public int arrayLength(String key) {
+        Value v = get(key);
+        return v.type() == GgufValueType.ARRAY ? ((Elements) v.value()).count() : -1;
+    }
+
+    /** The value of {@code key} encoded as the file holds it (u32 value type, then the value), for {@link GgufWriter.Metadata#encoded}. */
+    public byte[] encoded(String key) {
+        Value v = get(key);
+        if (v.type() != GgufValueType.ARRAY) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.writeBytes(le32(v.type().id));
+            switch (v.type()) {
+                case STRING -> out.writeBytes(GgufWriter.string((String) v.value()));
+                case FLOAT32 -> out.writeBytes(le32(Float.floatToRawIntBits((Float) v.value())));
+                case FLOAT64 -> out.writeBytes(le64(Double.doubleToRawLongBits((Double) v.value())));
+                case BOOL -> out.write((Boolean) v.value() ? 1 : 0);
+                default -> out.writeBytes(java.util.Arrays.copyOf(le64((Long) v.value()), v.type().bytes));
+            }
+            return out.toByteArray();
+        }
+        Elements e = (Elements) v.value();
+        return arrayEncoding(v.elementType(), e.count(), e.bytes().toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** Array {@code key} with only the elements at {@code indices} (in that order), encoded as {@link #encoded} encodes it. */
+    public byte[] encodedElements(String key, int[] indices) {
+        Value v = get(key);
+        if (v.type() != GgufValueType.ARRAY) throw wrongType(key, v, "an array");
+        Elements e = (Elements) v.value();
+        long[] start = new long[e.count() + 1];
+        if (v.elementType() == GgufValueType.STRING) {
+            GgufCursor c = new GgufCursor(file, e.bytes(), e.offset());
+            for (int i = 0; i < e.count(); i++) {
+                c.string("array '" + key + "' element " + i);
+                start[i + 1] = c.position() - e.offset();
+            }
+        } else {
+            for (int i = 0; i <= e.count(); i++) start[i] = (long) i * v.elementType().bytes;
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (int i : indices) out.writeBytes(e.bytes().asSlice(start[i], start[i + 1] - start[i]).toArray(ValueLayout.JAVA_BYTE));
+        return arrayEncoding(v.elementType(), indices.length, out.toByteArray());
+    }
+
+    private static byte[] arrayEncoding(GgufValueType element, long count, byte[] elements) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(le32(GgufValueType.ARRAY.id));
+        out.writeBytes(le32(element.id));
+        out.writeBytes(le64(count));
+        out.writeBytes(elements);
+        return out.toByteArray();
+    }
+
+    private static byte[] le32(int v) {
+        return java.nio.ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+
+    private static byte[] le64(long v) {
+        return java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
     private Value get(String key) {
         Value v = values.get(key);
         if (v == null) throw ShallowException.at(file, "metadata key '" + key + "' is missing");

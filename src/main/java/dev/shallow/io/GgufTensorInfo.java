@@ -11,6 +11,13 @@ public record GgufTensorInfo(String name, long[] ne, GgmlType type, long offset,
         return n;
     }
 
+    /** The row-major shape: ne reversed. */
+    public long[] shape() {
+        long[] shape = new long[ne.length];
+        for (int i = 0; i < shape.length; i++) shape[i] = ne[ne.length - 1 - i];
+        return shape;
+    }
+
     public long end() {
         return offset + bytes;
     }

@@ -11,12 +11,12 @@ import java.lang.foreign.MemorySegment;
  * row h*d + p*d/2 + i. Reading it back makes a copy in that order (a mapped view cannot reorder rows): q and k are the
  * smallest projections of a layer, (heads + kv heads) x head_dim rows against the MLP's 3 x intermediate.
  */
-final class InterleavedRows {
+public final class InterleavedRows {
     private InterleavedRows() {
     }
 
     /** The GGUF row holding Hugging Face row {@code row} of a projection with heads of {@code d} rows. */
-    static int ggufRow(int row, int d) {
+    public static int ggufRow(int row, int d) {
         int h = row / d, r = row % d, half = d / 2;
         return h * d + 2 * (r % half) + r / half;
     }

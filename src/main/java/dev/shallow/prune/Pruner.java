@@ -60,11 +60,8 @@ public final class Pruner {
     public static PruneResult prune(Path modelDir, int[] removed, PruningRecord info, Path out, boolean overwrite) {
         ModelConfig config = ModelConfig.load(modelDir);
         int numLayers = config.numLayers();
-        int[] sorted = Layers.checkRemovable(removed, numLayers);
+        int[] sorted = sortedRemovable(removed, numLayers, info);
         int[] kept = Layers.kept(sorted, numLayers);
-        if (info.plan() != null && !Arrays.equals(info.plan().removed(), sorted)) {
-            throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
-        }
         OutputPolicy.checkDirectory(out, overwrite, modelDir);
         JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), config, kept);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
@@ -72,7 +69,8 @@ public final class Pruner {
             Map<String, List<SafetensorsWriter.Entry>> shards = shards(ck, sourceOf);
             List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
             sortOtherFiles(modelDir, ck, copied, notCopied);
-            ObjectNode record = record(modelDir, SourceModel.identity(modelDir), sorted, kept, info);
+            Path previous = modelDir.resolve(RECORD);
+            ObjectNode record = record(SourceModel.identity(modelDir), sorted, kept, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
             AtomicFiles.writeDirectory(out, overwrite, tmp -> {
                 for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
                     List<SafetensorsWriter.Entry> entries = shard.getValue();
@@ -95,6 +93,15 @@ public final class Pruner {
             return new PruneResult(out, numLayers, kept.length, parameters(ck), paramsAfter, ck.bytesOnDisk(), bytesAfter,
                     files(out), notCopied);
         }
+    }
+
+    /** {@code removed} sorted, checked against the model's layers (one always stays) and against the plan that chose them. */
+    public static int[] sortedRemovable(int[] removed, int numLayers, PruningRecord info) {
+        int[] sorted = Layers.checkRemovable(removed, numLayers);
+        if (info.plan() != null && !Arrays.equals(info.plan().removed(), sorted)) {
+            throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
+        }
+        return sorted;
     }
 
     /** New tensor name -> source tensor name, for every tensor not in a removed layer (layer tensors: {@code prefix}N.*). */
@@ -175,7 +182,11 @@ public final class Pruner {
         }
     }
 
-    private static ObjectNode record(Path modelDir, ModelIdentity source, int[] removed, int[] kept, PruningRecord info) {
+    /**
+     * The record of a pruning (shallow_pruning.json; a GGUF's shallow.pruning.record): source, layers removed and kept,
+     * strategy, plan, Shallow's version, and {@code previous}, the source's own record when it was pruned before (or null).
+     */
+    public static ObjectNode record(ModelIdentity source, int[] removed, int[] kept, PruningRecord info, JsonNode previous) {
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("shallow_version", Version.VERSION);
         r.put("conventions", Plan.CONVENTIONS);
@@ -188,8 +199,7 @@ public final class Pruner {
         r.put("strategy", info.strategy());
         if (info.planFile() != null) r.put("plan_file", info.planFile().toString());
         if (info.plan() != null) r.set("plan", info.plan().toJson());
-        Path previous = modelDir.resolve(RECORD);
-        if (Files.exists(previous)) r.set("source_pruning", StrictJson.readObject(previous));
+        if (previous != null) r.set("source_pruning", previous);
         return r;
     }
 

@@ -25,9 +25,14 @@ final class SentencePieceModel {
     }
 
     static Tokenizer load(Path file) {
+        return vocab(file).tokenizer(new Spec(file));
+    }
+
+    /** The pieces, scores, types and options of {@code file}, checked as {@link #load} checks them. */
+    static SentencePieceVocab vocab(Path file) {
         Spec spec = new Spec(file);
         byte[] bytes = InputFiles.readAllBytes(file);
-        return read(new ProtoReader(bytes, 0, bytes.length, spec, "ModelProto"), spec, TokenizerConfig.next(file)).tokenizer(spec);
+        return read(new ProtoReader(bytes, 0, bytes.length, spec, "ModelProto"), spec, TokenizerConfig.next(file));
     }
 
     /** Options gathered while reading, starting from their proto2 defaults. */

@@ -62,11 +62,16 @@ public final class Tokenizer {
         return SentencePieceModel.load(file);
     }
 
-    private static Path inModelDir(Path dir) {
+    static Path inModelDir(Path dir) {
         for (String name : List.of("tokenizer.json", "tokenizer.model")) {
             if (Files.isRegularFile(dir.resolve(name))) return dir.resolve(name);
         }
         throw ShallowException.at(dir.resolve("tokenizer.json"), "file not found, nor tokenizer.model");
+    }
+
+    /** This tokenizer with another pre-tokenizer (choosing a GGUF's tokenizer.ggml.pre by behaviour). */
+    Tokenizer withPreTokenizer(PreTokenizer p) {
+        return new Tokenizer(file, textNormalizer, added, p, model, postProcessor, decoder, special, bos, eos);
     }
 
     /** The file this tokenizer was read from. */

@@ -74,10 +74,11 @@ class CliTest {
     }
 
     @Test
-    void pruneOfAGgufIsRefused(@TempDir Path tmp) {
-        Run r = run("prune", Shared.root().resolve("real/stories260K-gguf/stories260K.gguf").toString(), "--remove", "2",
-                "--out", tmp.resolve("out").toString());
-        assertOneLineError(r, "GGUF output is not implemented yet");
+    void pruneOfAGgufToADirectoryIsRefused(@TempDir Path tmp) {
+        String gguf = Shared.root().resolve("real/stories260K-gguf/stories260K.gguf").toString();
+        assertOneLineError(run("prune", gguf, "--remove", "2", "--out", tmp.resolve("out").toString()), "must be named *.gguf");
+        assertOneLineError(run("prune", gguf, "--remove", "2", "--format", "hf", "--out", tmp.resolve("out").toString()),
+                "pruned to a GGUF file only");
         assertTrue(Files.notExists(tmp.resolve("out")));
     }
 

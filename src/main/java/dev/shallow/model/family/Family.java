@@ -2,6 +2,8 @@ package dev.shallow.model.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.io.GgufWriter;
 import dev.shallow.model.ConfigJson;
 import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
@@ -73,6 +75,80 @@ public abstract class Family {
      */
     public boolean ggufInterleavedQk() {
         return false;
+    }
+
+    // ---- writing a GGUF file: the inverse of readGguf (convert_hf_to_gguf.py's per-family class) ----
+
+    /**
+     * True when this family is written as a GGUF file. A family that is writes {@link #writeGgufKeys} and
+     * {@link #ggufTensors} (both default to llama.cpp's common layout, {@link GgufCommon}) and must read back, through
+     * {@link #readGguf}, the config it wrote.
+     */
+    public boolean writesGguf() {
+        return false;
+    }
+
+    /** llama.cpp's architecture this family is written as ({@code general.architecture}): by default the one it is read as. */
+    public String ggufWriteArchitecture() {
+        return ggufArchitecture();
+    }
+
+    /**
+     * Puts the {@code ARCH.*} keys llama.cpp reads for {@code c} into {@code m} (convert_hf_to_gguf.py set_gguf_parameters):
+     * by default {@link GgufCommon#writeKeys} (sizes, heads, head length, eps, RoPE base, dimensions and linear scaling,
+     * vocab size). A family adds its own keys after calling this. Throws, in one line naming the setting, when llama.cpp's
+     * architecture cannot express {@code c} (another RoPE scaling, a layer pattern its graph fixes otherwise).
+     */
+    public void writeGgufKeys(ModelConfig c, GgufWriter.Metadata m) {
+        GgufCommon.writeKeys(this, c, m);
+    }
+
+    /**
+     * The tensors of the GGUF file, in file order, each with the Hugging Face tensors it is made of (named by {@code hf})
+     * and its transforms ({@link GgufTensor}: renames, row placement, value maps, stacking). GGUF layer i is made from
+     * Hugging Face layer {@code sourceLayers[i]} (all layers, or the kept ones of a pruning). By default
+     * {@link GgufCommon#tensors}: every layer part both name sets have, the top-level tensors, q/k rows interleaved when
+     * {@link #ggufInterleavedQk}.
+     */
+    public List<GgufTensor> ggufTensors(ModelConfig c, TensorNames hf, Predicate<String> stored, int[] sourceLayers) {
+        return GgufCommon.tensors(this, c, hf, stored, sourceLayers);
+    }
+
+    /**
+     * Null when llama.cpp's graph for this architecture computes {@code c} as Hugging Face does with respect to sliding
+     * windows; else one line naming the config key and the token count past which llama.cpp's outputs differ. By default
+     * any active window (shorter than the context) is ignored: llama.cpp's llama, qwen2 and qwen3 graphs have no
+     * sliding-window attention (src/llama-model.cpp llm_build_llama / llm_build_qwen2 / llm_build_qwen3) and phi3 switches
+     * it off; a family whose graph honours its window (Gemma 2/3) returns null.
+     */
+    public String ggufIgnoredWindow(ModelConfig c) {
+        int window = 0, layers = 0;
+        for (LayerType t : c.layerTypes()) {
+            if (t.sliding() && t.window() < c.maxPositionEmbeddings()) {
+                window = Math.max(window, t.window());
+                layers++;
+            }
+        }
+        if (layers == 0) return null;
+        return "sliding_window = " + window + " (on " + layers + " of " + c.numLayers() + " layers): llama.cpp's " + ggufWriteArchitecture()
+                + " graph has no sliding-window attention, so its outputs differ from this model's for sequences longer than " + window + " tokens";
+    }
+
+    /** transformers' class of this family's checkpoints ({@code architectures} of config.json), or null when not written. */
+    protected String hfClass() {
+        return null;
+    }
+
+    /**
+     * The config.json of {@code c} (read from a GGUF) as transformers' configuration class of this family has it: by default
+     * {@link GgufCommon#hfConfig} (sizes, heads, head_dim, eps, RoPE, biases, tying, token ids, dtype) plus
+     * {@link #perLayerSettings}. The converter reads it back with {@link #read} and refuses a config that does not give {@code c}.
+     */
+    public ObjectNode hfConfig(ModelConfig c) {
+        if (hfClass() == null) throw new IllegalArgumentException(name() + " is not written as a Hugging Face config from GGUF yet");
+        ObjectNode o = GgufCommon.hfConfig(this, c);
+        perLayerSettings(c).forEach(o::set);
+        return o;
     }
 
     /** The config.json object holding the decoder's settings: the top level, or a multimodal config's "text_config". */

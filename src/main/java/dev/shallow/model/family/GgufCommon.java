@@ -5,6 +5,12 @@ import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.io.GgufWriter;
+import dev.shallow.model.InterleavedRows;
+
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -87,8 +93,115 @@ final class GgufCommon {
     /** The layer types with layer i rotating iff {@code (i + 1) % step != 0} (llama.cpp n_no_rope_layer_step). */
     static List<LayerType> noRopeEvery(int layers, int step, RopeSpec rope) {
         List<LayerType> out = new java.util.ArrayList<>(layers);
-        for (int i = 0; i < layers; i++) out.add(new LayerType(0, (i + 1) % step != 0 ? rope : null));
+        for (int i = 0; i < layers; i++) out.add(new LayerType(0, noRope(i, step) ? null : rope));
         return out;
+    }
+
+    /** Whether layer i is NoPE when every {@code step}-th layer is. */
+    static boolean noRope(int layer, int step) {
+        return (layer + 1) % step == 0;
+    }
+
+    // ---- writing: the inverse of the above (convert_hf_to_gguf.py TextModel / LlamaModel set_gguf_parameters) ----
+
+    /**
+     * The keys every family writes: block_count, context_length, embedding_length, feed_forward_length, attention.head_count(_kv),
+     * key_length / value_length (head_dim), the norm's epsilon (layer_norm_rms_epsilon, or layer_norm_epsilon for LayerNorm),
+     * vocab_size, and RoPE: freq_base, dimension_count (the rotated dims), linear scaling (rope.scaling.type, .factor). One RoPE
+     * for every rotating layer; llama3, longrope and other scalings are refused (llama.cpp needs a rope_freqs tensor or keys
+     * Shallow's reader does not read back).
+     */
+    static void writeKeys(Family f, ModelConfig c, GgufWriter.Metadata m) {
+        String a = f.ggufWriteArchitecture() + ".";
+        m.u32(a + "block_count", c.numLayers())
+                .u32(a + "context_length", c.maxPositionEmbeddings())
+                .u32(a + "embedding_length", c.hiddenSize())
+                .u32(a + "feed_forward_length", c.intermediateSize())
+                .u32(a + "attention.head_count", c.numHeads())
+                .u32(a + "attention.head_count_kv", c.numKvHeads())
+                .u32(a + "attention.key_length", c.headDim())
+                .u32(a + "attention.value_length", c.headDim());
+        if (c.norm() == dev.shallow.model.NormKind.LAYER) m.f32(a + "attention.layer_norm_epsilon", c.normEps());
+        else m.f32(a + "attention.layer_norm_rms_epsilon", c.normEps());
+        m.u32(a + "vocab_size", c.vocabSize());
+        List<RopeSpec> ropes = c.ropes();
+        if (ropes.size() > 1) throw new IllegalArgumentException("layers with different RoPE settings (" + ropes + ") cannot be written as llama.cpp's " + f.ggufWriteArchitecture());
+        if (ropes.isEmpty()) return;
+        RopeSpec r = ropes.getFirst();
+        m.f32(a + "rope.freq_base", (float) r.theta()).u32(a + "rope.dimension_count", r.rotaryDim());
+        if (r.scaling() == null) return;
+        if (!r.scaling().type().equals("linear")) {
+            throw new IllegalArgumentException("rope_scaling " + r.scaling().type() + " is not written to GGUF yet (none and linear are)");
+        }
+        m.string(a + "rope.scaling.type", "linear").f32(a + "rope.scaling.factor", (float) r.scaling().factor());
+    }
+
+    /**
+     * The tensors llama.cpp's common layout has (gguf-py tensor_mapping.py): token_embd, per layer every part both
+     * {@code hf} and {@link TensorNames#GGUF} name (weight, and bias when stored), output_norm, and output unless tied;
+     * q/k rows (and biases) placed in llama.cpp's interleaved order when {@link Family#ggufInterleavedQk}
+     * ({@link InterleavedRows#ggufRow}, convert_hf_to_gguf.py LlamaModel.permute). A stored part llama.cpp's layout
+     * does not name (a fused projection) is refused: its family must map it.
+     */
+    static List<GgufTensor> tensors(Family f, ModelConfig c, TensorNames hf, Predicate<String> stored, int[] sourceLayers) {
+        return tensors(f, c, hf, TensorNames.GGUF, stored, sourceLayers);
+    }
+
+    /**
+     * The same with llama.cpp's names {@code g} for the parts: a family whose llama.cpp tensors are fused passes
+     * {@code TensorNames.GGUF.fused(FUSED_QKV, "ffn_up")} (Phi-3's attn_qkv and [gate | up] ffn_up), so its fused Hugging Face
+     * parts pair with them.
+     */
+    static List<GgufTensor> tensors(Family f, ModelConfig c, TensorNames hf, TensorNames g, Predicate<String> stored, int[] sourceLayers) {
+        List<GgufTensor> out = new ArrayList<>();
+        out.add(GgufTensor.renamed(g.embed() + ".weight", hf.embed() + ".weight"));
+        List<String> hp = hf.layerParts(), gp = g.layerParts();
+        for (int i = 0; i < sourceLayers.length; i++) {
+            for (int p = 0; p < hp.size(); p++) {
+                if (hp.get(p) == null) continue;
+                for (String suffix : List.of("weight", "bias")) {
+                    String source = hf.layer(sourceLayers[i], hp.get(p), suffix);
+                    if (!stored.test(source)) continue;
+                    if (gp.get(p) == null) throw new IllegalArgumentException("tensor '" + source + "' has no llama.cpp counterpart in the " + f.name() + " GGUF mapping");
+                    GgufTensor t = GgufTensor.renamed(g.layer(i, gp.get(p), suffix), source);
+                    boolean qk = gp.get(p).equals(g.q()) || gp.get(p).equals(g.k());
+                    out.add(qk && f.ggufInterleavedQk() ? t.placed(r -> InterleavedRows.ggufRow(r, c.headDim())) : t);
+                }
+            }
+        }
+        for (String suffix : List.of("weight", "bias")) {
+            if (stored.test(hf.finalNorm() + "." + suffix)) out.add(GgufTensor.renamed(g.finalNorm() + "." + suffix, hf.finalNorm() + "." + suffix));
+        }
+        if (!c.tieWordEmbeddings()) {
+            for (String suffix : List.of("weight", "bias")) {
+                if (stored.test(hf.head() + "." + suffix)) out.add(GgufTensor.renamed(g.head() + "." + suffix, hf.head() + "." + suffix));
+            }
+        }
+        return out;
+    }
+
+    /** The config.json keys transformers' Llama-like configuration classes read (LlamaConfig, Qwen2Config, Qwen3Config, SmolLM3Config). */
+    static ObjectNode hfConfig(Family f, ModelConfig c) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.putArray("architectures").add(f.hfClass());
+        o.put("model_type", f.modelTypes().getFirst())
+                .put("hidden_size", c.hiddenSize()).put("intermediate_size", c.intermediateSize())
+                .put("num_hidden_layers", c.numLayers()).put("num_attention_heads", c.numHeads())
+                .put("num_key_value_heads", c.numKvHeads()).put("head_dim", c.headDim())
+                .put("max_position_embeddings", c.maxPositionEmbeddings()).put("rms_norm_eps", c.normEps())
+                .put("hidden_act", "silu").put("vocab_size", c.vocabSize()).put("tie_word_embeddings", c.tieWordEmbeddings())
+                .put("attention_bias", c.qkvBias()).put("mlp_bias", c.mlpBias()).put("use_sliding_window", false)
+                .put("torch_dtype", c.torchDtype());
+        if (c.bosTokenId() >= 0) o.put("bos_token_id", c.bosTokenId());
+        if (c.eosTokenId() >= 0) o.put("eos_token_id", c.eosTokenId());
+        List<RopeSpec> ropes = c.ropes();
+        if (!ropes.isEmpty()) {
+            o.put("rope_theta", ropes.getFirst().theta());
+            RopeSpec.Scaling s = ropes.getFirst().scaling();
+            if (s != null) o.putObject("rope_scaling").put("rope_type", s.type()).put("factor", s.factor());
+            else o.putNull("rope_scaling");
+        }
+        return o;
     }
 
     /** llama.cpp's fused q/k/v projection (src/llama-model.cpp create_tensor_qkv: {@code blk.N.attn_qkv} when stored, else attn_q/k/v). */

@@ -37,4 +37,14 @@ public final class Llama extends Family {
     public boolean ggufInterleavedQk() {
         return true;
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "LlamaForCausalLM";
+    }
 }

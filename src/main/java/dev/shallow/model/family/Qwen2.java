@@ -41,4 +41,14 @@ public final class Qwen2 extends Family {
         b.qkvBias = true; // llama.cpp's qwen2 loads attn_q/k/v biases as required tensors
         return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "Qwen2ForCausalLM";
+    }
 }

@@ -29,4 +29,14 @@ public final class Qwen3 extends Family {
         b.qkNorm = true;
         return GgufCommon.uniform(b, GgufCommon.rope(k, b.headDim));
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "Qwen3ForCausalLM";
+    }
 }

@@ -16,6 +16,9 @@ import java.util.Map;
  * every no_rope_layer_interval-th layer, 4, is NoPE); a sliding window only on NoPE layers when use_sliding_window.
  */
 public final class SmolLM3 extends Family {
+    /** llama.cpp src/models/smollm3.cpp n_no_rope_layer_step: every 4th layer is NoPE, a constant with no GGUF key. */
+    private static final int NO_ROPE_STEP = 4;
+
     public SmolLM3() {
         super("smollm3", "smollm3", java.util.List.of("smollm3"));
     }
@@ -56,12 +59,34 @@ public final class SmolLM3 extends Family {
     @Override
     public ModelConfig readGguf(GgufKeys k) {
         ModelConfig.Builder b = GgufCommon.base(k, this);
-        return b.layers(GgufCommon.noRopeEvery(b.numLayers, 4, GgufCommon.rope(k, b.headDim))).build();
+        return b.layers(GgufCommon.noRopeEvery(b.numLayers, NO_ROPE_STEP, GgufCommon.rope(k, b.headDim))).build();
     }
 
     /** convert_hf_to_gguf.py's SmolLM3Model is a LlamaModel: it permutes q/k as Llama's. */
     @Override
     public boolean ggufInterleavedQk() {
         return true;
+    }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    /** llama.cpp's smollm3 fixes its NoPE layers to every 4th (readGguf): another pattern (a pruned one) cannot be written. */
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        for (int i = 0; i < c.numLayers(); i++) {
+            if ((c.layerType(i).rope() == null) != GgufCommon.noRope(i, NO_ROPE_STEP)) {
+                throw new IllegalArgumentException("no_rope_layers: layer " + i + (c.layerType(i).rope() == null ? " has no RoPE" : " has RoPE")
+                        + " but llama.cpp's smollm3 makes exactly every 4th layer (3, 7, 11, ...) NoPE (n_no_rope_layer_step, no GGUF key)");
+            }
+        }
+        super.writeGgufKeys(c, m);
+    }
+
+    @Override
+    protected String hfClass() {
+        return "SmolLM3ForCausalLM";
     }
 }

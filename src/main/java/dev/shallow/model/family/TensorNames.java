@@ -1,5 +1,7 @@
 package dev.shallow.model.family;
 
+import java.util.List;
+
 /**
  * Hugging Face tensor names of a family: the layer prefix ({@code model.layers.}) and each part's path inside a
  * layer (null when the family does not have it: a fused {@code qkv} replaces q, k and v, a fused
@@ -63,6 +65,11 @@ public record TensorNames(
     /** A decoder tensor's name without the leading {@code model.}. */
     private static String undecorated(String name) {
         return name.substring("model.".length());
+    }
+
+    /** The parts of a layer in one fixed order (null where the family has none): two families' lists pair up part by part. */
+    public List<String> layerParts() {
+        return java.util.Arrays.asList(attnNorm, q, k, v, qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gate, up, gateUp, down, postFfnNorm);
     }
 
     /** The full name of a layer part, e.g. {@code model.layers.3.self_attn.q_proj.weight}. */

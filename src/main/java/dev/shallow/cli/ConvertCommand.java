@@ -1,0 +1,71 @@
+package dev.shallow.cli;
+
+import dev.shallow.ShallowException;
+import dev.shallow.convert.GgufExporter;
+import dev.shallow.convert.GgufImporter;
+import dev.shallow.convert.GgufOutputFile;
+import dev.shallow.convert.GgufRewriter;
+import dev.shallow.convert.GgufTensorTypes;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufWeights;
+import dev.shallow.io.OutputPolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Write MODEL as one GGUF file llama.cpp loads (OUT named *.gguf), as llama.cpp's convert_hf_to_gguf.py writes it: "
+                + "its family's keys and tensor names (llama, mistral as llama, qwen2, qwen3, smollm3), llama's q/k rows interleaved, the "
+                + "tokenizer (SentencePiece-style as 'llama' with scores that reproduce its merges, byte-level as 'gpt2' with the "
+                + "pre-tokenizer that splits as it does; refused when none does), weights as stored or in --dtype, norms and 1-D tensors F32.",
+                "A GGUF MODEL is written again with the same tensors (bytes as they are, or float tensors in --dtype) when OUT is named "
+                        + "*.gguf; otherwise as a Hugging Face directory OUT: config.json, model.safetensors (q/k rows back in rotate-half "
+                        + "order, float weights as stored or in --dtype; a quantized GGUF is refused), tokenizer.json and tokenizer_config.json "
+                        + "from the GGUF vocabulary.",
+                "A model whose sliding window llama.cpp's graph ignores (Mistral, Qwen2 with use_sliding_window) is refused, naming the "
+                        + "key and the token count past which llama.cpp differs, unless --allow-ignored-window."})
+final class ConvertCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory, or a GGUF file.")
+    Path model;
+
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "The GGUF file to write (*.gguf; replaced only with --force), or "
+            + "from a GGUF MODEL a directory (new or empty, or with --force one shallow wrote).")
+    Path out;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "The type of the weights (norms and 1-D tensors stay F32); "
+            + "default: as stored. q8_0 is not written yet.")
+    String dtype;
+
+    @Option(names = "--allow-ignored-window", description = "Write a model whose sliding window llama.cpp ignores, with a warning.")
+    boolean allowIgnoredWindow;
+
+    @Option(names = "--force", description = "Replace an existing OUT file, or an OUT directory shallow wrote.")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        GgmlType type = dtype == null ? null : GgufTensorTypes.parse(dtype);
+        boolean ggufIn = GgufWeights.isGguf(model);
+        if (ggufIn && !out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
+            if (allowIgnoredWindow) throw new ShallowException("--allow-ignored-window goes with a Hugging Face MODEL (a GGUF has no window to ignore)");
+            OutputPolicy.checkDirectory(out, force, model);
+            GgufImporter.Result r = GgufImporter.write(model, out, type, force);
+            System.out.printf("wrote %s: %s, %d layers, %d tensors, config.json, tokenizer.json, tokenizer_config.json%n", r.out(), r.modelType(), r.layers(), r.tensors());
+            return 0;
+        }
+        GgufOutputFile.check(out, force, model);
+        if (ggufIn) {
+            if (allowIgnoredWindow) throw new ShallowException("--allow-ignored-window goes with a Hugging Face MODEL (a GGUF has no window to ignore)");
+            GgufRewriter.Result r = GgufRewriter.write(model, out, type, null, null);
+            System.out.printf("wrote %s: %s, %d layers, %d tensors (%,d bytes of tensor data)%n", r.out(), r.architecture(), r.layersAfter(), r.tensors(), r.tensorBytes());
+        } else {
+            GgufExporter.Result r = GgufExporter.write(model, out, new GgufExporter.Options(type, allowIgnoredWindow), null, null);
+            r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
+            System.out.printf("wrote %s: %s, %d layers, %d tensors%n", r.out(), r.architecture(), r.layers(), r.tensors());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.shallow.convert;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.io.Checkpoint;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufWriter;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.Family;
+import dev.shallow.model.family.GgufTensor;
+import dev.shallow.model.family.TensorNames;
+import dev.shallow.tensor.Tensor;
+import dev.shallow.tokenizer.GgufTokenizerExport;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+/**
+ * Writes a Hugging Face model directory (all its layers, or the kept ones of a pruning) as one GGUF file llama.cpp loads,
+ * as convert_hf_to_gguf.py writes it: general.* keys, the family's {@code ARCH.*} keys ({@link Family#writeGgufKeys}), the
+ * tokenizer ({@link GgufTokenizerExport}), a pruning's {@code shallow.pruning.*} keys ({@link PruningMetadata}), then the
+ * tensors its family maps ({@link Family#ggufTensors}), each streamed row by row from the mapped checkpoint into the
+ * mapped output ({@link GgufWriter}). Weights stay in their stored type unless a type is asked for; norms and 1-D tensors
+ * are F32 ({@link GgufTensorTypes}).
+ */
+public final class GgufExporter {
+    /** Stored tensors a converter drops (convert_hf_to_gguf.py prepare_tensors skips them): RoPE tables computed from the config. */
+    private static final Pattern DROPPED = Pattern.compile(".*\\.rotary_emb\\.inv_freq");
+
+    private GgufExporter() {
+    }
+
+    /**
+     * @param dtype              the type of the weights (F32, F16, BF16), or null to keep each one's stored type
+     * @param allowIgnoredWindow write a model whose sliding window llama.cpp's graph ignores, with a warning, instead of refusing it
+     */
+    public record Options(GgmlType dtype, boolean allowIgnoredWindow) {
+    }
+
+    /** What was written, and the warnings to print (an ignored window). */
+    public record Result(Path out, String architecture, int layers, int tensors, List<String> warnings) {
+    }
+
+    /** Refuses a model llama.cpp would run as another model, before anything is read: returns the warnings to print when allowed. */
+    static List<String> checkWindow(Family f, ModelConfig c, Path config, boolean allow) {
+        String ignored = f.ggufIgnoredWindow(c);
+        if (ignored == null) return List.of();
+        if (!allow) throw ShallowException.at(config, ignored + "; --allow-ignored-window writes it anyway");
+        return List.of(config + ": " + ignored);
+    }
+
+    /**
+     * Writes {@code modelDir} to {@code out}, keeping layers {@code kept} (ascending source indices; null: all) and recording
+     * {@code pruning} (null when nothing is removed).
+     */
+    public static Result write(Path modelDir, Path out, Options o, int[] kept, ObjectNode pruning) {
+        Path configFile = modelDir.resolve("config.json");
+        ModelConfig source = ModelConfig.load(modelDir);
+        Family f = Families.of(source);
+        if (!f.writesGguf()) {
+            throw ShallowException.at(configFile, "model_type '" + source.modelType() + "' is not written as GGUF yet (written: "
+                    + String.join(", ", Families.ALL.stream().filter(Family::writesGguf).map(x -> x.modelTypes().getFirst()).toList()) + ")");
+        }
+        int[] layers = kept != null ? kept : IntStream.range(0, source.numLayers()).toArray();
+        ModelConfig c = kept != null ? source.keep(kept) : source;
+        List<String> warnings = checkWindow(f, c, configFile, o.allowIgnoredWindow());
+        GgufWriter.Metadata m = new GgufWriter.Metadata();
+        String arch = f.ggufWriteArchitecture();
+        m.string("general.architecture", arch).string("general.type", "model")
+                .string("general.name", modelDir.toAbsolutePath().normalize().getFileName().toString());
+        m.u32("general.file_type", 0); // set below, once the weights' type is known; the key keeps its place
+        try {
+            f.writeGgufKeys(c, m);
+        } catch (IllegalArgumentException e) {
+            throw ShallowException.at(configFile, e.getMessage() + "; not written as GGUF");
+        }
+        warnings = new ArrayList<>(warnings);
+        warnings.addAll(GgufTokenizerExport.write(modelDir, c.vocabSize(), m));
+        if (pruning != null) PruningMetadata.put(m, pruning);
+        try (Checkpoint ck = Checkpoint.open(modelDir)) {
+            TensorNames names = f.names(ck::has);
+            List<GgufTensor> plans;
+            try {
+                plans = f.ggufTensors(c, names, ck::has, layers);
+            } catch (IllegalArgumentException e) {
+                throw ShallowException.at(modelDir, e.getMessage());
+            }
+            requireAllMapped(ck, plans, names.layerPrefix(), source, layers);
+            List<GgufWriter.Tensor> tensors = new ArrayList<>();
+            for (GgufTensor p : plans) tensors.add(tensor(ck, p, o.dtype()));
+            GgmlType weights = tensors.getFirst().type(); // token_embd: llama.cpp's file type follows the bulk of the weights
+            m.u32("general.file_type", GgufTensorTypes.fileType(weights));
+            GgufWriter.write(out, m, tensors);
+            return new Result(out, arch, c.numLayers(), tensors.size(), warnings);
+        }
+    }
+
+    /**
+     * Every stored tensor of a kept layer, and every other stored tensor but a tied head and RoPE tables, is the source of
+     * some GGUF tensor: one that is not would be dropped silently, giving another model.
+     */
+    private static void requireAllMapped(Checkpoint ck, List<GgufTensor> plans, String layerPrefix, ModelConfig c, int[] layers) {
+        Set<String> used = new HashSet<>();
+        plans.forEach(p -> used.addAll(p.sources()));
+        Set<Integer> keptLayers = new HashSet<>();
+        for (int l : layers) keptLayers.add(l);
+        Pattern layer = Pattern.compile(Pattern.quote(layerPrefix) + "(\\d+)\\..*");
+        for (String name : ck.names()) {
+            if (used.contains(name) || DROPPED.matcher(name).matches()) continue;
+            Matcher lm = layer.matcher(name);
+            if (lm.matches() && lm.group(1).length() < 9 && !keptLayers.contains(Integer.parseInt(lm.group(1)))) continue;
+            if (c.tieWordEmbeddings() && name.startsWith(TensorNames.LLAMA.head() + ".")) continue;
+            throw ShallowException.at(ck.dir(), "tensor '" + name + "' has no place in the " + c.family() + " GGUF mapping; not written (it would be lost)");
+        }
+    }
+
+    /** One GGUF tensor: its sources' rows stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */
+    static GgufWriter.Tensor tensor(Checkpoint ck, GgufTensor p, GgmlType requested) {
+        List<Tensor> sources = p.sources().stream().map(ck::tensor).toList();
+        Tensor first = sources.getFirst();
+        long rows = 0;
+        for (Tensor t : sources) {
+            if (t.shape().length != first.shape().length || t.shape().length > 2 || t.shape().length == 2 && t.cols() != first.cols()) {
+                throw ShallowException.at(ck.dir(), "tensors " + p.sources() + " of GGUF tensor '" + p.name() + "' do not stack (shapes "
+                        + sources.stream().map(s -> Arrays.toString(s.shape())).toList() + ")");
+            }
+            rows += t.shape()[0];
+        }
+        boolean matrix = first.shape().length == 2;
+        long[] shape = matrix ? new long[] {rows, first.cols()} : new long[] {rows};
+        GgmlType stored = GgufTensorTypes.of(first.dtype());
+        GgmlType type = p.type() != null ? p.type() : GgufTensorTypes.of(p.name(), shape.length, requested != null ? requested : stored);
+        return new GgufWriter.Tensor(p.name(), shape, type, dst -> fill(sources, p, matrix ? (int) first.cols() : 1, type, dst));
+    }
+
+    /** Writes every source row r (rows stacked in order; a 1-D tensor's elements are rows of one) at row {@code p.place(r)}. */
+    private static void fill(List<Tensor> sources, GgufTensor p, int cols, GgmlType type, MemorySegment dst) {
+        long outRow = (long) cols * type.bytesPerBlock;
+        float[] buf = new float[cols];
+        int r = 0;
+        for (Tensor t : sources) {
+            long inRow = (long) cols * t.dtype().bytes;
+            long count = t.size() / cols;
+            boolean copy = GgufTensorTypes.of(t.dtype()) == type && p.values() == null;
+            for (long i = 0; i < count; i++, r++) {
+                long at = p.place(r) * outRow;
+                if (copy) {
+                    MemorySegment.copy(t.segment(), i * inRow, dst, at, inRow);
+                } else {
+                    t.copyTo(i * cols, buf, 0, cols);
+                    if (p.values() != null) for (int j = 0; j < cols; j++) buf[j] = p.values().toGguf().apply(buf[j]);
+                    GgufTensorTypes.encode(buf, cols, type, dst, at);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.shallow.convert;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.io.AtomicFiles;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufFile;
+import dev.shallow.io.GgufTensorInfo;
+import dev.shallow.io.GgufWeights;
+import dev.shallow.io.SafetensorsWriter;
+import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.Family;
+import dev.shallow.model.family.GgufTensor;
+import dev.shallow.tensor.DType;
+import dev.shallow.tensor.Tensor;
+import dev.shallow.tokenizer.TokenizerJsonExport;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+/**
+ * Writes a GGUF file of a family Shallow writes as a Hugging Face directory: config.json ({@link Family#hfConfig}, read back
+ * and required to give the GGUF's config), model.safetensors with each GGUF tensor under its Hugging Face name, q/k rows
+ * put back into rotate-half order and value maps undone (the family's {@link GgufTensor}s read backwards), float weights
+ * as stored (F32, F16, BF16) or in the type asked for, and tokenizer.json + tokenizer_config.json from the GGUF vocabulary
+ * ({@link TokenizerJsonExport}). A quantized GGUF is refused: dequantizing is not available yet.
+ */
+public final class GgufImporter {
+    private GgufImporter() {
+    }
+
+    /** What was written. */
+    public record Result(Path out, String modelType, int layers, int tensors) {
+    }
+
+    public static Result write(Path in, Path out, GgmlType dtype, boolean force) {
+        ModelConfig c;
+        Family f;
+        try (GgufWeights w = GgufWeights.open(in)) {
+            GgufKeys keys = GgufKeys.of(w);
+            f = Families.of(keys);
+            c = f.readGguf(keys);
+        }
+        if (!f.writesGguf()) throw ShallowException.at(in, "architecture '" + f.ggufArchitecture() + "' is not written as a Hugging Face directory yet");
+        DType target = dtype == null ? null : GgufTensorTypes.dtype(dtype);
+        ModelConfig.Builder b = new ModelConfig.Builder(c);
+        if (target != null) b.torchDtype = switch (target) {
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            default -> "float32";
+        };
+        c = b.build();
+        ObjectNode config = f.hfConfig(c);
+        ModelConfig back = Families.read(new ConfigJson(out.resolve("config.json"), config));
+        ModelConfig.Builder same = new ModelConfig.Builder(back);
+        same.architecture = c.architecture();
+        if (!same.build().equals(c)) throw ShallowException.at(in, "its config cannot be written as a " + f.name() + " config.json that reads back the same");
+        TokenizerJsonExport.Files tokenizer = TokenizerJsonExport.of(in);
+        int[] all = IntStream.range(0, c.numLayers()).toArray();
+        List<GgufTensor> plans;
+        try {
+            plans = f.ggufTensors(c, f.names(), name -> true, all);
+        } catch (IllegalArgumentException e) {
+            throw ShallowException.at(in, e.getMessage());
+        }
+        try (GgufFile g = GgufFile.open(in)) {
+            Map<String, GgufTensor> byHf = new HashMap<>();
+            List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+            Set<String> used = new HashSet<>();
+            for (GgufTensor p : plans) {
+                GgufTensorInfo t = g.tensors().get(p.name());
+                if (t == null) continue; // a bias or head the file does not have
+                if (p.sources().size() != 1) throw ShallowException.at(in, "tensor '" + p.name() + "' is stacked from " + p.sources() + "; splitting it is not implemented");
+                DType stored = GgufTensorTypes.dtype(t.type());
+                if (stored == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + "; a quantized GGUF needs dequantizing, which is not available yet");
+                long[] shape = t.shape();
+                DType type = target != null && shape.length == 2 ? target : stored;
+                entries.add(new SafetensorsWriter.Entry(p.sources().getFirst(), type, shape));
+                byHf.put(p.sources().getFirst(), p);
+                used.add(p.name());
+            }
+            for (String name : g.tensors().keySet()) {
+                if (!used.contains(name)) throw ShallowException.at(in, "tensor '" + name + "' has no place in the " + f.name() + " Hugging Face layout; not converted (it would be lost)");
+            }
+            AtomicFiles.writeDirectory(out, force, tmp -> {
+                SafetensorsWriter.write(tmp.resolve("model.safetensors"), entries, null, (e, dst) -> fill(g, byHf.get(e.name()), e, dst));
+                AtomicFiles.writeJson(tmp.resolve("config.json"), config);
+                AtomicFiles.writeJson(tmp.resolve("tokenizer.json"), tokenizer.tokenizer());
+                AtomicFiles.writeJson(tmp.resolve("tokenizer_config.json"), tokenizer.config());
+            });
+            return new Result(out, f.modelTypes().getFirst(), c.numLayers(), entries.size());
+        }
+    }
+
+    /** Hugging Face row r is GGUF row {@code p.place(r)}, its values mapped back; bytes copied when nothing changes. */
+    private static void fill(GgufFile g, GgufTensor p, SafetensorsWriter.Entry e, MemorySegment dst) {
+        GgufTensorInfo t = g.tensors().get(p.name());
+        DType stored = GgufTensorTypes.dtype(t.type());
+        int cols = e.shape().length == 2 ? (int) e.shape()[1] : 1;
+        long rows = t.elements() / cols, inRow = (long) cols * stored.bytes, outRow = (long) cols * e.dtype().bytes;
+        MemorySegment src = g.tensorData(p.name());
+        Tensor s = Tensor.of(stored, src, new long[] {t.elements()});
+        GgmlType to = GgufTensorTypes.of(e.dtype());
+        float[] buf = new float[cols];
+        for (long r = 0; r < rows; r++) {
+            long from = p.place((int) r);
+            if (stored == e.dtype() && p.values() == null) {
+                MemorySegment.copy(src, from * inRow, dst, r * outRow, inRow);
+            } else {
+                s.copyTo(from * cols, buf, 0, cols);
+                if (p.values() != null) for (int j = 0; j < cols; j++) buf[j] = p.values().toHf().apply(buf[j]);
+                GgufTensorTypes.encode(buf, cols, to, dst, r * outRow);
+            }
+        }
+    }
+}

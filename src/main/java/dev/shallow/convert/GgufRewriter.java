@@ -1,0 +1,134 @@
+package dev.shallow.convert;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.ShallowException;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufFile;
+import dev.shallow.io.GgufMetadata;
+import dev.shallow.io.GgufTensorInfo;
+import dev.shallow.io.GgufWeights;
+import dev.shallow.io.GgufWriter;
+import dev.shallow.model.GgufKeys;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
+import dev.shallow.model.family.Family;
+import dev.shallow.tensor.DType;
+import dev.shallow.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Writes a GGUF file again: all its layers, or the kept ones of a pruning, every tensor's bytes copied as they are whatever
+ * their ggml type (quantized blocks are bytes here), or float tensors re-typed when a type is asked for. A pruning renumbers
+ * {@code blk.N.*}, sets {@code ARCH.block_count}, cuts every {@code ARCH.*} array of block_count elements to the kept layers,
+ * records itself in {@code shallow.pruning.*} ({@link PruningMetadata}) and keeps every other key, the tokenizer among them,
+ * as it is. Only architectures Shallow maps are pruned, and only when the pruned model is one llama.cpp's architecture can
+ * express ({@link Family#writeGgufKeys}: smollm3's NoPE layers are fixed to every 4th, for one).
+ */
+public final class GgufRewriter {
+    private static final Pattern LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)");
+
+    private GgufRewriter() {
+    }
+
+    /** What was written. */
+    public record Result(Path out, String architecture, int layersBefore, int layersAfter, int tensors, long tensorBytes) {
+    }
+
+    /**
+     * Writes {@code in} to {@code out} keeping layers {@code kept} (ascending; null: all) with {@code pruning} recorded (null
+     * when nothing is removed); float tensors in {@code dtype} by llama.cpp's rule ({@link GgufTensorTypes}), or as they are
+     * when null.
+     */
+    public static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning) {
+        try (GgufFile g = GgufFile.open(in)) {
+            GgufMetadata meta = g.metadata();
+            if (!meta.has(GgufKeys.ARCHITECTURE)) throw ShallowException.at(in, "has no " + GgufKeys.ARCHITECTURE + " (not a model GGUF)");
+            String arch = meta.string(GgufKeys.ARCHITECTURE);
+            String blockKey = arch + ".block_count";
+            if (!meta.has(blockKey)) throw ShallowException.at(in, "metadata key '" + blockKey + "' is missing");
+            int layers = meta.intValue(blockKey);
+            if (kept != null) checkPrunable(in, kept);
+            int[] newIndex = new int[layers];
+            Arrays.fill(newIndex, -1);
+            for (int i = 0; i < layers; i++) newIndex[i] = kept == null ? i : -1;
+            if (kept != null) for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
+
+            GgufWriter.Metadata m = new GgufWriter.Metadata();
+            for (String key : meta.keys()) {
+                if (kept != null && key.startsWith(PruningMetadata.PREFIX)) continue; // replaced by this pruning's record
+                if (kept != null && key.equals(blockKey)) m.u32(key, kept.length);
+                else if (kept != null && key.startsWith(arch + ".") && meta.arrayLength(key) == layers) m.encoded(key, meta.encodedElements(key, kept));
+                else m.encoded(key, meta.encoded(key));
+            }
+            List<GgufWriter.Tensor> tensors = new ArrayList<>();
+            boolean allFloat = true;
+            long bytes = 0;
+            for (GgufTensorInfo t : g.tensors().values()) {
+                String name = t.name();
+                Matcher lm = LAYER.matcher(name);
+                if (lm.matches()) {
+                    int layer = lm.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(lm.group(1));
+                    if (layer >= layers) throw ShallowException.at(in, "tensor '" + name + "' belongs to layer " + lm.group(1) + " but " + blockKey + " is " + layers);
+                    if (newIndex[layer] < 0) continue;
+                    name = "blk." + newIndex[layer] + "." + lm.group(2);
+                }
+                allFloat &= GgufTensorTypes.dtype(t.type()) != null;
+                GgufWriter.Tensor w = tensor(in, g, t, name, dtype);
+                tensors.add(w);
+                bytes += w.byteSize();
+            }
+            if (dtype != null && allFloat) m.u32("general.file_type", GgufTensorTypes.fileType(dtype));
+            if (pruning != null) PruningMetadata.put(m, pruning);
+            GgufWriter.write(out, m, tensors);
+            return new Result(out, arch, layers, kept == null ? layers : kept.length, tensors.size(), bytes);
+        }
+    }
+
+    /**
+     * A pruned model must be one llama.cpp runs as Shallow does: its architecture mapped and written by a family, and the
+     * kept layers expressible in its keys (the family's writeGgufKeys refuses what is not).
+     */
+    private static void checkPrunable(Path in, int[] kept) {
+        try (GgufWeights w = GgufWeights.open(in)) {
+            GgufKeys keys = GgufKeys.of(w);
+            Family f = Families.of(keys);
+            if (!f.writesGguf()) throw ShallowException.at(in, "pruning a GGUF of architecture '" + keys.architecture() + "' is not supported yet");
+            ModelConfig pruned = f.readGguf(keys).keep(kept);
+            try {
+                f.writeGgufKeys(pruned, new GgufWriter.Metadata());
+            } catch (IllegalArgumentException e) {
+                throw ShallowException.at(in, "the pruned model cannot be written as llama.cpp's " + keys.architecture() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Tensor {@code t} as {@code name}: its bytes as they are, or a float tensor converted to the type the rule gives for {@code dtype}. */
+    private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype) {
+        long[] shape = t.shape();
+        DType from = GgufTensorTypes.dtype(t.type());
+        GgmlType type = t.type();
+        if (dtype != null) {
+            if (from == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + "; --dtype re-types float tensors only (quantized ones are not dequantized yet)");
+            type = GgufTensorTypes.of(name, shape.length, dtype);
+        }
+        MemorySegment src = g.tensorData(t.name());
+        if (type == t.type()) return new GgufWriter.Tensor(name, shape, type, dst -> MemorySegment.copy(src, 0, dst, 0, dst.byteSize()));
+        GgmlType to = type;
+        return new GgufWriter.Tensor(name, shape, type, dst -> {
+            Tensor s = Tensor.of(from, src, new long[] {t.elements()});
+            int cols = (int) t.ne()[0];
+            float[] row = new float[cols];
+            for (long r = 0, rows = t.elements() / cols; r < rows; r++) {
+                s.copyTo(r * cols, row, 0, cols);
+                GgufTensorTypes.encode(row, cols, to, dst, r * cols * to.bytesPerBlock);
+            }
+        });
+    }
+}

@@ -1,0 +1,136 @@
+package dev.shallow.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.ShallowException;
+import dev.shallow.Shared;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufFile;
+import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
+import dev.shallow.tensor.Tensor;
+import dev.shallow.transformer.KVCache;
+import dev.shallow.transformer.Transformer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Hugging Face directories written as GGUF and read back by Shallow's own reader compute the same model. */
+class GgufExporterTest {
+    @TempDir
+    Path tmp;
+
+    static int[] goldenIds(String name) throws IOException {
+        JsonNode seq = new ObjectMapper().readTree(Shared.golden(name).resolve("inputs.json").toFile()).path("sequences").get(2);
+        int[] ids = new int[seq.path("ids").size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = seq.path("ids").get(i).asInt();
+        return ids;
+    }
+
+    /** The logits of golden sequence 2 (33 tokens). */
+    static float[] logits(Path model, int[] ids) {
+        try (Model m = Model.load(model)) {
+            Transformer tf = new Transformer(m);
+            return tf.forward(new int[][] {ids}, new KVCache[] {tf.newCache(ids.length)}, true, null);
+        }
+    }
+
+    /** HF -> GGUF F32 -> Model.load: the same config (but the torch dtype) and logits within float32 rounding of the HF model's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K", "stories-16L", "tiny-qwen2-random", "tiny-qwen3-random", "tiny-smollm3-random"})
+    void f32RoundTripComputesTheSameModel(String name) throws IOException {
+        Path hf = Shared.model(name), out = tmp.resolve(name + ".gguf");
+        GgufExporter.write(hf, out, new GgufExporter.Options(GgmlType.F32, false), null, null);
+        try (Model g = Model.load(out); Model h = Model.load(hf)) {
+            ModelConfig.Builder same = new ModelConfig.Builder(g.config());
+            same.architecture = h.config().architecture();
+            same.torchDtype = h.config().torchDtype();
+            assertEquals(h.config(), same.build());
+        }
+        int[] ids = goldenIds(name);
+        float[] want = logits(hf, ids), got = logits(out, ids);
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]));
+        System.out.printf("%s HF vs GGUF F32: max |dlogit| %.2e over %d logits%n", name, worst, want.length);
+        assertTrue(worst <= 1e-5, name + ": max |dlogit| " + worst);
+    }
+
+    /** A BF16 checkpoint written as it is stored: every matrix byte-identical (q/k compared after Shallow undoes the interleaving). */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-qwen2-random", "tiny-qwen3-random"})
+    void bf16MatricesAreByteIdentical(String name) {
+        Path out = tmp.resolve(name + ".gguf");
+        GgufExporter.write(Shared.model(name), out, new GgufExporter.Options(null, false), null, null);
+        try (GgufFile f = GgufFile.open(out)) {
+            assertEquals(GgmlType.BF16, f.tensors().get("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.F32, f.tensors().get("blk.0.attn_norm.weight").type());
+            assertEquals(32, f.metadata().longValue("general.file_type")); // llama.cpp LLAMA_FTYPE_MOSTLY_BF16
+        }
+        try (Model g = Model.load(out); Model h = Model.load(Shared.model(name))) {
+            assertBytes(h.embed(), g.embed());
+            assertBytes(h.lmHead(), g.lmHead());
+            for (int l = 0; l < h.config().numLayers(); l++) {
+                for (int m = 0; m < h.layer(l).matrices().size(); m++) assertBytes(h.layer(l).matrices().get(m), g.layer(l).matrices().get(m));
+            }
+        }
+    }
+
+    private static void assertBytes(Tensor want, Tensor got) {
+        assertEquals(want.dtype(), got.dtype());
+        assertArrayEquals(want.segment().toArray(ValueLayout.JAVA_BYTE), got.segment().toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    /** llama's q/k rows are stored interleaved (convert_hf_to_gguf.py LlamaModel.permute): the file's rows are not the checkpoint's. */
+    @Test
+    void llamaQkRowsAreInterleavedInTheFile() {
+        Path out = tmp.resolve("s.gguf");
+        GgufExporter.write(Shared.model("stories260K"), out, new GgufExporter.Options(null, false), null, null);
+        try (GgufFile f = GgufFile.open(out); Model h = Model.load(Shared.model("stories260K"))) {
+            assertEquals("llama", f.metadata().string("general.architecture"));
+            assertEquals(5, f.metadata().longValue("llama.block_count"));
+            assertEquals(8, f.metadata().longValue("llama.rope.dimension_count"));
+            assertEquals(0, f.metadata().longValue("general.file_type"));
+            byte[] file = f.tensorData("blk.0.attn_q.weight").toArray(ValueLayout.JAVA_BYTE);
+            byte[] hf = h.layer(0).matrices().getFirst().segment().toArray(ValueLayout.JAVA_BYTE);
+            assertFalse(java.util.Arrays.equals(file, hf));
+            int rowBytes = 64 * 4, d = 8;
+            for (int r = 0; r < 64; r++) {
+                int g = dev.shallow.model.InterleavedRows.ggufRow(r, d);
+                assertArrayEquals(java.util.Arrays.copyOfRange(hf, r * rowBytes, (r + 1) * rowBytes), java.util.Arrays.copyOfRange(file, g * rowBytes, (g + 1) * rowBytes));
+            }
+        }
+    }
+
+    /** A sliding window llama.cpp's graph ignores: refused in one line naming the key and the token count, nothing written; allowed with a warning. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-mistral-random", "tiny-qwen2-swa-random"})
+    void ignoredWindowIsRefusedUnlessAllowed(String name) throws IOException {
+        Path out = tmp.resolve(name + ".gguf");
+        ShallowException e = assertThrows(ShallowException.class,
+                () -> GgufExporter.write(Shared.model(name), out, new GgufExporter.Options(null, false), null, null));
+        assertEquals(1, e.getMessage().lines().count());
+        assertTrue(e.getMessage().contains("sliding_window = 8") && e.getMessage().contains("longer than 8 tokens"), e.getMessage());
+        assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+        try (var s = Files.list(tmp)) {
+            assertEquals(0, s.count());
+        }
+        GgufExporter.Result r = GgufExporter.write(Shared.model(name), out, new GgufExporter.Options(null, true), null, null);
+        assertEquals(1, r.warnings().size());
+        assertTrue(r.warnings().getFirst().contains("sliding_window = 8"));
+        try (Model g = Model.load(out)) {
+            assertTrue(g.config().layerTypes().stream().noneMatch(t -> t.sliding()));
+        }
+    }
+}
