@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of a linear layer: y[t, r] = sum_k x[t, k] * W[r, k] + b[r] (nn.Linear, y = x W^T + b)
- * for T tokens, W of shape [rows, cols] in F32, F16 or BF16, x and y in F32.
+ * for T tokens, W of shape [rows, cols] in F32, F16, BF16 or a ggml block format ({@link QuantizedTensor}: Q8_0,
+ * Q4_0, Q4_K, Q5_K, Q6_K), x and y in F32.
  *
  * <p>Determinism: every task computes a fixed set of outputs in a fixed order, so results are
  * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
@@ -20,6 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  * each output in vector chains over k (four over consecutive vectors, added pairwise, up to
  * GEMV_ROW_COLS columns; one above), adds the L lanes by a fixed halving tree, fuses the remaining
  * cols % L products, then adds the bias: it agrees with the GEMM within rounding, not bit for bit.
+ *
+ * <p>Quantized W: the GEMM decodes each panel row once (exactly, as ggml's dequantize_row_*) into the
+ * float pack, so its results are those of the same weights decoded to F32, bit for bit. The GEMV reads
+ * the blocks directly, one row at a time: per sub-block the integer quants widened to float lanes are
+ * multiplied into a vector chain over x, scaled once by the sub-block's scale into the row's chain
+ * (and its min times the sub-block's sum of x subtracted), the order {@link Quants#dot} documents.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -128,6 +135,12 @@ public final class Linear {
         float[] p = s.pack(np * cols), acc = s.acc(np * MC);
         for (int j = 0; j < np; j++) {
             long from = (long) (r0 + Math.min(j, n - 1)) * cols;
+            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
+                float[] row = s.row(cols);
+                w.copyTo(from, row, 0, cols);
+                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
+                continue;
+            }
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int nk = Math.min(KC, cols - k0), to = k0 * np + j * nk;
                 widen(w, from + k0, nk / L, p, to, L);
@@ -221,6 +234,10 @@ public final class Linear {
      * so that each vector of x (no longer held in L1 beside the stream) serves 4 rows.
      */
     private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1) {
+        if (w instanceof QuantizedTensor q) {
+            gemvBlocks(x, tokens, q, bias, y, r0, r1);
+            return;
+        }
         int rows = w.rows(), cols = w.cols(), kind = kind(w), step = cols <= GEMV_ROW_COLS ? 1 : 4;
         MemorySegment seg = w.segment();
         float[] sums = new float[4];
@@ -235,6 +252,19 @@ public final class Linear {
                     for (int k = cols - cols % L; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get(wr + k), sum); // the cols % L tail
                     y[t * rows + r + j] = bias == null ? sum : sum + bias[r + j];
                 }
+            }
+        }
+    }
+
+    /** Quantized rows [r0, r1) of y for each of a few tokens: {@link Quants#dot} over each row's blocks, then the bias. */
+    private static void gemvBlocks(float[] x, int tokens, QuantizedTensor w, float[] bias, float[] y, int r0, int r1) {
+        int rows = w.rows(), cols = w.cols(), kind = Quants.kind(w.dtype()), blocks = cols / w.dtype().block;
+        long rowBytes = w.dtype().byteSize(cols);
+        MemorySegment seg = w.segment();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < tokens; t++) {
+                float sum = Quants.dot(kind, seg, r * rowBytes, blocks, x, t * cols);
+                y[t * rows + r] = bias == null ? sum : sum + bias[r];
             }
         }
     }
@@ -309,6 +339,7 @@ public final class Linear {
             case F32Tensor _ -> KIND_F32;
             case BF16Tensor _ -> KIND_BF16;
             case F16Tensor _ -> KIND_F16;
+            case QuantizedTensor q -> throw new IllegalArgumentException(q.dtype() + " is decoded by blocks, not widened");
         };
     }
 
