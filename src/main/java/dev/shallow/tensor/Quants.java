@@ -63,16 +63,6 @@ final class Quants {
         };
     }
 
-    /** Elements per sub-block. */
-    static int subBlock(int kind) {
-        return kind == Q6_K ? 16 : 32;
-    }
-
-    /** Whether the format has mins (x = scale q - min). */
-    static boolean hasMins(int kind) {
-        return kind == Q4_K || kind == Q5_K;
-    }
-
     static float f16(MemorySegment seg, long at) {
         return Float.float16ToFloat(seg.get(F16, at));
     }
@@ -92,35 +82,111 @@ final class Quants {
         return min ? (b >> 4) | (u8(seg, q + j) >> 6) << 4 : (b & 15) | (u8(seg, q + j - 4) >> 6) << 4;
     }
 
-    /** The scale of sub-block s of the block at byte b: d, d * sc(s) (K4 scales), d * scales[s] (Q6_K). */
-    static float scale(int kind, MemorySegment seg, long b, int s) {
+    /**
+     * Decodes {@code blocks} whole blocks starting at block {@code first} into dst[off ..]: x = scale q - min, lane-wise
+     * (a multiply, then a subtract, so the bits are those of ggml's scalar code).
+     */
+    static void decode(int kind, MemorySegment seg, long first, int blocks, float[] dst, int off) {
+        run(kind, seg, first * dtype(kind).bytes, blocks, null, 0, dst, off);
+    }
+
+    /**
+     * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}, in this order: per sub-block, a vector
+     * chain p = fma(q, x, p) over its vectors from zero (and, for formats with mins, xs = the sum of its x vectors in
+     * order); then acc = fma(scale, p, acc) (and accMin = fma(min, xs, accMin)), sub-blocks in order from zero; the
+     * result sumLanes(acc) (- sumLanes(accMin)). Equal to the decoded row's dot product within rounding.
+     */
+    static float dot(int kind, MemorySegment seg, long row, int blocks, float[] x, int xo) {
+        return run(kind, seg, row, blocks, x, xo, null, 0);
+    }
+
+    /**
+     * The kernel of each family of formats over the blocks at byte {@code at}: the dot product with x when dst is null,
+     * else the decoded values into dst. One loop per family (the switch outside it), so that the JIT compiles each with
+     * its vectors in registers: a vector passed through a call that is not inlined is boxed, 10x slower.
+     */
+    private static float run(int kind, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
         return switch (kind) {
-            case Q4_K, Q5_K -> f16(seg, b) * scaleMinK4(seg, b + 4, s, false);
-            case Q6_K -> f16(seg, b + 208) * seg.get(ValueLayout.JAVA_BYTE, b + 192 + s);
-            default -> f16(seg, b);
+            case Q8_0, Q4_0 -> legacy(kind == Q8_0, seg, at, blocks, x, xo, dst, off);
+            case Q4_K, Q5_K -> k45(kind == Q5_K, seg, at, blocks, x, xo, dst, off);
+            default -> q6k(seg, at, blocks, x, xo, dst, off);
         };
     }
 
-    /** The min of sub-block s: dmin * m(s) (Q4_K, Q5_K), else 0. */
-    static float min(int kind, MemorySegment seg, long b, int s) {
-        return hasMins(kind) ? f16(seg, b + 2) * scaleMinK4(seg, b + 4, s, true) : 0f;
-    }
-
-    /** The quants [part L, part L + L) of sub-block s of the block at byte b, as floats. */
-    static FloatVector q(int kind, MemorySegment seg, long b, int s, int part) {
-        int e = part * L;
-        IntVector q = switch (kind) {
-            case Q8_0 -> ints(seg, b + 2 + e);
-            case Q4_0 -> nibbles(seg, b + 2 + e % 16, e >= 16 ? 4 : 0).sub(8);
-            case Q4_K -> nibbles(seg, b + 16 + 32 * (s >> 1) + e, 4 * (s & 1));
-            case Q5_K -> nibbles(seg, b + 48 + 32 * (s >> 1) + e, 4 * (s & 1)).or(bits(seg, b + 16 + e, s, 1).lanewise(VectorOperators.LSHL, 4));
-            default -> {
-                int n = s >> 3, k = (s >> 1) & 3, l = 16 * (s & 1) + e;
-                yield nibbles(seg, b + 64 * n + 32 * (k & 1) + l, 4 * (k >> 1))
-                        .or(bits(seg, b + 128 + 32 * n + l, 2 * k, 3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+    /** Q8_0 and Q4_0: one sub-block of 32 per block, fp16 d at byte 0, quants from byte 2. */
+    private static float legacy(boolean q8, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+        int bytes = q8 ? DType.Q8_0.bytes : DType.Q4_0.bytes;
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * bytes;
+            float d = f16(seg, b);
+            FloatVector p = FloatVector.zero(S);
+            for (int e = 0; e < 32; e += L) {
+                IntVector qi = q8 ? ints(seg, b + 2 + e) : nibbles(seg, b + 2 + e % 16, e >= 16 ? 4 : 0).sub(8);
+                FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                if (dst != null) q.mul(d).intoArray(dst, off + i * 32 + e);
+                else p = q.fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
             }
-        };
-        return (FloatVector) q.convert(VectorOperators.I2F, 0);
+            if (dst == null) acc = p.fma(FloatVector.broadcast(S, d), acc);
+        }
+        return Linear.sumLanes(acc);
+    }
+
+    /** Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Q5_K's fifth bits in qh. */
+    private static float k45(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+        int bytes = five ? DType.Q5_K.bytes : DType.Q4_K.bytes, qs = five ? 48 : 16;
+        FloatVector acc = FloatVector.zero(S), accMin = acc;
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * bytes;
+            float d = f16(seg, b), dmin = f16(seg, b + 2);
+            for (int s = 0; s < 8; s++) {
+                float scale = d * scaleMinK4(seg, b + 4, s, false), min = dmin * scaleMinK4(seg, b + 4, s, true);
+                FloatVector p = FloatVector.zero(S), xs = p;
+                for (int e = 0; e < 32; e += L) {
+                    IntVector qi = nibbles(seg, b + qs + 32 * (s >> 1) + e, 4 * (s & 1));
+                    if (five) qi = qi.or(bits(seg, b + 16 + e, s, 1).lanewise(VectorOperators.LSHL, 4));
+                    FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                    int k = i * 256 + s * 32 + e;
+                    if (dst != null) {
+                        q.mul(scale).sub(min).intoArray(dst, off + k);
+                    } else {
+                        FloatVector xv = FloatVector.fromArray(S, x, xo + k);
+                        p = q.fma(xv, p);
+                        xs = xs.add(xv);
+                    }
+                }
+                if (dst == null) {
+                    acc = p.fma(FloatVector.broadcast(S, scale), acc);
+                    accMin = xs.fma(FloatVector.broadcast(S, min), accMin);
+                }
+            }
+        }
+        return Linear.sumLanes(acc) - Linear.sumLanes(accMin);
+    }
+
+    /** Q6_K: 16 sub-blocks of 16 with int8 scales, fp16 d at byte 208. */
+    private static float q6k(MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * DType.Q6_K.bytes;
+            float d = f16(seg, b + 208);
+            for (int s = 0; s < 16; s++) {
+                float scale = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + s);
+                int n = s >> 3, quarter = (s >> 1) & 3;
+                FloatVector p = FloatVector.zero(S);
+                for (int e = 0; e < 16; e += L) {
+                    int l = 16 * (s & 1) + e;
+                    IntVector qi = nibbles(seg, b + 64 * n + 32 * (quarter & 1) + l, 4 * (quarter >> 1))
+                            .or(bits(seg, b + 128 + 32 * n + l, 2 * quarter, 3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                    int k = i * 256 + s * 16 + e;
+                    if (dst != null) q.mul(scale).intoArray(dst, off + k);
+                    else p = q.fma(FloatVector.fromArray(S, x, xo + k), p);
+                }
+                if (dst == null) acc = p.fma(FloatVector.broadcast(S, scale), acc);
+            }
+        }
+        return Linear.sumLanes(acc);
     }
 
     /** L bytes at {@code at}, sign-extended to ints. */
@@ -137,46 +203,5 @@ final class Quants {
 
     private static IntVector bits(MemorySegment seg, long at, int shift, int mask) {
         return ints(seg, at).lanewise(VectorOperators.ASHR, shift).and(mask);
-    }
-
-    /** Decodes {@code blocks} whole blocks starting at block {@code first} into dst[off ..]: x = scale q - min, lane-wise. */
-    static void decode(int kind, MemorySegment seg, long first, int blocks, float[] dst, int off) {
-        DType t = dtype(kind);
-        int sub = subBlock(kind), subs = t.block / sub;
-        for (int i = 0; i < blocks; i++) {
-            long b = (first + i) * t.bytes;
-            for (int s = 0; s < subs; s++) {
-                FloatVector scale = FloatVector.broadcast(S, scale(kind, seg, b, s)), min = FloatVector.broadcast(S, min(kind, seg, b, s));
-                for (int p = 0; p < sub / L; p++) q(kind, seg, b, s, p).mul(scale).sub(min).intoArray(dst, off + i * t.block + s * sub + p * L);
-            }
-        }
-    }
-
-    /**
-     * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}, in this order: per sub-block, a vector
-     * chain p = fma(q, x, p) over its vectors from zero (and, for formats with mins, xs = the sum of its x vectors in
-     * order); then acc = fma(scale, p, acc) (and accMin = fma(min, xs, accMin)), sub-blocks in order from zero; the
-     * result sumLanes(acc) (- sumLanes(accMin)). Equal to the decoded row's dot product within rounding.
-     */
-    static float dot(int kind, MemorySegment seg, long row, int blocks, float[] x, int xo) {
-        DType t = dtype(kind);
-        int sub = subBlock(kind), subs = t.block / sub, parts = sub / L;
-        boolean mins = hasMins(kind);
-        FloatVector acc = FloatVector.zero(S), accMin = acc;
-        for (int i = 0; i < blocks; i++) {
-            long b = row + (long) i * t.bytes;
-            for (int s = 0; s < subs; s++) {
-                int xs0 = xo + i * t.block + s * sub;
-                FloatVector p = FloatVector.zero(S), xs = p;
-                for (int part = 0; part < parts; part++) {
-                    FloatVector xv = FloatVector.fromArray(S, x, xs0 + part * L);
-                    p = q(kind, seg, b, s, part).fma(xv, p);
-                    if (mins) xs = xs.add(xv);
-                }
-                acc = p.fma(FloatVector.broadcast(S, scale(kind, seg, b, s)), acc);
-                if (mins) accMin = xs.fma(FloatVector.broadcast(S, min(kind, seg, b, s)), accMin);
-            }
-        }
-        return mins ? Linear.sumLanes(acc) - Linear.sumLanes(accMin) : Linear.sumLanes(acc);
     }
 }
