@@ -19,7 +19,8 @@ public record Q8_0Tensor(MemorySegment segment, long[] shape) implements Quantiz
      * Quantizes src[srcOff, srcOff + n) (n a multiple of 32) into n / 32 blocks of 34 bytes at dst[dstOff ..], bit for bit
      * as ggml-quants.c quantize_row_q8_0_ref: per block amax = max |x|, d = amax / 127, id = d != 0 ? 1 / d : 0 (from the
      * float d), d stored as fp16 rounded to nearest even (GGML_FP32_TO_FP16), q = roundf(x * id) (half away from zero).
-     * A d above the fp16 range is stored as infinity, as ggml does (such a tensor is then refused on load).
+     * A d above the fp16 range is stored as infinity, as ggml does (such a tensor is then refused on load); a block whose
+     * amax is below 127 / FLT_MAX gets 1 / d = infinity and quants 0, as ggml compiled for x86 gives.
      *
      * @throws IllegalArgumentException if n is not a multiple of 32 or a value is NaN or infinite
      */
@@ -40,8 +41,13 @@ public record Q8_0Tensor(MemorySegment segment, long[] shape) implements Quantiz
         }
     }
 
-    /** C's roundf: to the nearest integer, halfway cases away from zero (exact in double for every float). */
+    /**
+     * C's roundf (to the nearest integer, halfway cases away from zero; exact in double for every float), then C's
+     * conversion to int as x86 performs it (cvttss2si): a value out of the int range, or NaN, is 0x80000000, whose low
+     * byte is 0. That happens only when amax is below 127 / FLT_MAX, where 1 / d overflows to infinity.
+     */
     static int roundf(float v) {
-        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+        double r = Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v);
+        return Math.abs(r) < 0x1p31 ? (int) r : Integer.MIN_VALUE;
     }
 }
