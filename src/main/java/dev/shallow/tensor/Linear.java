@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * float pack, so its results are those of the same weights decoded to F32, bit for bit. The GEMV reads
  * the blocks directly, one row at a time: per sub-block the integer quants widened to float lanes are
  * multiplied into a vector chain over x, scaled once by the sub-block's scale into the row's chain
- * (and its min times the sub-block's sum of x subtracted), the order {@link Quants#dot} documents.
+ * (and its min times the sub-block's sum of x, computed once per call, subtracted), in the order
+ * {@link Quants#dot} documents.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -89,12 +90,13 @@ public final class Linear {
             first[i + 1] = first[i] + (rows + panel[i] - 1) / panel[i];
         }
         float[] px = tokens < GEMM_MIN_TOKENS ? null : packActivations(x, tokens, cols, Scratch.local());
+        float[] xsums = px == null ? subBlockSums(x, tokens, cols, ws) : null;
         Parallel.forEach(first[ws.length], task -> {
             int i = 0;
             while (task >= first[i + 1]) i++;
             Tensor w = ws[i];
             int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
-            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1);
+            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, xsums);
             else gemm(px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
         });
     }
@@ -113,6 +115,18 @@ public final class Linear {
             }
         });
         return px;
+    }
+
+    /** For a GEMV with a weight in a format with mins: each token's sums of x per 32 columns ({@link Quants#subBlockSums}), else null. */
+    private static float[] subBlockSums(float[] x, int tokens, int cols, Tensor[] ws) {
+        for (Tensor w : ws) {
+            if (w instanceof QuantizedTensor && Quants.needsSubBlockSums(Quants.kind(w.dtype()))) {
+                float[] sums = new float[tokens * (cols / 32)];
+                for (int t = 0; t < tokens; t++) Quants.subBlockSums(x, t * cols, cols, sums, t * (cols / 32));
+                return sums;
+            }
+        }
+        return null;
     }
 
     /** Rows per GEMM task: a multiple of NR, at most PANEL_ROWS, small enough for 8+ tasks. */
@@ -233,9 +247,9 @@ public final class Linear {
      * hardware prefetchers follow best, while the token's x stays in L1. Longer rows go 4 at a time,
      * so that each vector of x (no longer held in L1 beside the stream) serves 4 rows.
      */
-    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1) {
+    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, float[] xsums) {
         if (w instanceof QuantizedTensor q) {
-            gemvBlocks(x, tokens, q, bias, y, r0, r1);
+            gemvBlocks(x, tokens, q, bias, y, r0, r1, xsums);
             return;
         }
         int rows = w.rows(), cols = w.cols(), kind = kind(w), step = cols <= GEMV_ROW_COLS ? 1 : 4;
@@ -257,13 +271,13 @@ public final class Linear {
     }
 
     /** Quantized rows [r0, r1) of y for each of a few tokens: {@link Quants#dot} over each row's blocks, then the bias. */
-    private static void gemvBlocks(float[] x, int tokens, QuantizedTensor w, float[] bias, float[] y, int r0, int r1) {
+    private static void gemvBlocks(float[] x, int tokens, QuantizedTensor w, float[] bias, float[] y, int r0, int r1, float[] xsums) {
         int rows = w.rows(), cols = w.cols(), kind = Quants.kind(w.dtype()), blocks = cols / w.dtype().block;
         long rowBytes = w.dtype().byteSize(cols);
         MemorySegment seg = w.segment();
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < tokens; t++) {
-                float sum = Quants.dot(kind, seg, r * rowBytes, blocks, x, t * cols);
+                float sum = Quants.dot(kind, seg, r * rowBytes, blocks, x, t * cols, xsums, t * (cols / 32));
                 y[t * rows + r] = bias == null ? sum : sum + bias[r];
             }
         }

@@ -87,17 +87,33 @@ final class Quants {
      * (a multiply, then a subtract, so the bits are those of ggml's scalar code).
      */
     static void decode(int kind, MemorySegment seg, long first, int blocks, float[] dst, int off) {
-        run(kind, seg, first * dtype(kind).bytes, blocks, null, 0, dst, off);
+        run(kind, seg, first * dtype(kind).bytes, blocks, null, 0, null, 0, dst, off);
     }
 
     /**
-     * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}, in this order: per sub-block, a vector
-     * chain p = fma(q, x, p) over its vectors from zero (and, for formats with mins, xs = the sum of its x vectors in
-     * order); then acc = fma(scale, p, acc) (and accMin = fma(min, xs, accMin)), sub-blocks in order from zero; the
-     * result sumLanes(acc) (- sumLanes(accMin)). Equal to the decoded row's dot product within rounding.
+     * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}. Q8_0, Q4_0: per block a vector chain
+     * p = fma(q, x, p) over its vectors from zero, then acc = fma(d, p, acc). Q4_K, Q5_K: the same per sub-block (scale
+     * for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m over the sub-blocks, subtracted at the end;
+     * {@code xsums[xso + s]} holds the sum of the x of sub-block s ({@link #subBlockSums}). Q6_K: acc = fma(scale(s),
+     * q x, acc) per vector, in the order of ggml's dequantize_row_q6_K (per half, per l, the four quarters). Blocks in
+     * order, acc from zero; the result sumLanes(acc) (- m). Equal to the decoded row's dot product within rounding.
      */
-    static float dot(int kind, MemorySegment seg, long row, int blocks, float[] x, int xo) {
-        return run(kind, seg, row, blocks, x, xo, null, 0);
+    static float dot(int kind, MemorySegment seg, long row, int blocks, float[] x, int xo, float[] xsums, int xso) {
+        return run(kind, seg, row, blocks, x, xo, xsums, xso, null, 0);
+    }
+
+    /** Whether {@link #dot} reads sums of x per sub-block of 32 (the formats with mins). */
+    static boolean needsSubBlockSums(int kind) {
+        return kind == Q4_K || kind == Q5_K;
+    }
+
+    /** sums[so + j] = the sum of x[xo + 32 j ..+ 32) for j &lt; n / 32: its vectors added in order, then sumLanes. */
+    static void subBlockSums(float[] x, int xo, int n, float[] sums, int so) {
+        for (int j = 0; j < n / 32; j++) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + 32 * j);
+            for (int e = L; e < 32; e += L) v = v.add(FloatVector.fromArray(S, x, xo + 32 * j + e));
+            sums[so + j] = Linear.sumLanes(v);
+        }
     }
 
     /**
@@ -105,10 +121,10 @@ final class Quants {
      * else the decoded values into dst. One loop per family (the switch outside it), so that the JIT compiles each with
      * its vectors in registers: a vector passed through a call that is not inlined is boxed, 10x slower.
      */
-    private static float run(int kind, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+    private static float run(int kind, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso, float[] dst, int off) {
         return switch (kind) {
             case Q8_0, Q4_0 -> legacy(kind == Q8_0, seg, at, blocks, x, xo, dst, off);
-            case Q4_K, Q5_K -> k45(kind == Q5_K, seg, at, blocks, x, xo, dst, off);
+            case Q4_K, Q5_K -> k45(kind == Q5_K, seg, at, blocks, x, xo, xsums, xso, dst, off);
             default -> q6k(seg, at, blocks, x, xo, dst, off);
         };
     }
@@ -132,58 +148,74 @@ final class Quants {
         return Linear.sumLanes(acc);
     }
 
-    /** Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Q5_K's fifth bits in qh. */
-    private static float k45(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+    /**
+     * Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins, taken in pairs (2j, 2j + 1) whose quants are the low
+     * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh.
+     */
+    private static float k45(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso,
+                             float[] dst, int off) {
         int bytes = five ? DType.Q5_K.bytes : DType.Q4_K.bytes, qs = five ? 48 : 16;
-        FloatVector acc = FloatVector.zero(S), accMin = acc;
+        FloatVector acc = FloatVector.zero(S);
+        float m = 0;
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * bytes;
             float d = f16(seg, b), dmin = f16(seg, b + 2);
-            for (int s = 0; s < 8; s++) {
-                float scale = d * scaleMinK4(seg, b + 4, s, false), min = dmin * scaleMinK4(seg, b + 4, s, true);
-                FloatVector p = FloatVector.zero(S), xs = p;
+            for (int j = 0; j < 4; j++) {
+                int s0 = 2 * j, s1 = s0 + 1;
+                float scale0 = d * scaleMinK4(seg, b + 4, s0, false), min0 = dmin * scaleMinK4(seg, b + 4, s0, true);
+                float scale1 = d * scaleMinK4(seg, b + 4, s1, false), min1 = dmin * scaleMinK4(seg, b + 4, s1, true);
+                FloatVector p0 = FloatVector.zero(S), p1 = p0;
                 for (int e = 0; e < 32; e += L) {
-                    IntVector qi = nibbles(seg, b + qs + 32 * (s >> 1) + e, 4 * (s & 1));
-                    if (five) qi = qi.or(bits(seg, b + 16 + e, s, 1).lanewise(VectorOperators.LSHL, 4));
-                    FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
-                    int k = i * 256 + s * 32 + e;
+                    IntVector raw = ints(seg, b + qs + 32 * j + e);
+                    IntVector lo = raw.and(15), hi = raw.lanewise(VectorOperators.ASHR, 4).and(15);
+                    if (five) {
+                        IntVector h = ints(seg, b + 16 + e);
+                        lo = lo.or(h.lanewise(VectorOperators.ASHR, s0).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.ASHR, s1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    FloatVector q0 = (FloatVector) lo.convert(VectorOperators.I2F, 0), q1 = (FloatVector) hi.convert(VectorOperators.I2F, 0);
+                    int k = i * 256 + 64 * j + e;
                     if (dst != null) {
-                        q.mul(scale).sub(min).intoArray(dst, off + k);
+                        q0.mul(scale0).sub(min0).intoArray(dst, off + k);
+                        q1.mul(scale1).sub(min1).intoArray(dst, off + k + 32);
                     } else {
-                        FloatVector xv = FloatVector.fromArray(S, x, xo + k);
-                        p = q.fma(xv, p);
-                        xs = xs.add(xv);
+                        p0 = q0.fma(FloatVector.fromArray(S, x, xo + k), p0);
+                        p1 = q1.fma(FloatVector.fromArray(S, x, xo + k + 32), p1);
                     }
                 }
                 if (dst == null) {
-                    acc = p.fma(FloatVector.broadcast(S, scale), acc);
-                    accMin = xs.fma(FloatVector.broadcast(S, min), accMin);
+                    acc = p1.fma(FloatVector.broadcast(S, scale1), p0.fma(FloatVector.broadcast(S, scale0), acc));
+                    m = Math.fma(min1, xsums[xso + 8 * i + s1], Math.fma(min0, xsums[xso + 8 * i + s0], m));
                 }
             }
         }
-        return Linear.sumLanes(acc) - Linear.sumLanes(accMin);
+        return Linear.sumLanes(acc) - m;
     }
 
-    /** Q6_K: 16 sub-blocks of 16 with int8 scales, fp16 d at byte 208. */
+    /**
+     * Q6_K in ggml's order: per half n of 128, per l (L at a time), the four quarters' quants from the same bytes
+     * ql[64n + l], ql[64n + 32 + l] (low, high nibbles) and qh[32n + l] (2 bits each), each byte read once; element
+     * 128n + 32k + l has int8 scale scales[8n + 2k + l / 16].
+     */
     private static float q6k(MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * DType.Q6_K.bytes;
             float d = f16(seg, b + 208);
-            for (int s = 0; s < 16; s++) {
-                float scale = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + s);
-                int n = s >> 3, quarter = (s >> 1) & 3;
-                FloatVector p = FloatVector.zero(S);
-                for (int e = 0; e < 16; e += L) {
-                    int l = 16 * (s & 1) + e;
-                    IntVector qi = nibbles(seg, b + 64 * n + 32 * (quarter & 1) + l, 4 * (quarter >> 1))
-                            .or(bits(seg, b + 128 + 32 * n + l, 2 * quarter, 3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
-                    int k = i * 256 + s * 16 + e;
-                    if (dst != null) q.mul(scale).intoArray(dst, off + k);
-                    else p = q.fma(FloatVector.fromArray(S, x, xo + k), p);
+            for (int n = 0; n < 2; n++) {
+                for (int l = 0; l < 32; l += L) {
+                    IntVector a = ints(seg, b + 64 * n + l), c = ints(seg, b + 64 * n + 32 + l), h = ints(seg, b + 128 + 32 * n + l);
+                    for (int k = 0; k < 4; k++) {
+                        IntVector low = (k & 1) == 0 ? a : c;
+                        IntVector qi = low.lanewise(VectorOperators.ASHR, 4 * (k >> 1)).and(15)
+                                .or(h.lanewise(VectorOperators.ASHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                        float scale = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + 8 * n + 2 * k + l / 16);
+                        int e = i * 256 + 128 * n + 32 * k + l;
+                        if (dst != null) q.mul(scale).intoArray(dst, off + e);
+                        else acc = q.mul(FloatVector.fromArray(S, x, xo + e)).fma(FloatVector.broadcast(S, scale), acc);
+                    }
                 }
-                if (dst == null) acc = p.fma(FloatVector.broadcast(S, scale), acc);
             }
         }
         return Linear.sumLanes(acc);
