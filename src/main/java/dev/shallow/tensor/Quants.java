@@ -35,6 +35,8 @@ final class Quants {
     private static final VectorMask<Byte> FIRST_L = SB.indexInRange(0, L);
     private static final VectorSpecies<Integer> SI = Linear.SI;
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q5_K = 3, Q6_K = 4;
 
@@ -67,19 +69,21 @@ final class Quants {
         return Float.float16ToFloat(seg.get(F16, at));
     }
 
-    private static int u8(MemorySegment seg, long at) {
-        return seg.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
-    }
-
     /**
-     * ggml-quants.c get_scale_min_k4 over the 12 bytes at {@code q}: j &lt; 4: sc = q[j] &amp; 63, m = q[j + 4] &amp; 63;
-     * else sc = (q[j + 4] &amp; 15) | (q[j - 4] &gt;&gt; 6) &lt;&lt; 4, m = (q[j + 4] &gt;&gt; 4) | (q[j] &gt;&gt; 6) &lt;&lt; 4.
-     * Returns sc, or m when {@code min}.
+     * ggml-quants.c get_scale_min_k4 for the 8 sub-blocks of the 12 bytes q at {@code at}, times d and dmin: j &lt; 4:
+     * sc = q[j] &amp; 63, m = q[j + 4] &amp; 63; j &gt;= 4: sc = (q[j + 4] &amp; 15) | (q[j - 4] &gt;&gt; 6) &lt;&lt; 4,
+     * m = (q[j + 4] &gt;&gt; 4) | (q[j] &gt;&gt; 6) &lt;&lt; 4. scales[j] = d * sc, mins[j] = dmin * m.
      */
-    static int scaleMinK4(MemorySegment seg, long q, int j, boolean min) {
-        if (j < 4) return u8(seg, q + j + (min ? 4 : 0)) & 63;
-        int b = u8(seg, q + j + 4);
-        return min ? (b >> 4) | (u8(seg, q + j) >> 6) << 4 : (b & 15) | (u8(seg, q + j - 4) >> 6) << 4;
+    static void scalesMinsK4(MemorySegment seg, long at, float d, float dmin, float[] scales, float[] mins) {
+        long a = seg.get(U64, at);
+        int c = seg.get(U32, at + 8);
+        for (int j = 0; j < 4; j++) {
+            int lo = (int) (a >>> (8 * j)) & 0xFF, mid = (int) (a >>> (8 * j + 32)) & 0xFF, hi = (c >>> (8 * j)) & 0xFF; // q[j], q[j + 4], q[j + 8]
+            scales[j] = d * (lo & 63);
+            mins[j] = dmin * (mid & 63);
+            scales[j + 4] = d * ((hi & 15) | (lo >> 6) << 4);
+            mins[j + 4] = dmin * ((hi >> 4) | (mid >> 6) << 4);
+        }
     }
 
     /**
@@ -157,13 +161,14 @@ final class Quants {
         int bytes = five ? DType.Q5_K.bytes : DType.Q4_K.bytes, qs = five ? 48 : 16;
         FloatVector acc = FloatVector.zero(S);
         float m = 0;
+        float[] scales = new float[8], mins = new float[8];
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * bytes;
             float d = f16(seg, b), dmin = f16(seg, b + 2);
+            scalesMinsK4(seg, b + 4, d, dmin, scales, mins);
             for (int j = 0; j < 4; j++) {
                 int s0 = 2 * j, s1 = s0 + 1;
-                float scale0 = d * scaleMinK4(seg, b + 4, s0, false), min0 = dmin * scaleMinK4(seg, b + 4, s0, true);
-                float scale1 = d * scaleMinK4(seg, b + 4, s1, false), min1 = dmin * scaleMinK4(seg, b + 4, s1, true);
+                float scale0 = scales[s0], min0 = mins[s0], scale1 = scales[s1], min1 = mins[s1];
                 FloatVector p0 = FloatVector.zero(S), p1 = p0;
                 for (int e = 0; e < 32; e += L) {
                     IntVector raw = ints(seg, b + qs + 32 * j + e);
@@ -199,9 +204,11 @@ final class Quants {
      */
     private static float q6k(MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
         FloatVector acc = FloatVector.zero(S);
+        float[] scales = new float[16];
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * DType.Q6_K.bytes;
             float d = f16(seg, b + 208);
+            for (int s = 0; s < 16; s++) scales[s] = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + s);
             for (int n = 0; n < 2; n++) {
                 for (int l = 0; l < 32; l += L) {
                     IntVector a = ints(seg, b + 64 * n + l), c = ints(seg, b + 64 * n + 32 + l), h = ints(seg, b + 128 + 32 * n + l);
@@ -210,7 +217,7 @@ final class Quants {
                         IntVector qi = low.lanewise(VectorOperators.ASHR, 4 * (k >> 1)).and(15)
                                 .or(h.lanewise(VectorOperators.ASHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                         FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
-                        float scale = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + 8 * n + 2 * k + l / 16);
+                        float scale = scales[8 * n + 2 * k + l / 16];
                         int e = i * 256 + 128 * n + 32 * k + l;
                         if (dst != null) q.mul(scale).intoArray(dst, off + e);
                         else acc = q.mul(FloatVector.fromArray(S, x, xo + e)).fma(FloatVector.broadcast(S, scale), acc);
