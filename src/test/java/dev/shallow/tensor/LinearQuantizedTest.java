@@ -26,12 +26,6 @@ class LinearQuantizedTest {
         return new int[] {t.block, 3 * t.block, 1280};
     }
 
-    static float[] apply(float[] x, int tokens, Tensor w, float[] bias) {
-        float[] y = new float[tokens * w.rows()];
-        Linear.apply(x, tokens, w, bias, y);
-        return y;
-    }
-
     /**
      * GEMV within 2e-6 * sum_k |x[t, k]| (|W[r, k]| + min[r, k]) + 2e-6 |b| of the F32 weights' result: each term's
      * rounding is relative to the products the kernel adds (scale q and min separately for Q4_K and Q5_K, whose
@@ -52,9 +46,9 @@ class LinearQuantizedTest {
                     for (int tokens : TOKENS) {
                         float[] x = LinearTest.randoms(tokens * cols, seed++);
                         Parallel.setThreads(1);
-                        float[] got = apply(x, tokens, q, bias), want = apply(x, tokens, f, bias);
+                        float[] got = LinearTest.apply(x, tokens, q, bias), want = LinearTest.apply(x, tokens, f, bias);
                         Parallel.setThreads(2);
-                        assertArrayEquals(got, apply(x, tokens, q, bias), t + " 1 vs 2 threads, " + rows + " x " + cols + ", " + tokens + " tokens");
+                        assertArrayEquals(got, LinearTest.apply(x, tokens, q, bias), t + " 1 vs 2 threads, " + rows + " x " + cols + ", " + tokens + " tokens");
                         String what = t + " " + rows + " x " + cols + ", " + tokens + " tokens";
                         if (tokens >= Linear.GEMM_MIN_TOKENS) {
                             assertArrayEquals(want, got, what + ": the GEMM decodes exactly");
@@ -89,6 +83,6 @@ class LinearQuantizedTest {
         float[][] ys = new float[ws.length][], biases = new float[ws.length][];
         for (int i = 0; i < ws.length; i++) ys[i] = new float[tokens * ws[i].rows()];
         Linear.apply(x, tokens, ws, biases, ys);
-        for (int i = 0; i < ws.length; i++) assertArrayEquals(apply(x, tokens, ws[i], null), ys[i], "weight " + i);
+        for (int i = 0; i < ws.length; i++) assertArrayEquals(LinearTest.apply(x, tokens, ws[i], null), ys[i], "weight " + i);
     }
 }
