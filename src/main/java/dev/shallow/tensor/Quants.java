@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The ggml block formats (ggml/src/ggml-common.h block structs) decoded L lanes at a time, for the tensors' decoders and
  * Linear's kernels. Every format is a sequence of sub-blocks (32 elements; 16 for Q6_K), element e of sub-block s being
  * x = scale(s) * q(e) - min(s) with integer quants q, computed as that float multiply, then that subtract (min 0 for
- * the formats without mins), as ggml/src/ggml-quants.c writes it:
+ * the formats without mins), as ggml/src/ggml-quants.c writes it (C semantics; a compiler contracting d1 * q - m1 into
+ * one fma would differ in the last bit for Q4_K and Q5_K, which the source does not ask for):
  * <ul>
  * <li>Q8_0 ({@code dequantize_row_q8_0}): scale d, q = qs[e] (int8).
  * <li>Q4_0 ({@code dequantize_row_q4_0}): scale d, q = (qs[e] &amp; 15) - 8 for e &lt; 16, (qs[e - 16] &gt;&gt; 4) - 8 above.
