@@ -33,3 +33,8 @@ ensure_torch() {
   fi
   /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "shallow: python3-torch is needed and could not be installed" >&2; return 1; }
 }
+# llama.cpp (prebuilt CPU binaries of the npm package node-llama-cpp, pinned in tools/llamacpp) is the oracle of the
+# llama.cpp tests and the baseline of `shallow bench --gguf`; installed on demand by scripts/install_llamacpp.sh.
+ensure_llamacpp() {
+  bash "$(dirname "${BASH_SOURCE[0]}")/install_llamacpp.sh"
+}

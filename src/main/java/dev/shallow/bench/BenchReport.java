@@ -24,14 +24,19 @@ import java.util.Map;
  * @param pruned              the full model then each pruned one, or empty when not selected
  * @param analyse             the analysis overhead, or null when not selected
  * @param sliding             the sliding-window benchmark, or null when not selected
+ * @param llamaCpp            llama.cpp's prefill and decode on a GGUF of the model, or null when not run ({@code llamaCppSkipped} says why)
  */
 public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<BenchPart, Measurement> shallow,
                           Long shallowPeakRssBytes, TorchBaseline.Result torch, String torchSkipped, Double peakGflops,
-                          Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse, SlidingSpeed sliding) {
+                          Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse, SlidingSpeed sliding,
+                          LlamaCppBaseline.Result llamaCpp, String llamaCppSkipped) {
 
-    /** One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch). */
+    /**
+     * One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch); {@code vsLlamaCpp} Shallow /
+     * llama.cpp (NaN where llama.cpp did not run this workload).
+     */
     public record Row(String workload, String unit, Measurement shallow, Measurement torchF32, Measurement torchBf16, double vsTorch,
-                      String fasterTorch, double achieved, String achievedUnit, double percentOfLimit) {
+                      String fasterTorch, Measurement llamaCpp, double vsLlamaCpp, double achieved, String achievedUnit, double percentOfLimit) {
     }
 
     public List<Row> rows() {
@@ -44,10 +49,12 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             Measurement faster = f32 == null || (bf16 != null && bf16.perSecond() > f32.perSecond()) ? bf16 : f32;
             double vs = faster == null ? Double.NaN : s.perSecond() / faster.perSecond();
             String fasterName = faster == null ? null : faster == f32 ? "float32" : "bfloat16";
+            Measurement lc = llamaCpp == null ? null : llamaCpp.byWorkload().get(name);
             boolean decode = part == BenchPart.DECODE;
             double achieved = s.perSecond() * (decode ? cost.decodeBytesPerToken() : flopPerUnit(part)) / 1e9;
             Double limit = decode ? bandwidthGbs : peakGflops;
-            rows.add(new Row(name, part.unit(), s, f32, bf16, vs, fasterName, achieved, decode ? "GB/s" : "GFLOP/s",
+            rows.add(new Row(name, part.unit(), s, f32, bf16, vs, fasterName, lc, lc == null ? Double.NaN : s.perSecond() / lc.perSecond(),
+                    achieved, decode ? "GB/s" : "GFLOP/s",
                     limit == null ? Double.NaN : 100 * achieved / limit));
         }
         return rows;
@@ -89,15 +96,17 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
     }
 
     private void throughputTable(StringBuilder sb) {
-        String fmt = "%-15s %-6s %9s %10s %11s %16s  %s%n";
-        sb.append(String.format(fmt, "workload", "unit", "Shallow", "torch f32", "torch bf16", "vs faster torch", "Shallow achieved"));
+        String fmt = "%-15s %-6s %9s %10s %11s %16s %10s %13s  %s%n";
+        sb.append(String.format(fmt, "workload", "unit", "Shallow", "torch f32", "torch bf16", "vs faster torch", "llama.cpp", "vs llama.cpp",
+                "Shallow achieved"));
         for (Row r : rows()) {
             String limit = Double.isNaN(r.percentOfLimit()) ? ""
                     : String.format(" (%.0f%% of %s)", r.percentOfLimit(), r.achievedUnit().equals("GB/s") ? "bandwidth" : "peak");
             sb.append(String.format(fmt, r.workload(), r.unit(), rate(r.shallow()), rate(r.torchF32()), rate(r.torchBf16()),
-                    ratio(r.vsTorch()), String.format("%.1f %s", r.achieved(), r.achievedUnit()) + limit));
+                    ratio(r.vsTorch()), rate(r.llamaCpp()), ratio(r.vsLlamaCpp()), String.format("%.1f %s", r.achieved(), r.achievedUnit()) + limit));
         }
-        sb.append(String.format(fmt, "peak RSS", "MiB", mib(shallowPeakRssBytes), mib(torchPeak("float32")), mib(torchPeak("bfloat16")), "", ""));
+        sb.append(String.format(fmt, "peak RSS", "MiB", mib(shallowPeakRssBytes), mib(torchPeak("float32")), mib(torchPeak("bfloat16")), "", "", "",
+                ""));
         legend(sb);
     }
 
@@ -133,6 +142,13 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             }));
         } else {
             sb.append("PyTorch not run: ").append(torchSkipped).append(nl);
+        }
+        if (llamaCpp != null) {
+            sb.append(String.format("%s on %s: %d threads, %s KV cache, flash attention %s; prefill: the prompt in one batch, then a token"
+                            + " sampled;%n  decode: greedy steps after the untimed prompt; vs llama.cpp = Shallow / llama.cpp. CPU: %s%n",
+                    llamaCpp.version(), llamaCpp.gguf(), llamaCpp.threads(), llamaCpp.kvCacheType(), llamaCpp.flashAttention(), llamaCpp.systemInfo()));
+        } else {
+            sb.append("llama.cpp not run: ").append(llamaCppSkipped).append(nl);
         }
     }
 
@@ -216,6 +232,8 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         root.put("shallow_peak_rss_bytes", shallowPeakRssBytes);
         root.set("torch", json.valueToTree(torch));
         root.put("torch_skipped", torchSkipped);
+        root.set("llama_cpp", json.valueToTree(llamaCpp));
+        root.put("llama_cpp_skipped", llamaCppSkipped);
         root.put("peak_gflops", peakGflops);
         root.put("bandwidth_gbs", bandwidthGbs);
         root.set("rows", json.valueToTree(rows()));

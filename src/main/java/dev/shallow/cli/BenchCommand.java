@@ -7,6 +7,8 @@ import dev.shallow.bench.AnalysisOverhead;
 import dev.shallow.bench.Bench;
 import dev.shallow.bench.BenchPart;
 import dev.shallow.bench.BenchReport;
+import dev.shallow.bench.LlamaCppBaseline;
+import dev.shallow.bench.LlamaCppProcess;
 import dev.shallow.bench.Measurement;
 import dev.shallow.bench.ModelShape;
 import dev.shallow.bench.PeakMemory;
@@ -27,6 +29,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,10 +40,20 @@ import java.util.concurrent.Callable;
                 "the speed-up of Shallow's model with 25%% and 50%% of its layers removed;",
                 "what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward;",
                 "and (opt-in: --workloads sliding) long prompts through a sliding-window model against the same weights with full attention.",
+                "With --gguf, llama.cpp (tools/llamacpp, node-llama-cpp's prebuilt CPU build) runs prefill and decode on that GGUF beside them.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
     Path modelDir;
+
+    @Option(names = "--gguf", paramLabel = "FILE", description = {"A GGUF of the model: llama.cpp runs prefill128, prefill512 and decode on it "
+            + "(installed by scripts/install_llamacpp.sh). Without --model, Shallow runs on this GGUF too (and PyTorch, which needs a "
+            + "Hugging Face directory, does not); with --model DIR, Shallow and PyTorch run on DIR and FILE must hold the same weights."})
+    Path gguf;
+
+    @Option(names = "--llamacpp", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run llama.cpp on --gguf; --no-llamacpp skips it.")
+    boolean llamaCpp;
 
     @Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Shape of the random checkpoint: tinyllama-1.1b or llama2-7b (default: ${DEFAULT-VALUE}).")
     String shape;
@@ -89,6 +102,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (threads < 1 || repeats < 1) throw new ShallowException("--threads and --repeats must be at least 1");
         OutputPolicy.checkFile(out, modelDir);
+        if (gguf != null) OutputPolicy.checkFile(out, gguf);
         Parallel.setThreads(threads);
         Set<BenchPart> parts = BenchPart.parse(workloads);
         Bench.Listener listener = (name, unit, m) -> System.err.printf("bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit,
@@ -101,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
         AnalysisOverhead analyse = null;
         String beyondLlama = null;
         if (parts.stream().anyMatch(BenchPart::usesBenchModel)) {
-            dir = modelDir != null ? modelDir : randomCheckpoint();
+            dir = modelDir != null ? modelDir : gguf != null ? gguf : randomCheckpoint();
             try (Model model = Model.load(dir)) {
                 beyondLlama = model.config().features().isEmpty() ? null : "the PyTorch baseline (scripts/bench_torch.py) runs the Llama layer "
                         + "only; this " + model.config().family() + " model has " + String.join(", ", model.config().features());
@@ -119,7 +133,8 @@ final class BenchCommand implements Callable<Integer> {
         List<String> torchWorkloads = new ArrayList<>();
         for (BenchPart p : parts) if (p.hasTorchBaseline()) torchWorkloads.add(p.rowName(workload));
         TorchBaseline.Result torchResult = null;
-        String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected" : beyondLlama;
+        String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected"
+                : modelDir == null && gguf != null ? "--gguf without --model (PyTorch runs on a Hugging Face directory)" : beyondLlama;
         if (torchSkipped == null) {
             TorchBaseline baseline = new TorchBaseline(python, Defaults.home().resolve("scripts").resolve("bench_torch.py"));
             torchSkipped = baseline.unavailableReason();
@@ -128,8 +143,23 @@ final class BenchCommand implements Callable<Integer> {
                 torchResult = baseline.run(dir, workload, torchWorkloads, threads, repeats, budget);
             }
         }
+        LlamaCppBaseline.Result llamaCppResult = null;
+        Set<BenchPart> llamaCppParts = EnumSet.copyOf(LlamaCppBaseline.PARTS);
+        llamaCppParts.retainAll(parts);
+        String llamaCppSkipped = gguf == null ? "no GGUF of the model (--gguf FILE)" : !llamaCpp ? "--no-llamacpp"
+                : llamaCppParts.isEmpty() ? "no workload llama.cpp runs (prefill128, prefill512, decode) was selected" : null;
+        if (llamaCppSkipped == null) {
+            LlamaCppBaseline baseline = new LlamaCppBaseline(LlamaCppProcess.script(Defaults.home()));
+            llamaCppSkipped = baseline.unavailableReason();
+            if (llamaCppSkipped == null) {
+                System.err.println("bench: llama.cpp on " + gguf + " (" + threads + " threads)...");
+                llamaCppResult = baseline.run(gguf, workload, llamaCppParts, threads, repeats, budget);
+                llamaCppResult.byWorkload().forEach((name, m) -> System.err.printf("bench: llama.cpp %s: %.2f tok/s (best of %d)%n", name,
+                        m.perSecond(), m.runs()));
+            }
+        }
         BenchReport report = new BenchReport(dir == null ? null : dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult,
-                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding);
+                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding, llamaCppResult, llamaCppSkipped);
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);

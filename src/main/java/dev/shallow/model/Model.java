@@ -66,7 +66,7 @@ public final class Model implements AutoCloseable {
             if (gguf) {
                 GgufKeys keys = GgufKeys.of((GgufWeights) ck);
                 Family f = Families.of(keys);
-                ld = new Loader(ck, adjust.apply(f.readGguf(keys)), TensorNames.GGUF, f.ggufInterleavedQk(), "the GGUF metadata");
+                ld = new Loader(ck, adjust.apply(f.readGguf(keys)), f.ggufNames(ck::has), f.ggufInterleavedQk(), "the GGUF metadata");
             } else {
                 ld = new Loader(ck, hf, Families.of(hf).names(ck::has), false, "config.json");
             }
@@ -84,7 +84,9 @@ public final class Model implements AutoCloseable {
             // tie_word_embeddings: Hugging Face ties the head to the embeddings even when lm_head.weight is stored
             Tensor head = c.tieWordEmbeddings() ? embed : ld.matrix(n.head() + ".weight", c.vocabSize(), h);
             float[] headBias = c.headBias() ? ld.vector(n.head() + ".bias", c.vocabSize()) : null;
-            return new Model(dir, c, ck, n, embed, embedScale(c, embed.dtype()), List.copyOf(layers), norm, head, headBias);
+            // llama.cpp scales by sqrtf(n_embd) in float32 whatever the embeddings' type (src/models/gemma2.cpp, gemma3.cpp: ggml_scale)
+            float scale = embedScale(c, gguf ? DType.F32 : embed.dtype());
+            return new Model(dir, c, ck, n, embed, scale, List.copyOf(layers), norm, head, headBias);
         } catch (RuntimeException e) {
             ck.close();
             throw e;
@@ -232,7 +234,7 @@ public final class Model implements AutoCloseable {
         return embed;
     }
 
-    /** The factor of the embeddings (Gemma: sqrt(hidden) in the embeddings' dtype; else 1). */
+    /** The factor of the embeddings (Gemma: sqrt(hidden) in the embeddings' dtype, in float32 for a GGUF as llama.cpp; else 1). */
     public float embedScale() {
         return embedScale;
     }

@@ -38,7 +38,9 @@ class BenchReportTest {
         LayerRemoval quarter = LayerRemoval.deepestExceptLast("0.25", 4), half = LayerRemoval.deepestExceptLast("0.5", 4);
         List<PrunedSpeed> pruned = List.of(new PrunedSpeed(LayerRemoval.none(4), rate(60), rate(10)),
                 new PrunedSpeed(quarter, rate(78), rate(13)), new PrunedSpeed(half, rate(114), rate(19)));
-        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null);
+        LlamaCppBaseline.Result llamaCpp = new LlamaCppBaseline.Result("m.gguf", "llama.cpp vX", "AVX2 = 1", 2, "F32", "auto",
+                Map.of("prefill_1x16", rate(40), "decode", rate(20)));
+        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null, llamaCpp, null);
     }
 
     /** Window 2: contexts of 4, 8 and 16 tokens. */
@@ -47,7 +49,7 @@ class BenchReportTest {
     static BenchReport slidingOnly() {
         SlidingSpeed s = new SlidingSpeed(SLIDING, List.of(new SlidingPrefill(4, rate(100), rate(80), 3L << 20, 8L << 20),
                 new SlidingPrefill(8, rate(95), rate(60), 3L << 20, 16L << 20), new SlidingPrefill(16, rate(90), rate(40), 3L << 20, 32L << 20)));
-        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s);
+        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s, null, "no GGUF");
     }
 
     @Test
@@ -113,6 +115,23 @@ class BenchReportTest {
         assertTrue(table.matches("(?s).*full +4 +- +60\\.0 +1\\.00x +10\\.0 +1\\.00x +1\\.00x.*"), table);
         assertTrue(table.matches("(?s).*-50% layers +2 +1-2 +114\\.0 +1\\.90x +19\\.0 +1\\.90x +2\\.00x.*"), table);
         assertTrue(table.contains("~ torch bfloat16 eval_8req: not run: projected"), table);
+    }
+
+    @Test
+    void llamaCppIsComparedWhereItRan() {
+        BenchReport r = report();
+        List<BenchReport.Row> rows = r.rows();
+        assertEquals(1.5, rows.get(0).vsLlamaCpp(), 1e-12); // prefill: 60 / 40
+        assertEquals(0.5, rows.get(1).vsLlamaCpp(), 1e-12); // decode: 10 / 20
+        assertTrue(Double.isNaN(rows.get(2).vsLlamaCpp()), "eval: llama.cpp does not run it");
+        String table = r.table();
+        assertTrue(table.matches("(?s).*prefill_1x16 +tok/s +60\\.0 +30\\.0 +~0\\.50 +2\\.00x +40\\.0 +1\\.50x .*"), table);
+        assertTrue(table.matches("(?s).*decode +tok/s +10\\.0 +2\\.00 +4\\.00 +2\\.50x +20\\.0 +0\\.50x .*"), table);
+        assertTrue(table.matches("(?s).*eval_8req +req/s +3\\.00 +1\\.50 +~0\\.0012 +2\\.00x +- +- .*"), table);
+        assertTrue(table.contains("llama.cpp vX on m.gguf: 2 threads, F32 KV cache, flash attention auto"), table);
+        JsonNode json = r.toJson();
+        assertEquals(40.0, json.path("llama_cpp").path("byWorkload").path("prefill_1x16").path("perSecond").asDouble());
+        assertEquals(1.5, json.path("rows").get(0).path("vsLlamaCpp").asDouble(), 1e-12);
     }
 
     @Test

@@ -95,4 +95,12 @@ public abstract class Family {
         }
         return out;
     }
+
+    /**
+     * llama.cpp's tensor names in a GGUF file of this family holding the tensors {@code stored} tests for (a family whose
+     * loader takes fused q/k/v or gate/up picks them).
+     */
+    public TensorNames ggufNames(Predicate<String> stored) {
+        return TensorNames.GGUF;
+    }
 }

@@ -2,6 +2,8 @@ package dev.shallow.model.family;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.model.ConfigJson;
+import dev.shallow.model.GgufKeys;
+import dev.shallow.model.LayerType;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
 
@@ -10,10 +12,27 @@ import dev.shallow.model.RopeSpec;
  * by default, sliding layers (i + 1) % sliding_window_pattern != 0 (6) with their own RoPE base
  * (rope_local_base_freq, unscaled), global layers rope_theta with rope_scaling. transformers v5's
  * {@code rope_parameters: {full_attention, sliding_attention}} is read too.
+ * <p>
+ * GGUF ({@code gemma3}: the text model; a multimodal checkpoint's GGUF is the same file, its vision tower a separate mmproj
+ * file), as llama.cpp v0.4.0 reads it (src/models/gemma3.cpp load_arch_hparams, load_arch_tensors, graph):
+ * <table>
+ * <tr><th>setting</th><th>llama.cpp</th></tr>
+ * <tr><td>norm weights</td><td>every *norm.weight (q/k norms too) stored as 1 + w by convert_hf_to_gguf.py (Gemma3Model.norm_shift):
+ * a plain RMS multiply</td></tr>
+ * <tr><td>embedding scale</td><td>sqrtf(n_embd) in float32, whatever the embeddings' type</td></tr>
+ * <tr><td>attention scale</td><td>hard-coded: 1/sqrt(head_dim), or 1/sqrt(n_embd / n_head) when block_count is 62 (the 27B);
+ * query_pre_attn_scalar has no key</td></tr>
+ * <tr><td>soft-caps</td><td>no attention soft-cap (a key is ignored); final_logit_softcapping when present and not 0</td></tr>
+ * <tr><td>sliding layers</td><td>only when attention.sliding_window is present and &gt; 0: layer i slides iff i % p &lt; p - 1,
+ * p = attention.sliding_window_pattern (a scalar, 6); else every layer is global</td></tr>
+ * <tr><td>RoPE</td><td>NEOX, q/k not permuted; global layers rope.freq_base (10000 when absent; the converter writes rope_theta)
+ * with rope.scaling (linear); sliding layers rope.freq_base_swa (10000 when absent) and never scaled</td></tr>
+ * <tr><td>output</td><td>output.weight when stored, else token_embd</td></tr>
+ * </table>
  */
 public final class Gemma3 extends Family {
     public Gemma3() {
-        super("gemma3", "gemma3_text");
+        super("gemma3", "gemma3", java.util.List.of("gemma3_text"));
     }
 
     @Override
@@ -57,5 +76,31 @@ public final class Gemma3 extends Family {
     private static RopeSpec fromParameters(ConfigJson j, JsonNode p, double thetaDefault, int dim) {
         if (!p.isObject()) throw j.fail("'rope_parameters' must hold an object per layer type");
         return new RopeSpec(j.positiveIn(p, "rope_theta", thetaDefault), dim, Common.scaling(j, p, dim));
+    }
+
+    /** llama.cpp's gemma3: see the table above. */
+    @Override
+    public ModelConfig readGguf(GgufKeys k) {
+        ModelConfig.Builder b = Gemma2.ggufLayer(k, this, 62);
+        b.qkNorm = true;
+        b.attnSoftcap = 0; // llama.cpp's gemma3 leaves hparams.attn_soft_cap false
+        String cap = "final_logit_softcapping";
+        double finalCap = k.has(cap) ? k.metadata().doubleValue(k.key(cap)) : 0; // f_final_logit_softcapping = 0: none
+        if (!(finalCap >= 0) || !Double.isFinite(finalCap)) throw k.fail("metadata key '" + k.key(cap) + "' must be 0 (none) or positive, got " + finalCap);
+        b.finalSoftcap = (float) finalCap;
+        RopeSpec global = GgufCommon.rope(k, b.headDim);
+        String window = "attention.sliding_window";
+        if (!k.has(window) || k.metadata().longValue(k.key(window)) == 0) {
+            return b.layers(Common.uniform(b.numLayers, new LayerType(0, global))).build(); // LLAMA_SWA_TYPE_NONE: one RoPE for all
+        }
+        // rope_freq_base_train_swa defaults to 10000 (llama-hparams.h) and rope_freq_scale_train_swa stays 1
+        RopeSpec local = new RopeSpec(k.positive("rope.freq_base_swa", 10000), k.positiveInt("rope.dimension_count_swa", global.rotaryDim(), b.headDim), null);
+        int n = k.positiveInt(window, 0, Integer.MAX_VALUE);
+        return b.layers(Gemma2.ggufLayerTypes(k, b.numLayers, 6, n, global, local)).build();
+    }
+
+    @Override
+    public TensorNames ggufNames(java.util.function.Predicate<String> stored) {
+        return GgufCommon.names(stored, null);
     }
 }

@@ -6,6 +6,7 @@ import dev.shallow.model.ModelConfig;
 import dev.shallow.model.RopeSpec;
 
 import java.util.List;
+import java.util.function.Predicate;
 
 /** The GGUF metadata every family reads the same way (llama.cpp src/llama-model.cpp load_hparams, with its defaults). */
 final class GgufCommon {
@@ -17,6 +18,15 @@ final class GgufCommon {
      * tying ({@code output.weight} absent), token ids, and the biases llama.cpp loads when their tensors are present.
      */
     static ModelConfig.Builder base(GgufKeys k, Family f) {
+        return base(k, f, "attention.layer_norm_rms_epsilon");
+    }
+
+    /**
+     * {@link #base(GgufKeys, Family)} with the norm epsilon under {@code epsKey}: attention.layer_norm_rms_epsilon for RMSNorm
+     * families, attention.layer_norm_epsilon for LayerNorm ones (llama.cpp src/models/phi2.cpp load_arch_hparams); required, as
+     * llama.cpp's get_key without a default.
+     */
+    static ModelConfig.Builder base(GgufKeys k, Family f, String epsKey) {
         ModelConfig.Builder b = new ModelConfig.Builder();
         b.family = f.name();
         b.modelType = f.modelTypes().getFirst();
@@ -36,8 +46,8 @@ final class GgufCommon {
         if (embedShape.length != 2 || embedShape[0] > 1 << 24) throw k.fail("tensor '" + embed + "' has shape " + java.util.Arrays.toString(embedShape) + ", not [vocab, hidden]");
         b.vocabSize = (int) embedShape[0];
         b.maxPositionEmbeddings = k.positiveInt("context_length", 2048, Integer.MAX_VALUE);
-        if (!k.has("attention.layer_norm_rms_epsilon")) throw k.fail("metadata key '" + k.key("attention.layer_norm_rms_epsilon") + "' is missing");
-        b.normEps = (float) k.positive("attention.layer_norm_rms_epsilon", 0);
+        if (!k.has(epsKey)) throw k.fail("metadata key '" + k.key(epsKey) + "' is missing");
+        b.normEps = (float) k.positive(epsKey, 0);
         b.tieWordEmbeddings = !k.hasTensor(TensorNames.GGUF.head() + ".weight"); // llama.cpp: output absent -> token_embd is the head
         b.torchDtype = switch (k.weights().stored(embed).type()) {
             case "F16" -> "float16";
@@ -79,5 +89,32 @@ final class GgufCommon {
         List<LayerType> out = new java.util.ArrayList<>(layers);
         for (int i = 0; i < layers; i++) out.add(new LayerType(0, (i + 1) % step != 0 ? rope : null));
         return out;
+    }
+
+    /** llama.cpp's fused q/k/v projection (src/llama-model.cpp create_tensor_qkv: {@code blk.N.attn_qkv} when stored, else attn_q/k/v). */
+    static final String FUSED_QKV = "attn_qkv";
+
+    /**
+     * llama.cpp's names for a file that may hold q/k/v fused: create_tensor_qkv loads {@code blk.N.attn_qkv} (rows [q | k | v],
+     * optional bias) when the file has it, else attn_q, attn_k, attn_v; {@code gateUp}, when not null, is the fused [gate | up]
+     * tensor the family's loader reads (Phi-3's ffn_up).
+     */
+    static TensorNames names(Predicate<String> stored, String gateUp) {
+        boolean fused = stored.test(TensorNames.GGUF.layer(0, FUSED_QKV, "weight"));
+        return TensorNames.GGUF.fused(fused ? FUSED_QKV : null, gateUp);
+    }
+
+    /** q/k/v biases as llama.cpp loads them: optional, from the fused tensor's bias when q/k/v are fused. */
+    static boolean qkvBias(GgufKeys k) {
+        String part = k.hasTensor(TensorNames.GGUF.layer(0, FUSED_QKV, "weight")) ? FUSED_QKV : TensorNames.GGUF.q();
+        return k.hasTensor(TensorNames.GGUF.layer(0, part, "bias"));
+    }
+
+    /**
+     * Refuses a file holding {@code name}: a tensor the architecture's llama.cpp loader does not create, so llama.cpp refuses the
+     * file too (llama_model_loader::done_getting_tensors, "wrong number of tensors"); {@code what} says what it would be.
+     */
+    static void refuseTensor(GgufKeys k, String name, String what) {
+        if (k.hasTensor(name)) throw k.fail("tensor '" + name + "' (" + what + ") is not part of llama.cpp's " + k.architecture() + " architecture");
     }
 }

@@ -69,4 +69,14 @@ public record TensorNames(
     public String layer(int layer, String part, String suffix) {
         return layerPrefix + layer + "." + part + "." + suffix;
     }
+
+    /**
+     * These names with q, k and v replaced by the fused {@code qkv} part (when not null) and gate and up by the fused
+     * {@code gateUp} part (when not null).
+     */
+    public TensorNames fused(String qkv, String gateUp) {
+        return new TensorNames(layerPrefix, attnNorm, qkv == null ? q : null, qkv == null ? k : null, qkv == null ? v : null,
+                qkv == null ? this.qkv : qkv, o, qNorm, kNorm, postAttnNorm, ffnNorm, gateUp == null ? gate : null,
+                gateUp == null ? up : null, gateUp == null ? this.gateUp : gateUp, down, postFfnNorm, embed, finalNorm, head);
+    }
 }
