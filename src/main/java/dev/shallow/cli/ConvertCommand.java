@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
                 + "its family's keys and tensor names (llama, mistral as llama, qwen2, qwen3, smollm3), llama's q/k rows interleaved, the "
                 + "tokenizer (SentencePiece-style as 'llama' with scores that reproduce its merges, byte-level as 'gpt2' with the "
                 + "pre-tokenizer that splits as it does; refused when none does), weights as stored or in --dtype, norms and 1-D tensors F32.",
-                "A GGUF MODEL is written again with the same tensors (bytes as they are, or float tensors in --dtype) when OUT is named "
+                "A GGUF MODEL is written again with the same tensors (bytes as they are, or re-typed in --dtype) when OUT is named "
                         + "*.gguf; otherwise as a Hugging Face directory OUT: config.json, model.safetensors (q/k rows back in rotate-half "
-                        + "order, float weights as stored or in --dtype; a quantized GGUF is refused), tokenizer.json and tokenizer_config.json "
+                        + "order, float weights as stored or in --dtype, quantized ones dequantized to F32 or --dtype), tokenizer.json and tokenizer_config.json "
                         + "from the GGUF vocabulary.",
                 "A model whose sliding window llama.cpp's graph ignores (Mistral, Qwen2 with use_sliding_window) is refused, naming the "
                         + "key and the token count past which llama.cpp differs, unless --allow-ignored-window."})
@@ -35,8 +35,8 @@ final class ConvertCommand implements Callable<Integer> {
             + "from a GGUF MODEL a directory (new or empty, or with --force one shallow wrote).")
     Path out;
 
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "The type of the weights (norms and 1-D tensors stay F32); "
-            + "default: as stored. q8_0 is not written yet.")
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "The type of the weights (norms and 1-D tensors stay F32; q8_0 rows not whole blocks of 32 fall back to F16); "
+            + "default: as stored. To a Hugging Face OUT: f32|f16|bf16, a quantized GGUF dequantized (default F32).")
     String dtype;
 
     @Option(names = "--allow-ignored-window", description = "Write a model whose sliding window llama.cpp ignores, with a warning.")

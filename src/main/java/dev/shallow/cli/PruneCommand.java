@@ -58,7 +58,7 @@ final class PruneCommand implements Callable<Integer> {
             + "file. Default: MODEL's format.")
     Format format;
 
-    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "With --format gguf: the type of the weights (norms and 1-D tensors "
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16|q8_0", description = "With --format gguf: the type of the weights (norms and 1-D tensors "
             + "stay F32, as llama.cpp's converter writes them); default: as stored.")
     String dtype;
 

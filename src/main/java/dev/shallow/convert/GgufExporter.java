@@ -29,8 +29,8 @@ import java.util.stream.IntStream;
  * as convert_hf_to_gguf.py writes it: general.* keys, the family's {@code ARCH.*} keys ({@link Family#writeGgufKeys}), the
  * tokenizer ({@link GgufTokenizerExport}), a pruning's {@code shallow.pruning.*} keys ({@link PruningMetadata}), then the
  * tensors its family maps ({@link Family#ggufTensors}), each streamed row by row from the mapped checkpoint into the
- * mapped output ({@link GgufWriter}). Weights stay in their stored type unless a type is asked for; norms and 1-D tensors
- * are F32 ({@link GgufTensorTypes}).
+ * mapped output ({@link GgufWriter}). Weights stay in their stored type unless a type is asked for (Q8_0 quantized row by
+ * row, after llama's q/k rows are placed); norms and 1-D tensors are F32 ({@link GgufTensorTypes}).
  */
 public final class GgufExporter {
     /** Stored tensors a converter drops (convert_hf_to_gguf.py prepare_tensors skips them): RoPE tables computed from the config. */
@@ -40,7 +40,7 @@ public final class GgufExporter {
     }
 
     /**
-     * @param dtype              the type of the weights (F32, F16, BF16), or null to keep each one's stored type
+     * @param dtype              the type of the weights (F32, F16, BF16, Q8_0), or null to keep each one's stored type
      * @param allowIgnoredWindow write a model whose sliding window llama.cpp's graph ignores, with a warning, instead of refusing it
      */
     public record Options(GgmlType dtype, boolean allowIgnoredWindow) {
@@ -97,7 +97,8 @@ public final class GgufExporter {
             requireAllMapped(ck, plans, names.layerPrefix(), source, layers);
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
             for (GgufTensor p : plans) tensors.add(tensor(ck, p, o.dtype()));
-            GgmlType weights = tensors.getFirst().type(); // token_embd: llama.cpp's file type follows the bulk of the weights
+            // the type asked for (convert_hf_to_gguf.py writes its ftype), else token_embd's: the file type follows the bulk of the weights
+            GgmlType weights = o.dtype() != null ? o.dtype() : tensors.getFirst().type();
             m.u32("general.file_type", GgufTensorTypes.fileType(weights));
             GgufWriter.write(out, m, tensors);
             return new Result(out, arch, c.numLayers(), tensors.size(), warnings);
@@ -137,20 +138,25 @@ public final class GgufExporter {
         }
         boolean matrix = first.shape().length == 2;
         long[] shape = matrix ? new long[] {rows, first.cols()} : new long[] {rows};
-        GgmlType stored = GgufTensorTypes.of(first.dtype());
-        GgmlType type = p.type() != null ? p.type() : GgufTensorTypes.of(p.name(), shape.length, requested != null ? requested : stored);
+        GgmlType type = p.type() != null ? p.type() : GgufTensorTypes.of(p.name(), shape, requested != null ? requested : stored(ck, p, first));
         return new GgufWriter.Tensor(p.name(), shape, type, dst -> fill(sources, p, matrix ? (int) first.cols() : 1, type, dst));
+    }
+
+    /** The GGUF type of a source's stored dtype, kept when no type is asked for. */
+    private static GgmlType stored(Checkpoint ck, GgufTensor p, Tensor first) {
+        if (!first.dtype().isFloatWeight()) throw ShallowException.at(ck.dir(), "tensor " + p.sources().getFirst() + " is " + first.dtype() + "; give --dtype to write it as GGUF");
+        return GgmlType.of(first.dtype());
     }
 
     /** Writes every source row r (rows stacked in order; a 1-D tensor's elements are rows of one) at row {@code p.place(r)}. */
     private static void fill(List<Tensor> sources, GgufTensor p, int cols, GgmlType type, MemorySegment dst) {
-        long outRow = (long) cols * type.bytesPerBlock;
+        long outRow = type.dtype.byteSize(cols);
         float[] buf = new float[cols];
         int r = 0;
         for (Tensor t : sources) {
-            long inRow = (long) cols * t.dtype().bytes;
+            long inRow = t.dtype().byteSize(cols);
             long count = t.size() / cols;
-            boolean copy = GgufTensorTypes.of(t.dtype()) == type && p.values() == null;
+            boolean copy = t.dtype() == type.dtype && p.values() == null;
             for (long i = 0; i < count; i++, r++) {
                 long at = p.place(r) * outRow;
                 if (copy) {

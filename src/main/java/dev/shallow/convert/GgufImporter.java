@@ -32,8 +32,9 @@ import java.util.stream.IntStream;
  * Writes a GGUF file of a family Shallow writes as a Hugging Face directory: config.json ({@link Family#hfConfig}, read back
  * and required to give the GGUF's config), model.safetensors with each GGUF tensor under its Hugging Face name, q/k rows
  * put back into rotate-half order and value maps undone (the family's {@link GgufTensor}s read backwards), float weights
- * as stored (F32, F16, BF16) or in the type asked for, and tokenizer.json + tokenizer_config.json from the GGUF vocabulary
- * ({@link TokenizerJsonExport}). A quantized GGUF is refused: dequantizing is not available yet.
+ * as stored (F32, F16, BF16) or in the type asked for, quantized ones dequantized ({@link Tensor#copyTo}, as ggml's
+ * dequantize_row_*) to F32 or the type asked for, and tokenizer.json + tokenizer_config.json from the GGUF vocabulary
+ * ({@link TokenizerJsonExport}).
  */
 public final class GgufImporter {
     private GgufImporter() {
@@ -52,7 +53,9 @@ public final class GgufImporter {
             c = f.readGguf(keys);
         }
         if (!f.writesGguf()) throw ShallowException.at(in, "architecture '" + f.ggufArchitecture() + "' is not written as a Hugging Face directory yet");
-        DType target = dtype == null ? null : GgufTensorTypes.dtype(dtype);
+        DType target = dtype == null ? null : dtype.dtype;
+        if (target != null && target.isQuantized()) throw new ShallowException("--dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " is not a safetensors dtype (a Hugging Face directory takes f32, f16 or bf16)");
+        if (target == null && quantized(in)) target = DType.F32; // dequantized to F32 unless asked otherwise
         ModelConfig.Builder b = new ModelConfig.Builder(c);
         if (target != null) b.torchDtype = switch (target) {
             case F16 -> "float16";
@@ -81,10 +84,10 @@ public final class GgufImporter {
                 GgufTensorInfo t = g.tensors().get(p.name());
                 if (t == null) continue; // a bias or head the file does not have
                 if (p.sources().size() != 1) throw ShallowException.at(in, "tensor '" + p.name() + "' is stacked from " + p.sources() + "; splitting it is not implemented");
-                DType stored = GgufTensorTypes.dtype(t.type());
-                if (stored == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + "; a quantized GGUF needs dequantizing, which is not available yet");
+                DType stored = t.type().dtype;
+                if (stored == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + ", which Shallow does not decode");
                 long[] shape = t.shape();
-                DType type = target != null && shape.length == 2 ? target : stored;
+                DType type = target != null && (shape.length == 2 || stored.isQuantized()) ? target : stored;
                 entries.add(new SafetensorsWriter.Entry(p.sources().getFirst(), type, shape));
                 byHf.put(p.sources().getFirst(), p);
                 used.add(p.name());
@@ -102,15 +105,22 @@ public final class GgufImporter {
         }
     }
 
+    /** Whether some tensor of GGUF {@code in} is in a block format. */
+    private static boolean quantized(Path in) {
+        try (GgufFile g = GgufFile.open(in)) {
+            return g.tensors().values().stream().anyMatch(t -> t.type().dtype == null || t.type().dtype.isQuantized());
+        }
+    }
+
     /** Hugging Face row r is GGUF row {@code p.place(r)}, its values mapped back; bytes copied when nothing changes. */
     private static void fill(GgufFile g, GgufTensor p, SafetensorsWriter.Entry e, MemorySegment dst) {
         GgufTensorInfo t = g.tensors().get(p.name());
-        DType stored = GgufTensorTypes.dtype(t.type());
+        DType stored = t.type().dtype;
         int cols = e.shape().length == 2 ? (int) e.shape()[1] : 1;
-        long rows = t.elements() / cols, inRow = (long) cols * stored.bytes, outRow = (long) cols * e.dtype().bytes;
+        long rows = t.elements() / cols, inRow = stored.byteSize(cols), outRow = e.dtype().byteSize(cols);
         MemorySegment src = g.tensorData(p.name());
         Tensor s = Tensor.of(stored, src, new long[] {t.elements()});
-        GgmlType to = GgufTensorTypes.of(e.dtype());
+        GgmlType to = GgmlType.of(e.dtype());
         float[] buf = new float[cols];
         for (long r = 0; r < rows; r++) {
             long from = p.place((int) r);

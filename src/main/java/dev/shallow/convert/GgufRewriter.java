@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * Writes a GGUF file again: all its layers, or the kept ones of a pruning, every tensor's bytes copied as they are whatever
- * their ggml type (quantized blocks are bytes here), or float tensors re-typed when a type is asked for. A pruning renumbers
+ * their ggml type (quantized blocks are bytes here), or every tensor re-typed when a type is asked for (decoded, then
+ * encoded by {@link GgufTensorTypes}'s rule; a tensor already in its type is copied). A pruning renumbers
  * {@code blk.N.*}, sets {@code ARCH.block_count}, cuts every {@code ARCH.*} array of block_count elements to the kept layers,
  * records itself in {@code shallow.pruning.*} ({@link PruningMetadata}) and keeps every other key, the tokenizer among them,
  * as it is. Only architectures Shallow maps are pruned, and only when the pruned model is one llama.cpp's architecture can
@@ -43,8 +44,8 @@ public final class GgufRewriter {
 
     /**
      * Writes {@code in} to {@code out} keeping layers {@code kept} (ascending; null: all) with {@code pruning} recorded (null
-     * when nothing is removed); float tensors in {@code dtype} by llama.cpp's rule ({@link GgufTensorTypes}), or as they are
-     * when null.
+     * when nothing is removed); tensors in {@code dtype} by llama.cpp's rule ({@link GgufTensorTypes}), or as they are
+     * when null (a type Shallow does not decode is refused with a dtype).
      */
     public static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning) {
         try (GgufFile g = GgufFile.open(in)) {
@@ -68,7 +69,6 @@ public final class GgufRewriter {
                 else m.encoded(key, meta.encoded(key));
             }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
-            boolean allFloat = true;
             long bytes = 0;
             for (GgufTensorInfo t : g.tensors().values()) {
                 String name = t.name();
@@ -79,12 +79,11 @@ public final class GgufRewriter {
                     if (newIndex[layer] < 0) continue;
                     name = "blk." + newIndex[layer] + "." + lm.group(2);
                 }
-                allFloat &= GgufTensorTypes.dtype(t.type()) != null;
                 GgufWriter.Tensor w = tensor(in, g, t, name, dtype);
                 tensors.add(w);
                 bytes += w.byteSize();
             }
-            if (dtype != null && allFloat) m.u32("general.file_type", GgufTensorTypes.fileType(dtype));
+            if (dtype != null) m.u32("general.file_type", GgufTensorTypes.fileType(dtype));
             if (pruning != null) PruningMetadata.put(m, pruning);
             GgufWriter.write(out, m, tensors);
             return new Result(out, arch, layers, kept == null ? layers : kept.length, tensors.size(), bytes);
@@ -112,11 +111,11 @@ public final class GgufRewriter {
     /** Tensor {@code t} as {@code name}: its bytes as they are, or a float tensor converted to the type the rule gives for {@code dtype}. */
     private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype) {
         long[] shape = t.shape();
-        DType from = GgufTensorTypes.dtype(t.type());
+        DType from = t.type().dtype;
         GgmlType type = t.type();
         if (dtype != null) {
-            if (from == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + "; --dtype re-types float tensors only (quantized ones are not dequantized yet)");
-            type = GgufTensorTypes.of(name, shape.length, dtype);
+            if (from == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + ", which Shallow does not decode; it cannot be re-typed with --dtype");
+            type = GgufTensorTypes.of(name, shape, dtype);
         }
         MemorySegment src = g.tensorData(t.name());
         if (type == t.type()) return new GgufWriter.Tensor(name, shape, type, dst -> MemorySegment.copy(src, 0, dst, 0, dst.byteSize()));
@@ -127,7 +126,7 @@ public final class GgufRewriter {
             float[] row = new float[cols];
             for (long r = 0, rows = t.elements() / cols; r < rows; r++) {
                 s.copyTo(r * cols, row, 0, cols);
-                GgufTensorTypes.encode(row, cols, to, dst, r * cols * to.bytesPerBlock);
+                GgufTensorTypes.encode(row, cols, to, dst, r * to.dtype.byteSize(cols));
             }
         });
     }
