@@ -68,7 +68,7 @@ public final class Bench {
                 case DECODE -> decode(w);
                 case EVAL -> eval(w.eval());
                 case TRAIN -> train(w.training());
-                case PRUNED, ANALYSE, SLIDING -> throw new IllegalStateException(part + " has no PyTorch row");
+                case PRUNED, ANALYSE, SLIDING, GGUF -> throw new IllegalStateException(part + " has no PyTorch row");
             };
             out.put(part, m);
             listener.measured(part.rowName(w), part.unit(), m);

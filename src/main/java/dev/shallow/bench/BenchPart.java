@@ -26,7 +26,9 @@ public enum BenchPart {
     /** The calibration batch through the analysis pass against a plain forward (Shallow only). */
     ANALYSE("analyse"),
     /** Long prompts through a sliding-window model of its own against the same weights with full attention (Shallow only). */
-    SLIDING("sliding");
+    SLIDING("sliding"),
+    /** The checkpoint written as GGUF at each --gguf-dtypes type, prefill and decode on each file by Shallow and llama.cpp. */
+    GGUF("gguf");
 
     private final String cliName;
 
@@ -40,7 +42,7 @@ public enum BenchPart {
 
     /** Whether PyTorch runs this workload too; these are the rows of the throughput table (the others have their own). */
     public boolean hasTorchBaseline() {
-        return this != PRUNED && this != ANALYSE && this != SLIDING;
+        return this != PRUNED && this != ANALYSE && this != SLIDING && this != GGUF;
     }
 
     /** Whether it runs on the --model (or --shape) checkpoint; sliding writes and runs its own. */
@@ -62,7 +64,7 @@ public enum BenchPart {
             case DECODE -> Workload.DECODE;
             case EVAL -> w.eval().name();
             case TRAIN -> w.training().name();
-            case PRUNED, ANALYSE, SLIDING -> null;
+            case PRUNED, ANALYSE, SLIDING, GGUF -> null;
         };
     }
 

@@ -25,11 +25,12 @@ import java.util.Map;
  * @param analyse             the analysis overhead, or null when not selected
  * @param sliding             the sliding-window benchmark, or null when not selected
  * @param llamaCpp            llama.cpp's prefill and decode on a GGUF of the model, or null when not run ({@code llamaCppSkipped} says why)
+ * @param gguf                the checkpoint's GGUFs through Shallow and llama.cpp, or null when not selected
  */
 public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<BenchPart, Measurement> shallow,
                           Long shallowPeakRssBytes, TorchBaseline.Result torch, String torchSkipped, Double peakGflops,
                           Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse, SlidingSpeed sliding,
-                          LlamaCppBaseline.Result llamaCpp, String llamaCppSkipped) {
+                          LlamaCppBaseline.Result llamaCpp, String llamaCppSkipped, GgufSpeed.Runs gguf) {
 
     /**
      * One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch); {@code vsLlamaCpp} Shallow /
@@ -74,7 +75,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             case BATCH_PREFILL -> prefillFlopPerToken(workload.batch());
             case EVAL -> cost.forwardFlop(eval.sharedPrefixTokens(), eval.questions().size() + eval.answerTokens()) / eval.size();
             case TRAIN -> cost.trainingFlop(training) / training;
-            case DECODE, PRUNED, ANALYSE, SLIDING -> throw new IllegalArgumentException(part + " is not counted in FLOP");
+            case DECODE, PRUNED, ANALYSE, SLIDING, GGUF -> throw new IllegalArgumentException(part + " is not counted in FLOP");
         };
     }
 
@@ -90,6 +91,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         if (!pruned.isEmpty()) prunedTable(sb);
         if (analyse != null) analyseTable(sb);
         if (sliding != null) slidingTable(sb);
+        if (gguf != null) gguf.table(sb, workload, torch);
         sb.append(String.format("%n%s%d threads; best of up to the given repeats after a warm-up.%n", model == null ? "" : "model " + model + ", ",
                 threads));
         return sb.toString();
@@ -249,6 +251,14 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             a.put("time_ratio", analyse.timeRatio());
         }
         if (sliding != null) slidingJson(root.putObject("sliding"), json);
+        if (gguf != null) {
+            ObjectNode g = root.putObject("gguf");
+            g.set("files", json.valueToTree(gguf.speeds()));
+            g.put("llama_cpp", gguf.llamaCppVersion());
+            g.put("llama_cpp_skipped", gguf.llamaCppSkipped());
+            double q8 = gguf.shallowDecodeRatio("q8_0", "bf16");
+            if (!Double.isNaN(q8)) g.put("shallow_decode_q8_0_over_bf16", q8);
+        }
         return root;
     }
 

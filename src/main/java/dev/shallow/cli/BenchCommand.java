@@ -7,6 +7,10 @@ import dev.shallow.bench.AnalysisOverhead;
 import dev.shallow.bench.Bench;
 import dev.shallow.bench.BenchPart;
 import dev.shallow.bench.BenchReport;
+import dev.shallow.bench.GgufSpeed;
+import dev.shallow.convert.GgufExporter;
+import dev.shallow.convert.GgufTensorTypes;
+import dev.shallow.io.GgmlType;
 import dev.shallow.bench.LlamaCppBaseline;
 import dev.shallow.bench.LlamaCppProcess;
 import dev.shallow.bench.Measurement;
@@ -27,6 +31,9 @@ import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -40,7 +47,8 @@ import java.util.concurrent.Callable;
                 "the speed-up of Shallow's model with 25%% and 50%% of its layers removed;",
                 "what collecting every analysis metric costs Shallow on a calibration batch, as a ratio to a plain forward;",
                 "and (opt-in: --workloads sliding) long prompts through a sliding-window model against the same weights with full attention.",
-                "With --gguf, llama.cpp (tools/llamacpp, node-llama-cpp's prebuilt CPU build) runs prefill and decode on that GGUF beside them.",
+                "With --gguf, llama.cpp (tools/llamacpp, node-llama-cpp's prebuilt CPU build) runs prefill and decode on that GGUF beside them;",
+                "otherwise the gguf workload writes the checkpoint as GGUF at each --gguf-dtypes type (F32, BF16, Q8_0) and runs Shallow and llama.cpp on each file.",
                 "Without --model it writes (once, then reuses) a TinyLlama-1.1B-shaped checkpoint of seeded random BF16 weights under bench-cache/."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory to benchmark (default: the random checkpoint of --shape).")
@@ -85,15 +93,21 @@ final class BenchCommand implements Callable<Integer> {
     Double bandwidthGbs;
 
     @Option(names = "--workloads", split = ",", paramLabel = "NAMES",
-            defaultValue = "prefill128,prefill512,prefill8x256,decode,eval,train,pruned,analyse",
+            defaultValue = "prefill128,prefill512,prefill8x256,decode,eval,train,pruned,analyse,gguf",
             description = "Workloads to run: prefill128 (1 x 128 prompt), prefill512 (1 x 512 prompt), prefill8x256 (8 x 256 batch), "
                     + "decode (16 steps), eval (16 MMLU-like log-likelihood requests: 4 contexts of 200-400 tokens x 4 one-token answers; "
                     + "requests/s), train (LoRA training steps on 1 x 128 tokens; PyTorch float32 only), pruned (prefill128 and decode "
                     + "with 25%% and 50%% of the layers removed; Shallow only), analyse (4 x 256 calibration tokens through the analysis "
                     + "pass vs a plain forward; Shallow only), sliding (opt-in, about a minute on 2 threads: prompts of 2, 4 and 8 x W = 1024 tokens "
                     + "through a 2-layer Mistral-shaped random checkpoint of its own, written to bench-cache/ and not --model, with a sliding "
-                    + "window and with full attention; Shallow only) (default: ${DEFAULT-VALUE}).")
+                    + "window and with full attention; Shallow only), gguf (the checkpoint written as GGUF at each --gguf-dtypes type, cached in "
+                    + "bench-cache/, and prefill128 and decode on each file by Shallow and by llama.cpp, PyTorch's prefill128 and decode on the "
+                    + "checkpoint beside; not with --gguf) (default: ${DEFAULT-VALUE}).")
     List<String> workloads;
+
+    @Option(names = "--gguf-dtypes", split = ",", defaultValue = "f32,bf16,q8_0", paramLabel = "TYPES",
+            description = "The types (f32, f16, bf16, q8_0) the gguf workload writes and runs (default: ${DEFAULT-VALUE}).")
+    List<String> ggufDtypes;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     String python;
@@ -105,6 +119,10 @@ final class BenchCommand implements Callable<Integer> {
         if (gguf != null) OutputPolicy.checkFile(out, gguf);
         Parallel.setThreads(threads);
         Set<BenchPart> parts = BenchPart.parse(workloads);
+        if (gguf != null && parts.remove(BenchPart.GGUF)) {
+            System.err.println("bench: the gguf workload is skipped: --gguf FILE is measured instead");
+        }
+        List<GgmlType> ggufTypes = ggufDtypes.stream().map(GgufTensorTypes::parse).toList();
         Bench.Listener listener = (name, unit, m) -> System.err.printf("bench: Shallow %s: %.2f %s (best of %d)%n", name, m.perSecond(), unit,
                 m.runs());
         Path dir = null;
@@ -130,8 +148,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         SlidingSpeed sliding = parts.contains(BenchPart.SLIDING) ? sliding(listener) : null;
         Long shallowPeakRss = PeakMemory.residentPeakBytes();
+        GgufSpeed.Runs ggufRuns = parts.contains(BenchPart.GGUF) ? ggufRuns(dir, ggufTypes, workload) : null;
         List<String> torchWorkloads = new ArrayList<>();
         for (BenchPart p : parts) if (p.hasTorchBaseline()) torchWorkloads.add(p.rowName(workload));
+        if (ggufRuns != null) {
+            for (BenchPart p : GGUF_PARTS) if (!torchWorkloads.contains(p.rowName(workload))) torchWorkloads.add(p.rowName(workload));
+        }
         TorchBaseline.Result torchResult = null;
         String torchSkipped = !torch ? "--no-torch" : torchWorkloads.isEmpty() ? "no workload PyTorch runs was selected"
                 : modelDir == null && gguf != null ? "--gguf without --model (PyTorch runs on a Hugging Face directory)" : beyondLlama;
@@ -159,11 +181,70 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         BenchReport report = new BenchReport(dir == null ? null : dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult,
-                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding, llamaCppResult, llamaCppSkipped);
+                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding, llamaCppResult, llamaCppSkipped, ggufRuns);
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);
         return 0;
+    }
+
+    /** The workloads the gguf part runs on each file. */
+    private static final Set<BenchPart> GGUF_PARTS = EnumSet.of(BenchPart.PREFILL, BenchPart.DECODE);
+
+    /**
+     * The gguf workload: {@code hf} written as a GGUF of each type (bench-cache/NAME-TYPE.gguf, rewritten when older than a
+     * file of {@code hf}), then Shallow's and llama.cpp's prefill and decode on each.
+     */
+    private GgufSpeed.Runs ggufRuns(Path hf, List<GgmlType> types, Workload w) {
+        LlamaCppBaseline llama = new LlamaCppBaseline(LlamaCppProcess.script(Defaults.home()));
+        String skipped = !llamaCpp ? "--no-llamacpp" : llama.unavailableReason();
+        String version = null;
+        List<GgufSpeed> speeds = new ArrayList<>();
+        for (GgmlType type : types) {
+            String name = type.name().toLowerCase(java.util.Locale.ROOT);
+            Path file = Defaults.home().resolve("bench-cache").resolve(hf.getFileName() + "-" + name + ".gguf");
+            if (!newerThanAll(file, hf)) {
+                try {
+                    Files.createDirectories(file.getParent());
+                } catch (IOException e) {
+                    throw ShallowException.at(file.getParent(), "cannot create: " + e.getMessage());
+                }
+                System.err.println("bench: writing " + file + " (shallow convert --dtype " + name + ")...");
+                GgufExporter.Result r = GgufExporter.write(hf, file, new GgufExporter.Options(type, false), null, null);
+                r.warnings().forEach(x -> System.err.println("shallow: warning: " + x));
+            }
+            Map<BenchPart, Measurement> s;
+            try (Model model = Model.load(file)) {
+                System.err.println("bench: Shallow on " + file + " (" + threads + " threads)...");
+                Bench.Listener listener = (workload, unit, m) -> System.err.printf("bench: Shallow %s %s: %.2f %s (best of %d)%n", name, workload,
+                        m.perSecond(), unit, m.runs());
+                s = new Bench(new Transformer(model), repeats, budget, listener).run(w, GGUF_PARTS);
+            }
+            Map<String, Measurement> l = Map.of();
+            if (skipped == null) {
+                System.err.println("bench: llama.cpp on " + file + " (" + threads + " threads)...");
+                LlamaCppBaseline.Result r = llama.run(file, w, GGUF_PARTS, threads, repeats, budget);
+                version = String.format("llama.cpp: %s, %d threads, %s KV cache, flash attention %s.", r.version(), r.threads(), r.kvCacheType(),
+                        r.flashAttention());
+                l = r.byWorkload();
+                l.forEach((x, m) -> System.err.printf("bench: llama.cpp %s %s: %.2f tok/s (best of %d)%n", name, x, m.perSecond(), m.runs()));
+            }
+            speeds.add(new GgufSpeed(name, file.toString(), file.toFile().length(), s.get(BenchPart.PREFILL), s.get(BenchPart.DECODE),
+                    l.get(BenchPart.PREFILL.rowName(w)), l.get(BenchPart.DECODE.rowName(w))));
+        }
+        return new GgufSpeed.Runs(speeds, version, skipped);
+    }
+
+    /** Whether {@code file} exists and was written after every file of directory {@code dir}. */
+    private static boolean newerThanAll(Path file, Path dir) {
+        if (!Files.isRegularFile(file)) return false;
+        try (var s = Files.list(dir)) {
+            long written = Files.getLastModifiedTime(file).toMillis();
+            for (Path p : s.toList()) if (Files.getLastModifiedTime(p).toMillis() > written) return false;
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private Path randomCheckpoint() {

@@ -40,7 +40,7 @@ class BenchReportTest {
                 new PrunedSpeed(quarter, rate(78), rate(13)), new PrunedSpeed(half, rate(114), rate(19)));
         LlamaCppBaseline.Result llamaCpp = new LlamaCppBaseline.Result("m.gguf", "llama.cpp vX", "AVX2 = 1", 2, "F32", "auto",
                 Map.of("prefill_1x16", rate(40), "decode", rate(20)));
-        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null, llamaCpp, null);
+        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null, llamaCpp, null, null);
     }
 
     /** Window 2: contexts of 4, 8 and 16 tokens. */
@@ -49,7 +49,7 @@ class BenchReportTest {
     static BenchReport slidingOnly() {
         SlidingSpeed s = new SlidingSpeed(SLIDING, List.of(new SlidingPrefill(4, rate(100), rate(80), 3L << 20, 8L << 20),
                 new SlidingPrefill(8, rate(95), rate(60), 3L << 20, 16L << 20), new SlidingPrefill(16, rate(90), rate(40), 3L << 20, 32L << 20)));
-        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s, null, "no GGUF");
+        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s, null, "no GGUF", null);
     }
 
     @Test

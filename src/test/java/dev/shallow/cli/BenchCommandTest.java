@@ -67,4 +67,26 @@ class BenchCommandTest {
                 "--out", tmp.resolve("bench.json").toString());
         CliTest.assertOneLineError(r, "--workloads", "'prefill'", "prefill128");
     }
+
+    /**
+     * The gguf workload: the checkpoint written as GGUF at each --gguf-dtypes type (bench-cache/, reused when newer than the
+     * checkpoint), and Shallow's and llama.cpp's prefill and decode on each file.
+     */
+    @Test
+    void theGgufWorkloadConvertsAndRunsBothEngines() throws Exception {
+        JsonNode json = bench(tmp.resolve("gguf.json"), "--workloads", "gguf", "--no-torch", "--gguf-dtypes", "bf16,q8_0");
+        JsonNode files = json.path("gguf").path("files");
+        assertEquals(2, files.size(), json.toString());
+        for (JsonNode f : files) {
+            try (dev.shallow.io.GgufFile g = dev.shallow.io.GgufFile.open(Path.of(f.path("file").asText()))) {
+                assertEquals(f.path("dtype").asText().equals("q8_0") ? 7 : 32, g.metadata().longValue("general.file_type"), f.toString());
+            }
+            for (String m : List.of("shallowPrefill", "shallowDecode", "llamaPrefill", "llamaDecode")) {
+                assertTrue(f.path(m).path("perSecond").asDouble() > 0, m + ": " + f);
+            }
+        }
+        assertEquals(files.get(1).path("shallowDecode").path("perSecond").asDouble() / files.get(0).path("shallowDecode").path("perSecond").asDouble(),
+                json.path("gguf").path("shallow_decode_q8_0_over_bf16").asDouble(), 1e-9);
+        assertEquals(0, json.path("rows").size());
+    }
 }
