@@ -200,6 +200,33 @@ class GgufCommandsTest {
         }
     }
 
+    /**
+     * --dtype q8_0 on the command line: prune --format gguf of a directory and convert of a GGUF write Q8_0 (file_type 7);
+     * the Q8_0 file converted to a directory is dequantized to F32; --dtype q8_0 to a directory is refused in one line.
+     */
+    @Test
+    void q8_0OnTheCommandLine() {
+        Path pruned = tmp.resolve("p.gguf"), again = tmp.resolve("again.gguf"), hf = tmp.resolve("hf");
+        CliTest.Run r = run("prune", Shared.model("stories-16L").toString(), "--remove", "6-9", "--format", "gguf", "--dtype", "q8_0", "--out", pruned.toString());
+        assertEquals(0, r.code(), r.err());
+        r = run("convert", STORIES_GGUF.toString(), "--out", again.toString(), "--dtype", "Q8_0");
+        assertEquals(0, r.code(), r.err());
+        for (Path p : List.of(pruned, again)) {
+            try (GgufFile f = GgufFile.open(p)) {
+                assertEquals(GgmlType.Q8_0, f.tensors().get("blk.0.ffn_up.weight").type(), p.toString());
+                assertEquals(GgmlType.F32, f.tensors().get("blk.0.ffn_norm.weight").type(), p.toString());
+                assertEquals(7, f.metadata().longValue("general.file_type"), p.toString());
+            }
+        }
+        r = run("convert", pruned.toString(), "--out", hf.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Model m = Model.load(hf)) {
+            assertEquals(12, m.config().numLayers());
+            assertEquals(dev.shallow.tensor.DType.F32, m.layer(0).matrices().getFirst().dtype());
+        }
+        assertOneLineError(run("convert", pruned.toString(), "--out", tmp.resolve("hf2").toString(), "--dtype", "q8_0"), "--dtype q8_0", "f32, f16 or bf16");
+    }
+
     @Test
     void convertWritesAGgufOfADirectory() {
         Path out = tmp.resolve("q.gguf");
