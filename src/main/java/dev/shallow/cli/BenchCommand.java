@@ -168,7 +168,7 @@ final class BenchCommand implements Callable<Integer> {
         LlamaCppBaseline.Result llamaCppResult = null;
         Set<BenchPart> llamaCppParts = EnumSet.copyOf(LlamaCppBaseline.PARTS);
         llamaCppParts.retainAll(parts);
-        String llamaCppSkipped = gguf == null ? "no GGUF of the model (--gguf FILE)" : !llamaCpp ? "--no-llamacpp"
+        String llamaCppSkipped = gguf == null ? (ggufRuns != null ? "on the checkpoint's GGUFs only (gguf table)" : "no GGUF of the model (--gguf FILE)") : !llamaCpp ? "--no-llamacpp"
                 : llamaCppParts.isEmpty() ? "no workload llama.cpp runs (prefill128, prefill512, decode) was selected" : null;
         if (llamaCppSkipped == null) {
             LlamaCppBaseline baseline = new LlamaCppBaseline(LlamaCppProcess.script(Defaults.home()));
