@@ -270,26 +270,12 @@ public final class Linear {
         }
     }
 
-    /**
-     * Quantized rows [r0, r1) of y for each of a few tokens: {@link Quants#dot} over each row's blocks (Q8_0: four rows at a
-     * time through {@link Quants#dot4Q8_0}, the same bits), then the bias.
-     */
+    /** Quantized rows [r0, r1) of y for each of a few tokens: {@link Quants#dot} over each row's blocks, then the bias. */
     private static void gemvBlocks(float[] x, int tokens, QuantizedTensor w, float[] bias, float[] y, int r0, int r1, float[] xsums) {
         int rows = w.rows(), cols = w.cols(), kind = Quants.kind(w.dtype()), blocks = cols / w.dtype().block;
         long rowBytes = w.dtype().byteSize(cols);
         MemorySegment seg = w.segment();
-        int r = r0;
-        if (kind == Quants.Q8_0) { // four rows at a time, each with dot's bits; a partial group repeats its last row, not stored
-            float[] sums = new float[4];
-            for (; r < r1; r += 4) {
-                long a = r * rowBytes, b = Math.min(r + 1, r1 - 1) * rowBytes, c = Math.min(r + 2, r1 - 1) * rowBytes, d = Math.min(r + 3, r1 - 1) * rowBytes;
-                for (int t = 0; t < tokens; t++) {
-                    Quants.dot4Q8_0(seg, a, b, c, d, blocks, x, t * cols, sums);
-                    for (int j = 0; j < 4 && r + j < r1; j++) y[t * rows + r + j] = bias == null ? sums[j] : sums[j] + bias[r + j];
-                }
-            }
-        }
-        for (; r < r1; r++) {
+        for (int r = r0; r < r1; r++) {
             for (int t = 0; t < tokens; t++) {
                 float sum = Quants.dot(kind, seg, r * rowBytes, blocks, x, t * cols, xsums, t * (cols / 32));
                 y[t * rows + r] = bias == null ? sum : sum + bias[r];

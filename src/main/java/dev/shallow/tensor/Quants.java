@@ -107,35 +107,6 @@ final class Quants {
         return run(kind, seg, row, blocks, x, xo, xsums, xso, null, 0);
     }
 
-    /**
-     * {@link #dot} of four Q8_0 rows at bytes {@code r0..r3} into out[0..3], each row's vector chains exactly those of
-     * {@link #dot} (the same result bits), interleaved so that each vector of x is read once for the four rows and the
-     * four rows' chains overlap (one row's per-block chain acc = fma(d, p, acc) bounds a single-row dot by the FMA latency).
-     */
-    static void dot4Q8_0(MemorySegment seg, long r0, long r1, long r2, long r3, int blocks, float[] x, int xo, float[] out) {
-        int bytes = DType.Q8_0.bytes;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < blocks; i++) {
-            long o = (long) i * bytes;
-            FloatVector p0 = FloatVector.zero(S), p1 = p0, p2 = p0, p3 = p0;
-            for (int e = 0; e < 32; e += L) {
-                FloatVector xv = FloatVector.fromArray(S, x, xo + i * 32 + e);
-                p0 = ((FloatVector) bytes(seg, r0 + o + 2 + e).convertShape(VectorOperators.B2F, S, 0)).fma(xv, p0);
-                p1 = ((FloatVector) bytes(seg, r1 + o + 2 + e).convertShape(VectorOperators.B2F, S, 0)).fma(xv, p1);
-                p2 = ((FloatVector) bytes(seg, r2 + o + 2 + e).convertShape(VectorOperators.B2F, S, 0)).fma(xv, p2);
-                p3 = ((FloatVector) bytes(seg, r3 + o + 2 + e).convertShape(VectorOperators.B2F, S, 0)).fma(xv, p3);
-            }
-            a0 = p0.fma(FloatVector.broadcast(S, f16(seg, r0 + o)), a0);
-            a1 = p1.fma(FloatVector.broadcast(S, f16(seg, r1 + o)), a1);
-            a2 = p2.fma(FloatVector.broadcast(S, f16(seg, r2 + o)), a2);
-            a3 = p3.fma(FloatVector.broadcast(S, f16(seg, r3 + o)), a3);
-        }
-        out[0] = Linear.sumLanes(a0);
-        out[1] = Linear.sumLanes(a1);
-        out[2] = Linear.sumLanes(a2);
-        out[3] = Linear.sumLanes(a3);
-    }
-
     /** Whether {@link #dot} reads sums of x per sub-block of 32 (the formats with mins). */
     static boolean needsSubBlockSums(int kind) {
         return kind == Q4_K || kind == Q5_K;

@@ -85,27 +85,4 @@ class LinearQuantizedTest {
         Linear.apply(x, tokens, ws, biases, ys);
         for (int i = 0; i < ws.length; i++) assertArrayEquals(LinearTest.apply(x, tokens, ws[i], null), ys[i], "weight " + i);
     }
-
-    /** The Q8_0 GEMV, four rows at a time (a partial last group too), gives each row the bits of {@link Quants#dot} on it. */
-    @Test
-    void q8_0GemvRowsAreTheSingleRowDots() {
-        long seed = 11;
-        for (int rows : ROWS) {
-            for (int cols : cols(DType.Q8_0)) {
-                byte[] blocks = GgmlBlocks.random(DType.Q8_0, rows, cols, seed++, 0.01f);
-                Tensor q = GgmlBlocks.tensor(DType.Q8_0, blocks, rows, cols);
-                for (int tokens : new int[] {1, 3}) {
-                    float[] x = LinearTest.randoms(tokens * cols, seed++);
-                    float[] got = LinearTest.apply(x, tokens, q, null);
-                    for (int t = 0; t < tokens; t++) {
-                        for (int r = 0; r < rows; r++) {
-                            float want = Quants.dot(Quants.Q8_0, q.segment(), r * DType.Q8_0.byteSize(cols), cols / 32, x, t * cols, null, 0);
-                            assertTrue(Float.floatToRawIntBits(want) == Float.floatToRawIntBits(got[t * rows + r]),
-                                    rows + " x " + cols + " token " + t + " row " + r + ": " + got[t * rows + r] + " vs " + want);
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
