@@ -49,7 +49,7 @@ public final class GgufImporter {
         try (GgufWeights w = GgufWeights.open(in)) {
             GgufKeys keys = GgufKeys.of(w);
             f = Families.of(keys);
-            c = f.readGguf(keys);
+            c = f.fromGguf(f.readGguf(keys));
         }
         if (!f.writesGguf()) throw ShallowException.at(in, "architecture '" + f.ggufArchitecture() + "' is not written as a Hugging Face directory yet");
         DType target = dtype == null ? null : GgufTensorTypes.dtype(dtype);

@@ -5,9 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.io.GgmlType;
+import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgufFile;
+import dev.shallow.io.HfToGguf;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Families;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
@@ -65,6 +68,51 @@ class GgufExporterTest {
         for (int i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]));
         System.out.printf("%s HF vs GGUF F32: max |dlogit| %.2e over %d logits%n", name, worst, want.length);
         assertTrue(worst <= 1e-5, name + ": max |dlogit| " + worst);
+    }
+
+    /**
+     * Gemma 2/3, Phi-3 and Phi-2, each in the form llama.cpp can express ({@link HfToGguf#expressible}: F32, Gemma's
+     * query_pre_attn_scalar = head_dim): HF -> GGUF F32 -> Model.load gives the HF model's config (but the GGUF's norm form:
+     * {@link dev.shallow.model.family.Family#fromGguf}) and logits within float32 rounding; GGUF -> HF gives the same tensors
+     * (Gemma's norms w back from the file's 1 + w, within float32 rounding of 1 + w) and the same logits.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gemma2-random", "tiny-gemma3-random", "tiny-phi3-random", "tiny-phi-random"})
+    void gemmaAndPhiRoundTrip(String name) throws IOException {
+        Path hf = HfToGguf.expressible(Shared.model(name), tmp.resolve(name)), out = tmp.resolve(name + ".gguf");
+        GgufExporter.write(hf, out, new GgufExporter.Options(GgmlType.F32, false), null, null);
+        try (Model g = Model.load(out); Model h = Model.load(hf)) {
+            ModelConfig.Builder same = new ModelConfig.Builder(Families.of(h.config()).fromGguf(g.config()));
+            same.architecture = h.config().architecture();
+            assertEquals(h.config(), same.build());
+        }
+        int[] ids = goldenIds(name);
+        float[] want = logits(hf, ids);
+        assertTrue(maxDiff(want, logits(out, ids)) <= 1e-5, name + " GGUF: max |dlogit| " + maxDiff(want, logits(out, ids)));
+        Path back = tmp.resolve(name + "-back");
+        GgufImporter.write(out, back, null, false);
+        try (Checkpoint a = Checkpoint.open(hf); Checkpoint b = Checkpoint.open(back)) {
+            for (String t : a.names()) {
+                if (t.equals("lm_head.weight") && ModelConfig.load(hf).tieWordEmbeddings()) continue;
+                float[] x = a.tensor(t).toFloatArray(), y = b.tensor(t).toFloatArray();
+                assertArrayEquals(a.tensor(t).shape(), b.tensor(t).shape(), t);
+                boolean plusOne = name.contains("gemma") && t.endsWith("norm.weight");
+                for (int i = 0; i < x.length; i++) {
+                    float tol = plusOne ? Math.ulp(1 + Math.abs(x[i])) : 0;
+                    assertTrue(Math.abs(x[i] - y[i]) <= tol, t + "[" + i + "]: " + x[i] + " back as " + y[i]);
+                }
+            }
+            assertEquals(a.names().size() - (ModelConfig.load(hf).tieWordEmbeddings() && a.has("lm_head.weight") ? 1 : 0), b.names().size());
+        }
+        double back2 = maxDiff(want, logits(back, ids));
+        System.out.printf("%s HF -> GGUF F32 -> HF: max |dlogit| %.2e%n", name, back2);
+        assertTrue(back2 <= 1e-5, name + " back to HF: max |dlogit| " + back2);
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double worst = 0;
+        for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+        return worst;
     }
 
     /** A BF16 checkpoint written as it is stored: every matrix byte-identical (q/k compared after Shallow undoes the interleaving). */

@@ -134,6 +134,14 @@ public abstract class Family {
                 + " graph has no sliding-window attention, so its outputs differ from this model's for sequences longer than " + window + " tokens";
     }
 
+    /**
+     * The Hugging Face model of {@code c}, a config read from a GGUF file ({@link #readGguf}): by default the same; a family whose
+     * file stores weights in another form (Gemma's norms as 1 + w) says how the Hugging Face checkpoint computes them.
+     */
+    public ModelConfig fromGguf(ModelConfig c) {
+        return c;
+    }
+
     /** transformers' class of this family's checkpoints ({@code architectures} of config.json), or null when not written. */
     protected String hfClass() {
         return null;

@@ -70,4 +70,33 @@ public final class Phi extends Family {
     public TensorNames ggufNames(java.util.function.Predicate<String> stored) {
         return GgufCommon.names(stored, null);
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "PhiForCausalLM";
+    }
+
+    /**
+     * The common keys with the true head_count_kv and feed_forward_length (convert_hf_to_gguf.py Phi2Model writes heads and
+     * 4 x hidden, true only of the released models; llama.cpp reads both) and LayerNorm's attention.layer_norm_epsilon.
+     */
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        if (c.qkNorm()) throw new IllegalArgumentException("qk_layernorm true: llama.cpp's phi2 has no q/k layernorm");
+        GgufCommon.writeKeys(this, c, m);
+    }
+
+    /** PhiConfig: LayerNorm eps, gelu_new, partial_rotary_factor, no q/k layernorm. */
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode hfConfig(ModelConfig c) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = GgufCommon.hfConfig(this, c);
+        o.remove(java.util.List.of("rms_norm_eps", "attention_bias", "mlp_bias", "use_sliding_window"));
+        o.put("layer_norm_eps", c.normEps()).put("hidden_act", "gelu_new").put("qk_layernorm", false);
+        return GgufCommon.partialRotary(o, c);
+    }
 }
