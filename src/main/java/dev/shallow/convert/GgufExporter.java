@@ -12,6 +12,7 @@ import dev.shallow.model.family.GgufTensor;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.GgufTokenizerExport;
+import dev.shallow.tokenizer.Tokenizer;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -75,8 +76,9 @@ public final class GgufExporter {
         List<String> warnings = checkWindow(f, c, configFile, o.allowIgnoredWindow());
         GgufWriter.Metadata m = new GgufWriter.Metadata();
         String arch = f.ggufWriteArchitecture();
-        m.string("general.architecture", arch).string("general.type", "model")
-                .string("general.name", modelDir.toAbsolutePath().normalize().getFileName().toString());
+        String name = modelDir.toAbsolutePath().normalize().getFileName().toString();
+        checkPhi3Tokens(name, modelDir);
+        m.string("general.architecture", arch).string("general.type", "model").string("general.name", name);
         m.u32("general.file_type", 0); // set below, once the weights' type is known; the key keeps its place
         try {
             f.writeGgufKeys(c, m);
@@ -101,6 +103,26 @@ public final class GgufExporter {
             m.u32("general.file_type", GgufTensorTypes.fileType(weights));
             GgufWriter.write(out, m, tensors);
             return new Result(out, arch, c.numLayers(), tensors.size(), warnings);
+        }
+    }
+
+    /** The tokens llama.cpp gives Phi-3's attributes by text (src/llama-vocab.cpp llama_vocab::impl::load, "phi-3" / "phi3" model names). */
+    private static final List<String> PHI3_TOKENS = List.of("</s>", "<unk>", "<s>", "<|endoftext|>");
+
+    /**
+     * llama.cpp gives a model whose general.name contains "phi-3" or "phi3" (any case) Phi-3's token attributes, looking up
+     * {@link #PHI3_TOKENS} by text with std::map::at: a vocabulary without one of them fails to load ("error loading model
+     * vocabulary: _Map_base::at"). Refused before anything is written, naming the token.
+     */
+    static void checkPhi3Tokens(String name, Path modelDir) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.contains("phi-3") && !lower.contains("phi3")) return;
+        Tokenizer tok = Tokenizer.load(modelDir);
+        for (String t : PHI3_TOKENS) {
+            if (tok.idOf(t).isEmpty()) {
+                throw ShallowException.at(modelDir, "general.name '" + name + "' (the directory's name) makes llama.cpp look up Phi-3's tokens "
+                        + PHI3_TOKENS + " and the tokenizer has no '" + t + "': llama.cpp would fail to load the file; copy the model to a directory without phi3 in its name");
+            }
         }
     }
 

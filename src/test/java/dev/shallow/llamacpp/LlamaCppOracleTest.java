@@ -161,35 +161,55 @@ class LlamaCppOracleTest {
      */
     static Agreement compare(Path gguf, Path llamaGguf) {
         try (Model model = Model.load(gguf)) {
-            Tokenizer tok = Tokenizer.load(gguf);
             Transformer tf = new Transformer(model);
-            int vocab = model.config().vocabSize();
-            int[] prompt = tok.encode(PROMPT, true), story = tok.encode(STORY, true);
-            int[] continuation = new Generator(tf).generate(prompt, GREEDY_TOKENS, Sampler.greedy(), -1, t -> { }).tokens();
-            int[] both = IntStream.concat(Arrays.stream(prompt), Arrays.stream(continuation)).toArray();
-            LlamaCpp.Answer a = llama.run(llama.on(llamaGguf).generate(prompt, GREEDY_TOKENS).logprobs(story).logprobs(both));
-            assertEquals(continuation.length, a.generate(0).length, "llama.cpp's continuation length");
+            Oracle o = ask(llama, tf, Tokenizer.load(gguf), llamaGguf, Integer.MAX_VALUE);
+            return o.agree(tf, gguf.getFileName().toString(), LOGPROB_TOL);
+        }
+    }
 
-            // Shallow's logits along prompt + its own continuation: the margin behind each greedy choice
+    /**
+     * llama.cpp's ({@code llama}'s) answer on {@code llamaGguf} for Shallow's run {@code tf}: the greedy continuation of {@link #PROMPT} (Shallow's
+     * tokens), and the next-token distributions along {@link #STORY} and along prompt + Shallow's continuation, each sequence cut
+     * to {@code maxTokens} (a sliding window llama.cpp ignores is only compared within it).
+     */
+    static Oracle ask(LlamaCpp llama, Transformer tf, Tokenizer tok, Path llamaGguf, int maxTokens) {
+        int[] prompt = tok.encode(PROMPT, true), story = tok.encode(STORY, true);
+        story = Arrays.copyOf(story, Math.min(story.length, maxTokens));
+        int greedy = Math.min(GREEDY_TOKENS, maxTokens - prompt.length);
+        int[] continuation = new Generator(tf).generate(prompt, greedy, Sampler.greedy(), -1, t -> { }).tokens();
+        int[] both = IntStream.concat(Arrays.stream(prompt), Arrays.stream(continuation)).toArray();
+        LlamaCpp.Answer a = llama.run(llama.on(llamaGguf).generate(prompt, greedy).logprobs(story).logprobs(both));
+        assertEquals(continuation.length, a.generate(0).length, "llama.cpp's continuation length");
+        return new Oracle(prompt, continuation, story, both, a);
+    }
+
+    /** Shallow's sequences and llama.cpp's answer on them ({@link #ask}). */
+    record Oracle(int[] prompt, int[] continuation, int[] story, int[] both, LlamaCpp.Answer answer) {
+        /**
+         * Shallow's run {@code tf} (the one asked about, or another computing the same model) against llama.cpp: greedy tokens while
+         * Shallow's top-2 margin exceeds 2 x {@code tol}, every log-probability within {@code tol}.
+         */
+        Agreement agree(Transformer tf, String what, double tol) {
+            int vocab = tf.model().config().vocabSize();
             float[] logits = tf.forward(new int[][]{both}, new KVCache[]{tf.newCache(both.length)}, true, null);
             int steps = 0;
             for (int i = 0; i < continuation.length; i++) {
-                int pos = prompt.length - 1 + i;
-                double margin = margin(logits, pos * vocab, vocab);
-                if (margin <= 2 * LOGPROB_TOL) break;
-                assertEquals(continuation[i], a.generate(0)[i], gguf.getFileName() + ": greedy token " + i + " (Shallow's margin " + margin + ")");
+                double margin = margin(logits, (prompt.length - 1 + i) * vocab, vocab);
+                if (margin <= 2 * tol) break;
+                assertEquals(Sampler.argmax(logits, (prompt.length - 1 + i) * vocab, vocab), answer.generate(0)[i],
+                        what + ": greedy token " + i + " (Shallow's margin " + margin + ")");
                 steps++;
             }
-            double diff = Math.max(logprobsAgree(tf, story, a.logprobs(0), a.greedy(0), gguf + " story"),
-                    logprobsAgree(tf, both, a.logprobs(1), a.greedy(1), gguf + " continuation"));
-            System.out.printf("llama.cpp oracle (%s): %s: greedy steps compared %d/%d, max |d log p| %.3g%n", a.version(), gguf.getFileName(),
+            double diff = Math.max(logprobsAgree(tf, story, answer.logprobs(0), answer.greedy(0), what + " story", tol),
+                    logprobsAgree(tf, both, answer.logprobs(1), answer.greedy(1), what + " continuation", tol));
+            System.out.printf("llama.cpp oracle (%s): %s: greedy steps compared %d/%d, max |d log p| %.3g%n", answer.version(), what,
                     steps, continuation.length, diff);
             return new Agreement(steps, diff);
         }
     }
 
-    /** Every position's every log-probability within tolerance (as the class comment says); returns the largest difference. */
-    static double logprobsAgree(Transformer tf, int[] ids, double[][] llamaLp, int[] llamaGreedy, String what) {
+    /** Every position's every log-probability within {@code tol} (as the class comment says); returns the largest difference. */
+    static double logprobsAgree(Transformer tf, int[] ids, double[][] llamaLp, int[] llamaGreedy, String what, double tol) {
         int vocab = tf.model().config().vocabSize();
         float[] logits = tf.forward(new int[][]{ids}, new KVCache[]{tf.newCache(ids.length)}, true, null);
         assertEquals(ids.length, llamaLp.length, what + ": positions");
@@ -200,16 +220,16 @@ class LlamaCppOracleTest {
             for (int v = 0; v < vocab; v++) {
                 double shallow = LogProbs.logProb(logits, t * vocab, vocab, v), lc = llamaLp[t][v];
                 if (Double.isNaN(lc) || lc < LlamaCpp.LN_FLOAT_MIN_NORMAL) {
-                    assertTrue(shallow < LlamaCpp.LN_FLOAT_MIN_NORMAL + LOGPROB_TOL, what + " position " + t + " token " + v + ": Shallow " + shallow
+                    assertTrue(shallow < LlamaCpp.LN_FLOAT_MIN_NORMAL + tol, what + " position " + t + " token " + v + ": Shallow " + shallow
                             + ", llama.cpp " + lc + " (below float32's normal range)");
                     continue;
                 }
                 double d = Math.abs(shallow - lc);
-                assertTrue(d <= LOGPROB_TOL, what + " position " + t + " token " + v + ": Shallow " + shallow + ", llama.cpp " + lc);
+                assertTrue(d <= tol, what + " position " + t + " token " + v + ": Shallow " + shallow + ", llama.cpp " + lc);
                 worst = Math.max(worst, d);
                 compared++;
             }
-            if (margin(logits, t * vocab, vocab) > 2 * LOGPROB_TOL) {
+            if (margin(logits, t * vocab, vocab) > 2 * tol) {
                 assertEquals(Sampler.argmax(logits, t * vocab, vocab), llamaGreedy[t], what + ": llama.cpp's greedy choice at " + t);
             }
         }
