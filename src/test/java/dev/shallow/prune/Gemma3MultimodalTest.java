@@ -14,6 +14,7 @@ import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.transformer.Transformer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -71,6 +72,17 @@ class Gemma3MultimodalTest {
             SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         }
         return dir;
+    }
+
+    /** Not written as GGUF: llama.cpp takes the vision tower from a separate mmproj file, which Shallow does not write; one line says so. */
+    @Test
+    void notWrittenAsGguf() throws IOException {
+        Path dir = multimodal("language_model.model."), out = tmp.resolve("mm.gguf");
+        dev.shallow.ShallowException e = org.junit.jupiter.api.Assertions.assertThrows(dev.shallow.ShallowException.class,
+                () -> dev.shallow.convert.GgufExporter.write(dir, out, new dev.shallow.convert.GgufExporter.Options(null, false), null, null));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertTrue(e.getMessage().contains("Gemma3ForConditionalGeneration") && e.getMessage().contains("mmproj"), e.getMessage());
+        assertTrue(!Files.exists(out));
     }
 
     @ParameterizedTest

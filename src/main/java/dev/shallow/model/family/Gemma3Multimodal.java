@@ -56,6 +56,11 @@ public final class Gemma3Multimodal extends Family {
     }
 
     @Override
+    public String ggufWriteArchitecture() {
+        return "gemma3";
+    }
+
+    @Override
     public String ggufIgnoredWindow(ModelConfig c) {
         return null;
     }
