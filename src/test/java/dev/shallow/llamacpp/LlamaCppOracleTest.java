@@ -14,10 +14,7 @@ import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -52,28 +49,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * margin between its two largest logits exceeds 2 x {@link #LOGPROB_TOL}: a nearer tie (random weights make them) may go
  * either way in float32, and after it the continuations legitimately differ.
  */
-class LlamaCppOracleTest {
+class LlamaCppOracleTest extends LlamaCppTests {
     static final double LOGPROB_TOL = 1e-3;
     static final Path STORIES_GGUF = Shared.root().resolve("real/stories260K-gguf/stories260K.gguf");
     static final String PROMPT = "Once upon a time";
     static final int GREEDY_TOKENS = 32;
     /** The start of the first held-out story (data/stories260K-heldout-16.jsonl). */
     static final String STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside with her friends and Jack.";
-
-    static LlamaCpp llama;
-
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void start() {
-        llama = new LlamaCpp();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (llama != null) llama.close();
-    }
 
     @Test
     void tokenizationOfStories260KMatches() {

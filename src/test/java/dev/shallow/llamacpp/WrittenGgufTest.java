@@ -14,10 +14,7 @@ import dev.shallow.prune.Layers;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,25 +46,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Mistral and the Qwen2 sliding-window model are written with --allow-ignored-window and compared only within their window of
  * 8 tokens, since llama.cpp's llama and qwen2 graphs attend to every earlier token ({@link #ignoredWindowWarnsAndDivergesPastIt}).
  */
-class WrittenGgufTest {
+class WrittenGgufTest extends LlamaCppTests {
     /** See the class comment: llama.cpp's F16 GELU table. */
     static final double GELU_TOL = 1e-2;
     static final List<String> TEXTS = List.of(LlamaCppOracleTest.PROMPT, LlamaCppOracleTest.STORY, "Hello\nworld  12345, 3.14!", "naïve café 😀 ");
-
-    static LlamaCpp llama;
-
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void start() {
-        llama = new LlamaCpp();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (llama != null) llama.close();
-    }
 
     @ParameterizedTest(name = "{0} without layers {1}")
     @CsvSource({"stories-16L, 10-13, false", "tiny-qwen2-random, 4-6, false", "tiny-qwen3-random, '3,7', false",

@@ -119,9 +119,10 @@ public abstract class Family {
      * windows; else one line naming the config key and the token count past which llama.cpp's outputs differ. By default
      * any active window (shorter than the context) is ignored: llama.cpp's llama, qwen2 and qwen3 graphs have no
      * sliding-window attention (src/llama-model.cpp llm_build_llama / llm_build_qwen2 / llm_build_qwen3) and phi3 switches
-     * it off; a family whose graph honours its window (Gemma 2/3) returns null.
+     * it off; null for the architectures whose graphs honour the window ({@link #SLIDING_WINDOW_GRAPHS}).
      */
     public String ggufIgnoredWindow(ModelConfig c) {
+        if (SLIDING_WINDOW_GRAPHS.contains(ggufWriteArchitecture())) return null;
         int window = 0, layers = 0;
         for (LayerType t : c.layerTypes()) {
             if (t.sliding() && t.window() < c.maxPositionEmbeddings()) {
@@ -141,6 +142,12 @@ public abstract class Family {
     public ModelConfig fromGguf(ModelConfig c) {
         return c;
     }
+
+    /**
+     * llama.cpp architectures (of those Shallow writes) whose graphs have sliding-window attention as transformers masks it
+     * (src/models/gemma2.cpp, gemma3.cpp: LLAMA_SWA_TYPE_STANDARD, a key masked when p1 - p0 >= n_swa).
+     */
+    private static final java.util.Set<String> SLIDING_WINDOW_GRAPHS = java.util.Set.of("gemma2", "gemma3");
 
     /** transformers' class of this family's checkpoints ({@code architectures} of config.json), or null when not written. */
     protected String hfClass() {

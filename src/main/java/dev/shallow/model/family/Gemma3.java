@@ -109,12 +109,6 @@ public final class Gemma3 extends Family {
         return true;
     }
 
-    /** llama.cpp's Gemma graphs honour the sliding window (LLAMA_SWA_TYPE_STANDARD, masked when p1 - p0 >= n_swa, as transformers). */
-    @Override
-    public String ggufIgnoredWindow(ModelConfig c) {
-        return null;
-    }
-
     @Override
     protected String hfClass() {
         return "Gemma3ForCausalLM";

@@ -61,11 +61,6 @@ public final class Gemma3Multimodal extends Family {
     }
 
     @Override
-    public String ggufIgnoredWindow(ModelConfig c) {
-        return null;
-    }
-
-    @Override
     public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
         throw new IllegalArgumentException("architectures Gemma3ForConditionalGeneration: llama.cpp runs a gemma3 GGUF of the text model with the vision tower"
                 + " in a separate mmproj file, which Shallow does not write; prune to the Hugging Face format (or convert a Gemma3ForCausalLM text checkpoint)");
