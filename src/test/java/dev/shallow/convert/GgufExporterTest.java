@@ -7,6 +7,8 @@ import dev.shallow.Shared;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgufFile;
+import dev.shallow.io.GgufTensorInfo;
+import dev.shallow.io.GgufWriter;
 import dev.shallow.io.HfToGguf;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
@@ -20,9 +22,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -140,6 +145,56 @@ class GgufExporterTest {
 
     /** The bound on {@link #bf16GemmaEmbeddingScaleDifferenceIsSmall}'s difference; measured 0.027 (tiny-gemma2), 0.032 (tiny-gemma3). */
     static final double BF16_EMBED_SCALE_TOL = 0.05;
+
+    /**
+     * A phi2 GGUF with q/k/v fused as {@code blk.N.attn_qkv} (rows [q | k | v], which llama.cpp's phi2 loader also takes and older
+     * converters wrote): Shallow reads it as the same model, and converting it to Hugging Face splits it back into q_proj, k_proj
+     * and v_proj (weights and biases) equal to the checkpoint's.
+     */
+    @Test
+    void phi2FusedQkvSplitsBack() throws IOException {
+        Path hf = Shared.model("tiny-phi-random"), separate = tmp.resolve("phi2.gguf"), fused = tmp.resolve("phi2-fused.gguf");
+        GgufExporter.write(hf, separate, new GgufExporter.Options(GgmlType.F32, false), null, null);
+        try (GgufFile g = GgufFile.open(separate)) {
+            GgufWriter.Metadata m = new GgufWriter.Metadata();
+            for (String key : g.metadata().keys()) m.encoded(key, g.metadata().encoded(key));
+            List<GgufWriter.Tensor> tensors = new ArrayList<>();
+            for (GgufTensorInfo t : g.tensors().values()) {
+                String n = t.name();
+                if (n.matches("blk\\.\\d+\\.attn_[kv]\\..*")) continue;
+                if (!n.matches("blk\\.\\d+\\.attn_q\\..*")) {
+                    tensors.add(new GgufWriter.Tensor(n, t.shape(), t.type(), dst -> MemorySegment.copy(g.tensorData(n), 0, dst, 0, dst.byteSize())));
+                    continue;
+                }
+                List<String> parts = List.of(n, n.replace("attn_q", "attn_k"), n.replace("attn_q", "attn_v"));
+                long[] shape = t.shape().clone();
+                shape[0] = parts.stream().mapToLong(x -> g.tensors().get(x).shape()[0]).sum();
+                tensors.add(new GgufWriter.Tensor(n.replace("attn_q", "attn_qkv"), shape, GgmlType.F32, dst -> {
+                    long at = 0;
+                    for (String x : parts) {
+                        MemorySegment seg = g.tensorData(x);
+                        MemorySegment.copy(seg, 0, dst, at, seg.byteSize());
+                        at += seg.byteSize();
+                    }
+                }));
+            }
+            GgufWriter.write(fused, m, tensors);
+        }
+        try (GgufFile f = GgufFile.open(fused)) {
+            assertTrue(f.tensors().containsKey("blk.0.attn_qkv.weight") && !f.tensors().containsKey("blk.0.attn_q.weight"));
+        }
+        int[] ids = goldenIds("tiny-phi-random");
+        assertEquals(0, maxDiff(logits(separate, ids), logits(fused, ids)));
+        Path back = tmp.resolve("phi2-back");
+        GgufImporter.write(fused, back, null, false);
+        try (Checkpoint a = Checkpoint.open(hf); Checkpoint b = Checkpoint.open(back)) {
+            assertEquals(a.names().size(), b.names().size());
+            for (String t : a.names()) {
+                assertArrayEquals(a.tensor(t).shape(), b.tensor(t).shape(), t);
+                assertArrayEquals(a.tensor(t).toFloatArray(), b.tensor(t).toFloatArray(), t);
+            }
+        }
+    }
 
     private static double maxDiff(float[] a, float[] b) {
         double worst = 0;

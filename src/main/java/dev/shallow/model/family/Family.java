@@ -115,6 +115,15 @@ public abstract class Family {
     }
 
     /**
+     * The tensors of a GGUF file of this family holding the tensors {@code ggufStored} tests for, each with the Hugging Face
+     * tensors it splits back into (GGUF to Hugging Face): by default {@link #ggufTensors} of every layer as this family writes
+     * them; a family whose loader also takes another layout (Phi-2's fused attn_qkv) maps that one when the file has it.
+     */
+    public List<GgufTensor> ggufFileTensors(ModelConfig c, Predicate<String> ggufStored) {
+        return ggufTensors(c, names(), name -> true, java.util.stream.IntStream.range(0, c.numLayers()).toArray());
+    }
+
+    /**
      * Null when llama.cpp's graph for this architecture computes {@code c} as Hugging Face does with respect to sliding
      * windows; else one line naming the config key and the token count past which llama.cpp's outputs differ. By default
      * any active window (shorter than the context) is ignored: llama.cpp's llama, qwen2 and qwen3 graphs have no

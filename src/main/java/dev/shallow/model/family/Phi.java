@@ -99,4 +99,28 @@ public final class Phi extends Family {
         o.put("layer_norm_eps", c.normEps()).put("hidden_act", "gelu_new").put("qk_layernorm", false);
         return GgufCommon.partialRotary(o, c);
     }
+
+    /**
+     * A file holding q/k/v fused as {@code blk.N.attn_qkv} (rows [q | k | v], llama.cpp's phi2 loader takes it as well as
+     * attn_q/k/v: older converters wrote it) splits back into q_proj, k_proj, v_proj (weights and biases).
+     */
+    @Override
+    public java.util.List<GgufTensor> ggufFileTensors(ModelConfig c, java.util.function.Predicate<String> ggufStored) {
+        java.util.List<GgufTensor> plans = super.ggufFileTensors(c, ggufStored);
+        TensorNames g = TensorNames.GGUF, hf = names();
+        if (!ggufStored.test(g.layer(0, GgufCommon.FUSED_QKV, "weight"))) return plans;
+        java.util.List<String> parts = java.util.List.of(g.q(), g.k(), g.v());
+        java.util.List<GgufTensor> out = new java.util.ArrayList<>();
+        for (GgufTensor p : plans) {
+            if (parts.stream().noneMatch(part -> p.name().contains("." + part + "."))) out.add(p);
+        }
+        long q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim();
+        for (int i = 0; i < c.numLayers(); i++) {
+            for (String suffix : java.util.List.of("weight", "bias")) {
+                out.add(GgufTensor.stacked(g.layer(i, GgufCommon.FUSED_QKV, suffix), new long[]{q, kv, kv},
+                        hf.layer(i, hf.q(), suffix), hf.layer(i, hf.k(), suffix), hf.layer(i, hf.v(), suffix)));
+            }
+        }
+        return out;
+    }
 }
