@@ -125,4 +125,23 @@ class GgufWriteRefusalsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Families.of(c).writeGgufKeys(b.build(), new GgufWriter.Metadata()));
         assertTrue(e.getMessage().startsWith("attn_logit_softcapping null"), e.getMessage());
     }
+
+    /**
+     * Pruning a Gemma 3 GGUF copies its keys: removing a whole period (6-11) gives the pruned model, while keeping layers 0, 1, 5
+     * (period 3, which needs attention.sliding_window_pattern 3) is refused naming that key, nothing written.
+     */
+    @Test
+    void gemmaGgufPruningKeepsThePeriod() {
+        Path hf = HfToGguf.expressible(Shared.model("tiny-gemma3-random"), tmp.resolve("g3"));
+        Path gguf = tmp.resolve("g3.gguf"), whole = tmp.resolve("whole.gguf"), other = tmp.resolve("other.gguf");
+        GgufExporter.write(hf, gguf, new GgufExporter.Options(GgmlType.F32, false), null, null);
+        GgufRewriter.write(gguf, whole, null, new int[]{0, 1, 2, 3, 4, 5}, null);
+        try (dev.shallow.model.Model m = dev.shallow.model.Model.load(whole); dev.shallow.model.Model g = dev.shallow.model.Model.load(gguf)) {
+            assertEquals(g.config().keep(new int[]{0, 1, 2, 3, 4, 5}), m.config());
+        }
+        ShallowException e = assertThrows(ShallowException.class, () -> GgufRewriter.write(gguf, other, null, new int[]{0, 1, 5}, null));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertTrue(e.getMessage().contains("'gemma3.attention.sliding_window_pattern' added"), e.getMessage());
+        assertFalse(Files.exists(other), "nothing written");
+    }
 }
