@@ -96,7 +96,11 @@ public final class GgufExporter {
             } catch (IllegalArgumentException e) {
                 throw ShallowException.at(modelDir, e.getMessage());
             }
-            requireAllMapped(ck, plans, names.layerPrefix(), source, layers);
+            int leftOut = requireAllMapped(ck, f, plans, names, source, layers);
+            if (leftOut > 0) {
+                warnings.add(modelDir + ": " + leftOut + " tensors outside the text model (vision tower, projector) not written: llama.cpp reads them"
+                        + " from a separate mmproj file, which Shallow does not write");
+            }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
             for (GgufTensor p : plans) tensors.add(tensor(ck, p, o.dtype()));
             GgmlType weights = tensors.getFirst().type(); // token_embd: llama.cpp's file type follows the bulk of the weights
@@ -127,22 +131,29 @@ public final class GgufExporter {
     }
 
     /**
-     * Every stored tensor of a kept layer, and every other stored tensor but a tied head and RoPE tables, is the source of
-     * some GGUF tensor: one that is not would be dropped silently, giving another model.
+     * Every stored tensor of a kept layer, and every other stored tensor but a tied head, RoPE tables and what the family leaves
+     * out by design ({@link Family#ggufLeavesOut}), is the source of some GGUF tensor: one that is not would be dropped silently,
+     * giving another model. Returns the number left out by design.
      */
-    private static void requireAllMapped(Checkpoint ck, List<GgufTensor> plans, String layerPrefix, ModelConfig c, int[] layers) {
+    private static int requireAllMapped(Checkpoint ck, Family f, List<GgufTensor> plans, TensorNames names, ModelConfig c, int[] layers) {
         Set<String> used = new HashSet<>();
         plans.forEach(p -> used.addAll(p.sources()));
         Set<Integer> keptLayers = new HashSet<>();
         for (int l : layers) keptLayers.add(l);
-        Pattern layer = Pattern.compile(Pattern.quote(layerPrefix) + "(\\d+)\\..*");
+        Pattern layer = Pattern.compile(Pattern.quote(names.layerPrefix()) + "(\\d+)\\..*");
+        int leftOut = 0;
         for (String name : ck.names()) {
             if (used.contains(name) || DROPPED.matcher(name).matches()) continue;
             Matcher lm = layer.matcher(name);
             if (lm.matches() && lm.group(1).length() < 9 && !keptLayers.contains(Integer.parseInt(lm.group(1)))) continue;
-            if (c.tieWordEmbeddings() && name.startsWith(TensorNames.LLAMA.head() + ".")) continue;
+            if (c.tieWordEmbeddings() && name.startsWith(names.head() + ".")) continue;
+            if (f.ggufLeavesOut(name, names)) {
+                leftOut++;
+                continue;
+            }
             throw ShallowException.at(ck.dir(), "tensor '" + name + "' has no place in the " + c.family() + " GGUF mapping; not written (it would be lost)");
         }
+        return leftOut;
     }
 
     /** One GGUF tensor: its sources' rows stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */

@@ -115,6 +115,15 @@ public abstract class Family {
     }
 
     /**
+     * True for a stored tensor the GGUF file of this family does not hold by design (a multimodal checkpoint's vision tower, which
+     * llama.cpp reads from a separate mmproj file): written without it, with a warning; any other stored tensor without a place
+     * in the file is refused. {@code hf}: the checkpoint's tensor names.
+     */
+    public boolean ggufLeavesOut(String tensor, TensorNames hf) {
+        return false;
+    }
+
+    /**
      * The tensors of a GGUF file of this family holding the tensors {@code ggufStored} tests for, each with the Hugging Face
      * tensors it splits back into (GGUF to Hugging Face): by default {@link #ggufTensors} of every layer as this family writes
      * them; a family whose loader also takes another layout (Phi-2's fused attn_qkv) maps that one when the file has it.
