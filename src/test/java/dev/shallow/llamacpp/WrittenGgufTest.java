@@ -95,6 +95,25 @@ class WrittenGgufTest extends LlamaCppTests {
     }
 
     /**
+     * A Gemma 3 GGUF Shallow wrote, pruned to a GGUF by a whole sliding period (layers 6-11; its keys copied, block_count cut):
+     * llama.cpp runs it as Shallow runs the full file with those layers skipped, within the GELU tolerance.
+     */
+    @Test
+    void prunedGemmaGgufAgreesWithShallow() {
+        Path hf = HfToGguf.expressible(Shared.model("tiny-gemma3-random"), tmp.resolve("g3-full")), full = tmp.resolve("g3-full.gguf");
+        Path out = tmp.resolve("g3-gguf-pruned.gguf");
+        assertEquals(0, shallow("convert", hf.toString(), "--out", full.toString(), "--dtype", "f32").code());
+        assertEquals(0, shallow("prune", full.toString(), "--remove", "6-11", "--out", out.toString()).code());
+        try (Model original = Model.load(full); Model pruned = Model.load(out)) {
+            int[] kept = {0, 1, 2, 3, 4, 5};
+            Transformer skipped = new Transformer(original, kept), written = new Transformer(pruned);
+            Oracle o = LlamaCppOracleTest.ask(llama, skipped, Tokenizer.load(out), out, Integer.MAX_VALUE);
+            o.agree(skipped, "tiny-gemma3-random GGUF pruned (original GGUF, layers skipped)", GELU_TOL);
+            o.agree(written, "tiny-gemma3-random GGUF pruned (written GGUF)", GELU_TOL);
+        }
+    }
+
+    /**
      * #22 trap 3: tiny-mistral-random (sliding_window 8 on every layer) written with --allow-ignored-window warns in one line naming
      * the key and the token count; llama.cpp, whose llama graph has no sliding window, agrees with Shallow within the window
      * ({@link #prunedGgufAgreesWithShallow}) and not past it: at the story's positions from the window on, its log-probabilities
