@@ -15,12 +15,13 @@ import java.util.Random;
 
 /**
  * Times Linear.apply on TinyLlama-1.1B shapes: prefill GEMM (GFLOP/s, % of the FMA peak) and decode
- * GEMV (1 token; GB/s of weights read, % of the read bandwidth). Best of several timed repeats after
+ * GEMV (1 token; GB/s of weights read, % of the read bandwidth), for float weights and ggml's block formats
+ * (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K: the bytes read are the blocks'). Best of several timed repeats after
  * warm-up. Peaks come from scripts/peak/run.sh: pass the numbers measured just before (memory bandwidth
  * on a shared host varies from minute to minute).
  *
  * <pre>java $JAVA_FLAGS -cp target/shallow.jar dev.shallow.bench.KernelBench [--threads 2] [--reps 5]
- *     [--tokens 128,2048] [--dtypes BF16,F32] [--peak-gflops 181.3] [--peak-gbs 60.2] [--no-gemm] [--no-gemv]</pre>
+ *     [--tokens 128,2048] [--dtypes BF16,F32,Q8_0,Q4_K] [--peak-gflops 181.3] [--peak-gbs 60.2] [--no-gemm] [--no-gemv]</pre>
  */
 public final class KernelBench {
     /** TinyLlama-1.1B weights [rows, cols]: q/o, gate/up, down, lm_head. */
@@ -72,7 +73,7 @@ public final class KernelBench {
                 }
                 if (gemv) {
                     for (int[] shape : SHAPES) {
-                        long bytes = (long) shape[0] * shape[1] * dtype.bytes;
+                        long bytes = dtype.byteSize((long) shape[0] * shape[1]);
                         int copies = (int) Math.max(1, (GEMV_BYTES + bytes - 1) / bytes);
                         List<Tensor> ws = new ArrayList<>();
                         for (int c = 0; c < copies; c++) ws.add(weights(arena, dtype, shape[0], shape[1], 10 + c));
@@ -110,11 +111,27 @@ public final class KernelBench {
         return best;
     }
 
-    /** Off-heap random weights, uniform in [-0.04, 0.04), in a dtype (as memory-mapped weights would be). */
+    /**
+     * Off-heap random weights, uniform in [-0.04, 0.04), in a dtype (as memory-mapped weights would be); a block format
+     * gets random quant bytes and fp16 scales in [0, 0.001) (finite values of the same order).
+     */
     static Tensor weights(Arena arena, DType dtype, int rows, int cols, long seed) {
         long n = (long) rows * cols;
-        MemorySegment seg = arena.allocate(n * dtype.bytes, 64);
+        MemorySegment seg = arena.allocate(dtype.byteSize(n), 64);
         Random rnd = new Random(seed);
+        if (dtype.isQuantized()) {
+            byte[] block = new byte[dtype.bytes];
+            for (long b = 0; b < n / dtype.block; b++) {
+                rnd.nextBytes(block);
+                for (int at : dtype.fp16Scales()) {
+                    short h = Float.floatToFloat16(rnd.nextFloat() * 0.001f);
+                    block[at] = (byte) h;
+                    block[at + 1] = (byte) (h >> 8);
+                }
+                MemorySegment.copy(block, 0, seg, ValueLayout.JAVA_BYTE, b * dtype.bytes, block.length);
+            }
+            return Tensor.of(dtype, seg, new long[] {rows, cols});
+        }
         ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < n; i++) {

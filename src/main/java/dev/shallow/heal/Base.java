@@ -3,6 +3,7 @@ package dev.shallow.heal;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormWeights;
+import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.transformer.Transformer;
 
@@ -33,7 +34,8 @@ public record Base(ModelConfig config, TensorNames names, List<LinearModule> mod
     /** The {@code kept} layers and the rest of the model, each tensor read through {@code tensors}. */
     static Base load(Model model, int[] kept, BaseTensors tensors) {
         ModelConfig c = model.config();
-        TensorNames n = model.names();
+        // a GGUF model's adapter names the modules of its Hugging Face form (what transformers loads the GGUF as, and PEFT adapts)
+        TensorNames n = model.isGguf() ? Families.of(c).names() : model.names();
         List<LinearModule> modules = LinearModule.of(c);
         FrozenLayer[] layers = new FrozenLayer[c.numLayers()];
         for (int l : kept) layers[l] = FrozenLayer.load(model, modules, l, tensors);

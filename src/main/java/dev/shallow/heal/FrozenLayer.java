@@ -1,10 +1,13 @@
 package dev.shallow.heal;
 
+import dev.shallow.ShallowException;
 import dev.shallow.model.LayerWeights;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.NormWeights;
 import dev.shallow.model.family.TensorNames;
+
+import dev.shallow.tensor.Tensor;
 
 import java.util.List;
 
@@ -36,10 +39,31 @@ public record FrozenLayer(NormWeights[] norms, Weight[] weights, float[][] biase
         for (int i = 0; i < weights.length; i++) {
             LinearModule m = modules.get(i);
             String name = names.layer(l, m.path(), "weight");
-            weights[i] = tensors.projection(name, model.checkpoint().tensor(name));
+            weights[i] = tensors.projection(name, weight(model, m, l, w));
             biases[i] = tensors.vector(names.layer(l, m.path(), "bias"), bias(m, w));
         }
         return new FrozenLayer(norms, weights, biases);
+    }
+
+    /**
+     * The module's whole weight: the checkpoint's tensor (a fused module's too); for a GGUF model the layer's tensor as
+     * the model reads it (q/k rows in Hugging Face order, any block format), a fused module refused.
+     */
+    private static Tensor weight(Model model, LinearModule m, int l, LayerWeights w) {
+        if (!model.isGguf()) return model.checkpoint().tensor(model.names().layer(l, m.path(), "weight"));
+        if (m.parts().size() != 1) {
+            throw ShallowException.at(model.dir(), "healing a GGUF model with the fused " + m.path() + " is not implemented yet; "
+                    + "convert it to a Hugging Face directory and heal that");
+        }
+        return switch (m.parts().getFirst()) {
+            case Q -> w.wq();
+            case K -> w.wk();
+            case V -> w.wv();
+            case O -> w.wo();
+            case GATE -> w.wGate();
+            case UP -> w.wUp();
+            case DOWN -> w.wDown();
+        };
     }
 
     /** The module's bias: its parts' biases stacked as its rows are, or null when it has none. */

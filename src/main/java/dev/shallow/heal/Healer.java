@@ -33,7 +33,9 @@ import java.util.Locale;
  * <p>
  * MODEL is the model the adapter belongs to: to heal a model without some layers, prune it first
  * ({@code shallow prune}); the adapter's layer indices are then the pruned checkpoint's, which is
- * what PEFT loads it onto. Everything that can be refused (options against the model, the data,
+ * what PEFT loads it onto. A GGUF model (float or quantized: QLoRA over its frozen blocks) heals into the
+ * adapter of its Hugging Face form, under PEFT's names of the family's modules; its merged model would be
+ * a GGUF file, not written yet. Everything that can be refused (options against the model, the data,
  * OUT) is checked before anything is written. A fresh run needs OUT absent or empty; {@code resume}
  * needs OUT's checkpoint, taken with the same options on the same model.
  */
@@ -72,7 +74,7 @@ public final class Healer {
      */
     public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
                              boolean merge, Listener listener) {
-        GgufWeights.refuseOutput(modelDir, "heal");
+        if (merge) GgufWeights.refuseOutput(modelDir, "heal --merge"); // a GGUF model heals into a PEFT adapter; its merged model would be GGUF
         OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
         try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();

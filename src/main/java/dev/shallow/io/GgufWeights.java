@@ -10,8 +10,9 @@ import java.util.Set;
 
 /**
  * The tensors of a GGUF file as weights: each a view of the mapping in its row-major shape (ggml lists ne[0], the
- * fastest-varying dimension, first, so ne = [cols, rows] is the [rows, cols] matrix). Float types only in this step:
- * a quantized tensor is refused, by name and type, when it is asked for.
+ * fastest-varying dimension, first, so ne = [cols, rows] is the [rows, cols] matrix): F32, F16, BF16, and the block
+ * formats of Q4_K_M, Q5_K_M, Q6_K and Q8_0 files (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) as their quantized tensor types; another
+ * type is refused, by name and type, when the tensor is asked for.
  */
 public final class GgufWeights implements Weights {
     private final GgufFile file;
@@ -70,11 +71,16 @@ public final class GgufWeights implements Weights {
     @Override
     public Tensor tensor(String name) {
         GgufTensorInfo t = info(name);
-        DType dtype = floatType(t.type());
+        DType dtype = t.type().dtype;
         if (dtype == null) {
-            throw ShallowException.at(path(), "tensor '" + name + "' is " + t.type() + "; quantized GGUF types are not supported yet (F32, F16, BF16 are)");
+            throw ShallowException.at(path(), "tensor '" + name + "' is " + t.type() + ", a GGUF type Shallow does not read (it reads "
+                    + SUPPORTED + ")");
         }
-        return Tensor.of(dtype, file.tensorData(name), shape(name));
+        try {
+            return Tensor.of(dtype, file.tensorData(name), shape(name));
+        } catch (IllegalArgumentException e) {
+            throw ShallowException.at(path(), "tensor '" + name + "': " + e.getMessage());
+        }
     }
 
     private GgufTensorInfo info(String name) {
@@ -88,15 +94,9 @@ public final class GgufWeights implements Weights {
         return new Stored(info(name).type().name(), info(name).elements());
     }
 
-    /** The dtype of a float ggml type, or null for the others (quantized, integer). */
-    private static DType floatType(GgmlType t) {
-        return switch (t) {
-            case F32 -> DType.F32;
-            case F16 -> DType.F16;
-            case BF16 -> DType.BF16;
-            default -> null;
-        };
-    }
+    /** The GGUF types read, as the refusal of another lists them. */
+    private static final String SUPPORTED = java.util.Arrays.stream(GgmlType.values()).filter(t -> t.dtype != null)
+            .map(GgmlType::name).collect(java.util.stream.Collectors.joining(", "));
 
     @Override
     public long bytesOnDisk() {
@@ -106,7 +106,7 @@ public final class GgufWeights implements Weights {
     @Override
     public void requireFinite() {
         for (GgufTensorInfo t : file.tensors().values()) {
-            DType d = floatType(t.type());
+            DType d = t.type().dtype;
             if (d != null) NonFinite.require(path(), t.name(), d, shape(t.name()), file.tensorData(t.name()));
         }
     }

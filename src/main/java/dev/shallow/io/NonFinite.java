@@ -14,10 +14,12 @@ import java.util.Arrays;
 
 /**
  * Finds NaN and infinities in a tensor's little-endian bytes without decoding them: a float is non-finite exactly when its
- * exponent bits are all ones, which eight bytes at a time is a test for a zero lane in (x &amp; E) ^ E.
+ * exponent bits are all ones, which eight bytes at a time is a test for a zero lane in (x &amp; E) ^ E. In a ggml block
+ * format only the fp16 scales (d, dmin) can be non-finite (the quants are integers), so those are tested, block by block.
  */
 final class NonFinite {
     private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    private static final ValueLayout.OfShort F16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong U64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private NonFinite() {
@@ -65,6 +67,10 @@ final class NonFinite {
      * pages leave resident memory after the scan (a model larger than RAM stays streamable). Other dtypes pass.
      */
     static void require(Path file, String name, DType dtype, long[] shape, MemorySegment bytes) {
+        if (dtype.isQuantized()) {
+            requireScales(file, name, dtype, shape, bytes);
+            return;
+        }
         if (!applies(dtype)) return;
         long at = first(dtype, bytes);
         if (bytes.isMapped()) bytes.unload();
@@ -72,6 +78,24 @@ final class NonFinite {
             throw ShallowException.at(file, "tensor '" + name + "' holds NaN or infinity at element " + at
                     + " (of shape " + Arrays.toString(shape) + "); the model would compute NaN");
         }
+    }
+
+    /** Refuses a block-format tensor with a NaN or infinite fp16 scale, naming the block and its elements. */
+    private static void requireScales(Path file, String name, DType dtype, long[] shape, MemorySegment bytes) {
+        int[] at = dtype.fp16Scales();
+        long blocks = bytes.byteSize() / dtype.bytes;
+        for (long b = 0; b < blocks; b++) {
+            long base = b * dtype.bytes;
+            for (int o : at) {
+                if ((bytes.get(F16_LE, base + o) & 0x7C00) == 0x7C00) { // exponent all ones: infinity or NaN
+                    if (bytes.isMapped()) bytes.unload();
+                    throw ShallowException.at(file, "tensor '" + name + "' (" + dtype + ", shape " + Arrays.toString(shape) + ") has a NaN or infinite "
+                            + (o == at[0] ? "scale d" : "scale dmin") + " in block " + b + " (elements " + b * dtype.block + " to "
+                            + ((b + 1) * dtype.block - 1) + "); the model would compute NaN");
+                }
+            }
+        }
+        if (bytes.isMapped()) bytes.unload();
     }
 
     /** The first non-finite element at or after byte {@code from}, element by element. */

@@ -47,13 +47,14 @@ public final class SafetensorsWriter {
     /** A tensor to be written: its name, element type and shape (row-major). */
     public record Entry(String name, DType dtype, long[] shape) {
         public Entry {
+            if (dtype.isQuantized()) throw new IllegalArgumentException("tensor '" + name + "': " + dtype + " is a GGUF block format, no safetensors dtype");
             shape = shape.clone();
         }
 
         public long byteSize() {
-            long n = dtype.bytes;
+            long n = 1;
             for (long d : shape) n = Math.multiplyExact(n, d);
-            return n;
+            return dtype.byteSize(n);
         }
     }
 

@@ -11,7 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The product of a linear layer: y[t, r] = sum_k x[t, k] * W[r, k] + b[r] (nn.Linear, y = x W^T + b)
- * for T tokens, W of shape [rows, cols] in F32, F16 or BF16, x and y in F32.
+ * for T tokens, W of shape [rows, cols] in F32, F16, BF16 or a ggml block format ({@link QuantizedTensor}: Q8_0,
+ * Q4_0, Q4_K, Q5_K, Q6_K), x and y in F32.
  *
  * <p>Determinism: every task computes a fixed set of outputs in a fixed order, so results are
  * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
@@ -20,6 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  * each output in vector chains over k (four over consecutive vectors, added pairwise, up to
  * GEMV_ROW_COLS columns; one above), adds the L lanes by a fixed halving tree, fuses the remaining
  * cols % L products, then adds the bias: it agrees with the GEMM within rounding, not bit for bit.
+ *
+ * <p>Quantized W: the GEMM decodes each panel row once (exactly, as ggml's dequantize_row_*) into the
+ * float pack, so its results are those of the same weights decoded to F32, bit for bit. The GEMV reads
+ * the blocks directly, one row at a time: per sub-block the integer quants widened to float lanes are
+ * multiplied into a vector chain over x, scaled once by the sub-block's scale into the row's chain
+ * (and its min times the sub-block's sum of x, computed once per call, subtracted), in the order
+ * {@link Quants#dot} documents.
  */
 public final class Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -82,12 +90,13 @@ public final class Linear {
             first[i + 1] = first[i] + (rows + panel[i] - 1) / panel[i];
         }
         float[] px = tokens < GEMM_MIN_TOKENS ? null : packActivations(x, tokens, cols, Scratch.local());
+        float[] xsums = px == null ? subBlockSums(x, tokens, cols, ws) : null;
         Parallel.forEach(first[ws.length], task -> {
             int i = 0;
             while (task >= first[i + 1]) i++;
             Tensor w = ws[i];
             int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
-            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1);
+            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, xsums);
             else gemm(px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
         });
     }
@@ -106,6 +115,18 @@ public final class Linear {
             }
         });
         return px;
+    }
+
+    /** For a GEMV with a weight in a format with mins: each token's sums of x per 32 columns ({@link Quants#subBlockSums}), else null. */
+    private static float[] subBlockSums(float[] x, int tokens, int cols, Tensor[] ws) {
+        for (Tensor w : ws) {
+            if (w instanceof QuantizedTensor && Quants.needsSubBlockSums(Quants.kind(w.dtype()))) {
+                float[] sums = new float[tokens * (cols / 32)];
+                for (int t = 0; t < tokens; t++) Quants.subBlockSums(x, t * cols, cols, sums, t * (cols / 32));
+                return sums;
+            }
+        }
+        return null;
     }
 
     /** Rows per GEMM task: a multiple of NR, at most PANEL_ROWS, small enough for 8+ tasks. */
@@ -128,6 +149,12 @@ public final class Linear {
         float[] p = s.pack(np * cols), acc = s.acc(np * MC);
         for (int j = 0; j < np; j++) {
             long from = (long) (r0 + Math.min(j, n - 1)) * cols;
+            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
+                float[] row = s.row(cols);
+                w.copyTo(from, row, 0, cols);
+                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
+                continue;
+            }
             for (int k0 = 0; k0 < cols; k0 += KC) {
                 int nk = Math.min(KC, cols - k0), to = k0 * np + j * nk;
                 widen(w, from + k0, nk / L, p, to, L);
@@ -220,7 +247,11 @@ public final class Linear {
      * hardware prefetchers follow best, while the token's x stays in L1. Longer rows go 4 at a time,
      * so that each vector of x (no longer held in L1 beside the stream) serves 4 rows.
      */
-    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1) {
+    private static void gemv(float[] x, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, float[] xsums) {
+        if (w instanceof QuantizedTensor q) {
+            gemvBlocks(x, tokens, q, bias, y, r0, r1, xsums);
+            return;
+        }
         int rows = w.rows(), cols = w.cols(), kind = kind(w), step = cols <= GEMV_ROW_COLS ? 1 : 4;
         MemorySegment seg = w.segment();
         float[] sums = new float[4];
@@ -235,6 +266,19 @@ public final class Linear {
                     for (int k = cols - cols % L; k < cols; k++) sum = Math.fma(x[t * cols + k], w.get(wr + k), sum); // the cols % L tail
                     y[t * rows + r + j] = bias == null ? sum : sum + bias[r + j];
                 }
+            }
+        }
+    }
+
+    /** Quantized rows [r0, r1) of y for each of a few tokens: {@link Quants#dot} over each row's blocks, then the bias. */
+    private static void gemvBlocks(float[] x, int tokens, QuantizedTensor w, float[] bias, float[] y, int r0, int r1, float[] xsums) {
+        int rows = w.rows(), cols = w.cols(), kind = Quants.kind(w.dtype()), blocks = cols / w.dtype().block;
+        long rowBytes = w.dtype().byteSize(cols);
+        MemorySegment seg = w.segment();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < tokens; t++) {
+                float sum = Quants.dot(kind, seg, r * rowBytes, blocks, x, t * cols, xsums, t * (cols / 32));
+                y[t * rows + r] = bias == null ? sum : sum + bias[r];
             }
         }
     }
@@ -309,6 +353,7 @@ public final class Linear {
             case F32Tensor _ -> KIND_F32;
             case BF16Tensor _ -> KIND_BF16;
             case F16Tensor _ -> KIND_F16;
+            case QuantizedTensor q -> throw new IllegalArgumentException(q.dtype() + " is decoded by blocks, not widened");
         };
     }
 

@@ -6,6 +6,7 @@ final class Scratch {
     private float[] pack = new float[0];
     private float[] xpack = new float[0];
     private float[] acc = new float[0];
+    private float[] row = new float[0];
 
     /** The calling thread's buffers. */
     static Scratch local() {
@@ -22,6 +23,12 @@ final class Scratch {
     float[] xpack(int n) {
         if (xpack.length < n) xpack = new float[n];
         return xpack;
+    }
+
+    /** A buffer of at least n floats for one decoded weight row (contents undefined). */
+    float[] row(int n) {
+        if (row.length < n) row = new float[n];
+        return row;
     }
 
     /** A buffer of at least n floats for vector accumulators (contents undefined). */

@@ -5,9 +5,11 @@ import java.util.Arrays;
 
 /**
  * A dense row-major tensor over little-endian bytes (a view of a memory-mapped file or a heap
- * array). One implementation per dtype, as in llama3.java; kernels dispatch on the type.
+ * array): elements of a float dtype, or the blocks of a ggml block format ({@link QuantizedTensor}),
+ * each row a whole number of blocks. One implementation per dtype, as in llama3.java; kernels
+ * dispatch on the type.
  */
-public sealed interface Tensor permits F32Tensor, BF16Tensor, F16Tensor {
+public sealed interface Tensor permits F32Tensor, BF16Tensor, F16Tensor, QuantizedTensor {
 
     MemorySegment segment();
 
@@ -40,7 +42,7 @@ public sealed interface Tensor permits F32Tensor, BF16Tensor, F16Tensor {
     default Tensor rowBlock(int from, int count) {
         int cols = cols();
         if (from < 0 || count <= 0 || from + count > rows()) throw new IllegalArgumentException("rows " + from + " + " + count + " of " + rows());
-        long rowBytes = (long) cols * dtype().bytes;
+        long rowBytes = dtype().byteSize(cols);
         return of(dtype(), segment().asSlice(from * rowBytes, count * rowBytes), new long[]{count, cols});
     }
 
@@ -56,18 +58,28 @@ public sealed interface Tensor permits F32Tensor, BF16Tensor, F16Tensor {
         return out;
     }
 
+    /** The tensor of {@code shape} over {@code segment}; a block format's rows must be whole blocks. */
     static Tensor of(DType dtype, MemorySegment segment, long[] shape) {
         long n = 1;
         for (long d : shape) n *= d;
-        if (segment.byteSize() != n * dtype.bytes) {
+        if (shape.length > 0 && shape[shape.length - 1] % dtype.block != 0) {
+            throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " and dtype " + dtype + " has rows of "
+                    + shape[shape.length - 1] + " elements, not a whole number of blocks of " + dtype.block);
+        }
+        if (segment.byteSize() != dtype.byteSize(n)) {
             throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " and dtype " + dtype
-                    + " needs " + n * dtype.bytes + " bytes, got " + segment.byteSize());
+                    + " needs " + dtype.byteSize(n) + " bytes, got " + segment.byteSize());
         }
         return switch (dtype) {
             case F32 -> new F32Tensor(segment, shape.clone());
             case BF16 -> new BF16Tensor(segment, shape.clone());
             case F16 -> new F16Tensor(segment, shape.clone());
-            default -> throw new IllegalArgumentException("dtype " + dtype + " is not a supported weight type (F32, F16, BF16)");
+            case Q8_0 -> new Q8_0Tensor(segment, shape.clone());
+            case Q4_0 -> new Q4_0Tensor(segment, shape.clone());
+            case Q4_K -> new Q4KTensor(segment, shape.clone());
+            case Q5_K -> new Q5KTensor(segment, shape.clone());
+            case Q6_K -> new Q6KTensor(segment, shape.clone());
+            default -> throw new IllegalArgumentException("dtype " + dtype + " is not a supported weight type (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         };
     }
 

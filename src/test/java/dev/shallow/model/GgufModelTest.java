@@ -76,10 +76,10 @@ class GgufModelTest {
     }
 
     @Test
-    void quantizedTensorIsRefused() throws IOException {
-        // tensor info: name, u32 n_dims (2), two u64 ne, then the u32 type: F32 (0) becomes Q8_0 (8), a smaller extent
-        Path f = patched(b -> putInt(b, after(b, "blk.0.attn_q.weight") + 4 + 16, 8));
-        assertRefused(f, "tensor 'blk.0.attn_q.weight' is Q8_0", "quantized");
+    void unreadQuantizedTypeIsRefused() throws IOException {
+        // tensor info: name, u32 n_dims (2), two u64 ne, then the u32 type: F32 (0) becomes Q4_1 (3), a smaller extent
+        Path f = patched(b -> putInt(b, after(b, "blk.0.attn_q.weight") + 4 + 16, 3));
+        assertRefused(f, "tensor 'blk.0.attn_q.weight' is Q4_1", "does not read");
     }
 
     private static void assertRefused(Path f, String... parts) {

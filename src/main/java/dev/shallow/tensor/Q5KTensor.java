@@ -1,0 +1,11 @@
+package dev.shallow.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/** ggml's block_q5_K (5-bit quants, 6-bit scales and mins per 32, fp16 d and dmin per 256): see {@link Quants}. */
+public record Q5KTensor(MemorySegment segment, long[] shape) implements QuantizedTensor {
+    @Override
+    public DType dtype() {
+        return DType.Q5_K;
+    }
+}

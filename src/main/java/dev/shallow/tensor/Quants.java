@@ -1,0 +1,252 @@
+package dev.shallow.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The ggml block formats (ggml/src/ggml-common.h block structs) decoded L lanes at a time, for the tensors' decoders and
+ * Linear's kernels. Every format is a sequence of sub-blocks (32 elements; 16 for Q6_K), element e of sub-block s being
+ * x = scale(s) * q(e) - min(s) with integer quants q, computed as that float multiply, then that subtract (min 0 for
+ * the formats without mins), as ggml/src/ggml-quants.c writes it (C semantics; a compiler contracting d1 * q - m1 into
+ * one fma would differ in the last bit for Q4_K and Q5_K, which the source does not ask for):
+ * <ul>
+ * <li>Q8_0 ({@code dequantize_row_q8_0}): scale d, q = qs[e] (int8).
+ * <li>Q4_0 ({@code dequantize_row_q4_0}): scale d, q = (qs[e] &amp; 15) - 8 for e &lt; 16, (qs[e - 16] &gt;&gt; 4) - 8 above.
+ * <li>Q4_K ({@code dequantize_row_q4_K}): 8 sub-blocks; scale d * sc(s), min dmin * m(s) with the 6-bit sc, m of
+ * {@code get_scale_min_k4}; sub-blocks 2j and 2j + 1 take the low and high nibbles of qs[32j .. 32j + 32).
+ * <li>Q5_K ({@code dequantize_row_q5_K}): as Q4_K, plus 16 where bit s of qh[e] is set.
+ * <li>Q6_K ({@code dequantize_row_q6_K}): 16 sub-blocks of 16; scale d * scales[s] (int8); element l of quarter k
+ * (0..3) of half n has q = (low nibble (k &lt; 2) or high nibble of ql[64n + 32(k &amp; 1) + l]) | ((qh[32n + l] &gt;&gt; 2k)
+ * &amp; 3) &lt;&lt; 4, minus 32; sub-block s is half s / 8, quarter (s / 2) % 4, l in 16(s % 2) + [0, 16).
+ * </ul>
+ */
+final class Quants {
+    static final VectorSpecies<Float> S = Linear.S;
+    static final int L = Linear.L;
+    /** The bytes that give one float vector (at least 64 bits: below 8 lanes, a masked load of the first L). */
+    private static final VectorSpecies<Byte> SB = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    private static final VectorMask<Byte> FIRST_L = SB.indexInRange(0, L);
+    private static final VectorSpecies<Integer> SI = Linear.SI;
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static final int Q8_0 = 0, Q4_0 = 1, Q4_K = 2, Q5_K = 3, Q6_K = 4;
+
+    private Quants() {
+    }
+
+    /** The format number of a block dtype (the constants above). */
+    static int kind(DType t) {
+        return switch (t) {
+            case Q8_0 -> Q8_0;
+            case Q4_0 -> Q4_0;
+            case Q4_K -> Q4_K;
+            case Q5_K -> Q5_K;
+            case Q6_K -> Q6_K;
+            default -> throw new IllegalArgumentException(t + " is not a block format");
+        };
+    }
+
+    static DType dtype(int kind) {
+        return switch (kind) {
+            case Q8_0 -> DType.Q8_0;
+            case Q4_0 -> DType.Q4_0;
+            case Q4_K -> DType.Q4_K;
+            case Q5_K -> DType.Q5_K;
+            default -> DType.Q6_K;
+        };
+    }
+
+    static float f16(MemorySegment seg, long at) {
+        return Float.float16ToFloat(seg.get(F16, at));
+    }
+
+    /**
+     * ggml-quants.c get_scale_min_k4 for the 8 sub-blocks of the 12 bytes q at {@code at}, times d and dmin: j &lt; 4:
+     * sc = q[j] &amp; 63, m = q[j + 4] &amp; 63; j &gt;= 4: sc = (q[j + 4] &amp; 15) | (q[j - 4] &gt;&gt; 6) &lt;&lt; 4,
+     * m = (q[j + 4] &gt;&gt; 4) | (q[j] &gt;&gt; 6) &lt;&lt; 4. scales[j] = d * sc, mins[j] = dmin * m.
+     */
+    static void scalesMinsK4(MemorySegment seg, long at, float d, float dmin, float[] scales, float[] mins) {
+        long a = seg.get(U64, at);
+        int c = seg.get(U32, at + 8);
+        for (int j = 0; j < 4; j++) {
+            int lo = (int) (a >>> (8 * j)) & 0xFF, mid = (int) (a >>> (8 * j + 32)) & 0xFF, hi = (c >>> (8 * j)) & 0xFF; // q[j], q[j + 4], q[j + 8]
+            scales[j] = d * (lo & 63);
+            mins[j] = dmin * (mid & 63);
+            scales[j + 4] = d * ((hi & 15) | (lo >> 6) << 4);
+            mins[j + 4] = dmin * ((hi >> 4) | (mid >> 6) << 4);
+        }
+    }
+
+    /**
+     * Decodes {@code blocks} whole blocks starting at block {@code first} into dst[off ..]: x = scale q - min, lane-wise
+     * (a multiply, then a subtract, so the bits are those of ggml's scalar code).
+     */
+    static void decode(int kind, MemorySegment seg, long first, int blocks, float[] dst, int off) {
+        run(kind, seg, first * dtype(kind).bytes, blocks, null, 0, null, 0, dst, off);
+    }
+
+    /**
+     * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}. Q8_0, Q4_0: per block a vector chain
+     * p = fma(q, x, p) over its vectors from zero, then acc = fma(d, p, acc). Q4_K, Q5_K: the same per sub-block (scale
+     * for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m over the sub-blocks, subtracted at the end;
+     * {@code xsums[xso + s]} holds the sum of the x of sub-block s ({@link #subBlockSums}). Q6_K: acc = fma(scale(s),
+     * q x, acc) per vector, in the order of ggml's dequantize_row_q6_K (per half, per l, the four quarters). Blocks in
+     * order, acc from zero; the result sumLanes(acc) (- m). Equal to the decoded row's dot product within rounding.
+     */
+    static float dot(int kind, MemorySegment seg, long row, int blocks, float[] x, int xo, float[] xsums, int xso) {
+        return run(kind, seg, row, blocks, x, xo, xsums, xso, null, 0);
+    }
+
+    /** Whether {@link #dot} reads sums of x per sub-block of 32 (the formats with mins). */
+    static boolean needsSubBlockSums(int kind) {
+        return kind == Q4_K || kind == Q5_K;
+    }
+
+    /** sums[so + j] = the sum of x[xo + 32 j ..+ 32) for j &lt; n / 32: its vectors added in order, then sumLanes. */
+    static void subBlockSums(float[] x, int xo, int n, float[] sums, int so) {
+        for (int j = 0; j < n / 32; j++) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + 32 * j);
+            for (int e = L; e < 32; e += L) v = v.add(FloatVector.fromArray(S, x, xo + 32 * j + e));
+            sums[so + j] = Linear.sumLanes(v);
+        }
+    }
+
+    /**
+     * The kernel of each family of formats over the blocks at byte {@code at}: the dot product with x when dst is null,
+     * else the decoded values into dst. One loop per family (the switch outside it), so that the JIT compiles each with
+     * its vectors in registers: a vector passed through a call that is not inlined is boxed, 10x slower.
+     */
+    private static float run(int kind, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso, float[] dst, int off) {
+        return switch (kind) {
+            case Q8_0, Q4_0 -> legacy(kind == Q8_0, seg, at, blocks, x, xo, dst, off);
+            case Q4_K, Q5_K -> k45(kind == Q5_K, seg, at, blocks, x, xo, xsums, xso, dst, off);
+            default -> q6k(seg, at, blocks, x, xo, dst, off);
+        };
+    }
+
+    /** Q8_0 and Q4_0: one sub-block of 32 per block, fp16 d at byte 0, quants from byte 2. */
+    private static float legacy(boolean q8, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+        int bytes = q8 ? DType.Q8_0.bytes : DType.Q4_0.bytes;
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * bytes;
+            float d = f16(seg, b);
+            FloatVector p = FloatVector.zero(S);
+            for (int e = 0; e < 32; e += L) {
+                // Q8_0: bytes straight to floats (B2F), measured 70 us against 70-90 us by B2I then I2F (512 x 2048, one core)
+                FloatVector q = q8 ? (FloatVector) bytes(seg, b + 2 + e).convertShape(VectorOperators.B2F, S, 0)
+                        : (FloatVector) nibbles(seg, b + 2 + e % 16, e >= 16 ? 4 : 0).sub(8).convert(VectorOperators.I2F, 0);
+                if (dst != null) q.mul(d).intoArray(dst, off + i * 32 + e);
+                else p = q.fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
+            }
+            if (dst == null) acc = p.fma(FloatVector.broadcast(S, d), acc);
+        }
+        return Linear.sumLanes(acc);
+    }
+
+    /**
+     * Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins, taken in pairs (2j, 2j + 1) whose quants are the low
+     * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh.
+     */
+    private static float k45(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso,
+                             float[] dst, int off) {
+        int bytes = five ? DType.Q5_K.bytes : DType.Q4_K.bytes, qs = five ? 48 : 16;
+        FloatVector acc = FloatVector.zero(S);
+        float m = 0;
+        float[] scales = new float[8], mins = new float[8];
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * bytes;
+            float d = f16(seg, b), dmin = f16(seg, b + 2);
+            scalesMinsK4(seg, b + 4, d, dmin, scales, mins);
+            for (int j = 0; j < 4; j++) {
+                int s0 = 2 * j, s1 = s0 + 1;
+                float scale0 = scales[s0], min0 = mins[s0], scale1 = scales[s1], min1 = mins[s1];
+                FloatVector p0 = FloatVector.zero(S), p1 = p0;
+                for (int e = 0; e < 32; e += L) {
+                    IntVector raw = ints(seg, b + qs + 32 * j + e);
+                    IntVector lo = raw.and(15), hi = raw.lanewise(VectorOperators.ASHR, 4).and(15);
+                    if (five) {
+                        IntVector h = ints(seg, b + 16 + e);
+                        lo = lo.or(h.lanewise(VectorOperators.ASHR, s0).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.ASHR, s1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    FloatVector q0 = (FloatVector) lo.convert(VectorOperators.I2F, 0), q1 = (FloatVector) hi.convert(VectorOperators.I2F, 0);
+                    int k = i * 256 + 64 * j + e;
+                    if (dst != null) {
+                        q0.mul(scale0).sub(min0).intoArray(dst, off + k);
+                        q1.mul(scale1).sub(min1).intoArray(dst, off + k + 32);
+                    } else {
+                        p0 = q0.fma(FloatVector.fromArray(S, x, xo + k), p0);
+                        p1 = q1.fma(FloatVector.fromArray(S, x, xo + k + 32), p1);
+                    }
+                }
+                if (dst == null) {
+                    acc = p1.fma(FloatVector.broadcast(S, scale1), p0.fma(FloatVector.broadcast(S, scale0), acc));
+                    m = Math.fma(min1, xsums[xso + 8 * i + s1], Math.fma(min0, xsums[xso + 8 * i + s0], m));
+                }
+            }
+        }
+        return Linear.sumLanes(acc) - m;
+    }
+
+    /**
+     * Q6_K in ggml's order: per half n of 128, per l (L at a time), the four quarters' quants from the same bytes
+     * ql[64n + l], ql[64n + 32 + l] (low, high nibbles) and qh[32n + l] (2 bits each), each byte read once; element
+     * 128n + 32k + l has int8 scale scales[8n + 2k + l / 16].
+     */
+    private static float q6k(MemorySegment seg, long at, int blocks, float[] x, int xo, float[] dst, int off) {
+        FloatVector acc = FloatVector.zero(S);
+        float[] scales = new float[16];
+        for (int i = 0; i < blocks; i++) {
+            long b = at + (long) i * DType.Q6_K.bytes;
+            float d = f16(seg, b + 208);
+            for (int s = 0; s < 16; s++) scales[s] = d * seg.get(ValueLayout.JAVA_BYTE, b + 192 + s);
+            for (int n = 0; n < 2; n++) {
+                for (int l = 0; l < 32; l += L) {
+                    IntVector a = ints(seg, b + 64 * n + l), c = ints(seg, b + 64 * n + 32 + l), h = ints(seg, b + 128 + 32 * n + l);
+                    for (int k = 0; k < 4; k++) {
+                        IntVector low = (k & 1) == 0 ? a : c;
+                        IntVector qi = low.lanewise(VectorOperators.ASHR, 4 * (k >> 1)).and(15)
+                                .or(h.lanewise(VectorOperators.ASHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        FloatVector q = (FloatVector) qi.convert(VectorOperators.I2F, 0);
+                        float scale = scales[8 * n + 2 * k + l / 16];
+                        int e = i * 256 + 128 * n + 32 * k + l;
+                        if (dst != null) q.mul(scale).intoArray(dst, off + e);
+                        else acc = q.mul(FloatVector.fromArray(S, x, xo + e)).fma(FloatVector.broadcast(S, scale), acc);
+                    }
+                }
+            }
+        }
+        return Linear.sumLanes(acc);
+    }
+
+    /** L bytes at {@code at} (in the first L lanes). */
+    private static ByteVector bytes(MemorySegment seg, long at) {
+        return L >= 8 ? ByteVector.fromMemorySegment(SB, seg, at, ByteOrder.LITTLE_ENDIAN)
+                : ByteVector.fromMemorySegment(SB, seg, at, ByteOrder.LITTLE_ENDIAN, FIRST_L);
+    }
+
+    /** L bytes at {@code at}, sign-extended to ints. */
+    private static IntVector ints(MemorySegment seg, long at) {
+        return (IntVector) bytes(seg, at).convertShape(VectorOperators.B2I, SI, 0);
+    }
+
+    /** The 4 bits at {@code shift} of each of L bytes. */
+    private static IntVector nibbles(MemorySegment seg, long at, int shift) {
+        return bits(seg, at, shift, 15);
+    }
+
+    private static IntVector bits(MemorySegment seg, long at, int shift, int mask) {
+        return ints(seg, at).lanewise(VectorOperators.ASHR, shift).and(mask);
+    }
+}
