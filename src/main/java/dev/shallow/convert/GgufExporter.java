@@ -12,6 +12,7 @@ import dev.shallow.model.family.GgufTensor;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.GgufTokenizerExport;
+import dev.shallow.tokenizer.Tokenizer;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -75,8 +76,9 @@ public final class GgufExporter {
         List<String> warnings = checkWindow(f, c, configFile, o.allowIgnoredWindow());
         GgufWriter.Metadata m = new GgufWriter.Metadata();
         String arch = f.ggufWriteArchitecture();
-        m.string("general.architecture", arch).string("general.type", "model")
-                .string("general.name", modelDir.toAbsolutePath().normalize().getFileName().toString());
+        String name = modelDir.toAbsolutePath().normalize().getFileName().toString();
+        checkPhi3Tokens(name, modelDir);
+        m.string("general.architecture", arch).string("general.type", "model").string("general.name", name);
         m.u32("general.file_type", 0); // set below, once the weights' type is known; the key keeps its place
         try {
             f.writeGgufKeys(c, m);
@@ -94,7 +96,11 @@ public final class GgufExporter {
             } catch (IllegalArgumentException e) {
                 throw ShallowException.at(modelDir, e.getMessage());
             }
-            requireAllMapped(ck, plans, names.layerPrefix(), source, layers);
+            int leftOut = requireAllMapped(ck, f, plans, names, source, layers);
+            if (leftOut > 0) {
+                warnings.add(modelDir + ": " + leftOut + " tensors outside the text model (vision tower, projector) not written: llama.cpp reads them"
+                        + " from a separate mmproj file, which Shallow does not write");
+            }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
             for (GgufTensor p : plans) tensors.add(tensor(ck, p, o.dtype()));
             // the type asked for (convert_hf_to_gguf.py writes its ftype), else token_embd's: the file type follows the bulk of the weights
@@ -105,23 +111,50 @@ public final class GgufExporter {
         }
     }
 
+    /** The tokens llama.cpp gives Phi-3's attributes by text (src/llama-vocab.cpp llama_vocab::impl::load, "phi-3" / "phi3" model names). */
+    private static final List<String> PHI3_TOKENS = List.of("</s>", "<unk>", "<s>", "<|endoftext|>");
+
     /**
-     * Every stored tensor of a kept layer, and every other stored tensor but a tied head and RoPE tables, is the source of
-     * some GGUF tensor: one that is not would be dropped silently, giving another model.
+     * llama.cpp gives a model whose general.name contains "phi-3" or "phi3" (any case) Phi-3's token attributes, looking up
+     * {@link #PHI3_TOKENS} by text with std::map::at: a vocabulary without one of them fails to load ("error loading model
+     * vocabulary: _Map_base::at"). Refused before anything is written, naming the token.
      */
-    private static void requireAllMapped(Checkpoint ck, List<GgufTensor> plans, String layerPrefix, ModelConfig c, int[] layers) {
+    static void checkPhi3Tokens(String name, Path modelDir) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        if (!lower.contains("phi-3") && !lower.contains("phi3")) return;
+        Tokenizer tok = Tokenizer.load(modelDir);
+        for (String t : PHI3_TOKENS) {
+            if (tok.idOf(t).isEmpty()) {
+                throw ShallowException.at(modelDir, "general.name '" + name + "' (the directory's name) makes llama.cpp look up Phi-3's tokens "
+                        + PHI3_TOKENS + " and the tokenizer has no '" + t + "': llama.cpp would fail to load the file; copy the model to a directory without phi3 in its name");
+            }
+        }
+    }
+
+    /**
+     * Every stored tensor of a kept layer, and every other stored tensor but a tied head, RoPE tables and what the family leaves
+     * out by design ({@link Family#ggufLeavesOut}), is the source of some GGUF tensor: one that is not would be dropped silently,
+     * giving another model. Returns the number left out by design.
+     */
+    private static int requireAllMapped(Checkpoint ck, Family f, List<GgufTensor> plans, TensorNames names, ModelConfig c, int[] layers) {
         Set<String> used = new HashSet<>();
         plans.forEach(p -> used.addAll(p.sources()));
         Set<Integer> keptLayers = new HashSet<>();
         for (int l : layers) keptLayers.add(l);
-        Pattern layer = Pattern.compile(Pattern.quote(layerPrefix) + "(\\d+)\\..*");
+        Pattern layer = Pattern.compile(Pattern.quote(names.layerPrefix()) + "(\\d+)\\..*");
+        int leftOut = 0;
         for (String name : ck.names()) {
             if (used.contains(name) || DROPPED.matcher(name).matches()) continue;
             Matcher lm = layer.matcher(name);
             if (lm.matches() && lm.group(1).length() < 9 && !keptLayers.contains(Integer.parseInt(lm.group(1)))) continue;
-            if (c.tieWordEmbeddings() && name.startsWith(TensorNames.LLAMA.head() + ".")) continue;
+            if (c.tieWordEmbeddings() && name.startsWith(names.head() + ".")) continue;
+            if (f.ggufLeavesOut(name, names)) {
+                leftOut++;
+                continue;
+            }
             throw ShallowException.at(ck.dir(), "tensor '" + name + "' has no place in the " + c.family() + " GGUF mapping; not written (it would be lost)");
         }
+        return leftOut;
     }
 
     /** One GGUF tensor: its sources' rows stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */

@@ -26,15 +26,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.IntStream;
 
 /**
  * Writes a GGUF file of a family Shallow writes as a Hugging Face directory: config.json ({@link Family#hfConfig}, read back
  * and required to give the GGUF's config), model.safetensors with each GGUF tensor under its Hugging Face name, q/k rows
- * put back into rotate-half order and value maps undone (the family's {@link GgufTensor}s read backwards), float weights
- * as stored (F32, F16, BF16) or in the type asked for, quantized ones dequantized ({@link Tensor#copyTo}, as ggml's
- * dequantize_row_*) to F32 or the type asked for, and tokenizer.json + tokenizer_config.json from the GGUF vocabulary
- * ({@link TokenizerJsonExport}).
+ * put back into rotate-half order, value maps undone (Gemma's norms) and stacked tensors split into their sources by row
+ * count (Phi-2's fused attn_qkv: the family's {@link Family#ggufFileTensors} read backwards), float weights
+ * as stored (F32, F16, BF16) or in the type asked for, and tokenizer.json + tokenizer_config.json from the GGUF vocabulary
+ * ({@link TokenizerJsonExport}). Quantized tensors are dequantized ({@link Tensor#copyTo}, as ggml's dequantize_row_*) to F32
+ * or the type asked for.
  */
 public final class GgufImporter {
     private GgufImporter() {
@@ -50,7 +50,7 @@ public final class GgufImporter {
         try (GgufWeights w = GgufWeights.open(in)) {
             GgufKeys keys = GgufKeys.of(w);
             f = Families.of(keys);
-            c = f.readGguf(keys);
+            c = f.fromGguf(f.readGguf(keys));
         }
         if (!f.writesGguf()) throw ShallowException.at(in, "architecture '" + f.ggufArchitecture() + "' is not written as a Hugging Face directory yet");
         DType target = dtype == null ? null : dtype.dtype;
@@ -69,27 +69,34 @@ public final class GgufImporter {
         same.architecture = c.architecture();
         if (!same.build().equals(c)) throw ShallowException.at(in, "its config cannot be written as a " + f.name() + " config.json that reads back the same");
         TokenizerJsonExport.Files tokenizer = TokenizerJsonExport.of(in);
-        int[] all = IntStream.range(0, c.numLayers()).toArray();
-        List<GgufTensor> plans;
-        try {
-            plans = f.ggufTensors(c, f.names(), name -> true, all);
-        } catch (IllegalArgumentException e) {
-            throw ShallowException.at(in, e.getMessage());
-        }
         try (GgufFile g = GgufFile.open(in)) {
-            Map<String, GgufTensor> byHf = new HashMap<>();
+            List<GgufTensor> plans;
+            try {
+                plans = f.ggufFileTensors(c, g.tensors()::containsKey);
+            } catch (IllegalArgumentException e) {
+                throw ShallowException.at(in, e.getMessage());
+            }
+            Map<String, Part> byHf = new HashMap<>();
             List<SafetensorsWriter.Entry> entries = new ArrayList<>();
             Set<String> used = new HashSet<>();
             for (GgufTensor p : plans) {
                 GgufTensorInfo t = g.tensors().get(p.name());
                 if (t == null) continue; // a bias or head the file does not have
-                if (p.sources().size() != 1) throw ShallowException.at(in, "tensor '" + p.name() + "' is stacked from " + p.sources() + "; splitting it is not implemented");
                 DType stored = t.type().dtype;
                 if (stored == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + ", which Shallow does not decode");
                 long[] shape = t.shape();
                 DType type = target != null && (shape.length == 2 || stored.isQuantized()) ? target : stored;
-                entries.add(new SafetensorsWriter.Entry(p.sources().getFirst(), type, shape));
-                byHf.put(p.sources().getFirst(), p);
+                if (p.sources().size() > 1 && p.rows() == null) throw ShallowException.at(in, "tensor '" + p.name() + "' is stacked from " + p.sources() + " of unknown row counts");
+                long offset = 0;
+                for (int j = 0; j < p.sources().size(); j++) {
+                    long rows = p.sources().size() == 1 ? shape[0] : p.rows()[j];
+                    long[] part = shape.clone();
+                    part[0] = rows;
+                    entries.add(new SafetensorsWriter.Entry(p.sources().get(j), type, part));
+                    byHf.put(p.sources().get(j), new Part(p, offset));
+                    offset += rows;
+                }
+                if (offset != shape[0]) throw ShallowException.at(in, "tensor '" + p.name() + "' has " + shape[0] + " rows, not the " + offset + " of " + p.sources());
                 used.add(p.name());
             }
             for (String name : g.tensors().keySet()) {
@@ -112,18 +119,26 @@ public final class GgufImporter {
         }
     }
 
-    /** Hugging Face row r is GGUF row {@code p.place(r)}, its values mapped back; bytes copied when nothing changes. */
-    private static void fill(GgufFile g, GgufTensor p, SafetensorsWriter.Entry e, MemorySegment dst) {
+    /** A Hugging Face tensor's place in a GGUF tensor: its plan, and the first of its rows among the plan's stacked sources. */
+    private record Part(GgufTensor plan, long offset) {
+    }
+
+    /**
+     * Hugging Face row r is GGUF row {@code p.place(offset + r)} (a stacked tensor's source starts at its offset), its values
+     * mapped back; bytes copied when nothing changes.
+     */
+    private static void fill(GgufFile g, Part part, SafetensorsWriter.Entry e, MemorySegment dst) {
+        GgufTensor p = part.plan();
         GgufTensorInfo t = g.tensors().get(p.name());
         DType stored = t.type().dtype;
         int cols = e.shape().length == 2 ? (int) e.shape()[1] : 1;
-        long rows = t.elements() / cols, inRow = stored.byteSize(cols), outRow = e.dtype().byteSize(cols);
+        long rows = e.shape()[0], inRow = stored.byteSize(cols), outRow = e.dtype().byteSize(cols);
         MemorySegment src = g.tensorData(p.name());
         Tensor s = Tensor.of(stored, src, new long[] {t.elements()});
         GgmlType to = GgmlType.of(e.dtype());
         float[] buf = new float[cols];
         for (long r = 0; r < rows; r++) {
-            long from = p.place((int) r);
+            long from = p.place((int) (part.offset() + r));
             if (stored == e.dtype() && p.values() == null) {
                 MemorySegment.copy(src, from * inRow, dst, r * outRow, inRow);
             } else {

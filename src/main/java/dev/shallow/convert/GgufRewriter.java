@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * {@code blk.N.*}, sets {@code ARCH.block_count}, cuts every {@code ARCH.*} array of block_count elements to the kept layers,
  * records itself in {@code shallow.pruning.*} ({@link PruningMetadata}) and keeps every other key, the tokenizer among them,
  * as it is. Only architectures Shallow maps are pruned, and only when the pruned model is one llama.cpp's architecture can
- * express ({@link Family#writeGgufKeys}: smollm3's NoPE layers are fixed to every 4th, for one).
+ * express ({@link Family#writeGgufKeys}: smollm3's NoPE layers are fixed to every 4th, for one) with the same keys but
+ * block_count (Gemma's sliding_window_pattern, for one, stays as it is).
  */
 public final class GgufRewriter {
     private static final Pattern LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)");
@@ -99,11 +100,23 @@ public final class GgufRewriter {
             GgufKeys keys = GgufKeys.of(w);
             Family f = Families.of(keys);
             if (!f.writesGguf()) throw ShallowException.at(in, "pruning a GGUF of architecture '" + keys.architecture() + "' is not supported yet");
-            ModelConfig pruned = f.readGguf(keys).keep(kept);
+            ModelConfig source = f.readGguf(keys), pruned = source.keep(kept);
+            GgufWriter.Metadata before = new GgufWriter.Metadata(), after = new GgufWriter.Metadata();
             try {
-                f.writeGgufKeys(pruned, new GgufWriter.Metadata());
+                f.writeGgufKeys(source, before);
+                f.writeGgufKeys(pruned, after);
             } catch (IllegalArgumentException e) {
                 throw ShallowException.at(in, "the pruned model cannot be written as llama.cpp's " + keys.architecture() + ": " + e.getMessage());
+            }
+            // the keys are copied with block_count alone changed: any other key the pruned model needs otherwise (Gemma's
+            // sliding_window_pattern when the kept layers have another period) would give llama.cpp another model
+            java.util.Set<String> all = new java.util.TreeSet<>(before.keys());
+            all.addAll(after.keys());
+            for (String key : all) {
+                if (!key.endsWith(".block_count") && !Arrays.equals(before.encoded(key), after.encoded(key))) {
+                    throw ShallowException.at(in, "the pruned model needs metadata key '" + key + "' " + (after.has(key) ? before.has(key) ? "changed" : "added" : "removed")
+                            + ", which pruning a GGUF does not do (it copies the keys); remove other layers (whole periods), or prune the Hugging Face checkpoint");
+                }
             }
         }
     }

@@ -174,6 +174,12 @@ public final class GgufWriter {
             return values.containsKey(key);
         }
 
+        /** The value of {@code key} as written (u32 type, then the value), or null when absent. */
+        public byte[] encoded(String key) {
+            byte[] v = values.get(key);
+            return v == null ? null : v.clone();
+        }
+
         public Metadata remove(String key) {
             values.remove(key);
             return this;

@@ -2,14 +2,17 @@ package dev.shallow.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Tensor;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -240,4 +243,33 @@ public final class HfToGguf {
         }
         return out;
     }
+
+    /**
+     * {@code hf} as llama.cpp can express it, written to {@code out}: every tensor widened to F32 (so transformers' embedding scale
+     * is the float32 sqrt(hidden) llama.cpp uses), torch_dtype float32, and for Gemma query_pre_attn_scalar = head_dim.
+     */
+    public static Path expressible(Path hf, Path out) {
+        try {
+        Files.createDirectories(out);
+        ObjectNode c = (ObjectNode) new ObjectMapper().readTree(hf.resolve("config.json").toFile());
+        c.put("torch_dtype", "float32");
+        if (c.path("model_type").asText().startsWith("gemma")) c.put("query_pre_attn_scalar", c.path("head_dim").asInt());
+        new ObjectMapper().writeValue(out.resolve("config.json").toFile(), c);
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+            if (Files.exists(hf.resolve(f))) Files.copy(hf.resolve(f), out.resolve(f));
+        }
+        Map<String, Tensor> f32 = new LinkedHashMap<>();
+        try (Checkpoint ck = Checkpoint.open(hf)) {
+            for (String name : ck.names()) {
+                Tensor t = ck.tensor(name);
+                f32.put(name, Tensor.of(DType.F32, MemorySegment.ofArray(t.toFloatArray()), t.shape()));
+            }
+            SafetensorsWriter.write(out.resolve("model.safetensors"), f32, null);
+        }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
 }

@@ -14,10 +14,7 @@ import dev.shallow.tensor.Tensor;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -52,7 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * margin between its two largest logits exceeds 2 x {@link #LOGPROB_TOL}: a nearer tie (random weights make them) may go
  * either way in float32, and after it the continuations legitimately differ.
  */
-class LlamaCppOracleTest {
+class LlamaCppOracleTest extends LlamaCppTests {
     static final double LOGPROB_TOL = 1e-3;
     /**
      * Log-probability tolerance of llama.cpp against Shallow on the same Q8_0 file ({@link #shallowsQ8_0GgufMatches}):
@@ -64,21 +61,6 @@ class LlamaCppOracleTest {
     static final int GREEDY_TOKENS = 32;
     /** The start of the first held-out story (data/stories260K-heldout-16.jsonl). */
     static final String STORY = "Once upon a time, there was a little girl named Lily. She loved to play outside with her friends and Jack.";
-
-    static LlamaCpp llama;
-
-    @TempDir
-    static Path tmp;
-
-    @BeforeAll
-    static void start() {
-        llama = new LlamaCpp();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (llama != null) llama.close();
-    }
 
     @Test
     void tokenizationOfStories260KMatches() {
@@ -186,34 +168,54 @@ class LlamaCppOracleTest {
     /** {@link #compare(Path, Path)} with log-probabilities within {@code tol}, greedy tokens compared while margins exceed 2 x tol. */
     static Agreement compare(Path gguf, Path llamaGguf, double tol) {
         try (Model model = Model.load(gguf)) {
-            Tokenizer tok = Tokenizer.load(gguf);
             Transformer tf = new Transformer(model);
-            int vocab = model.config().vocabSize();
-            int[] prompt = tok.encode(PROMPT, true), story = tok.encode(STORY, true);
-            int[] continuation = new Generator(tf).generate(prompt, GREEDY_TOKENS, Sampler.greedy(), -1, t -> { }).tokens();
-            int[] both = IntStream.concat(Arrays.stream(prompt), Arrays.stream(continuation)).toArray();
-            LlamaCpp.Answer a = llama.run(llama.on(llamaGguf).generate(prompt, GREEDY_TOKENS).logprobs(story).logprobs(both));
-            assertEquals(continuation.length, a.generate(0).length, "llama.cpp's continuation length");
+            Oracle o = ask(llama, tf, Tokenizer.load(gguf), llamaGguf, Integer.MAX_VALUE);
+            return o.agree(tf, gguf.getFileName().toString(), tol);
+        }
+    }
 
-            // Shallow's logits along prompt + its own continuation: the margin behind each greedy choice
+    /**
+     * llama.cpp's ({@code llama}'s) answer on {@code llamaGguf} for Shallow's run {@code tf}: the greedy continuation of {@link #PROMPT} (Shallow's
+     * tokens), and the next-token distributions along {@link #STORY} and along prompt + Shallow's continuation, each sequence cut
+     * to {@code maxTokens} (a sliding window llama.cpp ignores is only compared within it).
+     */
+    static Oracle ask(LlamaCpp llama, Transformer tf, Tokenizer tok, Path llamaGguf, int maxTokens) {
+        int[] prompt = tok.encode(PROMPT, true), story = tok.encode(STORY, true);
+        story = Arrays.copyOf(story, Math.min(story.length, maxTokens));
+        int greedy = Math.min(GREEDY_TOKENS, maxTokens - prompt.length);
+        int[] continuation = new Generator(tf).generate(prompt, greedy, Sampler.greedy(), -1, t -> { }).tokens();
+        int[] both = IntStream.concat(Arrays.stream(prompt), Arrays.stream(continuation)).toArray();
+        LlamaCpp.Answer a = llama.run(llama.on(llamaGguf).generate(prompt, greedy).logprobs(story).logprobs(both));
+        assertEquals(continuation.length, a.generate(0).length, "llama.cpp's continuation length");
+        return new Oracle(prompt, continuation, story, both, a);
+    }
+
+    /** Shallow's sequences and llama.cpp's answer on them ({@link #ask}). */
+    record Oracle(int[] prompt, int[] continuation, int[] story, int[] both, LlamaCpp.Answer answer) {
+        /**
+         * Shallow's run {@code tf} (the one asked about, or another computing the same model) against llama.cpp: greedy tokens while
+         * Shallow's top-2 margin exceeds 2 x {@code tol}, every log-probability within {@code tol}.
+         */
+        Agreement agree(Transformer tf, String what, double tol) {
+            int vocab = tf.model().config().vocabSize();
             float[] logits = tf.forward(new int[][]{both}, new KVCache[]{tf.newCache(both.length)}, true, null);
             int steps = 0;
             for (int i = 0; i < continuation.length; i++) {
-                int pos = prompt.length - 1 + i;
-                double margin = margin(logits, pos * vocab, vocab);
+                double margin = margin(logits, (prompt.length - 1 + i) * vocab, vocab);
                 if (margin <= 2 * tol) break;
-                assertEquals(continuation[i], a.generate(0)[i], gguf.getFileName() + ": greedy token " + i + " (Shallow's margin " + margin + ")");
+                assertEquals(Sampler.argmax(logits, (prompt.length - 1 + i) * vocab, vocab), answer.generate(0)[i],
+                        what + ": greedy token " + i + " (Shallow's margin " + margin + ")");
                 steps++;
             }
-            double diff = Math.max(logprobsAgree(tf, story, a.logprobs(0), a.greedy(0), gguf + " story", tol),
-                    logprobsAgree(tf, both, a.logprobs(1), a.greedy(1), gguf + " continuation", tol));
-            System.out.printf("llama.cpp oracle (%s): %s: greedy steps compared %d/%d, max |d log p| %.3g%n", a.version(), gguf.getFileName(),
+            double diff = Math.max(logprobsAgree(tf, story, answer.logprobs(0), answer.greedy(0), what + " story", tol),
+                    logprobsAgree(tf, both, answer.logprobs(1), answer.greedy(1), what + " continuation", tol));
+            System.out.printf("llama.cpp oracle (%s): %s: greedy steps compared %d/%d, max |d log p| %.3g%n", answer.version(), what,
                     steps, continuation.length, diff);
             return new Agreement(steps, diff);
         }
     }
 
-    /** Every position's every log-probability within tolerance (as the class comment says); returns the largest difference. */
+    /** Every position's every log-probability within {@code tol} (as the class comment says); returns the largest difference. */
     static double logprobsAgree(Transformer tf, int[] ids, double[][] llamaLp, int[] llamaGreedy, String what, double tol) {
         int vocab = tf.model().config().vocabSize();
         float[] logits = tf.forward(new int[][]{ids}, new KVCache[]{tf.newCache(ids.length)}, true, null);

@@ -73,6 +73,39 @@ class Gemma3MultimodalTest {
         return dir;
     }
 
+    /**
+     * Written as GGUF, a multimodal checkpoint is its text model (llama.cpp takes the vision tower from a separate mmproj file, which
+     * Shallow does not write, and a warning says so): the same keys (but general.name) and tensors as tiny-gemma3-random's own
+     * GGUF, pruned the same way. Both with query_pre_attn_scalar = head_dim, the form llama.cpp can express.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"language_model.model.", "model.language_model."})
+    void writtenAsGgufIsItsTextModel(String prefix) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        Path dir = multimodal(prefix), text = Shared.copyModel(Shared.model("tiny-gemma3-random"), tmp.resolve("text"));
+        ObjectNode mm = (ObjectNode) json.readTree(dir.resolve("config.json").toFile()), tc = (ObjectNode) json.readTree(text.resolve("config.json").toFile());
+        ((ObjectNode) mm.get("text_config")).put("query_pre_attn_scalar", 48);
+        tc.put("query_pre_attn_scalar", 48);
+        json.writeValue(dir.resolve("config.json").toFile(), mm);
+        json.writeValue(text.resolve("config.json").toFile(), tc);
+        int[] kept = {0, 1, 2, 3, 4, 5};
+        Path a = tmp.resolve("mm.gguf"), b = tmp.resolve("text.gguf");
+        var o = new dev.shallow.convert.GgufExporter.Options(dev.shallow.io.GgmlType.F32, false);
+        var r = dev.shallow.convert.GgufExporter.write(dir, a, o, kept, null);
+        dev.shallow.convert.GgufExporter.write(text, b, o, kept, null);
+        assertEquals(1, r.warnings().stream().filter(w -> w.contains("2 tensors outside the text model") && w.contains("mmproj")).count(), r.warnings().toString());
+        try (dev.shallow.io.GgufFile fa = dev.shallow.io.GgufFile.open(a); dev.shallow.io.GgufFile fb = dev.shallow.io.GgufFile.open(b)) {
+            assertEquals(fb.metadata().keys(), fa.metadata().keys());
+            for (String k : fb.metadata().keys()) {
+                if (!k.equals("general.name")) assertArrayEquals(fb.metadata().encoded(k), fa.metadata().encoded(k), k);
+            }
+            assertEquals(fb.tensors().keySet(), fa.tensors().keySet());
+            for (String t : fb.tensors().keySet()) {
+                assertArrayEquals(fb.tensorData(t).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), fa.tensorData(t).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), t);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"language_model.model.", "model.language_model."})
     void textStackAnalysedPrunedAndVisionCopied(String prefix) throws IOException {

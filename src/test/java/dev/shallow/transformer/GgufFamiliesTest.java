@@ -83,7 +83,7 @@ class GgufFamiliesTest {
     @ParameterizedTest
     @CsvSource({"tiny-gemma2-random, gemma2", "tiny-gemma3-random, gemma3", "tiny-phi3-random, phi3", "tiny-phi-random, phi2"})
     void logitsEqualTheHuggingFaceModel(String model, String arch) throws IOException {
-        Path hf = expressible(Shared.model(model), tmp.resolve(model));
+        Path hf = HfToGguf.expressible(Shared.model(model), tmp.resolve(model));
         Path file = HfToGguf.convert(hf, arch, TOKENIZER, tmp.resolve(model + ".gguf"), true, UnaryOperator.identity());
         var seqs = GoldenForwardTest.inputs(model).path("sequences");
         double prefill = 0, decode = 0;
@@ -108,28 +108,6 @@ class GgufFamiliesTest {
         double d = 0;
         for (int i = 0; i < n; i++) d = Math.max(d, Math.abs(a[from + i] - b[bFrom + i]));
         return d;
-    }
-
-    /**
-     * {@code hf} as llama.cpp can express it, written to {@code out}: every tensor widened to F32 (so transformers' embedding scale
-     * is the float32 sqrt(hidden) llama.cpp uses), torch_dtype float32, and for Gemma query_pre_attn_scalar = head_dim.
-     */
-    static Path expressible(Path hf, Path out) throws IOException {
-        Files.createDirectories(out);
-        ObjectNode c = (ObjectNode) new ObjectMapper().readTree(hf.resolve("config.json").toFile());
-        c.put("torch_dtype", "float32");
-        if (c.path("model_type").asText().startsWith("gemma")) c.put("query_pre_attn_scalar", c.path("head_dim").asInt());
-        new ObjectMapper().writeValue(out.resolve("config.json").toFile(), c);
-        Files.copy(hf.resolve("tokenizer.json"), out.resolve("tokenizer.json"));
-        Map<String, Tensor> f32 = new LinkedHashMap<>();
-        try (Checkpoint ck = Checkpoint.open(hf)) {
-            for (String name : ck.names()) {
-                Tensor t = ck.tensor(name);
-                f32.put(name, Tensor.of(DType.F32, MemorySegment.ofArray(t.toFloatArray()), t.shape()));
-            }
-            SafetensorsWriter.write(out.resolve("model.safetensors"), f32, null);
-        }
-        return out;
     }
 
     /** llama.cpp's embedding scale, sqrtf(n_embd) in float32, also for BF16 embeddings (transformers rounds it to BF16). */
@@ -247,6 +225,23 @@ class GgufFamiliesTest {
     void unsupportedRopeScalingIsRefused() {
         assertRefused(gguf("tiny-gemma3-random", "gemma3", false, k -> with(k, "rope.scaling.type", "yarn")),
                 "rope.scaling.type 'yarn' is not supported");
+    }
+
+    /**
+     * rope.scaling.factor without rope.scaling.type is linear scaling, as llama.cpp reads it (load_hparams: the type defaults to
+     * "linear"); type "none" with a factor does not scale (llama_context: never scale if scaling type is none).
+     */
+    @Test
+    void ropeScalingFactorWithoutTypeIsLinear() {
+        ModelConfig untyped = config(gguf("tiny-gemma3-random", "gemma3", false, k -> {
+            k.remove("rope.scaling.type");
+            return k;
+        }));
+        ModelConfig hf = ModelConfig.load(Shared.model("tiny-gemma3-random"));
+        assertTrue(hf.layerType(5).rope().scaling() != null, "tiny-gemma3-random's global layers are scaled");
+        assertEquals(hf.layerType(5).rope().scaling(), untyped.layerType(5).rope().scaling());
+        ModelConfig none = config(gguf("tiny-gemma3-random", "gemma3", false, k -> with(k, "rope.scaling.type", "none")));
+        assertEquals(null, none.layerType(5).rope().scaling());
     }
 
     private static Map<String, Object> with(Map<String, Object> keys, String key, Object value) {

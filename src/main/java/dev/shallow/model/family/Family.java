@@ -115,13 +115,32 @@ public abstract class Family {
     }
 
     /**
+     * True for a stored tensor the GGUF file of this family does not hold by design (a multimodal checkpoint's vision tower, which
+     * llama.cpp reads from a separate mmproj file): written without it, with a warning; any other stored tensor without a place
+     * in the file is refused. {@code hf}: the checkpoint's tensor names.
+     */
+    public boolean ggufLeavesOut(String tensor, TensorNames hf) {
+        return false;
+    }
+
+    /**
+     * The tensors of a GGUF file of this family holding the tensors {@code ggufStored} tests for, each with the Hugging Face
+     * tensors it splits back into (GGUF to Hugging Face): by default {@link #ggufTensors} of every layer as this family writes
+     * them; a family whose loader also takes another layout (Phi-2's fused attn_qkv) maps that one when the file has it.
+     */
+    public List<GgufTensor> ggufFileTensors(ModelConfig c, Predicate<String> ggufStored) {
+        return ggufTensors(c, names(), name -> true, java.util.stream.IntStream.range(0, c.numLayers()).toArray());
+    }
+
+    /**
      * Null when llama.cpp's graph for this architecture computes {@code c} as Hugging Face does with respect to sliding
      * windows; else one line naming the config key and the token count past which llama.cpp's outputs differ. By default
      * any active window (shorter than the context) is ignored: llama.cpp's llama, qwen2 and qwen3 graphs have no
      * sliding-window attention (src/llama-model.cpp llm_build_llama / llm_build_qwen2 / llm_build_qwen3) and phi3 switches
-     * it off; a family whose graph honours its window (Gemma 2/3) returns null.
+     * it off; null for the architectures whose graphs honour the window ({@link #SLIDING_WINDOW_GRAPHS}).
      */
     public String ggufIgnoredWindow(ModelConfig c) {
+        if (SLIDING_WINDOW_GRAPHS.contains(ggufWriteArchitecture())) return null;
         int window = 0, layers = 0;
         for (LayerType t : c.layerTypes()) {
             if (t.sliding() && t.window() < c.maxPositionEmbeddings()) {
@@ -133,6 +152,20 @@ public abstract class Family {
         return "sliding_window = " + window + " (on " + layers + " of " + c.numLayers() + " layers): llama.cpp's " + ggufWriteArchitecture()
                 + " graph has no sliding-window attention, so its outputs differ from this model's for sequences longer than " + window + " tokens";
     }
+
+    /**
+     * The Hugging Face model of {@code c}, a config read from a GGUF file ({@link #readGguf}): by default the same; a family whose
+     * file stores weights in another form (Gemma's norms as 1 + w) says how the Hugging Face checkpoint computes them.
+     */
+    public ModelConfig fromGguf(ModelConfig c) {
+        return c;
+    }
+
+    /**
+     * llama.cpp architectures (of those Shallow writes) whose graphs have sliding-window attention as transformers masks it
+     * (src/models/gemma2.cpp, gemma3.cpp: LLAMA_SWA_TYPE_STANDARD, a key masked when p1 - p0 >= n_swa).
+     */
+    private static final java.util.Set<String> SLIDING_WINDOW_GRAPHS = java.util.Set.of("gemma2", "gemma3");
 
     /** transformers' class of this family's checkpoints ({@code architectures} of config.json), or null when not written. */
     protected String hfClass() {

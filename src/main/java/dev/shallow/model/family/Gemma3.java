@@ -103,4 +103,51 @@ public final class Gemma3 extends Family {
     public TensorNames ggufNames(java.util.function.Predicate<String> stored) {
         return GgufCommon.names(stored, null);
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "Gemma3ForCausalLM";
+    }
+
+    /**
+     * {@link Gemma2#writeGemmaKeys} (pattern period 6, sliding layers unscaled) and final_logit_softcapping when set; an attention
+     * soft-cap is refused: llama.cpp's gemma3 graph has none.
+     */
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        if (c.attnSoftcap() > 0) throw new IllegalArgumentException("attn_logit_softcapping " + c.attnSoftcap() + ": llama.cpp's gemma3 graph has no attention soft-cap");
+        Gemma2.writeGemmaKeys(this, c, m, 6, 62, false);
+        if (c.finalSoftcap() > 0) m.f32("gemma3.final_logit_softcapping", c.finalSoftcap());
+    }
+
+    @Override
+    public java.util.List<GgufTensor> ggufTensors(ModelConfig c, TensorNames hf, java.util.function.Predicate<String> stored, int[] sourceLayers) {
+        return Gemma2.normsPlusOne(GgufCommon.tensors(this, c, hf, stored, sourceLayers));
+    }
+
+    @Override
+    public ModelConfig fromGguf(ModelConfig c) {
+        return Gemma2.rmsPlusOne(c);
+    }
+
+    /** Gemma3TextConfig: rope_theta and rope_scaling of the global layers, rope_local_base_freq of the sliding ones. */
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode hfConfig(ModelConfig c) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = Gemma2.gemmaConfig(this, c, 62);
+        for (LayerType t : c.layerTypes()) {
+            if (t.sliding()) o.put("rope_local_base_freq", t.rope().theta());
+            else {
+                o.put("rope_theta", t.rope().theta());
+                if (t.rope().scaling() != null) o.putObject("rope_scaling").put("rope_type", t.rope().scaling().type()).put("factor", t.rope().scaling().factor());
+                else o.putNull("rope_scaling");
+            }
+        }
+        if (c.finalSoftcap() > 0) o.put("final_logit_softcapping", c.finalSoftcap());
+        return o;
+    }
 }

@@ -48,4 +48,36 @@ public final class Gemma3Multimodal extends Family {
     public TensorNames names() {
         return TensorNames.GEMMA.rebased("language_model.model.", "language_model.");
     }
+
+    /** Its text model, as Gemma 3's ({@code gemma3}); the vision tower and projector are left out ({@link #ggufLeavesOut}). */
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    public String ggufWriteArchitecture() {
+        return "gemma3";
+    }
+
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        TEXT.writeGgufKeys(c, m);
+    }
+
+    @Override
+    public java.util.List<GgufTensor> ggufTensors(ModelConfig c, TensorNames hf, Predicate<String> stored, int[] sourceLayers) {
+        return TEXT.ggufTensors(c, hf, stored, sourceLayers);
+    }
+
+    /**
+     * Every tensor outside the text stack (under {@code hf}'s decoder prefix) and its head: llama.cpp runs a multimodal Gemma 3 from
+     * a gemma3 GGUF of the text model plus a separate mmproj file holding the vision tower and projector
+     * (convert_hf_to_gguf.py --mmproj), which Shallow does not write.
+     */
+    @Override
+    public boolean ggufLeavesOut(String tensor, TensorNames hf) {
+        String decoder = hf.embed().substring(0, hf.embed().length() - "embed_tokens".length());
+        return !tensor.startsWith(decoder) && !tensor.startsWith(hf.head() + ".");
+    }
 }

@@ -76,10 +76,14 @@ final class GgufCommon {
         int dims = k.positiveInt("rope.dimension_count", headDim, headDim);
         if (dims % 2 != 0) throw k.fail("rope.dimension_count " + dims + " is odd");
         if (k.hasTensor("rope_freqs.weight")) throw k.fail("RoPE frequency factors (rope_freqs.weight, llama3 or longrope scaling) are not supported yet");
-        String type = k.string("rope.scaling.type", "none");
+        // llama.cpp load_hparams: rope_scaling defaults to "linear", the factor is rope.scaling.factor (else the old rope.scale_linear,
+        // 0 or absent: 1); llama_context then never scales for type none (src/llama-context.cpp: "never scale if scaling type is none")
+        String type = k.string("rope.scaling.type", "linear");
+        String factorKey = k.has("rope.scaling.factor") || !k.has("rope.scale_linear") ? "rope.scaling.factor" : "rope.scale_linear";
+        double factor = k.has(factorKey) && k.metadata().doubleValue(k.key(factorKey)) == 0 ? 1 : k.positive(factorKey, 1);
         RopeSpec.Scaling scaling = switch (type) {
             case "none" -> null;
-            case "linear" -> RopeSpec.Scaling.linear(k.positive("rope.scaling.factor", 1));
+            case "linear" -> factor == 1 ? null : RopeSpec.Scaling.linear(factor);
             default -> throw k.fail("rope.scaling.type '" + type + "' is not supported yet (none, linear are)");
         };
         return new RopeSpec(k.positive("rope.freq_base", 10000), dims, scaling);
@@ -126,8 +130,17 @@ final class GgufCommon {
         m.u32(a + "vocab_size", c.vocabSize());
         List<RopeSpec> ropes = c.ropes();
         if (ropes.size() > 1) throw new IllegalArgumentException("layers with different RoPE settings (" + ropes + ") cannot be written as llama.cpp's " + f.ggufWriteArchitecture());
-        if (ropes.isEmpty()) return;
-        RopeSpec r = ropes.getFirst();
+        if (!ropes.isEmpty()) writeRope(f, ropes.getFirst(), m);
+    }
+
+    /** The keys of sizes and norms alone: {@link #writeKeys} without RoPE, for a family that writes its RoPE keys itself (Gemma). */
+    static void writeKeysWithoutRope(Family f, ModelConfig c, GgufWriter.Metadata m) {
+        writeKeys(f, new ModelConfig.Builder(c).layers(Common.uniform(c.numLayers(), new LayerType(0, null))).build(), m);
+    }
+
+    /** rope.freq_base, rope.dimension_count and linear scaling (rope.scaling.type, .factor) of {@code r}; other scalings refused. */
+    static void writeRope(Family f, RopeSpec r, GgufWriter.Metadata m) {
+        String a = f.ggufWriteArchitecture() + ".";
         m.f32(a + "rope.freq_base", (float) r.theta()).u32(a + "rope.dimension_count", r.rotaryDim());
         if (r.scaling() == null) return;
         if (!r.scaling().type().equals("linear")) {
@@ -201,6 +214,13 @@ final class GgufCommon {
             if (s != null) o.putObject("rope_scaling").put("rope_type", s.type()).put("factor", s.factor());
             else o.putNull("rope_scaling");
         }
+        return o;
+    }
+
+    /** {@code o} with partial_rotary_factor = rotated dims / head_dim (Phi-2, Phi-3: transformers rotates int(head_dim x factor) dims). */
+    static ObjectNode partialRotary(ObjectNode o, ModelConfig c) {
+        List<RopeSpec> ropes = c.ropes();
+        if (!ropes.isEmpty()) o.put("partial_rotary_factor", (double) ropes.getFirst().rotaryDim() / c.headDim());
         return o;
     }
 

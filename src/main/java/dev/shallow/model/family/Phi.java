@@ -70,4 +70,57 @@ public final class Phi extends Family {
     public TensorNames ggufNames(java.util.function.Predicate<String> stored) {
         return GgufCommon.names(stored, null);
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "PhiForCausalLM";
+    }
+
+    /**
+     * The common keys with the true head_count_kv and feed_forward_length (convert_hf_to_gguf.py Phi2Model writes heads and
+     * 4 x hidden, true only of the released models; llama.cpp reads both) and LayerNorm's attention.layer_norm_epsilon.
+     */
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        if (c.qkNorm()) throw new IllegalArgumentException("qk_layernorm true: llama.cpp's phi2 has no q/k layernorm");
+        GgufCommon.writeKeys(this, c, m);
+    }
+
+    /** PhiConfig: LayerNorm eps, gelu_new, partial_rotary_factor, no q/k layernorm. */
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode hfConfig(ModelConfig c) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = GgufCommon.hfConfig(this, c);
+        o.remove(java.util.List.of("rms_norm_eps", "attention_bias", "mlp_bias", "use_sliding_window"));
+        o.put("layer_norm_eps", c.normEps()).put("hidden_act", "gelu_new").put("qk_layernorm", false);
+        return GgufCommon.partialRotary(o, c);
+    }
+
+    /**
+     * A file holding q/k/v fused as {@code blk.N.attn_qkv} (rows [q | k | v], llama.cpp's phi2 loader takes it as well as
+     * attn_q/k/v: older converters wrote it) splits back into q_proj, k_proj, v_proj (weights and biases).
+     */
+    @Override
+    public java.util.List<GgufTensor> ggufFileTensors(ModelConfig c, java.util.function.Predicate<String> ggufStored) {
+        java.util.List<GgufTensor> plans = super.ggufFileTensors(c, ggufStored);
+        TensorNames g = TensorNames.GGUF, hf = names();
+        if (!ggufStored.test(g.layer(0, GgufCommon.FUSED_QKV, "weight"))) return plans;
+        java.util.List<String> parts = java.util.List.of(g.q(), g.k(), g.v());
+        java.util.List<GgufTensor> out = new java.util.ArrayList<>();
+        for (GgufTensor p : plans) {
+            if (parts.stream().noneMatch(part -> p.name().contains("." + part + "."))) out.add(p);
+        }
+        long q = (long) c.numHeads() * c.headDim(), kv = (long) c.numKvHeads() * c.headDim();
+        for (int i = 0; i < c.numLayers(); i++) {
+            for (String suffix : java.util.List.of("weight", "bias")) {
+                out.add(GgufTensor.stacked(g.layer(i, GgufCommon.FUSED_QKV, suffix), new long[]{q, kv, kv},
+                        hf.layer(i, hf.q(), suffix), hf.layer(i, hf.k(), suffix), hf.layer(i, hf.v(), suffix)));
+            }
+        }
+        return out;
+    }
 }

@@ -63,4 +63,35 @@ public final class Phi3 extends Family {
     public TensorNames ggufNames(java.util.function.Predicate<String> stored) {
         return GgufCommon.names(stored, TensorNames.GGUF.up());
     }
+
+    @Override
+    public boolean writesGguf() {
+        return true;
+    }
+
+    @Override
+    protected String hfClass() {
+        return "Phi3ForCausalLM";
+    }
+
+    /** The common keys (rope.dimension_count: the partial rotary dims); longrope is refused there (see readGguf). */
+    @Override
+    public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
+        if (c.outputBias() || c.mlpBias()) throw new IllegalArgumentException("an o_proj or MLP bias: llama.cpp's phi3 has none");
+        GgufCommon.writeKeys(this, c, m);
+    }
+
+    /** qkv_proj as attn_qkv and gate_up_proj as ffn_up, rows as they are ([q | k | v], [gate | up]: llama.cpp's phi3 loader). */
+    @Override
+    public java.util.List<GgufTensor> ggufTensors(ModelConfig c, TensorNames hf, java.util.function.Predicate<String> stored, int[] sourceLayers) {
+        return GgufCommon.tensors(this, c, hf, TensorNames.GGUF.fused(GgufCommon.FUSED_QKV, TensorNames.GGUF.up()), stored, sourceLayers);
+    }
+
+    /** Phi3Config: partial_rotary_factor for the rotated dims, no window (llama.cpp's phi3 has none). */
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode hfConfig(ModelConfig c) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = GgufCommon.hfConfig(this, c);
+        o.remove(java.util.List.of("attention_bias", "mlp_bias", "use_sliding_window"));
+        return GgufCommon.partialRotary(o, c);
+    }
 }
