@@ -121,7 +121,7 @@ public final class GgufRewriter {
         }
     }
 
-    /** Tensor {@code t} as {@code name}: its bytes as they are, or a float tensor converted to the type the rule gives for {@code dtype}. */
+    /** Tensor {@code t} as {@code name}: its bytes as they are, or decoded and encoded in the type the rule gives for {@code dtype}. */
     private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype) {
         long[] shape = t.shape();
         DType from = t.type().dtype;
