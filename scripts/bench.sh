@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `shallow bench` with what it needs: PyTorch from Debian's packages (when root and missing),
+# `shallow bench` with what it needs: PyTorch from Debian's packages (when root and missing), llama.cpp from npm
+# (scripts/install_llamacpp.sh, when missing),
 # a check that the PyTorch baseline reproduces the golden logits (when ../shared is there), this machine's
 # FMA peak and read bandwidth from scripts/peak/run.sh (unless --peak-gflops is given; needs gcc), then the run
 # (by default every workload: prefill, decode, eval, train, pruned, analyse; about 15 minutes on TinyLlama with PyTorch).
@@ -8,6 +9,7 @@ set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/env.sh"
 ensure_torch || true
+ensure_llamacpp || true
 shared="$root/../shared"
 if [ -d "$shared/golden/stories260K" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 "$root/scripts/bench_torch.py" --check "$shared/models/stories260K" "$shared/golden/stories260K" >&2
