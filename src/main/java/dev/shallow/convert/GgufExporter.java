@@ -67,10 +67,6 @@ public final class GgufExporter {
         Path configFile = modelDir.resolve("config.json");
         ModelConfig source = ModelConfig.load(modelDir);
         Family f = Families.of(source);
-        if (!f.writesGguf()) {
-            throw ShallowException.at(configFile, "model_type '" + source.modelType() + "' is not written as GGUF yet (written: "
-                    + String.join(", ", Families.ALL.stream().filter(Family::writesGguf).map(x -> x.modelTypes().getFirst()).toList()) + ")");
-        }
         int[] layers = kept != null ? kept : IntStream.range(0, source.numLayers()).toArray();
         ModelConfig c = kept != null ? source.keep(kept) : source;
         List<String> warnings = checkWindow(f, c, configFile, o.allowIgnoredWindow());

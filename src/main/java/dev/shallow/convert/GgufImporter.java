@@ -52,7 +52,6 @@ public final class GgufImporter {
             f = Families.of(keys);
             c = f.fromGguf(f.readGguf(keys));
         }
-        if (!f.writesGguf()) throw ShallowException.at(in, "architecture '" + f.ggufArchitecture() + "' is not written as a Hugging Face directory yet");
         DType target = dtype == null ? null : dtype.dtype;
         if (target != null && target.isQuantized()) throw new ShallowException("--dtype " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " is not a safetensors dtype (a Hugging Face directory takes f32, f16 or bf16)");
         if (target == null && quantized(in)) target = DType.F32; // dequantized to F32 unless asked otherwise

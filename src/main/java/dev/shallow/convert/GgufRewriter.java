@@ -99,7 +99,6 @@ public final class GgufRewriter {
         try (GgufWeights w = GgufWeights.open(in)) {
             GgufKeys keys = GgufKeys.of(w);
             Family f = Families.of(keys);
-            if (!f.writesGguf()) throw ShallowException.at(in, "pruning a GGUF of architecture '" + keys.architecture() + "' is not supported yet");
             ModelConfig source = f.readGguf(keys), pruned = source.keep(kept);
             GgufWriter.Metadata before = new GgufWriter.Metadata(), after = new GgufWriter.Metadata();
             try {

@@ -79,14 +79,8 @@ public abstract class Family {
 
     // ---- writing a GGUF file: the inverse of readGguf (convert_hf_to_gguf.py's per-family class) ----
 
-    /**
-     * True when this family is written as a GGUF file. A family that is writes {@link #writeGgufKeys} and
-     * {@link #ggufTensors} (both default to llama.cpp's common layout, {@link GgufCommon}) and must read back, through
-     * {@link #readGguf}, the config it wrote.
-     */
-    public boolean writesGguf() {
-        return false;
-    }
+    // Every family is written as a GGUF file: its writeGgufKeys and ggufTensors (both default to llama.cpp's common layout,
+    // GgufCommon) must read back, through readGguf, the config it wrote.
 
     /** llama.cpp's architecture this family is written as ({@code general.architecture}): by default the one it is read as. */
     public String ggufWriteArchitecture() {

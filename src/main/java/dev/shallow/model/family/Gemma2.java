@@ -141,11 +141,6 @@ public final class Gemma2 extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "Gemma2ForCausalLM";
     }

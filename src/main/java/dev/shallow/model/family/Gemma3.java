@@ -105,11 +105,6 @@ public final class Gemma3 extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "Gemma3ForCausalLM";
     }

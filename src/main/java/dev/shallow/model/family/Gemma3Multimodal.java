@@ -51,11 +51,6 @@ public final class Gemma3Multimodal extends Family {
 
     /** Its text model, as Gemma 3's ({@code gemma3}); the vision tower and projector are left out ({@link #ggufLeavesOut}). */
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     public String ggufWriteArchitecture() {
         return "gemma3";
     }

@@ -39,11 +39,6 @@ public final class Llama extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "LlamaForCausalLM";
     }

@@ -20,11 +20,6 @@ public final class Mistral extends Family {
         return b.layers(Common.uniform(b.numLayers, new LayerType(Common.window(j, 4096), Common.rope(j, 10000, b.headDim)))).build();
     }
 
-    @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
     /** convert_hf_to_gguf.py registers MistralForCausalLM as a LlamaModel: written as llama.cpp's llama, q/k permuted. */
     @Override
     public String ggufWriteArchitecture() {

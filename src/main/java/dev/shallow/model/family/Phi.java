@@ -72,11 +72,6 @@ public final class Phi extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "PhiForCausalLM";
     }

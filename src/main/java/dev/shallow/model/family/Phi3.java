@@ -65,11 +65,6 @@ public final class Phi3 extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "Phi3ForCausalLM";
     }

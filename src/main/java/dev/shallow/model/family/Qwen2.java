@@ -43,11 +43,6 @@ public final class Qwen2 extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "Qwen2ForCausalLM";
     }

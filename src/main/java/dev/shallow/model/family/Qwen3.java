@@ -31,11 +31,6 @@ public final class Qwen3 extends Family {
     }
 
     @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
-    @Override
     protected String hfClass() {
         return "Qwen3ForCausalLM";
     }

@@ -68,11 +68,6 @@ public final class SmolLM3 extends Family {
         return true;
     }
 
-    @Override
-    public boolean writesGguf() {
-        return true;
-    }
-
     /** llama.cpp's smollm3 fixes its NoPE layers to every 4th (readGguf): another pattern (a pruned one) cannot be written. */
     @Override
     public void writeGgufKeys(ModelConfig c, dev.shallow.io.GgufWriter.Metadata m) {
