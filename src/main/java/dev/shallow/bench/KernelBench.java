@@ -1,6 +1,5 @@
 package dev.shallow.bench;
 
-import dev.shallow.tensor.BF16Tensor;
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Linear;
 import dev.shallow.tensor.Parallel;
@@ -8,7 +7,6 @@ import dev.shallow.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -132,16 +130,10 @@ public final class KernelBench {
             }
             return Tensor.of(dtype, seg, new long[] {rows, cols});
         }
-        ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (long i = 0; i < n; i++) {
-            float v = (rnd.nextFloat() - 0.5f) * 0.08f;
-            switch (dtype) {
-                case F32 -> seg.setAtIndex(f32, i, v);
-                case BF16 -> seg.setAtIndex(i16, i, BF16Tensor.fromFloat(v));
-                case F16 -> seg.setAtIndex(i16, i, Float.floatToFloat16(v));
-                default -> throw new IllegalArgumentException("dtype " + dtype);
-            }
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < cols; i++) row[i] = (rnd.nextFloat() - 0.5f) * 0.08f;
+            dtype.encode(row, 0, cols, seg, r * dtype.byteSize(cols));
         }
         return Tensor.of(dtype, seg, new long[] {rows, cols});
     }

@@ -193,7 +193,7 @@ public final class GgufExporter {
                 } else {
                     t.copyTo(i * cols, buf, 0, cols);
                     if (p.values() != null) for (int j = 0; j < cols; j++) buf[j] = p.values().toGguf().apply(buf[j]);
-                    GgufTensorTypes.encode(buf, cols, type, dst, at);
+                    type.dtype.encode(buf, 0, cols, dst, at);
                 }
             }
         }

@@ -134,7 +134,6 @@ public final class GgufImporter {
         long rows = e.shape()[0], inRow = stored.byteSize(cols), outRow = e.dtype().byteSize(cols);
         MemorySegment src = g.tensorData(p.name());
         Tensor s = Tensor.of(stored, src, new long[] {t.elements()});
-        GgmlType to = GgmlType.of(e.dtype());
         float[] buf = new float[cols];
         for (long r = 0; r < rows; r++) {
             long from = p.place((int) (part.offset() + r));
@@ -143,7 +142,7 @@ public final class GgufImporter {
             } else {
                 s.copyTo(from * cols, buf, 0, cols);
                 if (p.values() != null) for (int j = 0; j < cols; j++) buf[j] = p.values().toHf().apply(buf[j]);
-                GgufTensorTypes.encode(buf, cols, to, dst, r * outRow);
+                e.dtype().encode(buf, 0, cols, dst, r * outRow);
             }
         }
     }

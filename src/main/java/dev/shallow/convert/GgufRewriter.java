@@ -58,7 +58,6 @@ public final class GgufRewriter {
             int layers = meta.intValue(blockKey);
             if (kept != null) checkPrunable(in, kept);
             int[] newIndex = new int[layers];
-            Arrays.fill(newIndex, -1);
             for (int i = 0; i < layers; i++) newIndex[i] = kept == null ? i : -1;
             if (kept != null) for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
 
@@ -138,7 +137,7 @@ public final class GgufRewriter {
             float[] row = new float[cols];
             for (long r = 0, rows = t.elements() / cols; r < rows; r++) {
                 s.copyTo(r * cols, row, 0, cols);
-                GgufTensorTypes.encode(row, cols, to, dst, r * to.dtype.byteSize(cols));
+                to.dtype.encode(row, 0, cols, dst, r * to.dtype.byteSize(cols));
             }
         });
     }

@@ -1,25 +1,17 @@
 package dev.shallow.convert;
 
 import dev.shallow.io.GgmlType;
-import dev.shallow.tensor.BF16Tensor;
-import dev.shallow.tensor.Q8_0Tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Locale;
 
 /**
- * The ggml type of each tensor of a GGUF Shallow writes, and float values encoded in it. The rule is
+ * The ggml type of each tensor of a GGUF Shallow writes (its values are written by {@link dev.shallow.tensor.DType#encode}). The rule is
  * convert_hf_to_gguf.py's (ModelBase.prepare_tensors): 1-D tensors, norms ({@code *_norm.weight}) and anything not a
  * {@code .weight} stay F32, other weights (token_embd and output among them) take the requested type (F32, F16, BF16,
  * Q8_0); a weight whose rows are not whole blocks of the requested type falls back to F16 (prepare_tensors catches
  * gguf-py quants.py's QuantError, "falling back to F16").
  */
 public final class GgufTensorTypes {
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     private GgufTensorTypes() {
     }
 
@@ -57,23 +49,4 @@ public final class GgufTensorTypes {
             default -> throw new IllegalArgumentException("no file type for " + t);
         };
     }
-
-    /**
-     * Writes {@code n} floats of {@code values} into {@code dst} at byte {@code at} as {@code type} (F16 and BF16 rounded to
-     * nearest even, Q8_0 as ggml's quantize_row_q8_0_ref: {@link Q8_0Tensor#quantize}).
-     */
-    public static void encode(float[] values, int n, GgmlType type, MemorySegment dst, long at) {
-        switch (type) {
-            case F32 -> MemorySegment.copy(values, 0, dst, F32_LE, at, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst.set(I16_LE, at + 2L * i, Float.floatToFloat16(values[i]));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst.set(I16_LE, at + 2L * i, BF16Tensor.fromFloat(values[i]));
-            }
-            case Q8_0 -> Q8_0Tensor.quantize(values, 0, n, dst, at);
-            default -> throw new IllegalArgumentException("cannot encode " + type);
-        }
-    }
-
 }

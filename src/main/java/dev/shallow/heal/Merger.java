@@ -10,15 +10,12 @@ import dev.shallow.io.TensorInfo;
 import dev.shallow.model.Model;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.prune.Pruner;
-import dev.shallow.tensor.BF16Tensor;
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,8 +35,6 @@ import java.util.TreeMap;
  */
 final class Merger {
     static final String RECORD = "shallow_healing.json";
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Merger() {
     }
@@ -89,15 +84,9 @@ final class Merger {
             for (int i = 0; i < cols; i++) {
                 double ba = 0;
                 for (int k = 0; k < r; k++) ba += (double) b[o * r + k] * a[k * cols + i];
-                float v = (float) (row[i] + l.scaling() * ba);
-                long at = (long) o * cols + i;
-                switch (dtype) {
-                    case F32 -> dst.setAtIndex(F32_LE, at, v);
-                    case BF16 -> dst.setAtIndex(I16_LE, at, BF16Tensor.fromFloat(v));
-                    case F16 -> dst.setAtIndex(I16_LE, at, Float.floatToFloat16(v));
-                    default -> throw new IllegalStateException("a weight of dtype " + dtype);
-                }
+                row[i] = (float) (row[i] + l.scaling() * ba);
             }
+            dtype.encode(row, 0, cols, dst, o * dtype.byteSize(cols));
         });
     }
 

@@ -1,5 +1,8 @@
 package dev.shallow.tensor;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Optional;
 
 /**
@@ -62,6 +65,28 @@ public enum DType {
         if (elements % block != 0) throw new IllegalArgumentException(elements + " elements are not a whole number of " + this + " blocks of " + block);
         return Math.multiplyExact(elements / block, bytes);
     }
+
+    /**
+     * Writes src[off, off + n) in this type at byte {@code at} of {@code dst}: F32 as is, F16 and BF16 rounded to nearest
+     * even ({@link Float#floatToFloat16}, {@link BF16Tensor#fromFloat}), Q8_0 as ggml's quantize_row_q8_0_ref
+     * ({@link Q8_0Tensor#quantize}); the other types are not written.
+     */
+    public void encode(float[] src, int off, int n, MemorySegment dst, long at) {
+        switch (this) {
+            case F32 -> MemorySegment.copy(src, off, dst, F32_LE, at, n);
+            case F16 -> {
+                for (int i = 0; i < n; i++) dst.set(I16_LE, at + 2L * i, Float.floatToFloat16(src[off + i]));
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) dst.set(I16_LE, at + 2L * i, BF16Tensor.fromFloat(src[off + i]));
+            }
+            case Q8_0 -> Q8_0Tensor.quantize(src, off, n, dst, at);
+            default -> throw new IllegalArgumentException("values are not written as " + this);
+        }
+    }
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Byte offsets of the block's fp16 scales (a copy). */
     public int[] fp16Scales() {
