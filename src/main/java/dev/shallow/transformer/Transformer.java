@@ -26,12 +26,15 @@ import java.util.Map;
  * output normed again before it is added; Phi-2: x += Attn(h) + MLP(h), h = LN(x)); logits = head(norm(x))
  * (+ bias, soft-capped). The layer's {@link LayerType} gives its window and RoPE (or none).
  * It can run any increasing subset of the layers (the others are skipped: the input of a removed
- * block feeds the next kept layer) and lets a {@link ResidualObserver} see the residual stream.
+ * block feeds the next kept layer), leave out attention or MLP sub-blocks and zero attention heads ({@link SubBlocks};
+ * a layer whose checkpoint has no o_proj or no down_proj runs without that sub-block), and lets a
+ * {@link ResidualObserver} see the residual stream.
  */
 public final class Transformer {
     private final Model model;
     private final ModelConfig c;
     private final int[] layers;
+    private final SubBlocks parts;
     private final Map<RopeSpec, Rope> ropes = new HashMap<>();
 
     /** All layers. */
@@ -41,7 +44,13 @@ public final class Transformer {
 
     /** Only {@code layers} (original indices, strictly increasing), in that order. */
     public Transformer(Model model, int[] layers) {
+        this(model, layers, SubBlocks.none(model.config().numLayers()));
+    }
+
+    /** Only {@code layers}, in that order, each without the sub-blocks and heads {@code parts} removes. */
+    public Transformer(Model model, int[] layers, SubBlocks parts) {
         this.model = model;
+        this.parts = parts;
         this.c = model.config();
         for (int i = 0; i < layers.length; i++) {
             if (layers[i] < 0 || layers[i] >= c.numLayers() || (i > 0 && layers[i] <= layers[i - 1])) {
@@ -75,6 +84,21 @@ public final class Transformer {
 
     public int[] layers() {
         return layers.clone();
+    }
+
+    /** What this transformer leaves out below the layer. */
+    public SubBlocks parts() {
+        return parts;
+    }
+
+    /** Whether layer l runs its attention: not removed, and present in the checkpoint. */
+    public boolean runsAttention(int l) {
+        return parts.runsAttention(l) && model.layer(l).wo() != null;
+    }
+
+    /** Whether layer l runs its MLP: not removed, and present in the checkpoint. */
+    public boolean runsMlp(int l) {
+        return parts.runsMlp(l) && model.layer(l).wDown() != null;
     }
 
     public KVCache newCache(int capacity) {
@@ -179,7 +203,12 @@ public final class Transformer {
          * that leaves the float range (NaN or infinity) is an error naming the layer, never a NaN metric later.
          */
         public void layer(int l, Workspace ws) {
-            Transformer.this.layer(l, this, ws.ensure(tokens, c));
+            layer(l, ws, null);
+        }
+
+        /** As {@link #layer(int, Workspace)}; {@code afterAttention} (if not null) sees x + Attn(..), before the MLP, with layer = l. */
+        public void layer(int l, Workspace ws, ResidualObserver afterAttention) {
+            Transformer.this.layer(l, this, ws.ensure(tokens, c), afterAttention);
             for (int i = 0; i < x.length; i++) {
                 if (!Float.isFinite(x[i])) {
                     throw new ShallowException("layer " + l + " produced " + x[i] + " in the residual stream (token " + i / c.hiddenSize()
@@ -223,7 +252,37 @@ public final class Transformer {
         }
     }
 
-    private void layer(int l, Pass p, Buffers buf) {
+    private void layer(int l, Pass p, Buffers buf, ResidualObserver afterAttention) {
+        float[] x = p.x;
+        int n = p.tokens, h = c.hiddenSize();
+        LayerWeights w = model.layer(l);
+        boolean attention = runsAttention(l), mlp = runsMlp(l);
+        if (attention) attention(l, p, buf);
+        if (c.parallelBlock()) { // Phi-2: x + (attn(h) + mlp(h)), both from the same h = LN(x), added as transformers' PhiDecoderLayer does
+            if (!attention) norm(w.attnNorm(), x, n, h, buf.xn());
+            if (mlp) mlp(w, buf.xn(), n, buf);
+            if (afterAttention != null) {
+                float[] mid = x.clone();
+                if (attention) add(mid, buf.out(), n * h);
+                afterAttention.accept(l, mid, n, h);
+            }
+            if (attention && mlp) for (int i = 0; i < n * h; i++) x[i] += buf.out()[i] + buf.mlpOut()[i];
+            else if (attention) add(x, buf.out(), n * h);
+            else if (mlp) add(x, buf.mlpOut(), n * h);
+            return;
+        }
+        if (attention) add(x, buf.out(), n * h);
+        if (afterAttention != null) afterAttention.accept(l, x, n, h);
+        if (!mlp) return;
+        // MLP block: x += mlp(norm(x)) (Gemma: post-normed)
+        norm(w.ffnNorm(), x, n, h, buf.xn());
+        mlp(w, buf.xn(), n, buf);
+        if (c.postNorms()) norm(w.postFfnNorm(), buf.mlpOut(), n, h, buf.mlpOut());
+        add(x, buf.mlpOut(), n * h);
+    }
+
+    /** buf.out = o_proj(Attn(RoPE(qn(q)), RoPE(kn(k)), v)) over norm(x) (Gemma: post-normed), zeroed heads' slices of o_proj's input zero; buf.xn = norm(x). */
+    private void attention(int l, Pass p, Buffers buf) {
         float[] x = p.x;
         int n = p.tokens;
         int[][] seqs = p.seqs;
@@ -233,7 +292,6 @@ public final class Transformer {
         LayerType type = c.layerType(l);
         Rope rope = type.rope() == null ? null : ropes.get(type.rope());
         int h = c.hiddenSize(), kvDim = c.kvDim(), qDim = c.qDim(), d = c.headDim();
-        // attention block: a = o_proj(Attn(RoPE(qn(q)), RoPE(kn(k)), v)) over norm(x)
         norm(w.attnNorm(), x, n, h, buf.xn());
         Linear.apply(buf.xn(), n, new Tensor[]{w.wq(), w.wk(), w.wv()}, new float[][]{w.bq(), w.bk(), w.bv()},
                 new float[][]{buf.q(), buf.k(), buf.v()});
@@ -260,19 +318,11 @@ public final class Transformer {
             }
             Attention.causal(buf.q(), buf.att(), seqs, caches, p.first, start, t0, (int) Math.min(longest, (long) t0 + chunk), l, c, type.window());
         }
+        for (int head : parts.zeroedHeads(l)) { // head ablation: the head's slice of o_proj's input is zero
+            for (int t = 0; t < n; t++) Arrays.fill(buf.att(), t * qDim + head * d, t * qDim + (head + 1) * d, 0f);
+        }
         Linear.apply(buf.att(), n, w.wo(), w.bo(), buf.out());
         if (c.postNorms()) norm(w.postAttnNorm(), buf.out(), n, h, buf.out());
-        if (c.parallelBlock()) { // Phi-2: x + attn(h) + mlp(h), both from the same h = LN(x)
-            mlp(w, buf.xn(), n, buf);
-            for (int i = 0; i < n * h; i++) x[i] += buf.out()[i] + buf.mlpOut()[i];
-            return;
-        }
-        add(x, buf.out(), n * h);
-        // MLP block: x += mlp(norm(x)) (Gemma: post-normed)
-        norm(w.ffnNorm(), x, n, h, buf.xn());
-        mlp(w, buf.xn(), n, buf);
-        if (c.postNorms()) norm(w.postFfnNorm(), buf.mlpOut(), n, h, buf.mlpOut());
-        add(x, buf.mlpOut(), n * h);
     }
 
     /** buf.mlpOut = down(act(gate(xn)) * up(xn)), or down(act(up(xn))) for an ungated MLP, biases where the family has them. */
