@@ -34,15 +34,21 @@ public final class Analyser {
         if (!options.greedy().isEmpty() && options.greedySteps() >= layers) {
             throw new ShallowException("--greedy-steps " + options.greedySteps() + ": the model has " + layers + " layers; at least one must stay");
         }
-        CalibrationLoss loss = options.ablation() ? new CalibrationLoss() : null;
+        CalibrationLoss loss = options.ablation() || options.heads() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
         double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), options.memory(), progress) : null;
         Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy = new EnumMap<>(GreedyRemoval.Metric.class);
         for (GreedyRemoval.Metric metric : options.greedy()) {
             greedy.put(metric, GreedyRemoval.run(model, sequences, metric, options.greedySteps(), options.batchSequences(), options.memory(), progress));
         }
+        SingleSubBlockAblation parts = options.ablation() || options.heads()
+                ? SingleSubBlockAblation.measure(model, sequences, options.batchSequences(), options.heads(), progress) : null;
+        List<SubBlockGreedy.Step> subGreedy = options.subGreedyLayers() == 0 ? List.of()
+                : SubBlockGreedy.run(model, sequences, options.subGreedyLayers(), options.batchSequences(), progress);
+        SubBlockAnalysis subBlocks = new SubBlockAnalysis(SubBlockSizes.of(model), m.subBlocks(), parts == null ? null : parts.attention(),
+                parts == null ? null : parts.mlp(), parts == null ? null : parts.heads(), subGreedy, options.subGreedyLayers());
         return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
                 m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,
-                loss == null ? Double.NaN : loss.mean(), greedy);
+                loss == null ? Double.NaN : loss.mean(), greedy, subBlocks);
     }
 }

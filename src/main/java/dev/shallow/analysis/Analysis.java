@@ -20,16 +20,30 @@ import java.util.Map;
  * @param baselineLoss      calibration loss of the whole model; NaN when not computed
  * @param greedy            per metric run, the greedy iterative removal's steps in order (layer removed, score that chose it);
  *                          empty when none was run
+ * @param subBlocks         what was measured below the layer (sub-blocks, heads); null in an analysis written before it was
  * @param options           the calibration and analysis options, as given (reproduce the run from them):
  *                          {"calibration": {..., "token_sha256"}, "analysis": {...}}
  */
 public record Analysis(ModelIdentity model, JsonNode options, int numLayers, String angularTokens,
                        double[][] angularDistance, double[] blockInfluence, double[] relativeMagnitude,
                        double[][] cka, double[] ablationLoss, double baselineLoss,
-                       Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy) {
+                       Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy, SubBlockAnalysis subBlocks) {
 
     public Analysis {
         greedy = Map.copyOf(greedy);
+    }
+
+    /** Without sub-block measurements. */
+    public Analysis(ModelIdentity model, JsonNode options, int numLayers, String angularTokens, double[][] angularDistance, double[] blockInfluence,
+                    double[] relativeMagnitude, double[][] cka, double[] ablationLoss, double baselineLoss,
+                    Map<GreedyRemoval.Metric, List<GreedyRemoval.Step>> greedy) {
+        this(model, options, numLayers, angularTokens, angularDistance, blockInfluence, relativeMagnitude, cka, ablationLoss, baselineLoss, greedy, null);
+    }
+
+    /** The sub-block measurements, or a one-line error naming {@code need} when this analysis has none. */
+    public SubBlockAnalysis requireSubBlocks(String need) {
+        if (subBlocks == null) throw new ShallowException(need + ": the analysis has no sub-block metrics (it predates them: rerun 'shallow analyse')");
+        return subBlocks;
     }
 
     /** Reads an analysis.json written by {@link #write}; malformed files give a one-line error naming the file. */

@@ -42,6 +42,11 @@ final class AnalysisJson {
         conv.put("greedy", "greedy[metric] = the layers (original indices) a greedy iterative removal by that metric took out, in order,"
                 + " each with the score that chose it, re-measured on the model pruned so far (bi, angular: that layer's metric; loss: the"
                 + " calibration loss after removing it)");
+        conv.put("sub_blocks", "per layer l, across its attention (x_l to m_l = x_l + Attn) and its MLP (m_l to x_{l+1}): block influence"
+                + " = 1 - mean over all tokens of cos (also LLM-Drop's importance), angular distance as angular_distance; ablation losses with"
+                + " that sub-block removed; head_ablation_loss[l][h] with query head h's slice of o_proj's input zeroed, group_ablation_loss[l][g]"
+                + " with every query head of key/value group g zeroed (null without grouped-query attention); greedy: BlockPruner's removal"
+                + " order by calibration loss, run while a sub-block fitted in greedy_layers layers' parameters; parameters: each sub-block's, norms included");
         conv.put("best_block", "for each n, the block l*..l*+n-1 with l* = argmin_l angular_distance[l][n-1] (convenience; derived)");
         o.set("model", a.model().toJson());
         o.set("options", a.options());
@@ -64,6 +69,7 @@ final class AnalysisJson {
         o.set("ablation_loss", a.ablationLoss() == null ? F.nullNode() : vector(a.ablationLoss(), "ablation_loss"));
         if (a.ablationLoss() == null) o.putNull("baseline_loss");
         else o.put("baseline_loss", Finite.require(a.baselineLoss(), "analysis: baseline_loss"));
+        if (a.subBlocks() != null) o.set("sub_blocks", subBlocks(a.subBlocks()));
         ObjectNode greedy = o.putObject("greedy");
         for (GreedyRemoval.Metric metric : GreedyRemoval.Metric.values()) {
             List<GreedyRemoval.Step> steps = a.greedy().get(metric);
@@ -73,6 +79,32 @@ final class AnalysisJson {
                 order.addObject().put("layer", step.removedLayer())
                         .put("score", Finite.require(step.score(), "analysis: greedy " + metric.label() + " score of removing layer " + step.removedLayer()));
             }
+        }
+        return o;
+    }
+
+    private static ObjectNode subBlocks(SubBlockAnalysis s) {
+        ObjectNode o = F.objectNode();
+        ObjectNode p = o.putObject("parameters");
+        for (SubBlock.Kind k : SubBlock.Kind.values()) {
+            ArrayNode a = p.putArray(k.label());
+            for (long n : k == SubBlock.Kind.ATTENTION ? s.sizes().attention() : s.sizes().mlp()) a.add(n);
+        }
+        SubBlockMetrics m = s.metrics();
+        o.set("attention_block_influence", vector(m.attentionInfluence(), "attention_block_influence"));
+        o.set("mlp_block_influence", vector(m.mlpInfluence(), "mlp_block_influence"));
+        o.set("attention_angular_distance", vector(m.attentionAngular(), "attention_angular_distance"));
+        o.set("mlp_angular_distance", vector(m.mlpAngular(), "mlp_angular_distance"));
+        o.set("attention_ablation_loss", s.attentionAblation() == null ? F.nullNode() : vector(s.attentionAblation(), "attention_ablation_loss"));
+        o.set("mlp_ablation_loss", s.mlpAblation() == null ? F.nullNode() : vector(s.mlpAblation(), "mlp_ablation_loss"));
+        HeadAblation h = s.heads();
+        o.set("head_ablation_loss", h == null ? F.nullNode() : matrix(h.heads(), "head_ablation_loss"));
+        o.set("group_ablation_loss", h == null || h.groups() == null ? F.nullNode() : matrix(h.groups(), "group_ablation_loss"));
+        o.put("greedy_layers", s.greedyLayers());
+        ArrayNode g = o.putArray("greedy");
+        for (SubBlockGreedy.Step step : s.greedy()) {
+            g.addObject().put("kind", step.block().kind().label()).put("layer", step.block().layer())
+                    .put("loss", Finite.require(step.loss(), "analysis: greedy sub-block loss of removing " + step.block()));
         }
         return o;
     }
@@ -131,7 +163,52 @@ final class AnalysisJson {
         double[][] cka = o.path("cka").isNull() ? null : r.matrix(o, "cka", layers + 1, layers + 1);
         double[] ablation = o.path("ablation_loss").isNull() ? null : r.vector(o, "ablation_loss", layers);
         double baseline = o.path("baseline_loss").isNull() ? Double.NaN : r.number(o.get("baseline_loss"), "baseline_loss");
-        return new Analysis(id, r.object(o, "options"), layers, tokens, angular, bi, rel, cka, ablation, baseline, greedy(r, o, layers));
+        SubBlockAnalysis subBlocks = o.has("sub_blocks") ? subBlocks(r, r.object(o, "sub_blocks"), layers) : null;
+        return new Analysis(id, r.object(o, "options"), layers, tokens, angular, bi, rel, cka, ablation, baseline, greedy(r, o, layers), subBlocks);
+    }
+
+    /** sub_blocks: every per-layer array of L entries, the head matrices L rows of equal length, the greedy steps distinct sub-blocks. */
+    private static SubBlockAnalysis subBlocks(Reader r, JsonNode s, int layers) {
+        JsonNode p = r.object(s, "parameters");
+        long[][] sizes = new long[2][];
+        for (SubBlock.Kind k : SubBlock.Kind.values()) {
+            double[] v = r.vector(p, k.label(), layers);
+            sizes[k.ordinal()] = new long[layers];
+            for (int l = 0; l < layers; l++) {
+                if (v[l] < 0 || v[l] != Math.rint(v[l])) throw r.fail("sub_blocks.parameters." + k.label() + "[" + l + "] must be a count");
+                sizes[k.ordinal()][l] = (long) v[l];
+            }
+        }
+        SubBlockMetrics m = new SubBlockMetrics(r.vector(s, "attention_block_influence", layers), r.vector(s, "mlp_block_influence", layers),
+                r.vector(s, "attention_angular_distance", layers), r.vector(s, "mlp_angular_distance", layers));
+        double[] attention = s.path("attention_ablation_loss").isNull() ? null : r.vector(s, "attention_ablation_loss", layers);
+        double[] mlp = s.path("mlp_ablation_loss").isNull() ? null : r.vector(s, "mlp_ablation_loss", layers);
+        HeadAblation heads = s.path("head_ablation_loss").isNull() ? null
+                : new HeadAblation(r.rows(s, "head_ablation_loss", layers), s.path("group_ablation_loss").isNull() ? null : r.rows(s, "group_ablation_loss", layers));
+        List<SubBlockGreedy.Step> greedy = new ArrayList<>();
+        java.util.Set<SubBlock> seen = new java.util.HashSet<>();
+        JsonNode order = s.path("greedy");
+        if (!order.isArray()) throw r.fail("sub_blocks.greedy must be an array");
+        for (int i = 0; i < order.size(); i++) {
+            JsonNode step = order.get(i), layer = step.path("layer");
+            String where = "sub_blocks.greedy[" + i + "]";
+            SubBlock.Kind kind;
+            try {
+                kind = SubBlock.Kind.of(step.path("kind").asText());
+            } catch (IllegalArgumentException e) {
+                throw r.fail(where + ".kind must be attention or mlp");
+            }
+            if (!layer.isIntegralNumber() || !layer.canConvertToInt() || layer.intValue() < 0 || layer.intValue() >= layers
+                    || !seen.add(new SubBlock(kind, layer.intValue()))) {
+                throw r.fail(where + ".layer must be a layer index 0-" + (layers - 1) + " whose " + kind.label() + " was not removed before");
+            }
+            greedy.add(new SubBlockGreedy.Step(new SubBlock(kind, layer.intValue()), r.number(step.get("loss"), where + ".loss")));
+        }
+        JsonNode greedyLayers = s.path("greedy_layers");
+        if (!greedyLayers.canConvertToInt() || !greedyLayers.isIntegralNumber() || greedyLayers.intValue() < 0 || greedyLayers.intValue() == 0 != greedy.isEmpty()) {
+            throw r.fail("sub_blocks.greedy_layers must be a count of layers, 0 exactly when sub_blocks.greedy is empty");
+        }
+        return new SubBlockAnalysis(new SubBlockSizes(sizes[0], sizes[1]), m, attention, mlp, heads, greedy, greedyLayers.intValue());
     }
 
     /** The greedy removal orders: absent or {} when none was run; each a list of distinct layers, fewer than all. */
@@ -205,6 +282,14 @@ final class AnalysisJson {
                 for (int j = 0; j < cols; j++) m[i][j] = row.get(j).isNull() ? Double.NaN : number(row.get(j), key + "[" + i + "][" + j + "]");
             }
             return m;
+        }
+
+        /** {@code rows} arrays of numbers, all of the first one's length (at least one). */
+        double[][] rows(JsonNode o, String key, int rows) {
+            JsonNode a = array(o.path(key), key, rows);
+            int cols = a.get(0).size();
+            if (cols < 1) throw fail(key + "[0] must not be empty");
+            return matrix(o, key, rows, cols);
         }
 
         private JsonNode array(JsonNode v, String where, int n) {

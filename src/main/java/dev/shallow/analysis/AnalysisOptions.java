@@ -19,9 +19,12 @@ import java.util.List;
  * @param greedy         metrics to run a greedy iterative removal by ({@link GreedyRemoval}); kept distinct, in enum order
  * @param greedySteps    layers each greedy removal takes out (ignored without {@code greedy})
  * @param memory         the memory the passes may use; over it they run layer by layer (results do not depend on it)
+ * @param heads          also measure the loss with each attention head (and key/value group) zeroed ({@link SingleSubBlockAblation})
+ * @param subGreedyLayers BlockPruner's greedy removal of sub-blocks goes on while one fits in this many layers' parameters
+ *                        ({@link SubBlockGreedy}; 0: not run)
  */
 public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
-                              List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory) {
+                              List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory, boolean heads, int subGreedyLayers) {
     public static final int DEFAULT_BATCH = 4, DEFAULT_CKA_TOKENS = 512;
 
     public AnalysisOptions {
@@ -29,6 +32,13 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         if (ckaTokens < 0 || ckaTokens == 1) throw new IllegalArgumentException("CKA needs 0 (off) or >= 2 tokens, got " + ckaTokens);
         greedy = greedy.stream().distinct().sorted().toList();
         if (!greedy.isEmpty() && greedySteps < 1) throw new IllegalArgumentException("--greedy-steps must be >= 1, got " + greedySteps);
+        if (subGreedyLayers < 0) throw new IllegalArgumentException("--greedy-sub-blocks must be >= 0, got " + subGreedyLayers);
+    }
+
+    /** Without head ablation or the sub-block greedy removal. */
+    public AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
+                           List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory) {
+        this(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, memory, false, 0);
     }
 
     /** With the default memory budget. */
@@ -43,12 +53,12 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
 
     /** These options, but also with the single-layer ablation. */
     public AnalysisOptions withAblation() {
-        return new AnalysisOptions(angularTokens, true, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, memory);
+        return new AnalysisOptions(angularTokens, true, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, memory, heads, subGreedyLayers);
     }
 
     /** These options with another memory budget (the results stay the same). */
     public AnalysisOptions withMemory(MemoryBudget budget) {
-        return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, budget);
+        return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, budget, heads, subGreedyLayers);
     }
 
     /** These options, but also with a greedy removal by {@code metric} of at least {@code steps} steps. */
@@ -56,7 +66,13 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         List<GreedyRemoval.Metric> metrics = new ArrayList<>(greedy);
         metrics.add(metric);
         return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, metrics,
-                greedy.isEmpty() ? steps : Math.max(steps, greedySteps), memory);
+                greedy.isEmpty() ? steps : Math.max(steps, greedySteps), memory, heads, subGreedyLayers);
+    }
+
+    /** These options, but also with BlockPruner's greedy removal of at least {@code layers} layers' parameters. */
+    public AnalysisOptions withSubBlockGreedy(int layers) {
+        return new AnalysisOptions(angularTokens, ablation, batchSequences, ckaTokens, ckaSeed, greedy, greedySteps, memory, heads,
+                Math.max(layers, subGreedyLayers));
     }
 
     public ObjectNode toJson() {
@@ -69,6 +85,8 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         ArrayNode metrics = o.putArray("greedy");
         for (GreedyRemoval.Metric m : greedy) metrics.add(m.label());
         if (!greedy.isEmpty()) o.put("greedy_steps", greedySteps);
+        if (heads) o.put("heads", true);
+        if (subGreedyLayers > 0) o.put("greedy_sub_blocks", subGreedyLayers);
         return o;
     }
 }

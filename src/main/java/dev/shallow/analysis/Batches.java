@@ -22,6 +22,11 @@ final class Batches {
     interface Observer {
         void stream(int batch, int layer, float[] x, int tokens, int hidden);
 
+        /** What sees batch {@code batch}'s stream between the attention and the MLP of each layer (null: nothing, the default). */
+        default dev.shallow.transformer.ResidualObserver midStream(int batch) {
+            return null;
+        }
+
         /** All-position logits of the batch (called only when logits were asked for). */
         default void logits(int batch, float[] logits) {
         }
@@ -95,7 +100,7 @@ final class Batches {
         @Override
         public void layer(int l, Transformer.Workspace ws) {
             observer.stream(index, l, pass.stream(), pass.tokens(), tf.model().config().hiddenSize());
-            pass.layer(l, ws);
+            pass.layer(l, ws, observer.midStream(index));
             for (KVCache c : caches) c.dropLayer(l);
         }
 

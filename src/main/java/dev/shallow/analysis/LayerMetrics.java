@@ -8,6 +8,7 @@ package dev.shallow.analysis;
  * @param blockInfluence    [K]: 1 - mean over tokens of cos(x_i, x_{i+1})
  * @param relativeMagnitude [K]: mean over tokens of ||x_{i+1} - x_i|| / ||x_{i+1}||
  * @param cka               [K+1][K+1] linear CKA between points, or null when not computed
+ * @param subBlocks         the same stream quantities across each run layer's attention and MLP separately
  */
-public record LayerMetrics(double[][] angularDistance, double[] blockInfluence, double[] relativeMagnitude, double[][] cka) {
+public record LayerMetrics(double[][] angularDistance, double[] blockInfluence, double[] relativeMagnitude, double[][] cka, SubBlockMetrics subBlocks) {
 }

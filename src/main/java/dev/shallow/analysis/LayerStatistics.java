@@ -28,6 +28,8 @@ public final class LayerStatistics implements Batches.Observer {
     private final double[][] angularSum;
     private final double[] cosSum;
     private final double[] relativeSum;
+    /** Per run layer: sums of cos and of the angular distance across its attention (x_i to m_i) and its MLP (m_i to x_{i+1}). */
+    private final double[] attentionCosSum, mlpCosSum, attentionAngularSum, mlpAngularSum;
     private final CalibrationLoss loss;
     private final int vocab;
     private long tokens;
@@ -38,6 +40,8 @@ public final class LayerStatistics implements Batches.Observer {
     private final long[] batchStart;
     /** Per batch in flight: the stream at its previous point, the last-token rows and (ALL) the stream at each point. */
     private final float[][] previous;
+    /** Per batch in flight: the stream between the attention and the MLP of the layer it is in. */
+    private final float[][] middle;
     private final float[][][] lastRows;
     private final float[][][] allRows;
 
@@ -62,11 +66,16 @@ public final class LayerStatistics implements Batches.Observer {
         this.angularSum = new double[points - 1][points - 1];
         this.cosSum = new double[points - 1];
         this.relativeSum = new double[points - 1];
+        this.attentionCosSum = new double[points - 1];
+        this.mlpCosSum = new double[points - 1];
+        this.attentionAngularSum = new double[points - 1];
+        this.mlpAngularSum = new double[points - 1];
         this.loss = loss;
         this.batches = batches;
         this.batchStart = new long[batches.size()];
         for (int b = 1; b < batches.size(); b++) batchStart[b] = batchStart[b - 1] + Batches.tokens(batches.get(b - 1));
         this.previous = new float[batches.size()][];
+        this.middle = new float[batches.size()][];
         this.lastRows = new float[batches.size()][][];
         this.allRows = new float[batches.size()][][];
     }
@@ -87,7 +96,7 @@ public final class LayerStatistics implements Batches.Observer {
     @Override
     public long keptBytes(int[][] batch) {
         long stream = 4L * hidden * Batches.tokens(batch);
-        return stream + 4L * points * hidden * batch.length + (angularTokens == AngularTokens.ALL ? points * stream : 0);
+        return 2 * stream + 4L * points * hidden * batch.length + (angularTokens == AngularTokens.ALL ? points * stream : 0);
     }
 
     @Override
@@ -96,8 +105,20 @@ public final class LayerStatistics implements Batches.Observer {
     }
 
     @Override
+    public dev.shallow.transformer.ResidualObserver midStream(int b) {
+        return (layer, x, n, h) -> {
+            addSubBlock(pointOf[layer], attentionCosSum, attentionAngularSum, previous[b], x, n, batches.get(b));
+            middle[b] = Arrays.copyOf(x, n * h);
+        };
+    }
+
+    @Override
     public void stream(int b, int layer, float[] x, int n, int h) {
         int p = pointOf[layer];
+        if (p > 0) {
+            addSubBlock(p - 1, mlpCosSum, mlpAngularSum, middle[b], x, n, batches.get(b));
+            middle[b] = null;
+        }
         if (p == 0) {
             lastRows[b] = new float[points][];
             if (angularTokens == AngularTokens.ALL) allRows[b] = new float[points][];
@@ -131,6 +152,22 @@ public final class LayerStatistics implements Batches.Observer {
         for (int t = 0; t < n; t++) {
             cosSum[i] += cos[t];
             relativeSum[i] += rel[t];
+        }
+    }
+
+    /**
+     * A sub-block of run layer i, from stream {@code in} to {@code out}: cos summed over every token, the angular distance
+     * d = arccos(clamp(cos, -1, 1)) / pi (Gromov et al.) over the angular tokens (every token, or each sequence's last).
+     */
+    private void addSubBlock(int i, double[] cosSum, double[] angularSum, float[] in, float[] out, int n, int[][] batch) {
+        double[] cos = new double[n];
+        Parallel.forEach(n, t -> cos[t] = Vectors.cos(in, t * hidden, out, t * hidden, hidden));
+        for (int t = 0; t < n; t++) cosSum[i] += cos[t];
+        if (angularTokens == AngularTokens.ALL) {
+            for (int t = 0; t < n; t++) angularSum[i] += Vectors.angle(cos[t]);
+        } else {
+            int end = 0;
+            for (int[] seq : batch) angularSum[i] += Vectors.angle(cos[(end += seq.length) - 1]);
         }
     }
 
@@ -181,13 +218,18 @@ public final class LayerStatistics implements Batches.Observer {
         double count = angularTokens == AngularTokens.LAST ? sequences : tokens;
         double[][] angular = new double[k][k];
         double[] bi = new double[k], rel = new double[k];
+        double[] attentionBi = new double[k], mlpBi = new double[k], attentionD = new double[k], mlpD = new double[k];
         for (int i = 0; i < k; i++) {
             Arrays.fill(angular[i], Double.NaN);
             for (int n = 1; i + n <= k; n++) angular[i][n - 1] = angularSum[i][n - 1] / count;
             bi[i] = 1 - cosSum[i] / tokens;
             rel[i] = relativeSum[i] / tokens;
+            attentionBi[i] = 1 - attentionCosSum[i] / tokens;
+            mlpBi[i] = 1 - mlpCosSum[i] / tokens;
+            attentionD[i] = attentionAngularSum[i] / count;
+            mlpD[i] = mlpAngularSum[i] / count;
         }
         double[][] cka = ckaSample == null ? null : LinearCka.matrix(ckaRows, ckaSample.size(), hidden);
-        return new LayerMetrics(angular, bi, rel, cka);
+        return new LayerMetrics(angular, bi, rel, cka, new SubBlockMetrics(attentionBi, mlpBi, attentionD, mlpD));
     }
 }

@@ -43,7 +43,12 @@ final class Vectors {
 
     /** d(a, b) = arccos(clamp(cos(a, b), -1, 1)) / pi (Gromov et al.). */
     static double angularDistance(float[] a, int ao, float[] b, int bo, int hidden) {
-        return Math.acos(Math.clamp(cos(a, ao, b, bo, hidden), -1.0, 1.0)) / Math.PI;
+        return angle(cos(a, ao, b, bo, hidden));
+    }
+
+    /** d = arccos(clamp(cos, -1, 1)) / pi (Gromov et al.), from the cosine. */
+    static double angle(double cos) {
+        return Math.acos(Math.clamp(cos, -1.0, 1.0)) / Math.PI;
     }
 
     /** ||next - prev|| / ||next||: the size of a layer's update relative to its output. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.analysis.SubBlockAnalysis;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.RunLock;
 import dev.shallow.model.Model;
@@ -52,6 +53,28 @@ final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
+    /** Per layer: Block Influence across the attention and the MLP, their ablation losses, and the worst and best head. */
+    private static void summariseSubBlocks(Analysis a, PrintStream out) {
+        SubBlockAnalysis s = a.subBlocks();
+        if (s == null) return;
+        out.println("sub-blocks: Block Influence across attention / MLP" + (s.attentionAblation() == null ? "" : ", loss without attention / MLP")
+                + (s.heads() == null ? "" : ", loss with one head zeroed (min-max)") + ":");
+        for (int l = 0; l < a.numLayers(); l++) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  layer %-3d BI %.4f / %.4f", l, s.metrics().attentionInfluence()[l],
+                    s.metrics().mlpInfluence()[l]));
+            if (s.attentionAblation() != null) line.append(String.format(Locale.ROOT, "  loss %.4f / %.4f", s.attentionAblation()[l], s.mlpAblation()[l]));
+            if (s.heads() != null) {
+                var stats = java.util.Arrays.stream(s.heads().heads()[l]).summaryStatistics();
+                line.append(String.format(Locale.ROOT, "  heads %.4f-%.4f", stats.getMin(), stats.getMax()));
+            }
+            out.println(line);
+        }
+        if (!s.greedy().isEmpty()) {
+            out.println("greedy sub-block removal by calibration loss (BlockPruner):");
+            for (var step : s.greedy()) out.printf(Locale.ROOT, "  remove %s (loss %.4f)%n", step.block(), step.loss());
+        }
+    }
+
     /** The best block for each n, the lowest-BI layers and the losses, readable. */
     static void summarise(Analysis a, PrintStream out) {
         int layers = a.numLayers();
@@ -72,6 +95,7 @@ final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
             for (int l = 0; l < layers; l++) abl.append(String.format(Locale.ROOT, " %d:%.4f", l, a.ablationLoss()[l]));
             out.println(abl);
         }
+        summariseSubBlocks(a, out);
         a.greedy().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
             out.println("greedy removal by " + e.getKey().label() + ":");
             for (GreedyRemoval.Step s : e.getValue()) out.printf(Locale.ROOT, "  remove layer %d (%s %.4f)%n", s.removedLayer(), e.getKey().label(), s.score());

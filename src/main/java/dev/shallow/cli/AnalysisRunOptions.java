@@ -68,8 +68,18 @@ final class AnalysisRunOptions {
             description = "Average d over the last token of each sequence (Gromov et al.) or all tokens (default: ${DEFAULT-VALUE}).")
     String angularTokens;
 
-    @Option(names = "--ablation", description = "Also measure the calibration loss with each single layer removed (L more passes).")
+    @Option(names = "--ablation", description = "Also measure the calibration loss with each single layer removed (L more passes), and with each "
+            + "layer's attention or MLP removed (the prefix reused: about L more passes).")
     boolean ablation;
+
+    @Option(names = "--heads", description = "Also measure the calibration loss with each attention head's output zeroed (ShortGPT Fig. 6) and, "
+            + "with grouped-query attention, each key/value group's; with the sub-block ablation (the prefix reused: about (heads + groups + 2) x L / 2 passes).")
+    boolean heads;
+
+    @Option(names = "--greedy-sub-blocks", converter = Ranges.AtLeastZero.class, defaultValue = "0", paramLabel = "N",
+            description = "Also run BlockPruner's greedy removal of attention/MLP sub-blocks by calibration loss, while one fits in N layers' "
+                    + "parameters (default: ${DEFAULT-VALUE}, none).")
+    int greedySubBlocks;
 
     @Option(names = "--cka-tokens", converter = Ranges.AtLeastZero.class, defaultValue = "512", description = "Tokens in the CKA Gram matrices, 0 = no CKA (default: ${DEFAULT-VALUE}).")
     int ckaTokens;
@@ -95,7 +105,7 @@ final class AnalysisRunOptions {
 
     AnalysisOptions analysisOptions() {
         return new AnalysisOptions(AngularTokens.of(angularTokens), ablation, batch, ckaTokens, seed,
-                greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps, memory.budget());
+                greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps, memory.budget(), heads, greedySubBlocks);
     }
 
 

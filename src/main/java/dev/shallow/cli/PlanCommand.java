@@ -62,7 +62,7 @@ final class PlanCommand implements Callable<Integer> {
             for (int n = 1; n < layers; n++) {
                 Plan p = options.plan(model, analysis, n);
                 plans.add(p.toJson());
-                System.out.printf("%4d  %-24s %s%n", n, Layers.format(p.removed()), metric(p));
+                System.out.printf("%4d  %-24s %s%n", n, removedText(p), metric(p));
             }
             if (out != null) AtomicFiles.writeJson(out, table);
         } else {
@@ -70,6 +70,7 @@ final class PlanCommand implements Callable<Integer> {
             print(p);
             if (out != null) p.write(out);
             if (mergekit != null) {
+                if (p.selection().removesSubBlocks()) throw new ShallowException("--mergekit: mergekit's passthrough cannot remove a sub-block (--strategy " + p.strategy() + ")");
                 MergekitConfig.write(mergekit, MergekitConfig.yaml(dir, p.kept(), p.strategy()));
                 System.out.printf("wrote %s (mergekit passthrough, layer_range half-open)%n", mergekit);
             }
@@ -88,12 +89,27 @@ final class PlanCommand implements Callable<Integer> {
 
     /** The plan in a few lines: what is removed, the renumbering, and the metric values behind it. */
     static void print(Plan p) {
-        System.out.printf("%s: remove %d of %d layers (%s%s): %s%n", p.model().path(), p.n(), p.numLayers(), p.strategy(),
-                p.fraction() == null ? "" : ", fraction " + p.fraction() + " rounded half up", Layers.format(p.removed()));
+        String fraction = p.fraction() == null ? "" : ", fraction " + p.fraction() + " rounded half up";
+        if (p.selection().removesSubBlocks()) {
+            System.out.printf("%s: remove at most %d layers' parameters of %d layers (%s%s): layers %s, attention of %s, MLP of %s%n", p.model().path(),
+                    p.n(), p.numLayers(), p.strategy(), fraction, orNone(p.removed()), orNone(p.removedAttention()), orNone(p.removedMlp()));
+        } else {
+            System.out.printf("%s: remove %d of %d layers (%s%s): %s%n", p.model().path(), p.n(), p.numLayers(), p.strategy(), fraction, Layers.format(p.removed()));
+        }
         int[] kept = p.kept();
         System.out.printf("keep %d layers, new <- old: %s%n", kept.length,
                 IntStream.range(0, kept.length).mapToObj(i -> i + "<-" + kept[i]).collect(Collectors.joining(" ")));
         if (!metric(p).isEmpty()) System.out.printf("metric: %s%n", metric(p));
+    }
+
+    /** The layers removed, then "attn L,.." and "mlp L,.." for sub-blocks removed alone. */
+    private static String removedText(Plan p) {
+        if (!p.selection().removesSubBlocks()) return Layers.format(p.removed());
+        return "layers " + orNone(p.removed()) + " attn " + orNone(p.removedAttention()) + " mlp " + orNone(p.removedMlp());
+    }
+
+    private static String orNone(int[] layers) {
+        return layers.length == 0 ? "none" : Layers.format(layers);
     }
 
     private static String metric(Plan p) {

@@ -19,7 +19,8 @@ import java.nio.file.Path;
  */
 final class PlanOptions {
     @Option(names = "--strategy", paramLabel = "S", description = "angular, bi, magnitude, ablation, greedy-bi, greedy-angular, greedy-loss "
-            + "(these need --analysis or --data), sequential, reverse, deepest (the n deepest but the last), random (with --seed).")
+            + "(these need --analysis or --data), sequential, reverse, deepest (the n deepest but the last), random (with --seed); sub-blocks, "
+            + "at most n layers' parameters: attention (LLM-Drop), mlp, sub-bi, sub-ablation, greedy-sub (BlockPruner); these need an analysis too.")
     String strategy;
 
     @Option(names = "--n", paramLabel = "N", description = "Number of layers to remove (1 <= N <= L-1).")

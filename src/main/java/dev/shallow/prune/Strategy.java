@@ -4,6 +4,8 @@ import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.analysis.SubBlock;
+import dev.shallow.analysis.SubBlockAnalysis;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -15,6 +17,9 @@ import java.util.stream.IntStream;
 /**
  * The ways to choose which n of L layers (0-indexed) to remove. Each is a pure function of the
  * metrics, L, n and (for {@code random}) a seed; ties go to the lower layer index.
+ * <p>
+ * The sub-block strategies (attention, mlp, sub-bi, sub-ablation, greedy-sub) remove attention and MLP sub-blocks instead,
+ * at most n layers' worth of parameters ({@link SubBlockSelection}); a layer both of whose sub-blocks they choose goes whole.
  * <p>
  * The greedy strategies take the first n layers of a greedy iterative removal order (re-measured on the
  * pruned model after each removal, {@link GreedyRemoval}) stored in the analysis by {@code shallow analyse --greedy}.
@@ -41,22 +46,39 @@ public enum Strategy {
     /** Gromov's simple heuristic: the n deepest layers but the final one, L-1-n..L-2. */
     DEEPEST("deepest", false),
     /** n layers drawn uniformly without replacement by SplittableRandom(seed) (same seed, same set on any JVM). */
-    RANDOM("random", false);
+    RANDOM("random", false),
+    /** LLM-Drop (He et al. 2024): attention sub-blocks only, lowest Block Influence across the attention first. */
+    ATTENTION("attention", true, true),
+    /** MLP sub-blocks only, lowest Block Influence across the MLP first. */
+    MLP("mlp", true, true),
+    /** Attention and MLP sub-blocks together, lowest Block Influence across the sub-block first (LLM-Drop's joint drop). */
+    SUB_BI("sub-bi", true, true),
+    /** Attention and MLP sub-blocks together, lowest single sub-block ablation loss first. */
+    SUB_ABLATION("sub-ablation", true, true),
+    /** BlockPruner (Zhong et al. 2024): the analysis' greedy removal of sub-blocks by calibration loss. */
+    GREEDY_SUB("greedy-sub", true, true);
 
     private final String cliName;
     private final boolean needsAnalysis;
     private final GreedyRemoval.Metric greedyMetric;
+    private final boolean subBlocks;
 
     Strategy(String cliName, boolean needsAnalysis) {
+        this(cliName, needsAnalysis, false);
+    }
+
+    Strategy(String cliName, boolean needsAnalysis, boolean subBlocks) {
         this.cliName = cliName;
         this.needsAnalysis = needsAnalysis;
         this.greedyMetric = null;
+        this.subBlocks = subBlocks;
     }
 
     Strategy(String cliName, GreedyRemoval.Metric greedyMetric) {
         this.cliName = cliName;
         this.needsAnalysis = true;
         this.greedyMetric = greedyMetric;
+        this.subBlocks = false;
     }
 
     public String cliName() {
@@ -65,6 +87,11 @@ public enum Strategy {
 
     public boolean needsAnalysis() {
         return needsAnalysis;
+    }
+
+    /** Whether this strategy removes attention and MLP sub-blocks (n is then a budget of n layers' parameters). */
+    public boolean removesSubBlocks() {
+        return subBlocks;
     }
 
     public static String names() {
@@ -76,7 +103,8 @@ public enum Strategy {
      * single-layer ablation, or a greedy removal of at least {@code maxN} steps.
      */
     public AnalysisOptions analysisOptions(AnalysisOptions base, int maxN) {
-        if (this == ABLATION) return base.withAblation();
+        if (this == ABLATION || this == SUB_ABLATION) return base.withAblation();
+        if (this == GREEDY_SUB) return base.withSubBlockGreedy(maxN);
         return greedyMetric == null ? base : base.withGreedy(greedyMetric, maxN);
     }
 
@@ -112,7 +140,30 @@ public enum Strategy {
             case DEEPEST -> range(numLayers - 1 - n, numLayers - 1);
             case GREEDY_BI, GREEDY_ANGULAR, GREEDY_LOSS -> greedy(analysis, n);
             case RANDOM -> random(numLayers, n, seed);
+            case ATTENTION -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.ATTENTION), n);
+            case MLP -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.MLP), n);
+            case SUB_BI -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.values()), n);
+            case SUB_ABLATION -> {
+                SubBlockAnalysis s = analysis.requireSubBlocks("--strategy " + cliName);
+                if (s.attentionAblation() == null) {
+                    throw new ShallowException("--strategy sub-ablation: the analysis has no sub-block ablation losses (run analyse with --ablation)");
+                }
+                yield SubBlockSelection.lowest(s, List.of(SubBlock.Kind.values()), "sub_block_ablation_loss", b -> s.ablation(b.kind())[b.layer()], n);
+            }
+            case GREEDY_SUB -> SubBlockSelection.greedy(analysis.requireSubBlocks("--strategy " + cliName), n, cliName);
         };
+    }
+
+    /** The analysis' sub-blocks, for a strategy ranking them by Block Influence. */
+    private BlockInfluence subBlocks(Analysis analysis) {
+        return new BlockInfluence(analysis.requireSubBlocks("--strategy " + cliName));
+    }
+
+    /** Sub-blocks of the given kinds by their Block Influence (LLM-Drop's importance). */
+    private record BlockInfluence(SubBlockAnalysis s) {
+        Selection lowestOf(List<SubBlock.Kind> kinds, int n) {
+            return SubBlockSelection.lowest(s, kinds, "sub_block_influence", b -> s.metrics().influence(b.kind())[b.layer()], n);
+        }
     }
 
     /** l*(n) = argmin over l with l+n <= L of d[l][n-1] (first minimum wins); removes l*..l*+n-1. */

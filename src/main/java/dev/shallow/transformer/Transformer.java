@@ -171,6 +171,16 @@ public final class Transformer {
         return new Pass(seqs, caches, first, start, x);
     }
 
+    /**
+     * A pass of this transformer that continues {@code from} (a pass of a transformer of the same model) from a copy of its
+     * stream, at the same positions, storing keys and values in {@code caches}: run the layers after those {@code from} ran,
+     * with this transformer's sub-blocks (head ablation runs the prefix once and every variant of the next layer from it).
+     */
+    public Pass resume(Pass from, KVCache[] caches) {
+        if (from.outer().model != model || caches.length != from.seqs.length) throw new IllegalArgumentException("resume needs a pass of the same model and a cache per sequence");
+        return new Pass(from.seqs, caches, from.first, from.start, from.x.clone());
+    }
+
     /** One batch on its way through the layers: its residual stream x [tokens, hidden] and where its tokens go in the caches. */
     public final class Pass {
         private final int[][] seqs;
@@ -187,6 +197,10 @@ public final class Transformer {
             this.start = start;
             this.x = x;
             this.tokens = start[seqs.length];
+        }
+
+        private Transformer outer() {
+            return Transformer.this;
         }
 
         /** The residual stream entering the next layer (after the last one: the output before the final norm), [tokens, hidden]. */
