@@ -71,7 +71,7 @@ final class SweepProgressLine implements SweepProgress {
     @Override
     public void finished(PointResult r, Status status) {
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "\r%3d/%d  %-33s removed %-8s", status.done(), status.total(),
-                r.point().label() + (r.healed() ? " healed" : ""), r.point().n() == 0 ? "none" : Layers.format(r.point().removedArray())));
+                r.point().label() + (r.healed() ? " healed" : ""), r.point().removedText()));
         Set<String> shown = new LinkedHashSet<>();
         for (TaskScore s : r.scores()) {
             if (shown.add(s.task())) line.append(String.format(Locale.ROOT, "  %s %s %.4f", s.task(), s.metric(), s.value()));

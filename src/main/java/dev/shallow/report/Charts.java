@@ -33,9 +33,10 @@ import java.util.List;
 /** Draws {@link Figure}s with XChart, as PNG and SVG. */
 public final class Charts {
     static final int WIDTH = 720, HEIGHT = 440;
-    /** Tableau 10, one colour per strategy (by its position in {@link Strategy}), so a strategy looks the same in every plot. */
+    /** Tableau 10 and more, one colour per strategy (by its position in {@link Strategy}, cycled), so a strategy looks the same in every plot. */
     private static final Color[] PALETTE = {new Color(0x4E79A7), new Color(0xF28E2B), new Color(0xE15759), new Color(0x76B7B2), new Color(0x59A14F),
-            new Color(0xEDC948), new Color(0xB07AA1), new Color(0xFF9DA7), new Color(0x9C755F), new Color(0xBAB0AC), new Color(0x17BECF)};
+            new Color(0xEDC948), new Color(0xB07AA1), new Color(0xFF9DA7), new Color(0x9C755F), new Color(0xBAB0AC), new Color(0x17BECF),
+            new Color(0x2CA02C), new Color(0xD62728), new Color(0x9467BD), new Color(0x7F7F7F), new Color(0xBCBD22)};
     /** Markers by strategy too, so lines that coincide (two strategies removing the same layers) stay distinguishable. */
     private static final Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.DIAMOND, SeriesMarkers.TRIANGLE_UP,
             SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS, SeriesMarkers.PLUS, SeriesMarkers.OVAL, SeriesMarkers.RECTANGLE, SeriesMarkers.TRAPEZOID};
@@ -80,8 +81,8 @@ public final class Charts {
             Series s = f.lines().get(i);
             int style = strategyIndex(s.name());
             XYSeries xy = c.addSeries(s.name(), s.x(), s.y());
-            xy.setLineColor(style < 0 ? Color.BLACK : PALETTE[style]);
-            xy.setMarkerColor(style < 0 ? Color.BLACK : PALETTE[style]);
+            xy.setLineColor(style < 0 ? Color.BLACK : PALETTE[style % PALETTE.length]);
+            xy.setMarkerColor(style < 0 ? Color.BLACK : PALETTE[style % PALETTE.length]);
             xy.setMarker(MARKERS[Math.max(style, 0) % MARKERS.length]);
             // the first lines drawn widest: where strategies remove the same layers their lines coincide, and show as nested stripes
             xy.setLineWidth(1.5f + 3.5f * (f.lines().size() - 1 - i) / Math.max(1, f.lines().size() - 1));
@@ -124,8 +125,8 @@ public final class Charts {
             }
         }
         c.addSeries("d", f.columns(), f.rows(), cells);
-        c.getStyler().setRangeColors(HEAT).setMin(Math.floor(min * 100) / 100).setMax(Math.ceil(max * 100) / 100)
-                .setShowValue(f.columns().size() <= 8).setHeatMapValueDecimalPattern("0.00").setValueFontColor(Color.WHITE);
+        c.getStyler().setRangeColors(HEAT).setMin(Math.floor(min * 1000) / 1000).setMax(Math.ceil(max * 1000) / 1000)
+                .setShowValue(f.columns().size() <= 8).setHeatMapValueDecimalPattern(f.valuePattern()).setValueFontColor(Color.WHITE);
         c.addAnnotation(new CellOutlines(f.columns().size(), f.rows().size(), f.marks()));
         return c;
     }

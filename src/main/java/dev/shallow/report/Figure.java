@@ -19,9 +19,9 @@ public sealed interface Figure {
 
     /**
      * A heat map: {@code values[i][j]} at column {@code columns[i]} and row {@code rows[j]} (rows bottom to top; NaN: no
-     * cell); {@code marks} are the (column, row) index pairs outlined.
+     * cell); {@code marks} are the (column, row) index pairs outlined; {@code valuePattern} formats the values written in small maps.
      */
     record HeatMap(String name, String title, String xTitle, String yTitle, List<String> columns, List<String> rows, double[][] values,
-                   List<int[]> marks) implements Figure {
+                   List<int[]> marks, String valuePattern) implements Figure {
     }
 }

@@ -67,7 +67,7 @@ final class HtmlReport {
         head.addAll(List.of("seconds", "healed", "evaluation"));
         row(h, "th", head);
         for (PointResult p : run.points()) {
-            List<String> cells = new ArrayList<>(List.of(p.point().strategy(), p.point().fraction(), String.valueOf(p.point().n()), removed(p.point().removedArray())));
+            List<String> cells = new ArrayList<>(List.of(p.point().strategy(), p.point().fraction(), String.valueOf(p.point().n()), p.point().removedText()));
             for (TaskMetric t : run.tasks()) cells.add(p.score(t.task(), t.metric()).map(HtmlReport::score).orElse(""));
             cells.add(String.format(Locale.ROOT, "%.1f", p.seconds()));
             cells.add(p.heal() == null ? "" : String.format(Locale.ROOT, "healed: %,d tokens, heal held-out %.4f → %.4f", p.heal().tokens(),
@@ -85,7 +85,7 @@ final class HtmlReport {
             List<String> cells = new ArrayList<>(List.of(s));
             for (String f : run.fractions()) {
                 cells.add(run.pointsOf(s).stream().filter(p -> p.point().fraction().equals(f)).findFirst()
-                        .map(p -> removed(p.point().removedArray()) + " (n=" + p.point().n() + ")").orElse(""));
+                        .map(p -> p.point().removedText() + " (n=" + p.point().n() + ")").orElse(""));
             }
             row(h, "td", cells);
         }
@@ -132,16 +132,13 @@ final class HtmlReport {
                     + SAME_LAYERS;
             case Figure.Lines l -> f.title() + ": one line per strategy" + (l.guides().isEmpty() ? "." : "; dashed: random guessing.") + SAME_LAYERS;
             case Figure.Bars b -> f.title() + (b.guides().isEmpty() ? "." : "; dashed: all layers.");
+            case Figure.HeatMap hm when hm.name().equals(Figures.HEADS) -> f.title() + ": ShortGPT Fig. 6; the layer-level scores follow.";
             case Figure.HeatMap hm -> f.title() + "; the outlined cell in each column is the block the angular strategy removes.";
         };
     }
 
     private static String score(TaskScore s) {
         return Double.isNaN(s.stderr()) ? String.format(Locale.ROOT, "%.4f", s.value()) : String.format(Locale.ROOT, "%.4f ± %.4f", s.value(), s.stderr());
-    }
-
-    private static String removed(int[] layers) {
-        return layers.length == 0 ? "none" : Layers.format(layers);
     }
 
     private static String pretty(SweepRun run) {

@@ -47,6 +47,10 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
         o.put("n", point.n());
         ArrayNode removed = o.putArray("removed");
         point.removed().forEach(removed::add);
+        if (!point.attention().isEmpty() || !point.mlp().isEmpty()) {
+            point.attention().forEach(o.putArray("removed_attention")::add);
+            point.mlp().forEach(o.putArray("removed_mlp")::add);
+        }
         o.put("healed", healed);
         if (reusedFrom != null) {
             ObjectNode r = o.putObject("reused_from");
@@ -68,9 +72,10 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
     public static PointResult fromJson(JsonNode o) {
         List<Integer> removed = new ArrayList<>();
         for (JsonNode l : field(o, "removed")) removed.add(l.intValue());
-        Point point = new Point(text(o, "strategy"), text(o, "fraction"), field(o, "n").intValue(), removed);
+        List<Integer> attention = layers(o, "removed_attention"), mlp = layers(o, "removed_mlp");
+        Point point = new Point(text(o, "strategy"), text(o, "fraction"), field(o, "n").intValue(), removed, attention, mlp);
         JsonNode r = o.get("reused_from");
-        Point reusedFrom = r == null ? null : new Point(text(r, "strategy"), text(r, "fraction"), point.n(), removed);
+        Point reusedFrom = r == null ? null : new Point(text(r, "strategy"), text(r, "fraction"), point.n(), removed, attention, mlp);
         List<TaskScore> scores = new ArrayList<>();
         for (Map.Entry<String, JsonNode> task : field(o, "scores").properties()) {
             for (Map.Entry<String, JsonNode> metric : task.getValue().properties()) {
@@ -79,6 +84,19 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
         }
         boolean healed = field(o, "healed").asBoolean();
         return new PointResult(point, reusedFrom, healed, scores, field(o, "seconds").asDouble(), healed ? HealSummary.fromJson(field(o, "heal")) : null);
+    }
+
+    /** An optional list of layer indices (absent: none). */
+    private static List<Integer> layers(JsonNode o, String key) {
+        List<Integer> out = new ArrayList<>();
+        JsonNode a = o.get(key);
+        if (a == null) return out;
+        if (!a.isArray()) throw new IllegalArgumentException("\"" + key + "\" is not a list");
+        for (JsonNode l : a) {
+            if (!l.isIntegralNumber()) throw new IllegalArgumentException("\"" + key + "\" holds a non-integer");
+            out.add(l.intValue());
+        }
+        return out;
     }
 
     private static JsonNode field(JsonNode o, String key) {

@@ -17,9 +17,11 @@ import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
+import dev.shallow.prune.Selection;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.MemoryBudget;
+import dev.shallow.transformer.SubBlocks;
 import dev.shallow.transformer.Transformer;
 
 import java.nio.file.Files;
@@ -130,8 +132,8 @@ public final class Sweep {
             PointResult r = done.get(i);
             Line found = new Line(r.point(), r.healed());
             if (i >= plan.size() || !found.equals(plan.get(i))) {
-                throw ShallowException.at(results, "line " + (i + 1) + " is " + found.label() + " removing " + r.point().removed()
-                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).point().removed() + ")" : ""));
+                throw ShallowException.at(results, "line " + (i + 1) + " is " + found.label() + " removing " + r.point().removedText()
+                        + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).point().removedText() + ")" : ""));
             }
             if (r.reusedFrom() == null) evaluated.put(found.key(), r);
         }
@@ -169,11 +171,11 @@ public final class Sweep {
     /** One planned line of results.jsonl: a point, healed or not. */
     record Line(Point point, boolean healed) {
         /** What decides a line's evaluation: lines with the same key share one. */
-        record Key(List<Integer> removed, boolean healed) {
+        record Key(List<Integer> removed, List<Integer> attention, List<Integer> mlp, boolean healed) {
         }
 
         Key key() {
-            return new Key(point.removed(), healed);
+            return new Key(point.removed(), point.attention(), point.mlp(), healed);
         }
 
         String label() {
@@ -186,29 +188,35 @@ public final class Sweep {
         List<Point> plan = new ArrayList<>();
         for (int f = 0; f < counts.length; f++) {
             for (Strategy s : options.strategies()) {
-                int[] removed = counts[f] == 0 ? new int[0] : s.select(analysis, layers, counts[f], options.seed()).removed();
-                plan.add(new Point(s.cliName(), options.fractions().get(f), counts[f], Arrays.stream(removed).boxed().toList()));
+                Selection chosen = counts[f] == 0 ? new Selection(new int[0], "none", new double[0]) : s.select(analysis, layers, counts[f], options.seed());
+                plan.add(new Point(s.cliName(), options.fractions().get(f), counts[f], list(chosen.removed()), list(chosen.removedAttention()),
+                        list(chosen.removedMlp())));
             }
         }
         return plan;
     }
 
-    /** Evaluates a point's pruned model, by layer skipping, on the sweep's tasks. */
+    private static List<Integer> list(int[] layers) {
+        return Arrays.stream(layers).boxed().toList();
+    }
+
+    /** Evaluates a point's pruned model, by layer and sub-block skipping, on the sweep's tasks. */
     private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit, MemoryBudget memory) {
         PointResult of(Point p, SweepProgress progress) {
-            return scored(p, model, p.removedArray(), null, progress);
+            int layers = model.config().numLayers();
+            return scored(p, new Transformer(model, Transformer.without(layers, p.removedArray()), SubBlocks.removing(layers, p.attentionArray(), p.mlpArray())),
+                    null, progress);
         }
 
         /** Heals the point's pruned model and evaluates the merged healed model (all its layers). */
         PointResult healed(Point p, PointHealer healer, SweepProgress progress) {
             try (PointHealer.Healed h = healer.heal(p, progress)) {
-                return scored(p, h.model(), new int[0], h.summary(), progress);
+                return scored(p, new Transformer(h.model()), h.summary(), progress);
             }
         }
 
-        private PointResult scored(Point p, Model model, int[] removed, HealSummary heal, SweepProgress progress) {
+        private PointResult scored(Point p, Transformer tf, HealSummary heal, SweepProgress progress) {
             long t0 = System.nanoTime();
-            Transformer tf = new Transformer(model, Transformer.without(model.config().numLayers(), removed));
             Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true, memory), tasks.tasks(), tasks.groups(),
                     new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
             List<TaskScore> scores = new ArrayList<>();

@@ -54,6 +54,9 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
         if (heal != null && Datasets.resolve(heal.data(), heal.textField(), sharedData).file().toAbsolutePath().normalize().equals(lossData)) {
             throw new ShallowException("--heal-data is --loss-data (" + lossData + "): the sweep would train on the text it evaluates; give other text");
         }
+        for (Strategy s : strategies) {
+            if (heal != null && s.removesSubBlocks()) throw new ShallowException("--heal: healing a model without sub-blocks is not supported (--strategies " + s.cliName() + ")");
+        }
     }
 
     /** A sweep without healing. */
