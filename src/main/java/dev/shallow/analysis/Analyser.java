@@ -34,6 +34,9 @@ public final class Analyser {
         if (!options.greedy().isEmpty() && options.greedySteps() >= layers) {
             throw new ShallowException("--greedy-steps " + options.greedySteps() + ": the model has " + layers + " layers; at least one must stay");
         }
+        if (options.subGreedyLayers() >= layers) {
+            throw new ShallowException("--greedy-sub-blocks " + options.subGreedyLayers() + ": must be 1.." + (layers - 1) + " layers' parameters (the model has " + layers + ")");
+        }
         CalibrationLoss loss = options.ablation() || options.heads() ? new CalibrationLoss() : null;
         LayerMetrics m = LayerStatistics.measure(new Transformer(model), sequences, options, progress, loss);
         double[] ablation = options.ablation() ? SingleLayerAblation.losses(model, sequences, options.batchSequences(), options.memory(), progress) : null;

@@ -28,7 +28,7 @@ public final class SubBlockGreedy {
     public static List<Step> run(Model model, int[][] calibration, int layers, int batchSequences, Progress progress) {
         int numLayers = model.config().numLayers();
         if (layers < 1 || layers >= numLayers) {
-            throw new ShallowException("--greedy-sub-blocks " + layers + ": must be 1.." + (numLayers - 1) + " layers' parameters (the model has " + numLayers + ")");
+            throw new ShallowException("greedy sub-block removal of " + layers + " layers' parameters: must be 1.." + (numLayers - 1) + " (the model has " + numLayers + ")");
         }
         SubBlockSizes sizes = SubBlockSizes.of(model);
         long left = layers * sizes.layers() / numLayers;

@@ -139,6 +139,10 @@ final class EvalCommand implements Callable<Integer> {
         Plan plan = Plan.read(planFile);
         ModelIdentity model = SourceModel.identity(dir);
         SourceModel.requireSame(planFile, plan.model(), model);
+        if (plan.selection().removesSubBlocks()) {
+            throw ShallowException.at(planFile, "removes attention or MLP sub-blocks (strategy " + plan.strategy() + "); eval runs plans of whole layers "
+                    + "(a sweep evaluates sub-block plans)");
+        }
         return plan.removed();
     }
 
