@@ -115,7 +115,7 @@ public final class LayerStatistics implements Batches.Observer {
     @Override
     public void stream(int b, int layer, float[] x, int n, int h) {
         int p = pointOf[layer];
-        if (p > 0) {
+        if (p > 0 && middle[b] != null) { // a pass always shows the mid stream; a replay of layer streams alone measures no sub-block
             addSubBlock(p - 1, mlpCosSum, mlpAngularSum, middle[b], x, n, batches.get(b));
             middle[b] = null;
         }

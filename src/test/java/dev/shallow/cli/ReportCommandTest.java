@@ -20,7 +20,7 @@ class ReportCommandTest {
         Path html = tmp.resolve("page.html");
         CliTest.Run r = run("report", out.toString(), "--out", html.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("4 of 4 points; 5 plots in " + out.resolve("plots")), r.out());
+        assertTrue(r.out().contains("4 of 4 points; 7 plots in " + out.resolve("plots")), r.out());
         assertTrue(Files.readString(html).startsWith("<!DOCTYPE html>"));
         for (String name : new String[]{"task-arc_easy", "loss", "angular-distance", "block-influence", "ablation-loss"}) {
             assertTrue(Files.size(out.resolve("plots").resolve(name + ".png")) > 1000, name);

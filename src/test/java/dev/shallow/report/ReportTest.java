@@ -51,7 +51,8 @@ class ReportTest {
 
     @Test
     void figuresAreTheTasksTheLossAndTheAnalysisPlots() {
-        assertEquals(List.of("task-arc_easy", "task-lambada_openai", Figures.LOSS, Figures.HEAT_MAP, Figures.BI, Figures.ABLATION),
+        assertEquals(List.of("task-arc_easy", "task-lambada_openai", Figures.LOSS, Figures.HEAT_MAP, Figures.BI, Figures.ABLATION, Figures.SUB_ABLATION,
+                        Figures.SUB_BI),
                 Figures.of(run).stream().map(Figure::name).toList());
     }
 
@@ -109,7 +110,7 @@ class ReportTest {
     void everyFigureIsWrittenAsPngAndSvgAndTheHtmlIsSelfContained() throws IOException {
         Path html = tmp.resolve("report.html"), plots = tmp.resolve("plots");
         List<Report.Plot> drawn = Report.write(run, html, plots);
-        assertEquals(6, drawn.size());
+        assertEquals(8, drawn.size());
         for (Report.Plot p : drawn) {
             BufferedImage png = ImageIO.read(plots.resolve(p.figure().name() + ".png").toFile());
             assertNotNull(png, p.figure().name());
