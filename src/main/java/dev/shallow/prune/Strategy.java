@@ -140,9 +140,9 @@ public enum Strategy {
             case DEEPEST -> range(numLayers - 1 - n, numLayers - 1);
             case GREEDY_BI, GREEDY_ANGULAR, GREEDY_LOSS -> greedy(analysis, n);
             case RANDOM -> random(numLayers, n, seed);
-            case ATTENTION -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.ATTENTION), n);
-            case MLP -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.MLP), n);
-            case SUB_BI -> subBlocks(analysis).lowestOf(List.of(SubBlock.Kind.values()), n);
+            case ATTENTION -> lowestInfluence(analysis, List.of(SubBlock.Kind.ATTENTION), n);
+            case MLP -> lowestInfluence(analysis, List.of(SubBlock.Kind.MLP), n);
+            case SUB_BI -> lowestInfluence(analysis, List.of(SubBlock.Kind.values()), n);
             case SUB_ABLATION -> {
                 SubBlockAnalysis s = analysis.requireSubBlocks("--strategy " + cliName);
                 if (s.attentionAblation() == null) {
@@ -154,16 +154,10 @@ public enum Strategy {
         };
     }
 
-    /** The analysis' sub-blocks, for a strategy ranking them by Block Influence. */
-    private BlockInfluence subBlocks(Analysis analysis) {
-        return new BlockInfluence(analysis.requireSubBlocks("--strategy " + cliName));
-    }
-
-    /** Sub-blocks of the given kinds by their Block Influence (LLM-Drop's importance). */
-    private record BlockInfluence(SubBlockAnalysis s) {
-        Selection lowestOf(List<SubBlock.Kind> kinds, int n) {
-            return SubBlockSelection.lowest(s, kinds, "sub_block_influence", b -> s.metrics().influence(b.kind())[b.layer()], n);
-        }
+    /** Sub-blocks of {@code kinds}, lowest Block Influence across the sub-block (LLM-Drop's importance) first, n layers' parameters at most. */
+    private Selection lowestInfluence(Analysis analysis, List<SubBlock.Kind> kinds, int n) {
+        SubBlockAnalysis s = analysis.requireSubBlocks("--strategy " + cliName);
+        return SubBlockSelection.lowest(s, kinds, "sub_block_influence", b -> s.metrics().influence(b.kind())[b.layer()], n);
     }
 
     /** l*(n) = argmin over l with l+n <= L of d[l][n-1] (first minimum wins); removes l*..l*+n-1. */

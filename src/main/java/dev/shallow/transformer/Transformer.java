@@ -177,7 +177,9 @@ public final class Transformer {
      * with this transformer's sub-blocks (head ablation runs the prefix once and every variant of the next layer from it).
      */
     public Pass resume(Pass from, KVCache[] caches) {
-        if (from.outer().model != model || caches.length != from.seqs.length) throw new IllegalArgumentException("resume needs a pass of the same model and a cache per sequence");
+        if (from.outer().model != model || caches.length != from.seqs.length) {
+            throw new IllegalArgumentException("resume needs a pass of the same model and a cache per sequence");
+        }
         return new Pass(from.seqs, caches, from.first, from.start, from.x.clone());
     }
 
