@@ -119,7 +119,7 @@ public final class GgufRewriter {
      * A pruned model must be one llama.cpp runs as Shallow does: its architecture mapped and written by a family, and the
      * kept layers expressible in its keys (the family's writeGgufKeys refuses what is not).
      */
-    private static void checkPrunable(Path in, int[] kept) {
+    public static void checkPrunable(Path in, int[] kept) {
         try (GgufWeights w = GgufWeights.open(in)) {
             GgufKeys keys = GgufKeys.of(w);
             Family f = Families.of(keys);

@@ -31,14 +31,6 @@ public final class GgufWeights implements Weights {
                 && !Files.isDirectory(path);
     }
 
-    /** Refuses {@code step} (a sweep's healing) on a GGUF model before anything is read or written. */
-    public static void refuseOutput(Path model, String step) {
-        if (isGguf(model)) {
-            throw ShallowException.at(model, step + " of a GGUF model is not implemented yet; convert it to a Hugging Face directory "
-                    + "first (shallow convert " + model.getFileName() + " --out DIR) and " + step + " that");
-        }
-    }
-
     public GgufMetadata metadata() {
         return file.metadata();
     }
