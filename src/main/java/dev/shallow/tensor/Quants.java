@@ -189,42 +189,59 @@ final class Quants {
 
     /**
      * Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins, taken in pairs (2j, 2j + 1) whose quants are the low
-     * and high nibbles of the same 32 bytes; Q5_K's fifth bits are bits 2j and 2j + 1 of qh.
+     * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh.
      */
     private static float kDot(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso) {
-        int bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
+        int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
         FloatVector acc = FloatVector.zero(S);
         float m = 0;
         float[] scales = new float[8], mins = new float[8];
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * bytes;
             scalesMinsK4(seg, b + 4, f16(seg, b), f16(seg, b + 2), scales, mins);
-            for (int s = 0; s < 8; s++) {
-                FloatVector p = FloatVector.zero(S);
-                for (int e = 0; e < 32; e += L) p = kQuants(five, seg, b, s, e).fma(FloatVector.fromArray(S, x, xo + i * 256 + 32 * s + e), p);
-                acc = p.fma(FloatVector.broadcast(S, scales[s]), acc);
-                m = Math.fma(mins[s], xsums[xso + 8 * i + s], m);
+            for (int j = 0; j < 4; j++) {
+                int s0 = 2 * j, s1 = s0 + 1;
+                FloatVector p0 = FloatVector.zero(S), p1 = p0;
+                for (int e = 0; e < 32; e += L) {
+                    IntVector raw = ints(seg, b + qs + 32 * j + e);
+                    IntVector lo = raw.and(15), hi = raw.lanewise(VectorOperators.ASHR, 4).and(15);
+                    if (five) {
+                        IntVector h = ints(seg, b + 16 + e);
+                        lo = lo.or(h.lanewise(VectorOperators.ASHR, s0).and(1).lanewise(VectorOperators.LSHL, 4));
+                        hi = hi.or(h.lanewise(VectorOperators.ASHR, s1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    }
+                    int k = xo + i * 256 + 64 * j + e;
+                    p0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k), p0);
+                    p1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k + 32), p1);
+                }
+                acc = p1.fma(FloatVector.broadcast(S, scales[s1]), p0.fma(FloatVector.broadcast(S, scales[s0]), acc));
+                m = Math.fma(mins[s1], xsums[xso + 8 * i + s1], Math.fma(mins[s0], xsums[xso + 8 * i + s0], m));
             }
         }
         return Linear.sumLanes(acc) - m;
     }
 
     private static void kDecode(boolean five, MemorySegment seg, long at, int blocks, float[] dst, int off) {
-        int bytes = five ? Q5_K_BYTES : Q4_K_BYTES;
+        int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
         float[] scales = new float[8], mins = new float[8];
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * bytes;
             scalesMinsK4(seg, b + 4, f16(seg, b), f16(seg, b + 2), scales, mins);
-            for (int s = 0; s < 8; s++) {
-                for (int e = 0; e < 32; e += L) kQuants(five, seg, b, s, e).mul(scales[s]).sub(mins[s]).intoArray(dst, off + i * 256 + 32 * s + e);
+            for (int j = 0; j < 4; j++) {
+                for (int e = 0; e < 32; e += L) {
+                    IntVector raw = ints(seg, b + qs + 32 * j + e), h = five ? ints(seg, b + 16 + e) : null;
+                    int k = off + i * 256 + 64 * j + e;
+                    kQuants(raw, h, 2 * j).mul(scales[2 * j]).sub(mins[2 * j]).intoArray(dst, k);
+                    kQuants(raw, h, 2 * j + 1).mul(scales[2 * j + 1]).sub(mins[2 * j + 1]).intoArray(dst, k + 32);
+                }
             }
         }
     }
 
-    /** Quants e .. e + L of sub-block s of the Q4_K or Q5_K block at byte b: nibble s % 2 of qs[32 (s / 2) + e ..], plus 16 if bit s of qh[e ..] (Q5_K). */
-    private static FloatVector kQuants(boolean five, MemorySegment seg, long b, int s, int e) {
-        IntVector q = bits(seg, b + (five ? 48 : 16) + 32 * (s / 2) + e, 4 * (s % 2), 15);
-        if (five) q = q.or(bits(seg, b + 16 + e, s, 1).lanewise(VectorOperators.LSHL, 4));
+    /** The quants of sub-block s from its pair's bytes {@code raw}: nibble s % 2, plus 16 where bit s of {@code h} (Q5_K's qh; null for Q4_K) is set. */
+    private static FloatVector kQuants(IntVector raw, IntVector h, int s) {
+        IntVector q = raw.lanewise(VectorOperators.ASHR, 4 * (s % 2)).and(15);
+        if (h != null) q = q.or(h.lanewise(VectorOperators.ASHR, s).and(1).lanewise(VectorOperators.LSHL, 4));
         return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
