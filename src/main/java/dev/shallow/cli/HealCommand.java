@@ -3,6 +3,7 @@ package dev.shallow.cli;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.LoraConfig;
 import dev.shallow.heal.Healer;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.heal.PeftAdapter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +20,7 @@ import java.util.concurrent.Callable;
                 + "projections of every layer, the base frozen (kept in its dtype, or NF4 with --nf4), AdamW with linear warm-up then "
                 + "cosine decay, gradient accumulation and clipping.",
                 "Writes a PEFT adapter for MODEL (adapter_config.json, adapter_model.safetensors) and heal.json to OUT, and with --merge "
-                + "the merged model to OUT/merged. Checkpoints go to OUT/checkpoint; --resume continues an interrupted run exactly.",
+                + "the merged model to OUT/merged (OUT/merged.gguf for a GGUF model). Checkpoints go to OUT/checkpoint; --resume continues an interrupted run exactly.",
                 "To heal a model without some layers, prune it first (shallow prune): the adapter's layer indices are MODEL's."})
 final class HealCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory (e.g. a checkpoint written by 'shallow prune').")
@@ -90,7 +91,7 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run checkpointed in OUT (same MODEL and options; --save-every, --merge and --threads may change).")
     boolean resume;
 
-    @Option(names = "--merge", description = "Also write the merged model (W + (alpha / r) B A, in the base dtype) to OUT/merged.")
+    @Option(names = "--merge", description = "Also write the merged model (W + (alpha / r) B A, in the base dtype) to OUT/merged, or OUT/merged.gguf for a GGUF model.")
     boolean merge;
 
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Output directory (must not exist or be empty, unless --resume).")
@@ -129,7 +130,7 @@ final class HealCommand implements Callable<Integer> {
                 r.before(), r.after());
         if (nf4) System.out.printf("  on the NF4 base the adapter trained on: before %.4f, after %.4f%n", r.beforeNf4(), r.afterNf4());
         System.out.printf("wrote %s, %s, %s%s%n", out.resolve(PeftAdapter.CONFIG), out.resolve(PeftAdapter.WEIGHTS), out.resolve(Healer.SUMMARY),
-                merge ? ", " + out.resolve(Healer.MERGED) : "");
+                merge ? ", " + out.resolve(GgufWeights.isGguf(modelDir) ? Healer.MERGED_GGUF : Healer.MERGED) : "");
         return 0;
     }
 

@@ -20,6 +20,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,12 +33,19 @@ import java.util.regex.Pattern;
  * records itself in {@code shallow.pruning.*} ({@link PruningMetadata}) and keeps every other key, the tokenizer among them,
  * as it is. Only architectures Shallow maps are pruned, and only when the pruned model is one llama.cpp's architecture can
  * express ({@link Family#writeGgufKeys}: smollm3's NoPE layers are fixed to every 4th, for one) with the same keys but
- * block_count (Gemma's sliding_window_pattern, for one, stays as it is).
+ * block_count (Gemma's sliding_window_pattern, for one, stays as it is). {@link #edited} writes every layer with some tensors'
+ * rows changed (a merged LoRA adapter).
  */
 public final class GgufRewriter {
     private static final Pattern LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)");
 
     private GgufRewriter() {
+    }
+
+    /** A change to the rows of one tensor: {@code values} holds row {@code row} (file order) decoded, and is changed in place. */
+    @FunctionalInterface
+    public interface RowEdit {
+        void apply(int row, float[] values);
     }
 
     /** What was written. */
@@ -49,6 +58,20 @@ public final class GgufRewriter {
      * when null (a type Shallow does not decode is refused with a dtype).
      */
     public static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning) {
+        return write(in, out, dtype, kept, pruning, Map.of(), m -> { });
+    }
+
+    /**
+     * Writes {@code in} to {@code out} with the rows of each tensor named in {@code edits} (its name in the file) decoded,
+     * edited and encoded again in the tensor's type, or as Q8_0 when Shallow has no encoder for that type (Q4_0 and the
+     * K-quants); every other tensor's bytes copied. {@code keys} adds metadata (a record of the edit).
+     */
+    public static Result edited(Path in, Path out, Map<String, RowEdit> edits, Consumer<GgufWriter.Metadata> keys) {
+        return write(in, out, null, null, null, edits, keys);
+    }
+
+    private static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning, Map<String, RowEdit> edits,
+                                Consumer<GgufWriter.Metadata> keys) {
         try (GgufFile g = GgufFile.open(in)) {
             GgufMetadata meta = g.metadata();
             if (!meta.has(GgufKeys.ARCHITECTURE)) throw ShallowException.at(in, "has no " + GgufKeys.ARCHITECTURE + " (not a model GGUF)");
@@ -79,12 +102,14 @@ public final class GgufRewriter {
                     if (newIndex[layer] < 0) continue;
                     name = "blk." + newIndex[layer] + "." + lm.group(2);
                 }
-                GgufWriter.Tensor w = tensor(in, g, t, name, dtype);
+                GgufWriter.Tensor w = tensor(in, g, t, name, dtype, edits.get(t.name()));
                 tensors.add(w);
                 bytes += w.byteSize();
             }
             if (dtype != null) m.u32("general.file_type", GgufTensorTypes.fileType(dtype));
             if (pruning != null) PruningMetadata.put(m, pruning);
+            keys.accept(m);
+            for (String name : edits.keySet()) if (!g.tensors().containsKey(name)) throw ShallowException.at(in, "has no tensor '" + name + "' to edit");
             GgufWriter.write(out, m, tensors);
             return new Result(out, arch, layers, kept == null ? layers : kept.length, tensors.size(), bytes);
         }
@@ -94,7 +119,7 @@ public final class GgufRewriter {
      * A pruned model must be one llama.cpp runs as Shallow does: its architecture mapped and written by a family, and the
      * kept layers expressible in its keys (the family's writeGgufKeys refuses what is not).
      */
-    private static void checkPrunable(Path in, int[] kept) {
+    public static void checkPrunable(Path in, int[] kept) {
         try (GgufWeights w = GgufWeights.open(in)) {
             GgufKeys keys = GgufKeys.of(w);
             Family f = Families.of(keys);
@@ -119,17 +144,22 @@ public final class GgufRewriter {
         }
     }
 
-    /** Tensor {@code t} as {@code name}: its bytes as they are, or decoded and encoded in the type the rule gives for {@code dtype}. */
-    private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype) {
+    /**
+     * Tensor {@code t} as {@code name}: its bytes as they are, or decoded (and edited by {@code edit}) and encoded in the type
+     * the rule gives for {@code dtype}, or in its own type when edited (Q8_0 for a type Shallow does not encode).
+     */
+    private static GgufWriter.Tensor tensor(Path in, GgufFile g, GgufTensorInfo t, String name, GgmlType dtype, RowEdit edit) {
         long[] shape = t.shape();
         DType from = t.type().dtype;
         GgmlType type = t.type();
-        if (dtype != null) {
-            if (from == null) throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + ", which Shallow does not decode; it cannot be re-typed with --dtype");
-            type = GgufTensorTypes.of(name, shape, dtype);
+        if ((dtype != null || edit != null) && from == null) {
+            throw ShallowException.at(in, "tensor '" + t.name() + "' is " + t.type() + ", which Shallow does not decode; it cannot be "
+                    + (edit != null ? "merged into" : "re-typed with --dtype"));
         }
+        if (dtype != null) type = GgufTensorTypes.of(name, shape, dtype);
+        else if (edit != null && !from.encodes()) type = GgmlType.Q8_0;
         MemorySegment src = g.tensorData(t.name());
-        if (type == t.type()) return new GgufWriter.Tensor(name, shape, type, dst -> MemorySegment.copy(src, 0, dst, 0, dst.byteSize()));
+        if (type == t.type() && edit == null) return new GgufWriter.Tensor(name, shape, type, dst -> MemorySegment.copy(src, 0, dst, 0, dst.byteSize()));
         GgmlType to = type;
         return new GgufWriter.Tensor(name, shape, type, dst -> {
             Tensor s = Tensor.of(from, src, new long[] {t.elements()});
@@ -137,6 +167,7 @@ public final class GgufRewriter {
             float[] row = new float[cols];
             for (long r = 0, rows = t.elements() / cols; r < rows; r++) {
                 s.copyTo(r * cols, row, 0, cols);
+                if (edit != null) edit.apply((int) r, row);
                 to.dtype.encode(row, 0, cols, dst, r * to.dtype.byteSize(cols));
             }
         });

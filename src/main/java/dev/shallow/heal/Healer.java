@@ -29,18 +29,18 @@ import java.util.Locale;
  * A healing run: LoRA adapters on every layer of a (pruned) model, trained on text by {@link Trainer}
  * with checkpoints in OUT every {@code saveEvery} steps, the held-out loss before and after, then the
  * adapter in PEFT's format in OUT ({@link PeftAdapter}), {@code heal.json} (options, losses, timing)
- * and, when asked, the merged model in OUT/merged ({@link Merger}).
+ * and, when asked, the merged model in OUT/merged (OUT/merged.gguf for a GGUF model) ({@link Merger}).
  * <p>
  * MODEL is the model the adapter belongs to: to heal a model without some layers, prune it first
  * ({@code shallow prune}); the adapter's layer indices are then the pruned checkpoint's, which is
  * what PEFT loads it onto. A GGUF model (float or quantized: QLoRA over its frozen blocks) heals into the
- * adapter of its Hugging Face form, under PEFT's names of the family's modules; its merged model would be
- * a GGUF file, not written yet. Everything that can be refused (options against the model, the data,
+ * adapter of its Hugging Face form, under PEFT's names of the family's modules, and its merged model is a GGUF
+ * file. Everything that can be refused (options against the model, the data,
  * OUT) is checked before anything is written. A fresh run needs OUT absent or empty; {@code resume}
  * needs OUT's checkpoint, taken with the same options on the same model.
  */
 public final class Healer {
-    public static final String SUMMARY = "heal.json", MERGED = "merged";
+    public static final String SUMMARY = "heal.json", MERGED = "merged", MERGED_GGUF = "merged.gguf";
     /** A training loss above this many times the run's first is divergence, not noise (healing starts near its worst loss). */
     static final double EXPLODED = 4;
     /** Tokens per held-out loss batch. */
@@ -74,7 +74,6 @@ public final class Healer {
      */
     public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
                              boolean merge, Listener listener) {
-        if (merge) GgufWeights.refuseOutput(modelDir, "heal --merge"); // a GGUF model heals into a PEFT adapter; its merged model would be GGUF
         OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
         try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();
@@ -131,7 +130,13 @@ public final class Healer {
             Result r = new Result(steps, steps - first, o.tokensPerStep(), seconds, losses, heldout.length, tokens(heldout), before, after,
                     beforeNf4, afterNf4, trainable(trained), windows.length, false);
             AtomicFiles.writeJson(out.resolve(SUMMARY), summary(o, base, fingerprint, r));
-            if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
+            if (merge && model.isGguf()) {
+                int retyped = Merger.writeGguf(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED_GGUF));
+                if (retyped > 0) {
+                    listener.phase(retyped + " merged tensors of types Shallow does not encode (Q4_0, K-quants) were written as Q8_0 "
+                            + "(requantize with llama.cpp's llama-quantize for a smaller file)");
+                }
+            } else if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
             return r;
         }
     }

@@ -4,10 +4,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.Version;
 import dev.shallow.io.AtomicFiles;
+import dev.shallow.convert.GgufRewriter;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.TensorInfo;
+import dev.shallow.model.GgufKeys;
+import dev.shallow.model.InterleavedRows;
 import dev.shallow.model.Model;
+import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
 import dev.shallow.prune.Pruner;
 import dev.shallow.tensor.DType;
@@ -35,6 +40,8 @@ import java.util.TreeMap;
  */
 final class Merger {
     static final String RECORD = "shallow_healing.json";
+    /** The GGUF metadata key holding a merged GGUF's record as JSON text. */
+    static final String GGUF_RECORD = "shallow.healing.record";
 
     private Merger() {
     }
@@ -54,11 +61,7 @@ final class Merger {
         List<String> copied = new ArrayList<>(List.of("config.json", Pruner.RECORD)), notCopied = new ArrayList<>();
         if (Checkpoint.sharded(model.dir())) copied.add(Checkpoint.INDEX);
         Pruner.sortOtherFiles(model.dir(), ck, copied, notCopied);
-        ObjectNode record = JsonNodeFactory.instance.objectNode();
-        record.put("shallow_version", Version.VERSION);
-        record.put("base_model", model.dir().toAbsolutePath().toString());
-        record.put("merged", "W + (lora_alpha / r) B A for every adapted weight");
-        record.set("adapter_config", adapterConfig);
+        ObjectNode record = record(model, adapterConfig);
         AtomicFiles.writeDirectory(out, true, tmp -> {
             for (Map.Entry<String, List<SafetensorsWriter.Entry>> f : files.entrySet()) {
                 String first = f.getValue().getFirst().name();
@@ -73,21 +76,64 @@ final class Merger {
         });
     }
 
-    /** dst = W + s B A in W's dtype, row by row: W'[o, i] = W[o, i] + s sum_k B[o, k] A[k, i]. */
+    /** What the merged model records of its healing (shallow_healing.json; a GGUF's {@link #GGUF_RECORD}). */
+    private static ObjectNode record(Model model, ObjectNode adapterConfig) {
+        ObjectNode record = JsonNodeFactory.instance.objectNode();
+        record.put("shallow_version", Version.VERSION);
+        record.put("base_model", model.dir().toAbsolutePath().toString());
+        record.put("merged", "W + (lora_alpha / r) B A for every adapted weight");
+        record.set("adapter_config", adapterConfig);
+        return record;
+    }
+
+    /** dst = W + s B A in W's dtype, row by row ({@link #mergeRow}). */
     private static void merge(Tensor w, Lora l, MemorySegment dst) {
-        int cols = w.cols(), r = l.a().rows();
-        float[] a = l.a().value(), b = l.b().value();
+        int cols = w.cols();
         DType dtype = w.dtype();
         Parallel.forEach(w.rows(), o -> {
             float[] row = new float[cols];
             w.copyTo((long) o * cols, row, 0, cols);
-            for (int i = 0; i < cols; i++) {
-                double ba = 0;
-                for (int k = 0; k < r; k++) ba += (double) b[o * r + k] * a[k * cols + i];
-                row[i] = (float) (row[i] + l.scaling() * ba);
-            }
+            mergeRow(l, o, row);
             dtype.encode(row, 0, cols, dst, o * dtype.byteSize(cols));
         });
+    }
+
+    /** Row o of W (in {@code row}) merged in place: W'[o, i] = W[o, i] + s sum_k B[o, k] A[k, i], the sum in double, then float. */
+    private static void mergeRow(Lora l, int o, float[] row) {
+        int cols = row.length, r = l.a().rows();
+        float[] a = l.a().value(), b = l.b().value();
+        for (int i = 0; i < cols; i++) {
+            double ba = 0;
+            for (int k = 0; k < r; k++) ba += (double) b[o * r + k] * a[k * cols + i];
+            row[i] = (float) (row[i] + l.scaling() * ba);
+        }
+    }
+
+    /**
+     * The merged model of a GGUF base as one GGUF file {@code out}: each adapted tensor's rows merged ({@link #mergeRow}; q/k
+     * rows stored in llama.cpp's interleaved order are matched with the adapter's Hugging Face rows) and encoded in the
+     * tensor's type (Q8_0 for Q4_0 and the K-quants, which Shallow does not encode), every other tensor copied byte for
+     * byte, the adapter recorded in {@code shallow.healing.record}. Returns how many tensors changed type.
+     */
+    static int writeGguf(Model model, List<Lora> adapters, ObjectNode adapterConfig, Path out) {
+        TensorNames names = model.names();
+        int d = model.config().headDim();
+        boolean interleaved;
+        try (GgufWeights w = GgufWeights.open(model.dir())) {
+            interleaved = Families.of(GgufKeys.of(w)).ggufInterleavedQk();
+        }
+        Map<String, GgufRewriter.RowEdit> edits = new HashMap<>();
+        int retyped = 0;
+        for (Lora l : adapters) {
+            Projection p = l.target().parts().getFirst(); // one: a GGUF base with fused modules is refused before training
+            String name = names.layer(l.position(), p.part(names), "weight");
+            boolean qk = interleaved && (p == Projection.Q || p == Projection.K);
+            edits.put(name, (row, values) -> mergeRow(l, qk ? InterleavedRows.hfRow(row, d) : row, values));
+            if (!model.weights().tensor(name).dtype().encodes()) retyped++;
+        }
+        ObjectNode record = record(model, adapterConfig);
+        GgufRewriter.edited(model.dir(), out, edits, m -> m.string(GGUF_RECORD, record.toString()));
+        return retyped;
     }
 
     private static void copyIfPresent(Path from, Path to) throws IOException {

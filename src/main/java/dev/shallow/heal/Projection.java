@@ -1,6 +1,7 @@
 package dev.shallow.heal;
 
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.TensorNames;
 
 /**
  * What a block of rows of a layer's linear module computes: the query, key, value and output projections and
@@ -16,6 +17,19 @@ public enum Projection {
             case O -> c.qDim();
             case DOWN -> c.intermediateSize();
             default -> c.hiddenSize();
+        };
+    }
+
+    /** Its layer part in {@code n}'s names (the unfused module's path: {@code self_attn.q_proj}, a GGUF's {@code attn_q}). */
+    public String part(TensorNames n) {
+        return switch (this) {
+            case Q -> n.q();
+            case K -> n.k();
+            case V -> n.v();
+            case O -> n.o();
+            case GATE -> n.gate();
+            case UP -> n.up();
+            case DOWN -> n.down();
         };
     }
 

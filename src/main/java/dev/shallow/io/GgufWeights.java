@@ -31,17 +31,6 @@ public final class GgufWeights implements Weights {
                 && !Files.isDirectory(path);
     }
 
-    /**
-     * Refuses {@code step} (prune, heal) on a GGUF model before anything is read or written: its output would be a
-     * model in GGUF, which is not written yet.
-     */
-    public static void refuseOutput(Path model, String step) {
-        if (isGguf(model)) {
-            throw ShallowException.at(model, step + ": GGUF output is not implemented yet; convert the GGUF to a Hugging Face directory "
-                    + "first (transformers: from_pretrained(dir, gguf_file=...), then save_pretrained) and " + step + " that");
-        }
-    }
-
     public GgufMetadata metadata() {
         return file.metadata();
     }

@@ -21,6 +21,12 @@ public final class InterleavedRows {
         return h * d + 2 * (r % half) + r / half;
     }
 
+    /** The Hugging Face row that GGUF row {@code row} holds (the inverse of {@link #ggufRow}). */
+    public static int hfRow(int row, int d) {
+        int h = row / d, r = row % d;
+        return h * d + (r % 2) * (d / 2) + r / 2;
+    }
+
     /** The rows of {@code t} (heads of {@code d} rows) in Hugging Face order, copied to native memory freed with the tensor. */
     static Tensor toRotateHalf(Tensor t, int d) {
         long rowBytes = t.segment().byteSize() / t.rows();

@@ -222,7 +222,7 @@ public final class Model implements AutoCloseable {
     /** The safetensors checkpoint of a Hugging Face model; a GGUF model is refused (the steps that need one write safetensors). */
     public Checkpoint checkpoint() {
         if (weights instanceof Checkpoint ck) return ck;
-        throw ShallowException.at(dir, "is a GGUF file; this step needs a Hugging Face checkpoint directory (GGUF output is not implemented yet)");
+        throw ShallowException.at(dir, "is a GGUF file; this step needs a Hugging Face checkpoint directory (shallow convert FILE.gguf --out DIR makes one)");
     }
 
     /** The tensor names of this checkpoint (its family's, under the prefix it uses). */

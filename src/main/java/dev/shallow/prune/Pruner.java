@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.Version;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.convert.GgufRewriter;
+import dev.shallow.convert.PruningMetadata;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.OutputPolicy;
@@ -180,6 +182,18 @@ public final class Pruner {
         } catch (IOException e) {
             throw ShallowException.at(modelDir, "cannot list: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Prunes the GGUF model {@code gguf} into the GGUF file {@code out}: every kept tensor's bytes copied as they are, layers
+     * renumbered, per-layer metadata cut ({@link GgufRewriter}), the record in its {@code shallow.pruning.*} keys. Returns the
+     * removed layers, sorted.
+     */
+    public static int[] pruneGguf(Path gguf, ModelIdentity source, int[] removed, PruningRecord info, Path out) {
+        int[] sorted = sortedRemovable(removed, source.numLayers(), info);
+        int[] kept = Layers.kept(sorted, source.numLayers());
+        GgufRewriter.write(gguf, out, null, kept, record(source, sorted, kept, info, PruningMetadata.previous(gguf)));
+        return sorted;
     }
 
     /**

@@ -1,8 +1,10 @@
 package dev.shallow.sweep;
 
 import dev.shallow.ShallowException;
+import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.Healer;
+import dev.shallow.io.GgufWeights;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Pruner;
 import dev.shallow.prune.PruningRecord;
@@ -19,14 +21,20 @@ import java.util.stream.Stream;
  * starts again from scratch (whatever an earlier run left in {@code work} is removed first); healing is seeded, so the
  * result is the same.
  */
-record PointHealer(Path modelDir, HealOptions options, Path sharedData, Path work) {
+record PointHealer(Path modelDir, ModelIdentity source, HealOptions options, Path sharedData, Path work) {
 
-    /** The merged healed model of {@code p}, loaded; closing it removes the scratch directory. */
+    /** The merged healed model of {@code p}, loaded; closing it removes the scratch directory. A GGUF model is pruned, healed and merged as GGUF files. */
     Healed heal(Point p, SweepProgress progress) {
         long t0 = System.nanoTime();
         deleteTree(work);
-        Path pruned = work.resolve("pruned"), out = work.resolve("heal");
-        Pruner.prune(modelDir, p.removedArray(), PruningRecord.explicit(), pruned, false);
+        boolean gguf = GgufWeights.isGguf(modelDir);
+        Path pruned = work.resolve(gguf ? "pruned.gguf" : "pruned"), out = work.resolve("heal");
+        if (gguf) {
+            createDirectories(work);
+            Pruner.pruneGguf(modelDir, source, p.removedArray(), PruningRecord.explicit(), pruned);
+        } else {
+            Pruner.prune(modelDir, p.removedArray(), PruningRecord.explicit(), pruned, false);
+        }
         Healer.Result r = Healer.run(pruned, options, sharedData, out, false, 0, 0, true, new Healer.Listener() {
             @Override
             public void phase(String what) {
@@ -37,7 +45,7 @@ record PointHealer(Path modelDir, HealOptions options, Path sharedData, Path wor
                 progress.update("healing", done * options.tokensPerStep(), steps * options.tokensPerStep());
             }
         });
-        Model merged = Model.load(out.resolve(Healer.MERGED));
+        Model merged = Model.load(out.resolve(gguf ? Healer.MERGED_GGUF : Healer.MERGED));
         return new Healed(merged, HealSummary.of(r, (System.nanoTime() - t0) / 1e9), work);
     }
 
@@ -47,6 +55,14 @@ record PointHealer(Path modelDir, HealOptions options, Path sharedData, Path wor
         public void close() {
             model.close();
             deleteTree(work);
+        }
+    }
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw ShallowException.at(dir, "cannot create the sweep's scratch directory: " + e.getMessage(), e);
         }
     }
 

@@ -8,15 +8,16 @@ import dev.shallow.Version;
 import dev.shallow.analysis.Analyser;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.convert.GgufRewriter;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.eval.Evaluator;
 import dev.shallow.eval.HarnessEncoding;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
-import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
+import dev.shallow.prune.Layers;
 import dev.shallow.prune.Selection;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
@@ -56,7 +57,6 @@ public final class Sweep {
      * are finished (the way an interrupted sweep stops, for tests of resuming).
      */
     public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress, int stopAfterPoints) {
-        if (options.heals()) GgufWeights.refuseOutput(model.dir(), "heal");
         OutputPolicy.requireApart(dir, model.dir(), options.lossData(), OutputPolicy.existing(options.calibration().data()),
                 options.heals() ? OutputPolicy.existing(options.heal().data()) : null);
         int layers = model.config().numLayers();
@@ -74,6 +74,9 @@ public final class Sweep {
             if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
 
             List<Line> plan = lines(plan(options, analysis, layers, counts), options.heals());
+            if (options.heals() && model.isGguf()) { // a healed point of a GGUF model is pruned to a GGUF: each must be one llama.cpp's keys express
+                for (Line l : plan) if (l.healed()) GgufRewriter.checkPrunable(model.dir(), Layers.kept(l.point().removedArray(), layers));
+            }
             Path results = run.file(RunDirectory.RESULTS);
             ResultsFile.dropPartialLine(results);
             List<PointResult> done = ResultsFile.read(results);
@@ -86,7 +89,7 @@ public final class Sweep {
 
             Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
                     options.analysis().memory());
-            PointHealer healer = options.heals() ? new PointHealer(model.dir(), options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
+            PointHealer healer = options.heals() ? new PointHealer(model.dir(), identity, options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
             long workDone = 0;
             for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
                 Line l = plan.get(i);

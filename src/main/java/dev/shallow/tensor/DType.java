@@ -66,6 +66,11 @@ public enum DType {
         return Math.multiplyExact(elements / block, bytes);
     }
 
+    /** Whether {@link #encode} writes this type. */
+    public boolean encodes() {
+        return this == F32 || this == F16 || this == BF16 || this == Q8_0;
+    }
+
     /**
      * Writes src[off, off + n) in this type at byte {@code at} of {@code dst}: F32 as is, F16 and BF16 rounded to nearest
      * even ({@link Float#floatToFloat16}, {@link BF16Tensor#fromFloat}), Q8_0 as ggml's quantize_row_q8_0_ref

@@ -328,17 +328,24 @@ public final class Linear {
         for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
-    /** The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0. */
+    /**
+     * The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0 (8 or 16 lanes
+     * in registers, the first of 16 as the sum of the 256-bit halves; other lengths through an array).
+     */
     public static float sumLanes(FloatVector v) {
-        if (L == 8) {
-            float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
-            return (b0 + b2) + (b1 + b3);
-        }
+        if (L == 16) return sum8(((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1)));
+        if (L == 8) return sum8(v);
         float[] a = v.toArray();
         for (int h = L / 2; h > 0; h /= 2) {
             for (int i = 0; i < h; i++) a[i] += a[i + h];
         }
         return a[0];
+    }
+
+    /** The halving tree over the 8 lanes of v (the last steps of {@link #sumLanes}, in registers). */
+    private static float sum8(FloatVector v) {
+        float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
+        return (b0 + b2) + (b1 + b3);
     }
 
     /** W elements [from, from + nv * L) widened to F32: vector v (L elements) to dst[off + v * stride ..]. */

@@ -1,27 +1,33 @@
 package dev.shallow.heal;
 
-import dev.shallow.ShallowException;
 import dev.shallow.Shared;
+import dev.shallow.io.GgmlType;
+import dev.shallow.io.GgufFile;
+import dev.shallow.io.GgufTensorInfo;
 import dev.shallow.io.QuantizedModels;
+import dev.shallow.model.Model;
+import dev.shallow.tensor.Q8_0Tensor;
+import dev.shallow.tensor.Tensor;
 import dev.shallow.io.SafetensorsFile;
 import dev.shallow.tensor.DType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * LoRA over a quantized GGUF base (the QLoRA idea with the file's own Q8_0 / Q4_K blocks frozen): the run reads every
  * base weight through its blocks and trains exactly as over the same weights decoded to F32 (same losses, same adapter
- * bytes), the adapter carries PEFT's names of the Hugging Face modules, and --merge on a GGUF is refused in one line.
+ * bytes), the adapter carries PEFT's names of the Hugging Face modules, and --merge writes the merged GGUF.
  */
 class QuantizedBaseHealingTest {
 
@@ -56,15 +62,63 @@ class QuantizedBaseHealingTest {
         }
     }
 
+    /**
+     * --merge on a GGUF base (Q8_0, and Q4_K, which Shallow does not encode) writes OUT/merged.gguf: every adapted tensor's
+     * blocks are exactly ggml's Q8_0 quantization of W + (alpha / r) B A, computed here from the base's decoded rows and the
+     * written adapter (attn_q / attn_k rows in llama.cpp's interleaved order: GGUF row h*d + 2i + p is Hugging Face row
+     * h*d + p*d/2 + i); every other tensor is the base's bytes; the record is in the metadata; Shallow loads it.
+     */
     @Test
-    void mergeOnAGgufIsRefusedBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
-        Path q = QuantizedModels.reencode(QuantizedModels.baseModel(tmp), DType.Q8_0, false, tmp.resolve("q.gguf"));
-        Path out = tmp.resolve("out");
-        HealOptions o = HealerTest.options(HealerTest.stories(tmp, 6), 2, 48, 1, 3, false);
-        ShallowException e = assertThrows(ShallowException.class,
-                () -> Healer.run(q, o, Shared.root().resolve("data"), out, false, 0, 0, true, HealerTest.QUIET));
-        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
-        assertTrue(e.getMessage().contains("heal --merge: GGUF output is not implemented yet"), e.getMessage());
-        assertFalse(Files.exists(out), "nothing written");
+    void mergeOnAGgufWritesTheMergedGguf(@TempDir Path tmp) throws Exception {
+        Path base = QuantizedModels.baseModel(tmp), data = HealerTest.stories(tmp, 6);
+        HealOptions o = HealerTest.options(data, 2, 48, 1, 3, false);
+        for (DType type : new DType[] {DType.Q8_0, DType.Q4_K}) {
+            Path q = QuantizedModels.reencode(base, type, false, tmp.resolve(type + "-m.gguf")), out = tmp.resolve("merge-" + type);
+            Healer.run(q, o, Shared.root().resolve("data"), out, false, 0, 0, true, HealerTest.QUIET);
+            Path merged = out.resolve(Healer.MERGED_GGUF);
+            com.fasterxml.jackson.databind.JsonNode config = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(PeftAdapter.CONFIG).toFile());
+            double scaling = config.get("lora_alpha").asDouble() / config.get("r").asInt();
+            int adapted = 0;
+            try (GgufFile in = GgufFile.open(q); GgufFile m = GgufFile.open(merged); SafetensorsFile a = SafetensorsFile.open(out.resolve(PeftAdapter.WEIGHTS))) {
+                assertTrue(m.metadata().string("shallow.healing.record").contains("lora_alpha"));
+                int d = 256 / 4;
+                for (GgufTensorInfo t : in.tensors().values()) {
+                    String module = MODULES.get(t.name().replaceAll("^blk\\.\\d+\\.", "").replace(".weight", ""));
+                    byte[] got = m.tensorData(t.name()).toArray(ValueLayout.JAVA_BYTE);
+                    if (module == null) {
+                        assertArrayEquals(in.tensorData(t.name()).toArray(ValueLayout.JAVA_BYTE), got, t.name() + " copied");
+                        continue;
+                    }
+                    adapted++;
+                    assertEquals(GgmlType.Q8_0, m.tensors().get(t.name()).type(), t.name());
+                    String layer = t.name().split("\\.")[1], peft = "base_model.model.model.layers." + layer + "." + module;
+                    float[] la = a.tensor(peft + ".lora_A.weight").toFloatArray(), lb = a.tensor(peft + ".lora_B.weight").toFloatArray();
+                    int cols = (int) t.ne()[0], rows = (int) t.ne()[1], r = la.length / cols;
+                    boolean qk = module.endsWith("q_proj") || module.endsWith("k_proj");
+                    Tensor w = Tensor.of(type, in.tensorData(t.name()), new long[] {rows, cols});
+                    byte[] want = new byte[Math.toIntExact(DType.Q8_0.byteSize((long) rows * cols))];
+                    float[] row = new float[cols];
+                    for (int g = 0; g < rows; g++) {
+                        int h = qk ? g / d * d + (g % d % 2) * (d / 2) + g % d / 2 : g; // the Hugging Face row this GGUF row holds
+                        w.copyTo((long) g * cols, row, 0, cols);
+                        for (int i = 0; i < cols; i++) {
+                            double ba = 0;
+                            for (int k = 0; k < r; k++) ba += (double) lb[h * r + k] * la[k * cols + i];
+                            row[i] = (float) (row[i] + scaling * ba);
+                        }
+                        Q8_0Tensor.quantize(row, 0, cols, MemorySegment.ofArray(want), DType.Q8_0.byteSize((long) g * cols));
+                    }
+                    assertArrayEquals(want, got, t.name() + " merged");
+                }
+            }
+            assertEquals(2 * 7, adapted);
+            try (Model model = Model.load(merged)) {
+                assertEquals(2, model.config().numLayers());
+            }
+        }
     }
+
+    /** llama.cpp's names of the adapted projections and PEFT's module paths for them. */
+    private static final Map<String, String> MODULES = Map.of("attn_q", "self_attn.q_proj", "attn_k", "self_attn.k_proj", "attn_v", "self_attn.v_proj",
+            "attn_output", "self_attn.o_proj", "ffn_gate", "mlp.gate_proj", "ffn_up", "mlp.up_proj", "ffn_down", "mlp.down_proj");
 }

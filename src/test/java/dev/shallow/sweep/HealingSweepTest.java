@@ -3,6 +3,7 @@ package dev.shallow.sweep;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.Shared;
 import dev.shallow.model.Model;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +54,19 @@ class HealingSweepTest {
         assertFalse(Files.exists(whole.resolve(RunDirectory.WORK)), "the scratch directory is removed after each point");
         assertFalse(Files.exists(parts.resolve(RunDirectory.WORK)));
         assertTrue(Files.readString(whole.resolve(RunDirectory.RUN)).contains("\"heal\""), "run.json records the heal options");
+    }
+
+    /**
+     * The same sweep of the real stories260K.gguf: each healed point is pruned to a GGUF, healed over it and merged into a GGUF
+     * (work/pruned.gguf, work/heal/merged.gguf), with the same lines and the same properties as from the directory.
+     */
+    @Test
+    void aGgufModelIsHealedThroughGgufFiles(@TempDir Path tmp) {
+        try (Model model = Model.load(Shared.root().resolve("real/stories260K-gguf/stories260K.gguf"))) {
+            SweepRun run = Sweep.run(model, SweepFixture.healing(TOKENS), tmp.resolve("run"), SweepProgress.NONE);
+            checkLines(run.points());
+        }
+        assertFalse(Files.exists(tmp.resolve("run").resolve(RunDirectory.WORK)), "the scratch directory is removed after each point");
     }
 
     /** angular 0, random 0, then each pruned point and its healed line; the healed model's loss is its own and lower. */
