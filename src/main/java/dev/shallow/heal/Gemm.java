@@ -62,9 +62,10 @@ final class Gemm {
         }
     }
 
-    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T M^T with M = x^T. */
+    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T M^T with M = x^T (an activation: rounded to the precision too). */
     static void outer(float[] dy, float[] x, int n, int rows, int cols, float[] dW) {
-        Matmul.multiply(transpose(dy, n, rows), rows, Tensor.ofFloats(transpose(x, n, cols), cols, n), dW);
+        float[] xt = Matmul.precision().round(transpose(x, n, cols), n * cols);
+        Matmul.multiply(transpose(dy, n, rows), rows, Tensor.ofFloats(xt, cols, n), dW);
     }
 
     /** a [n, m] -> [m, n]. */

@@ -16,7 +16,7 @@ public enum MatmulPrecision {
     }
 
     /** The first n values of x rounded ({@link #round(float)}): x itself for F32, a rounded copy for BF16. */
-    float[] round(float[] x, int n) {
+    public float[] round(float[] x, int n) {
         if (this == F32) return x;
         float[] r = new float[n];
         for (int i = 0; i < n; i++) r[i] = round(x[i]);
