@@ -1,5 +1,7 @@
 package dev.shallow.tensor;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -66,6 +68,20 @@ public final class Matmul {
         }
         OneDnnGemm o = oneDnn();
         return o == null || (c == Choice.AUTO && !o.nativeBf16()) ? VectorGemm.INSTANCE : o;
+    }
+
+    /**
+     * What runs here, for info and bench: the CPU and its features, the vector width, and the backend of
+     * f32 and bf16 products of F32 and BF16 weights under the current choice (loads oneDNN if it may run).
+     */
+    public static List<String> platform() {
+        String row = "%-14s%s";
+        List<String> lines = new ArrayList<>(List.of(String.format(row, "cpu", Cpu.current().describe()),
+                String.format(row, "vectors", Linear.S.vectorBitSize() + "-bit (GEMM tile " + VectorGemm.MR + " tokens x " + VectorGemm.NR + " rows)")));
+        for (MatmulPrecision p : MatmulPrecision.values()) {
+            for (DType d : new DType[] {DType.F32, DType.BF16}) lines.add(String.format(row, "matmul", describe(d, p)));
+        }
+        return lines;
     }
 
     /** One line for info and bench: which backend runs the products of weights of this dtype in this precision. */
