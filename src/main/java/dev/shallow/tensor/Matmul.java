@@ -20,11 +20,22 @@ public final class Matmul {
     public enum Choice { AUTO, VECTOR, ONEDNN }
 
     private static volatile MatmulPrecision precision = MatmulPrecision.F32;
-    private static volatile Choice choice = Choice.valueOf(System.getProperty("shallow.matmul", "auto").toUpperCase(Locale.ROOT));
+    private static volatile Choice choice = defaultChoice();
     private static OneDnnGemm oneDnn;
     private static boolean triedOneDnn;
 
     private Matmul() {
+    }
+
+    /** The choice the system property shallow.matmul names (auto when unset). */
+    private static Choice defaultChoice() {
+        return Choice.valueOf(System.getProperty("shallow.matmul", "auto").toUpperCase(Locale.ROOT));
+    }
+
+    /** Back to f32 on the default choice (after a command, so that the next one in this JVM starts from the defaults). */
+    public static void restoreDefaults() {
+        precision = MatmulPrecision.F32;
+        choice = defaultChoice();
     }
 
     /** The precision of every product from now on. */

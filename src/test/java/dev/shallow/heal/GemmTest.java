@@ -27,8 +27,7 @@ class GemmTest {
 
     @AfterEach
     void restore() {
-        Matmul.setChoice(Matmul.Choice.AUTO);
-        Matmul.setPrecision(MatmulPrecision.F32);
+        Matmul.restoreDefaults();
     }
 
     /** On each backend (oneDNN takes the F32 panels and params, the Vector API the BF16 views). */

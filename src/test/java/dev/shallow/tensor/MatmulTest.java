@@ -24,8 +24,7 @@ class MatmulTest {
 
     @AfterEach
     void restore() {
-        Matmul.setChoice(Matmul.Choice.AUTO);
-        Matmul.setPrecision(MatmulPrecision.F32);
+        Matmul.restoreDefaults();
         Parallel.setThreads(defaultThreads);
     }
 

@@ -19,8 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GoldenBackendsTest {
     @AfterEach
     void restore() {
-        Matmul.setChoice(Matmul.Choice.AUTO);
-        Matmul.setPrecision(MatmulPrecision.F32);
+        Matmul.restoreDefaults();
     }
 
     /** f32 with every product oneDNN takes on oneDNN (F32 weights; BF16 ones stay on the Vector API): the f32 tolerances. */
