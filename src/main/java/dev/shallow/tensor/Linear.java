@@ -15,9 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Q4_0, Q4_K, Q5_K, Q6_K), x and y in F32.
  *
  * <p>Determinism: every task computes a fixed set of outputs in a fixed order, so results are
- * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
+ * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) runs on
+ * {@link Matmul}; on the Vector API ({@link VectorGemm}, the default for f32) it computes each
  * output as one chain of fused multiply-adds over k ascending, starting from zero, then adds the
- * bias: a token's result is the same bits in any GEMM batch. The GEMV (fewer tokens, decode) sums
+ * bias: a token's result is the same bits in any GEMM batch and for either vector width (oneDNN,
+ * chosen for bf16 or with --matmul onednn, promises neither). The GEMV (fewer tokens, decode) sums
  * each output in vector chains over k (four over consecutive vectors, added pairwise, up to
  * GEMV_ROW_COLS columns; one above), adds the L lanes by a fixed halving tree, fuses the remaining
  * cols % L products, then adds the bias: it agrees with the GEMM within rounding, not bit for bit.

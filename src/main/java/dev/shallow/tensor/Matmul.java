@@ -52,10 +52,6 @@ public final class Matmul {
         choice = c;
     }
 
-    public static Choice choice() {
-        return choice;
-    }
-
     /** y [tokens, rows] = round(x) [tokens, cols] W^T for any tokens >= 1, on the GEMM backend (training's products). */
     public static void multiply(float[] x, int tokens, Tensor w, float[] y) {
         Tensor[] ws = {w};

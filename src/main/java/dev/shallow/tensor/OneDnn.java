@@ -39,15 +39,13 @@ final class OneDnn {
     private static final AddressLayout ADDRESS = ValueLayout.ADDRESS;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-    /** dnnl_query_impl_info_str. */
-    private static final int QUERY_IMPL_INFO = 8;
 
     private static OneDnn instance;
     private static String unavailable;
     private static boolean tried;
 
     final MethodHandle memoryDescCreate, memoryDescDestroy, matmulDescCreate, primitiveCreate, primitiveDescDestroy,
-            primitiveDescQuery, primitiveDestroy, memoryCreate, memoryDestroy, execute, streamWait, setNumThreads;
+            primitiveDestroy, memoryCreate, memoryDestroy, execute, streamWait, setNumThreads;
     final MemorySegment engine, stream;
     /** dnnl_get_effective_cpu_isa(): the instruction set oneDNN's kernels use here. */
     final int isa;
@@ -59,7 +57,6 @@ final class OneDnn {
         matmulDescCreate = handle(linker, dnnl, "dnnl_matmul_primitive_desc_create", INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         primitiveCreate = handle(linker, dnnl, "dnnl_primitive_create", INT, ADDRESS, ADDRESS);
         primitiveDescDestroy = handle(linker, dnnl, "dnnl_primitive_desc_destroy", INT, ADDRESS);
-        primitiveDescQuery = handle(linker, dnnl, "dnnl_primitive_desc_query", INT, ADDRESS, INT, INT, ADDRESS);
         primitiveDestroy = handle(linker, dnnl, "dnnl_primitive_destroy", INT, ADDRESS);
         memoryCreate = handle(linker, dnnl, "dnnl_memory_create", INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
         memoryDestroy = handle(linker, dnnl, "dnnl_memory_destroy", INT, ADDRESS);
@@ -136,15 +133,6 @@ final class OneDnn {
         strides.setAtIndex(LONG, 1, colStride);
         check("dnnl_memory_desc_create_with_strides", (int) memoryDescCreate.invokeExact(out, 2, dims, type, strides));
         return out.get(ADDRESS, 0);
-    }
-
-    /** The implementation oneDNN chose for a primitive descriptor (e.g. "brg_matmul:avx512_core_bf16"). */
-    String implementation(MemorySegment pd) throws Throwable {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check("dnnl_primitive_desc_query", (int) primitiveDescQuery.invokeExact(pd, QUERY_IMPL_INFO, 0, out));
-            return out.get(ADDRESS, 0).reinterpret(256).getString(0);
-        }
     }
 
     /** Throws when a dnnl call did not return dnnl_success. */

@@ -3,7 +3,6 @@ package dev.shallow.tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,14 +22,13 @@ public final class OneDnnGemm implements MatmulBackend {
     private final OneDnn dnnl;
     private final Map<Shape, Primitive> primitives = new LinkedHashMap<>(16, 0.75f, true);
     private MemorySegment src = MemorySegment.NULL, dst = MemorySegment.NULL, weights = MemorySegment.NULL;
-    private String lastImplementation = "";
 
     /** One product's sizes and types. */
     private record Shape(int tokens, int cols, int rows, int srcType, int weightType) {
     }
 
-    /** A created primitive with its memory descriptors and oneDNN's implementation name. */
-    private record Primitive(MemorySegment primitive, MemorySegment srcMd, MemorySegment weightsMd, MemorySegment dstMd, String implementation) {
+    /** A created primitive with its memory descriptors. */
+    private record Primitive(MemorySegment primitive, MemorySegment srcMd, MemorySegment weightsMd, MemorySegment dstMd) {
     }
 
     OneDnnGemm(OneDnn dnnl) {
@@ -50,11 +48,6 @@ public final class OneDnnGemm implements MatmulBackend {
     /** Whether this backend computes x W^T in the precision: F32 weights, or BF16 weights in BF16. */
     static boolean takes(Tensor w, MatmulPrecision precision) {
         return w instanceof F32Tensor || (w instanceof BF16Tensor && precision == MatmulPrecision.BF16);
-    }
-
-    /** oneDNN's name of the kernel of the last product (e.g. "brg_matmul:avx512_core_bf16"). */
-    synchronized String lastImplementation() {
-        return lastImplementation;
     }
 
     @Override
@@ -115,7 +108,6 @@ public final class OneDnnGemm implements MatmulBackend {
             } finally {
                 for (MemorySegment m : mems) OneDnn.check("dnnl_memory_destroy", (int) dnnl.memoryDestroy.invokeExact(m));
             }
-            lastImplementation = p.implementation();
         }
     }
 
@@ -142,10 +134,9 @@ public final class OneDnnGemm implements MatmulBackend {
             OneDnn.check("dnnl_matmul_primitive_desc_create", (int) dnnl.matmulDescCreate.invokeExact(out, dnnl.engine, srcMd, weightsMd,
                     MemorySegment.NULL, dstMd, MemorySegment.NULL));
             MemorySegment pd = out.get(ValueLayout.ADDRESS, 0);
-            String impl = dnnl.implementation(pd);
             OneDnn.check("dnnl_primitive_create", (int) dnnl.primitiveCreate.invokeExact(out, pd));
             OneDnn.check("dnnl_primitive_desc_destroy", (int) dnnl.primitiveDescDestroy.invokeExact(pd));
-            p = new Primitive(out.get(ValueLayout.ADDRESS, 0), srcMd, weightsMd, dstMd, impl);
+            p = new Primitive(out.get(ValueLayout.ADDRESS, 0), srcMd, weightsMd, dstMd);
         }
         primitives.put(s, p);
         return p;
