@@ -33,9 +33,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Linear {
     /**
-     * The float vectors of every kernel: the CPU's preferred ones (512-bit with AVX-512, 256-bit with
-     * AVX2), or narrower ones named by the system property shallow.vector.bits (256 runs the AVX2
-     * kernels on an AVX-512 machine; a width above the preferred one is ignored).
+     * The float vectors of the tensor kernels (matmuls, norms, quantized dots, activations): the CPU's
+     * preferred ones (512-bit with AVX-512, 256-bit with AVX2), or narrower ones named by the system
+     * property shallow.vector.bits (256 runs the AVX2 kernels on an AVX-512 machine; a width above the
+     * preferred one is ignored). Attention keeps the preferred width.
      */
     static final VectorSpecies<Float> S = species(Integer.getInteger("shallow.vector.bits", 0));
     static final int L = S.length();
@@ -183,14 +184,15 @@ public final class Linear {
         for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 
-    /** The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0. */
+    /** The n lanes of v (any species) summed by a fixed halving tree: lane i + n/2 added to lane i, then i + n/4, ..., to lane 0. */
     public static float sumLanes(FloatVector v) {
-        if (L == 8) {
+        int n = v.length();
+        if (n == 8) {
             float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
             return (b0 + b2) + (b1 + b3);
         }
         float[] a = v.toArray();
-        for (int h = L / 2; h > 0; h /= 2) {
+        for (int h = n / 2; h > 0; h /= 2) {
             for (int i = 0; i < h; i++) a[i] += a[i + h];
         }
         return a[0];
