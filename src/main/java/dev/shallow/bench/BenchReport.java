@@ -26,18 +26,23 @@ import java.util.Map;
  * @param sliding             the sliding-window benchmark, or null when not selected
  * @param llamaCpp            llama.cpp's prefill and decode on a GGUF of the model, or null when not run ({@code llamaCppSkipped} says why)
  * @param gguf                the checkpoint's GGUFs through Shallow and llama.cpp, or null when not selected
+ * @param shallowBf16         the same workloads with --precision bf16 (empty when not run)
+ * @param platform            the CPU, its features and the matmul backends ({@link dev.shallow.tensor.Matmul#platform})
  */
 public record BenchReport(String model, int threads, WeightCost cost, Workload workload, Map<BenchPart, Measurement> shallow,
                           Long shallowPeakRssBytes, TorchBaseline.Result torch, String torchSkipped, Double peakGflops,
                           Double bandwidthGbs, List<PrunedSpeed> pruned, AnalysisOverhead analyse, SlidingSpeed sliding,
-                          LlamaCppBaseline.Result llamaCpp, String llamaCppSkipped, GgufSpeed.Runs gguf) {
+                          LlamaCppBaseline.Result llamaCpp, String llamaCppSkipped, GgufSpeed.Runs gguf,
+                          Map<BenchPart, Measurement> shallowBf16, List<String> platform) {
 
     /**
      * One table row. {@code vsTorch} is Shallow / the faster PyTorch path (NaN without PyTorch); {@code vsLlamaCpp} Shallow /
-     * llama.cpp (NaN where llama.cpp did not run this workload).
+     * llama.cpp (NaN where llama.cpp did not run this workload); {@code f32VsTorchF32} and {@code bf16VsTorchBf16} like with like
+     * (Shallow f32 / PyTorch float32, Shallow bf16 / PyTorch bfloat16; NaN where either is missing).
      */
     public record Row(String workload, String unit, Measurement shallow, Measurement torchF32, Measurement torchBf16, double vsTorch,
-                      String fasterTorch, Measurement llamaCpp, double vsLlamaCpp, double achieved, String achievedUnit, double percentOfLimit) {
+                      String fasterTorch, Measurement llamaCpp, double vsLlamaCpp, double achieved, String achievedUnit, double percentOfLimit,
+                      Measurement shallowBf16, double f32VsTorchF32, double bf16VsTorchBf16) {
     }
 
     public List<Row> rows() {
@@ -54,11 +59,17 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             boolean decode = part == BenchPart.DECODE;
             double achieved = s.perSecond() * (decode ? cost.decodeBytesPerToken() : flopPerUnit(part)) / 1e9;
             Double limit = decode ? bandwidthGbs : peakGflops;
+            Measurement sBf16 = shallowBf16.get(part);
             rows.add(new Row(name, part.unit(), s, f32, bf16, vs, fasterName, lc, lc == null ? Double.NaN : s.perSecond() / lc.perSecond(),
                     achieved, decode ? "GB/s" : "GFLOP/s",
-                    limit == null ? Double.NaN : 100 * achieved / limit));
+                    limit == null ? Double.NaN : 100 * achieved / limit, sBf16, over(s, f32), over(sBf16, bf16)));
         }
         return rows;
+    }
+
+    /** a / b in rate, NaN when either is missing or b is a projection. */
+    private static double over(Measurement a, Measurement b) {
+        return a == null || b == null || b.estimated() ? Double.NaN : a.perSecond() / b.perSecond();
     }
 
     private Measurement torch(String workloadName, String dtype) {
@@ -87,7 +98,10 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
     /** The tables printed to the terminal, each with a legend. */
     public String table() {
         StringBuilder sb = new StringBuilder();
+        for (String line : platform) sb.append(line).append(System.lineSeparator());
+        if (!platform.isEmpty()) sb.append(System.lineSeparator());
         if (!shallow.isEmpty()) throughputTable(sb);
+        if (!shallowBf16.isEmpty()) precisionTable(sb);
         if (!pruned.isEmpty()) prunedTable(sb);
         if (analyse != null) analyseTable(sb);
         if (sliding != null) slidingTable(sb);
@@ -110,6 +124,19 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         sb.append(String.format(fmt, "peak RSS", "MiB", mib(shallowPeakRssBytes), mib(torchPeak("float32")), mib(torchPeak("bfloat16")), "", "", "",
                 ""));
         legend(sb);
+    }
+
+    /** Like with like: Shallow f32 against PyTorch float32, Shallow bf16 against PyTorch bfloat16. */
+    private void precisionTable(StringBuilder sb) {
+        String fmt = "%-15s %-6s %12s %10s %9s %13s %11s %9s%n";
+        sb.append(System.lineSeparator()).append(String.format(fmt, "workload", "unit", "Shallow f32", "torch f32", "f32 vs", "Shallow bf16",
+                "torch bf16", "bf16 vs"));
+        for (Row r : rows()) {
+            sb.append(String.format(fmt, r.workload(), r.unit(), rate(r.shallow()), rate(r.torchF32()), ratio(r.f32VsTorchF32()),
+                    rate(r.shallowBf16()), rate(r.torchBf16()), ratio(r.bf16VsTorchBf16())));
+        }
+        sb.append(String.format("bf16: Shallow with --precision bf16 (activations rounded to bfloat16 at each matmul input, float32 accumulation);"
+                + "%n  PyTorch bfloat16: the model cast to bfloat16. vs = Shallow / PyTorch in the same precision (- where PyTorch was projected, not run).%n"));
     }
 
     private Long torchPeak(String dtype) {
@@ -231,6 +258,10 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         Map<String, Measurement> byName = new LinkedHashMap<>();
         shallow.forEach((part, m) -> byName.put(part.rowName(workload), m));
         root.set("shallow", json.valueToTree(byName));
+        Map<String, Measurement> bf16ByName = new LinkedHashMap<>();
+        shallowBf16.forEach((part, m) -> bf16ByName.put(part.rowName(workload), m));
+        root.set("shallow_bf16", json.valueToTree(bf16ByName));
+        root.set("platform", json.valueToTree(platform));
         root.put("shallow_peak_rss_bytes", shallowPeakRssBytes);
         root.set("torch", json.valueToTree(torch));
         root.put("torch_skipped", torchSkipped);

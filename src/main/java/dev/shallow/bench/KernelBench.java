@@ -2,6 +2,8 @@ package dev.shallow.bench;
 
 import dev.shallow.tensor.DType;
 import dev.shallow.tensor.Linear;
+import dev.shallow.tensor.Matmul;
+import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -19,7 +21,7 @@ import java.util.Random;
  * on a shared host varies from minute to minute).
  *
  * <pre>java $JAVA_FLAGS -cp target/shallow.jar dev.shallow.bench.KernelBench [--threads 2] [--reps 5]
- *     [--tokens 128,2048] [--dtypes BF16,F32,Q8_0,Q4_K] [--peak-gflops 181.3] [--peak-gbs 60.2] [--no-gemm] [--no-gemv]</pre>
+ *     [--tokens 128,2048] [--dtypes BF16,F32,Q8_0,Q4_K] [--precision f32,bf16] [--peak-gflops 181.3] [--peak-gbs 60.2] [--no-gemm] [--no-gemv]</pre>
  */
 public final class KernelBench {
     /** TinyLlama-1.1B weights [rows, cols]: q/o, gate/up, down, lm_head. */
@@ -36,6 +38,7 @@ public final class KernelBench {
         String[] dtypes = {"BF16", "F32"};
         double peakGflops = 181.3, peakGbs = 60.2;
         boolean gemm = true, gemv = true;
+        String[] precisions = {"f32"};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
@@ -44,6 +47,7 @@ public final class KernelBench {
                 case "--dtypes" -> dtypes = args[++i].split(",");
                 case "--peak-gflops" -> peakGflops = Double.parseDouble(args[++i]);
                 case "--peak-gbs" -> peakGbs = Double.parseDouble(args[++i]);
+                case "--precision" -> precisions = args[++i].split(",");
                 case "--no-gemm" -> gemm = false;
                 case "--no-gemv" -> gemv = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -55,7 +59,10 @@ public final class KernelBench {
         try (Arena arena = Arena.ofShared()) {
             for (String d : dtypes) {
                 DType dtype = DType.valueOf(d);
-                if (gemm) {
+                for (String precision : gemm ? precisions : new String[0]) {
+                    MatmulPrecision p = MatmulPrecision.valueOf(precision.toUpperCase(java.util.Locale.ROOT));
+                    Matmul.setPrecision(p);
+                    System.out.println(Matmul.describe(dtype, p));
                     for (int[] shape : SHAPES) {
                         Tensor w = weights(arena, dtype, shape[0], shape[1], 1);
                         for (int tokens : tokenCounts) {
@@ -64,11 +71,12 @@ public final class KernelBench {
                             int repeats = Math.max(reps, (int) Math.min(50, 20e9 / flops));
                             double s = best(repeats, () -> Linear.apply(x, tokens, w, null, y));
                             double gflops = flops / s / 1e9;
-                            System.out.printf("GEMM %-4s %5d x %5d  tokens %4d: %8.2f ms  %6.1f GFLOP/s  %5.1f%% of peak  (%.2f CPUs busy)%n",
-                                    dtype, shape[0], shape[1], tokens, s * 1e3, gflops, 100 * gflops / peakGflops, lastCpu / s);
+                            System.out.printf("GEMM %-4s %-4s %5d x %5d  tokens %4d: %8.2f ms  %6.1f GFLOP/s  %5.1f%% of peak  (%.2f CPUs busy)%n",
+                                    dtype, p.label(), shape[0], shape[1], tokens, s * 1e3, gflops, 100 * gflops / peakGflops, lastCpu / s);
                         }
                     }
                 }
+                Matmul.setPrecision(MatmulPrecision.F32);
                 if (gemv) {
                     for (int[] shape : SHAPES) {
                         long bytes = dtype.byteSize((long) shape[0] * shape[1]);

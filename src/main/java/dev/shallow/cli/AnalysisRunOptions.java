@@ -103,6 +103,9 @@ final class AnalysisRunOptions {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    PrecisionOption precision;
+
     AnalysisOptions analysisOptions() {
         return new AnalysisOptions(AngularTokens.of(angularTokens), ablation, batch, ckaTokens, seed,
                 greedy.stream().map(GreedyRemoval.Metric::of).toList(), greedySteps, memory.budget(), heads, greedySubBlocks);

@@ -26,9 +26,12 @@ import dev.shallow.bench.Workload;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
+import dev.shallow.tensor.Matmul;
+import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.transformer.Transformer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -109,6 +112,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "The types (f32, f16, bf16, q8_0) the gguf workload writes and runs (default: ${DEFAULT-VALUE}).")
     List<String> ggufDtypes;
 
+    @Option(names = "--precision", split = ",", defaultValue = "f32,bf16", paramLabel = "P", converter = PrecisionOption.Precisions.class,
+            description = "Shallow's precisions: f32 runs every workload; bf16 runs prefill, decode and eval again with --precision bf16, "
+                    + "beside PyTorch's bfloat16 (default: ${DEFAULT-VALUE}).")
+    List<MatmulPrecision> precisions;
+
+    @Mixin
+    MatmulChoiceOption matmul;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     String python;
 
@@ -128,7 +139,7 @@ final class BenchCommand implements Callable<Integer> {
         Path dir = null;
         Workload workload = null;
         WeightCost cost = null;
-        Map<BenchPart, Measurement> shallow = Map.of();
+        Map<BenchPart, Measurement> shallow = Map.of(), shallowBf16 = Map.of();
         List<PrunedSpeed> pruned = List.of();
         AnalysisOverhead analyse = null;
         String beyondLlama = null;
@@ -142,6 +153,14 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.println("bench: Shallow on " + dir + " (" + threads + " threads)...");
                 Bench bench = new Bench(new Transformer(model), repeats, budget, listener);
                 shallow = bench.run(workload, parts);
+                if (precisions.contains(MatmulPrecision.BF16)) {
+                    Set<BenchPart> inBf16 = EnumSet.copyOf(parts);
+                    inBf16.retainAll(BF16_PARTS);
+                    Matmul.setPrecision(MatmulPrecision.BF16);
+                    System.err.println("bench: Shallow with --precision bf16...");
+                    shallowBf16 = bench.run(workload, inBf16);
+                    Matmul.setPrecision(MatmulPrecision.F32);
+                }
                 if (parts.contains(BenchPart.PRUNED)) pruned = bench.pruned(workload);
                 if (parts.contains(BenchPart.ANALYSE)) analyse = bench.analysisOverhead(workload.calibration(), AnalysisOptions.defaults());
             }
@@ -181,12 +200,17 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         BenchReport report = new BenchReport(dir == null ? null : dir.toString(), threads, cost, workload, shallow, shallowPeakRss, torchResult,
-                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding, llamaCppResult, llamaCppSkipped, ggufRuns);
+                torchSkipped, peakGflops, bandwidthGbs, pruned, analyse, sliding, llamaCppResult, llamaCppSkipped, ggufRuns, shallowBf16,
+                Matmul.platform());
         System.out.print(report.table());
         AtomicFiles.writeJson(out, report.toJson());
         System.out.println("results written to " + out);
         return 0;
     }
+
+    /** The workloads run again in bf16 (training has no PyTorch bfloat16 row to compare with). */
+    private static final Set<BenchPart> BF16_PARTS = EnumSet.of(BenchPart.PREFILL, BenchPart.LONG_PREFILL, BenchPart.BATCH_PREFILL, BenchPart.DECODE,
+            BenchPart.EVAL);
 
     /** The workloads the gguf part runs on each file. */
     private static final Set<BenchPart> GGUF_PARTS = EnumSet.of(BenchPart.PREFILL, BenchPart.DECODE);

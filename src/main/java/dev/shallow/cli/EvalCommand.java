@@ -93,6 +93,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");

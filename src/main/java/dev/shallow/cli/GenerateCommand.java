@@ -45,6 +45,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         Path dir = Defaults.modelOrDefault(modelDir);

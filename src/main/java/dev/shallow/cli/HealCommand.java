@@ -103,6 +103,9 @@ final class HealCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Override
     public Integer call() {
         if (saveEvery < 0) throw new IllegalArgumentException("--save-every must be >= 0, got " + saveEvery);

@@ -3,6 +3,7 @@ package dev.shallow.cli;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.tensor.Matmul;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -51,5 +52,6 @@ final class InfoCommand implements Callable<Integer> {
         if (Files.isDirectory(model.dir()) && Files.exists(model.dir().resolve(Checkpoint.INDEX)) && !Checkpoint.sharded(model.dir())) {
             System.out.printf("weights       %s; the %s beside it is ignored, as Hugging Face does%n", Checkpoint.SINGLE, Checkpoint.INDEX);
         }
+        for (String line : Matmul.platform()) System.out.println(line);
     }
 }

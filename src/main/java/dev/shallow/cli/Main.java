@@ -2,6 +2,7 @@ package dev.shallow.cli;
 
 import dev.shallow.ShallowException;
 import dev.shallow.Version;
+import dev.shallow.tensor.Matmul;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,6 +50,7 @@ public final class Main implements Runnable {
             }
         } finally {
             System.setErr(stderr);
+            Matmul.restoreDefaults();
         }
     }
 

@@ -1,11 +1,11 @@
 package dev.shallow.heal;
 
-import dev.shallow.tensor.Linear;
+import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.Tensor;
 
 /**
- * The float32 products of training, all on {@link Linear}'s GEMM: y = x W^T, dx = dy W and
+ * The float32 products of training, all on {@link Matmul} (the backend inference runs on): y = x W^T, dx = dy W and
  * dW = dy^T x. Weights that are not stored as a dense tensor (NF4), and the transposed or
  * column-sliced operands, are materialised a panel of about {@link #PANEL_FLOATS} floats at a time,
  * so a product reads each weight once and holds at most one panel beside it.
@@ -23,8 +23,8 @@ final class Gemm {
     static void project(float[] x, int n, Weight w, float[] y) {
         int rows = w.rows(), cols = w.cols();
         switch (w) {
-            case DenseWeight d -> Linear.apply(x, n, d.tensor(), null, y);
-            case Param p -> Linear.apply(x, n, Tensor.ofFloats(p.value(), rows, cols), null, y);
+            case DenseWeight d -> Matmul.multiply(x, n, d.tensor(), y);
+            case Param p -> Matmul.multiply(x, n, Tensor.ofFloats(p.value(), rows, cols), y);
             case Nf4Tensor q -> {
                 int panel = Math.max(1, Math.min(rows, PANEL_FLOATS / cols));
                 for (int r0 = 0; r0 < rows; r0 += panel) {
@@ -35,7 +35,7 @@ final class Gemm {
                         q.copyTo((long) (first + a) * cols, rowsOfW, a * cols, (b - a) * cols);
                     });
                     float[] part = m == rows ? y : new float[n * m];
-                    Linear.apply(x, n, Tensor.ofFloats(rowsOfW, m, cols), null, part);
+                    Matmul.multiply(x, n, Tensor.ofFloats(rowsOfW, m, cols), part);
                     if (part != y) for (int t = 0; t < n; t++) System.arraycopy(part, t * m, y, t * rows + r0, m);
                 }
             }
@@ -57,14 +57,15 @@ final class Gemm {
                 }
             });
             float[] part = m == cols ? dx : new float[n * m];
-            Linear.apply(dy, n, Tensor.ofFloats(wt, m, rows), null, part);
+            Matmul.multiply(dy, n, Tensor.ofFloats(wt, m, rows), part);
             if (part != dx) for (int t = 0; t < n; t++) System.arraycopy(part, t * m, dx, t * cols + k0, m);
         }
     }
 
-    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T M^T with M = x^T. */
+    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T M^T with M = x^T (an activation: rounded to the precision too). */
     static void outer(float[] dy, float[] x, int n, int rows, int cols, float[] dW) {
-        Linear.apply(transpose(dy, n, rows), rows, Tensor.ofFloats(transpose(x, n, cols), cols, n), null, dW);
+        float[] xt = Matmul.precision().round(transpose(x, n, cols), n * cols);
+        Matmul.multiply(transpose(dy, n, rows), rows, Tensor.ofFloats(xt, cols, n), dW);
     }
 
     /** a [n, m] -> [m, n]. */

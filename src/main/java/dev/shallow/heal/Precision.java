@@ -9,7 +9,7 @@ import dev.shallow.tensor.Parallel;
  * for plain double loops.
  */
 public enum Precision {
-    /** Products in float32 on Linear's GEMM (inputs rounded to float), checkpoints stored as float: for training. */
+    /** Products in float32 on {@link dev.shallow.tensor.Matmul} (inputs rounded to float, then to its precision), checkpoints stored as float: for training. */
     FLOAT32 {
         @Override
         void project(double[] x, int n, Weight w, double[] y) {

@@ -15,9 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Q4_0, Q4_K, Q5_K, Q6_K), x and y in F32.
  *
  * <p>Determinism: every task computes a fixed set of outputs in a fixed order, so results are
- * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) computes each
+ * bit-identical whatever the thread count. The GEMM (GEMM_MIN_TOKENS tokens or more) runs on
+ * {@link Matmul}; on the Vector API ({@link VectorGemm}, the default for f32) it computes each
  * output as one chain of fused multiply-adds over k ascending, starting from zero, then adds the
- * bias: a token's result is the same bits in any GEMM batch. The GEMV (fewer tokens, decode) sums
+ * bias: a token's result is the same bits in any GEMM batch and for either vector width (oneDNN,
+ * chosen for bf16 or with --matmul onednn, promises neither). The GEMV (fewer tokens, decode) sums
  * each output in vector chains over k (four over consecutive vectors, added pairwise, up to
  * GEMV_ROW_COLS columns; one above), adds the L lanes by a fixed halving tree, fuses the remaining
  * cols % L products, then adds the bias: it agrees with the GEMM within rounding, not bit for bit.
@@ -30,25 +32,20 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Quants#dot} documents.
  */
 public final class Linear {
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The float vectors of the tensor kernels (matmuls, norms, quantized dots, activations): the CPU's
+     * preferred ones (512-bit with AVX-512, 256-bit with AVX2), or narrower ones named by the system
+     * property shallow.vector.bits (256 runs the AVX2 kernels on an AVX-512 machine; a width above the
+     * preferred one is ignored). Attention keeps the preferred width.
+     */
+    static final VectorSpecies<Float> S = species(Integer.getInteger("shallow.vector.bits", 0));
     static final int L = S.length();
     static final VectorSpecies<Short> SH = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     static final VectorSpecies<Integer> SI = VectorSpecies.of(int.class, S.vectorShape());
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** Below this many tokens, W is streamed from its segment per token instead of packed. */
+    /** Below this many tokens, W is streamed from its segment per token (GEMV); from this many on, {@link Matmul}'s GEMM. */
     static final int GEMM_MIN_TOKENS = 4;
-    /** GEMM register tile: MR tokens (2 vectors) x NR rows, 12 accumulators (see {@link #tile}). */
-    static final int MR = 2 * L, NR = 6;
-    /** k-block: the NR x KC micro-panel of W (9 KiB) stays in L1 while a block of tokens sweeps it. */
-    static final int KC = 384;
-    /** Tokens per block (a multiple of MR): its MC x KC piece of packed x (192 KiB) stays in L2; 96 measured slower. */
-    static final int MC = 128;
-    /**
-     * Most rows per GEMM task (a multiple of NR): each MC x KC block of x is reused by all the panel's
-     * row groups from L2 (their NR x KC micro-panels, 432 KiB, stay in L2 too).
-     */
-    static final int PANEL_ROWS = 288;
     /** GEMV task: rows per task (a multiple of 4, the rows per step of the long-row kernel). */
     static final int GEMV_ROWS = 32;
     /**
@@ -72,49 +69,20 @@ public final class Linear {
         apply(x, tokens, new Tensor[] {w}, new float[][] {bias}, new float[][] {y});
     }
 
-    /** y_i = x W_i^T + b_i for every i (all W_i with the same cols), all weights' tasks in one parallel pass. */
-    public static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
-        int[] first = new int[ws.length + 1];
-        int[] panel = new int[ws.length];
-        int cols = ws[0].cols();
-        for (int i = 0; i < ws.length; i++) {
-            Tensor w = ws[i];
-            int rows = w.rows();
-            if (w.shape().length != 2 || w.cols() != cols) {
-                throw new IllegalArgumentException("weights must be 2-D with " + cols + " columns, got " + java.util.Arrays.toString(w.shape()));
-            }
-            if (x.length < (long) tokens * cols) throw new IllegalArgumentException("x holds " + x.length + " floats, needs " + tokens + " x " + cols);
-            if (ys[i].length < (long) tokens * rows) throw new IllegalArgumentException("y holds " + ys[i].length + " floats, needs " + tokens + " x " + rows);
-            if (biases[i] != null && biases[i].length < rows) throw new IllegalArgumentException("bias holds " + biases[i].length + " floats, needs " + rows);
-            panel[i] = tokens < GEMM_MIN_TOKENS ? GEMV_ROWS : panelRows(rows, cols);
-            first[i + 1] = first[i] + (rows + panel[i] - 1) / panel[i];
-        }
-        float[] px = tokens < GEMM_MIN_TOKENS ? null : packActivations(x, tokens, cols, Scratch.local());
-        float[] xsums = px == null ? subBlockSums(x, tokens, cols, ws) : null;
-        Parallel.forEach(first[ws.length], task -> {
-            int i = 0;
-            while (task >= first[i + 1]) i++;
-            Tensor w = ws[i];
-            int r0 = (task - first[i]) * panel[i], r1 = Math.min(w.rows(), r0 + panel[i]);
-            if (px == null) gemv(x, tokens, w, biases[i], ys[i], r0, r1, xsums);
-            else gemm(px, tokens, w, biases[i], ys[i], r0, r1, Scratch.local());
-        });
-    }
-
     /**
-     * x as the GEMM tiles read it, k-major per group g of MR tokens: x[g * MR + i, k] at
-     * px[(g * cols + k) * MR + i]. A partial last group repeats its last token.
+     * y_i = x W_i^T + b_i for every i (all W_i with the same cols), all weights' tasks in one parallel
+     * pass; x rounded to {@link Matmul#precision()} first.
      */
-    static float[] packActivations(float[] x, int tokens, int cols, Scratch s) {
-        int groups = (tokens + MR - 1) / MR;
-        float[] px = s.xpack(groups * MR * cols);
-        Parallel.forEach(groups, g -> {
-            for (int i = 0; i < MR; i++) {
-                int from = Math.min(g * MR + i, tokens - 1) * cols, to = g * MR * cols + i;
-                for (int k = 0; k < cols; k++) px[to + k * MR] = x[from + k];
-            }
-        });
-        return px;
+    public static void apply(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys) {
+        Matmul.checkShapes(x, tokens, ws, biases, ys);
+        int cols = ws[0].cols();
+        if (tokens >= GEMM_MIN_TOKENS) {
+            Matmul.gemm(x, tokens, ws, biases, ys);
+            return;
+        }
+        float[] xr = Matmul.precision().round(x, tokens * cols);
+        float[] xsums = subBlockSums(xr, tokens, cols, ws);
+        RowTasks.of(ws, i -> GEMV_ROWS).forEach((i, r0, r1) -> gemv(xr, tokens, ws[i], biases[i], ys[i], r0, r1, xsums));
     }
 
     /** For a GEMV with a weight in a format with mins: each token's sums of x per 32 columns ({@link Quants#subBlockSums}), else null. */
@@ -127,118 +95,6 @@ public final class Linear {
             }
         }
         return null;
-    }
-
-    /** Rows per GEMM task: a multiple of NR, at most PANEL_ROWS, small enough for 8+ tasks. */
-    static int panelRows(int rows, int cols) {
-        int fit = PANEL_ROWS;
-        int spread = Math.max(NR, ((rows + 7) / 8 + NR - 1) / NR * NR);
-        return Math.min(fit, spread);
-    }
-
-    /**
-     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, row-major per
-     * k-block: W[r0 + j, k] at p[k0 * np + j * nk + k - k0] for the block [k0, k0 + nk) holding k (a
-     * partial last group of NR rows repeats the last row: the copy computes the same values and is
-     * not stored). Per block of MC tokens and KC columns, each NR x KC micro-panel of W (L1) is swept
-     * by the block's MR x KC pieces of x (L2); the block's sums wait in acc between k-blocks.
-     */
-    private static void gemm(float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
-        int rows = w.rows(), cols = w.cols(), n = r1 - r0;
-        int np = (n + NR - 1) / NR * NR, tokenGroups = (tokens + MR - 1) / MR;
-        float[] p = s.pack(np * cols), acc = s.acc(np * MC);
-        for (int j = 0; j < np; j++) {
-            long from = (long) (r0 + Math.min(j, n - 1)) * cols;
-            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
-                float[] row = s.row(cols);
-                w.copyTo(from, row, 0, cols);
-                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
-                continue;
-            }
-            for (int k0 = 0; k0 < cols; k0 += KC) {
-                int nk = Math.min(KC, cols - k0), to = k0 * np + j * nk;
-                widen(w, from + k0, nk / L, p, to, L);
-                for (int k = nk - nk % L; k < nk; k++) p[to + k] = w.get(from + k0 + k);
-            }
-        }
-        for (int tg0 = 0; tg0 < tokenGroups; tg0 += MC / MR) {
-            int tg1 = Math.min(tokenGroups, tg0 + MC / MR);
-            for (int k0 = 0; k0 < cols; k0 += KC) {
-                int nk = Math.min(KC, cols - k0);
-                for (int j = 0; j < np; j += NR) {
-                    for (int tg = tg0; tg < tg1; tg++) {
-                        tile(px, (tg * cols + k0) * MR, p, k0 * np + j * nk, nk, acc, j * MC + (tg - tg0) * MR, k0 == 0);
-                    }
-                }
-            }
-            int t0 = tg0 * MR, t1 = Math.min(tokens, tg1 * MR);
-            for (int t = t0; t < t1; t++) {
-                int yo = t * rows + r0;
-                if (bias == null) for (int j = 0; j < n; j++) y[yo + j] = acc[j * MC + t - t0];
-                else for (int j = 0; j < n; j++) y[yo + j] = acc[j * MC + t - t0] + bias[r0 + j];
-            }
-        }
-    }
-
-    /**
-     * The GEMM micro-kernel: MR = 2L tokens x NR = 6 W rows over nk columns, continuing (or, if
-     * {@code fresh}, starting from zero) the 12 accumulators kept in acc: (row j, tokens i..i+L) at
-     * acc[ao + j * MC + i]. Column k of the tokens is px[xo + MR * k ..], of row j p[po + j * nk + k].
-     * Each sum is one chain of fused multiply-adds over k ascending: acc[t, r] = fma(x[t, k], W[r, k], acc).
-     * Registers: 12 accumulators, 2 token vectors and a broadcast W element, 15 of the 16 ymm.
-     */
-    private static void tile(float[] px, int xo, float[] p, int po, int nk, float[] acc, int ao, boolean fresh) {
-        FloatVector a0, a1, b0, b1, c0, c1, d0, d1, e0, e1, f0, f1;
-        if (fresh) {
-            a0 = a1 = b0 = b1 = c0 = c1 = d0 = d1 = e0 = e1 = f0 = f1 = FloatVector.zero(S);
-        } else {
-            a0 = FloatVector.fromArray(S, acc, ao);
-            a1 = FloatVector.fromArray(S, acc, ao + L);
-            b0 = FloatVector.fromArray(S, acc, ao + MC);
-            b1 = FloatVector.fromArray(S, acc, ao + MC + L);
-            c0 = FloatVector.fromArray(S, acc, ao + 2 * MC);
-            c1 = FloatVector.fromArray(S, acc, ao + 2 * MC + L);
-            d0 = FloatVector.fromArray(S, acc, ao + 3 * MC);
-            d1 = FloatVector.fromArray(S, acc, ao + 3 * MC + L);
-            e0 = FloatVector.fromArray(S, acc, ao + 4 * MC);
-            e1 = FloatVector.fromArray(S, acc, ao + 4 * MC + L);
-            f0 = FloatVector.fromArray(S, acc, ao + 5 * MC);
-            f1 = FloatVector.fromArray(S, acc, ao + 5 * MC + L);
-        }
-        for (int k = 0; k < nk; k++) {
-            FloatVector x0 = FloatVector.fromArray(S, px, xo + k * MR);
-            FloatVector x1 = FloatVector.fromArray(S, px, xo + k * MR + L);
-            FloatVector u = FloatVector.broadcast(S, p[po + k]);
-            a0 = x0.fma(u, a0);
-            a1 = x1.fma(u, a1);
-            u = FloatVector.broadcast(S, p[po + nk + k]);
-            b0 = x0.fma(u, b0);
-            b1 = x1.fma(u, b1);
-            u = FloatVector.broadcast(S, p[po + 2 * nk + k]);
-            c0 = x0.fma(u, c0);
-            c1 = x1.fma(u, c1);
-            u = FloatVector.broadcast(S, p[po + 3 * nk + k]);
-            d0 = x0.fma(u, d0);
-            d1 = x1.fma(u, d1);
-            u = FloatVector.broadcast(S, p[po + 4 * nk + k]);
-            e0 = x0.fma(u, e0);
-            e1 = x1.fma(u, e1);
-            u = FloatVector.broadcast(S, p[po + 5 * nk + k]);
-            f0 = x0.fma(u, f0);
-            f1 = x1.fma(u, f1);
-        }
-        a0.intoArray(acc, ao);
-        a1.intoArray(acc, ao + L);
-        b0.intoArray(acc, ao + MC);
-        b1.intoArray(acc, ao + MC + L);
-        c0.intoArray(acc, ao + 2 * MC);
-        c1.intoArray(acc, ao + 2 * MC + L);
-        d0.intoArray(acc, ao + 3 * MC);
-        d1.intoArray(acc, ao + 3 * MC + L);
-        e0.intoArray(acc, ao + 4 * MC);
-        e1.intoArray(acc, ao + 4 * MC + L);
-        f0.intoArray(acc, ao + 5 * MC);
-        f1.intoArray(acc, ao + 5 * MC + L);
     }
 
     /**
@@ -329,14 +185,15 @@ public final class Linear {
     }
 
     /**
-     * The lanes of v summed by a fixed halving tree: lane i + L/2 added to lane i, then i + L/4, ..., to lane 0 (8 or 16 lanes
-     * in registers, the first of 16 as the sum of the 256-bit halves; other lengths through an array).
+     * The n lanes of v (any species) summed by a fixed halving tree: lane i + n/2 added to lane i, then i + n/4, ..., to lane 0
+     * (8 or 16 lanes in registers, the first step of 16 as the sum of the 256-bit halves; other lengths through an array).
      */
     public static float sumLanes(FloatVector v) {
-        if (L == 16) return sum8(((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1)));
-        if (L == 8) return sum8(v);
+        int n = v.length();
+        if (n == 16) return sum8(((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1)));
+        if (n == 8) return sum8(v);
         float[] a = v.toArray();
-        for (int h = L / 2; h > 0; h /= 2) {
+        for (int h = n / 2; h > 0; h /= 2) {
             for (int i = 0; i < h; i++) a[i] += a[i + h];
         }
         return a[0];
@@ -362,6 +219,12 @@ public final class Linear {
             case F16Tensor _ -> KIND_F16;
             case QuantizedTensor q -> throw new IllegalArgumentException(q.dtype() + " is decoded by blocks, not widened");
         };
+    }
+
+    /** The float species of {@code bits} bits if narrower than the preferred one, else the preferred one. */
+    private static VectorSpecies<Float> species(int bits) {
+        VectorSpecies<Float> preferred = FloatVector.SPECIES_PREFERRED;
+        return bits <= 0 || bits >= preferred.vectorBitSize() ? preferred : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
 
     /** L weights starting at element index i, widened to F32. */

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * JIT-compiled (the Vector API's own EXP does not). Relative error below 2e-7 on [-87, 88].
  */
 public final class VectorMath {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = Linear.S;
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
     private static final float ROUND = 12582912f; // 1.5 * 2^23: (v + ROUND) - ROUND rounds v to an integer
 

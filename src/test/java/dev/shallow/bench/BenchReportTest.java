@@ -40,7 +40,7 @@ class BenchReportTest {
                 new PrunedSpeed(quarter, rate(78), rate(13)), new PrunedSpeed(half, rate(114), rate(19)));
         LlamaCppBaseline.Result llamaCpp = new LlamaCppBaseline.Result("m.gguf", "llama.cpp vX", "AVX2 = 1", 2, "F32", "auto",
                 Map.of("prefill_1x16", rate(40), "decode", rate(20)));
-        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null, llamaCpp, null, null);
+        return new BenchReport("m", 2, COST, W, shallow, 1L << 30, torch, null, 100.0, 10.0, pruned, null, null, llamaCpp, null, null, Map.of(), List.of());
     }
 
     /** Window 2: contexts of 4, 8 and 16 tokens. */
@@ -49,7 +49,7 @@ class BenchReportTest {
     static BenchReport slidingOnly() {
         SlidingSpeed s = new SlidingSpeed(SLIDING, List.of(new SlidingPrefill(4, rate(100), rate(80), 3L << 20, 8L << 20),
                 new SlidingPrefill(8, rate(95), rate(60), 3L << 20, 16L << 20), new SlidingPrefill(16, rate(90), rate(40), 3L << 20, 32L << 20)));
-        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s, null, "no GGUF", null);
+        return new BenchReport(null, 2, null, null, Map.of(), 1L << 30, null, "--no-torch", null, null, List.of(), null, s, null, "no GGUF", null, Map.of(), List.of());
     }
 
     @Test
@@ -145,5 +145,25 @@ class BenchReportTest {
         assertEquals(4.0 / 3, json.path("pruned").get(1).path("ideal_speedup").asDouble(), 1e-12);
         assertEquals(4, json.path("rows").size());
         assertTrue(json.path("sliding").isMissingNode());
+    }
+
+    /** Like with like: Shallow bf16 beside PyTorch bfloat16 (no ratio against a projection), the platform lines first. */
+    @Test
+    void bf16IsComparedWithTorchBf16() {
+        BenchReport base = report();
+        Map<BenchPart, Measurement> bf16 = new EnumMap<>(BenchPart.class);
+        bf16.put(BenchPart.PREFILL, rate(90));
+        bf16.put(BenchPart.DECODE, rate(12));
+        BenchReport r = new BenchReport(base.model(), 2, COST, W, base.shallow(), 1L << 30, base.torch(), null, 100.0, 10.0, base.pruned(), null,
+                null, base.llamaCpp(), null, null, bf16, List.of("cpu           Test CPU"));
+        List<BenchReport.Row> rows = r.rows();
+        assertEquals(2.0, rows.get(0).f32VsTorchF32(), 1e-12); // 60 / 30
+        assertTrue(Double.isNaN(rows.get(0).bf16VsTorchBf16()), "PyTorch bf16 prefill was projected");
+        assertEquals(3.0, rows.get(1).bf16VsTorchBf16(), 1e-12); // decode: 12 / 4
+        assertTrue(Double.isNaN(rows.get(2).bf16VsTorchBf16()), "no Shallow bf16 eval");
+        String table = r.table();
+        assertTrue(table.startsWith("cpu           Test CPU\n"), table);
+        assertTrue(table.matches("(?s).*\\ndecode +tok/s +10\\.0 +2\\.00 +5\\.00x +12\\.0 +4\\.00 +3\\.00x\\n.*"), table);
+        assertEquals(90.0, r.toJson().path("shallow_bf16").path("prefill_1x16").path("perSecond").asDouble());
     }
 }

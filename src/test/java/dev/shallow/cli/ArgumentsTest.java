@@ -28,6 +28,8 @@ class ArgumentsTest {
         assertEquals(1, r.code());
         assertOneLineError(r, "--out", "see 'shallow prune --help'");
         assertOneLineError(run("frobnicate"), "see 'shallow --help'");
+        assertOneLineError(run("eval", "--tasks", "hellaswag", "--precision", "fp16"), "--precision", "'fp16' is not f32 or bf16");
+        assertOneLineError(run("analyse", "--matmul", "gpu"), "--matmul", "'gpu' is not auto, vector or onednn");
     }
 
     @Test

@@ -2,7 +2,10 @@ package dev.shallow.heal;
 
 import dev.shallow.tensor.BF16Tensor;
 import dev.shallow.tensor.DType;
+import dev.shallow.tensor.Matmul;
+import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -22,8 +25,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GemmTest {
     final SplittableRandom random = new SplittableRandom(3);
 
+    @AfterEach
+    void restore() {
+        Matmul.restoreDefaults();
+    }
+
+    /** On each backend (oneDNN takes the F32 panels and params, the Vector API the BF16 views). */
     @Test
     void float32ProductsMatchDouble() {
+        for (Matmul.Choice c : new Matmul.Choice[] {Matmul.Choice.VECTOR, Matmul.Choice.ONEDNN}) {
+            Matmul.setChoice(c);
+            productsMatchDouble(MatmulPrecision.F32);
+        }
+    }
+
+    /** bf16 rounds every product's activation inputs (x, dy, and x of the weight gradient): FLOAT64 on the rounded inputs, same tolerance. */
+    @Test
+    void bf16ProductsAreThoseOfRoundedInputs() {
+        Matmul.setPrecision(MatmulPrecision.BF16);
+        productsMatchDouble(MatmulPrecision.BF16);
+    }
+
+    void productsMatchDouble(MatmulPrecision p) {
         int rows = 300, cols = 3600; // 1.08M weights: two panels of rows (NF4 forward) and of columns (backprop)
         float[] values = new float[rows * cols];
         for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextGaussian() * 0.05);
@@ -32,13 +55,13 @@ class GemmTest {
         for (Weight w : new Weight[]{bf16(values, rows, cols), Nf4.quantize(values, rows, cols), param}) {
             for (int n : new int[]{2, 7}) {
                 double[] x = randoms(n * cols), dy = randoms(n * rows);
-                compare(w + " project n=" + n, n * rows, (pr, out) -> pr.project(x, n, w, out));
-                compare(w + " backprop n=" + n, n * cols, (pr, out) -> pr.backprop(dy, n, w, out));
+                compare(w + " project n=" + n, n * rows, (pr, out) -> pr.project(in(pr, x, p), n, w, out));
+                compare(w + " backprop n=" + n, n * cols, (pr, out) -> pr.backprop(in(pr, dy, p), n, w, out));
             }
         }
         int n = 9;
         double[] dy = randoms(n * rows), x = randoms(n * cols);
-        compare("outer", rows * cols, (pr, out) -> pr.outer(dy, x, n, rows, cols, 0.5, out));
+        compare("outer", rows * cols, (pr, out) -> pr.outer(in(pr, dy, p), in(pr, x, p), n, rows, cols, 0.5, out));
     }
 
     interface Product {
@@ -59,6 +82,14 @@ class GemmTest {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) a[i] = 2 * random.nextDouble() - 1;
         return a;
+    }
+
+    /** The activations a product of pr multiplies: as given for FLOAT32 (which rounds them to p itself), rounded to p for FLOAT64. */
+    static double[] in(Precision pr, double[] a, MatmulPrecision p) {
+        if (pr == Precision.FLOAT32) return a;
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = p.round((float) a[i]);
+        return r;
     }
 
     static DenseWeight bf16(float[] values, int rows, int cols) {

@@ -48,6 +48,11 @@ class GoldenForwardTest {
 
     /** The model at {@code path} (a directory or a GGUF file) gives golden {@code name}'s logits and residuals. */
     static void matchesReference(String name, Path path) throws IOException {
+        matchesReference(name, path, LOGIT_TOL, RESIDUAL_TOL);
+    }
+
+    /** The same within other tolerances (a lower precision's); returns the largest logit and relative residual errors. */
+    static double[] matchesReference(String name, Path path, double logitTol, double residualTol) throws IOException {
         JsonNode seqs = inputs(name).path("sequences");
         try (Model model = Model.load(path);
              SafetensorsFile ref = SafetensorsFile.open(Shared.golden(name).resolve("reference.safetensors"))) {
@@ -63,7 +68,7 @@ class GoldenForwardTest {
                 Tensor refLogits = ref.tensor("logits." + s), refRes = ref.tensor("residual." + s);
                 double maxLogit = 0;
                 for (int i = 0; i < T * vocab; i++) maxLogit = Math.max(maxLogit, Math.abs(logits[i] - refLogits.get(i)));
-                assertTrue(maxLogit <= LOGIT_TOL, name + " seq " + s + ": max |dlogit| " + maxLogit);
+                assertTrue(maxLogit <= logitTol, name + " seq " + s + ": max |dlogit| " + maxLogit);
                 worstLogit = Math.max(worstLogit, maxLogit);
                 for (int l = 0; l <= layers; l++) {
                     for (int t = 0; t < T; t++) {
@@ -75,12 +80,13 @@ class GoldenForwardTest {
                             diff = Math.max(diff, Math.abs(residuals[l][t * hidden + i] - r));
                         }
                         worstResidual = Math.max(worstResidual, diff / Math.max(1, rowMax));
-                        assertTrue(diff <= RESIDUAL_TOL * Math.max(1, rowMax),
+                        assertTrue(diff <= residualTol * Math.max(1, rowMax),
                                 name + " seq " + s + " layer " + l + " token " + t + ": |dx| " + diff + " (row max " + rowMax + ")");
                     }
                 }
             }
             System.out.printf("golden %s: max |dlogit| %.2e, max |dx| / max(1, max|x| of row) %.2e%n", name, worstLogit, worstResidual);
+            return new double[] {worstLogit, worstResidual};
         }
     }
 
