@@ -9,7 +9,7 @@ import java.util.List;
 /** The supported families, looked up by config.json's {@code model_type}. */
 public final class Families {
     public static final List<Family> ALL = List.of(new Llama(), new Mistral(), new Qwen2(), new Qwen3(), new Gemma2(), new Gemma3(),
-            new Gemma3Multimodal(), new Phi3(), new Phi(), new SmolLM3());
+            new Gemma3Multimodal(), new Phi3(), new Phi(), new SmolLM3(), new Deci());
 
     private Families() {
     }
