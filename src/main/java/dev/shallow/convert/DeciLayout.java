@@ -27,8 +27,13 @@ import java.util.regex.Pattern;
  * @param source per written block: its layer in the source (for messages)
  */
 public record DeciLayout(AbsentSubBlocks absent, int[] source) {
-    /** Families whose layer is deci's (Llama's: RMSNorm, gated SiLU MLP, NORM RoPE, optional q/k/v/o and MLP biases), and deci itself. */
-    private static final Set<String> FAMILIES = Set.of("llama", "mistral", Deci.ARCHITECTURE);
+    /**
+     * Families whose layer is deci's (Llama's: RMSNorm, gated SiLU MLP, full RoPE, optional q/k/v/o and MLP biases), and deci itself.
+     * Qwen2's layer is Llama's with q/k/v biases and rotate-half RoPE, which deci's interleaved (NORM) RoPE computes once the q/k
+     * rows are interleaved as for llama; Qwen3 (q/k norms), SmolLM3 (NoPE layers), Gemma, Phi-3 (fused, partial rotary) and Phi-2
+     * (LayerNorm, GELU, parallel block) are not.
+     */
+    private static final Set<String> FAMILIES = Set.of("llama", "mistral", "qwen2", Deci.ARCHITECTURE);
     private static final Pattern BLOCK_TENSOR = Pattern.compile("blk\\.(\\d+)\\.(attn|ffn)_.*");
 
     /** The layout of {@code absent} (per written block, block i being source layer {@code source[i]}), checked for {@code family}. */

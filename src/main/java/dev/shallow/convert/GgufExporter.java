@@ -100,7 +100,7 @@ public final class GgufExporter {
             TensorNames names = f.names(ck::has);
             List<GgufTensor> plans;
             try {
-                plans = f.ggufTensors(c, names, ck::has, layers);
+                plans = (deci != null ? Families.DECI : f).ggufTensors(c, names, ck::has, layers); // deci: q/k rows interleaved for its NORM RoPE
             } catch (IllegalArgumentException e) {
                 throw ShallowException.at(modelDir, e.getMessage());
             }

@@ -73,6 +73,10 @@ public final class GgufRewriter {
             if (renumbered) checkPrunable(in, kept);
             ModelConfig pruned = absent.any() ? config(in).keep(kept) : null;
             DeciLayout deci = absent.any() ? DeciLayout.of(pruned.family(), absent, kept, in) : null;
+            if (deci != null && !Families.of(pruned).ggufInterleavedQk()) { // its bytes are copied: q/k rows must already be in deci's order
+                throw ShallowException.at(in, "a " + arch + " GGUF holds q/k rows in rotate-half order, llama.cpp's deci rotates interleaved pairs; "
+                        + "write the deci file from the Hugging Face directory (prune DIR --format gguf)");
+            }
             int[] newIndex = new int[layers];
             java.util.Arrays.fill(newIndex, -1);
             for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;

@@ -53,6 +53,24 @@ class DeciGgufTest extends LlamaCppTests {
     }
 
     /**
+     * Qwen2 as deci (CLI, from the BF16 Hugging Face directory with --dtype f32): its q/k/v biases and rotate-half RoPE, the q/k
+     * rows interleaved for deci's RoPE as for llama; a random model, so greedy tokens are compared while Shallow's margin allows.
+     */
+    @Test
+    void qwen2AsDeciAgreesWithShallowsSkipping() {
+        Path hf = Shared.model("tiny-qwen2-random"), out = tmp.resolve("q2-deci.gguf");
+        assertEquals(0, Main.run("prune", hf.toString(), "--remove-attention", "3", "--remove-mlp", "7", "--format", "gguf", "--dtype", "f32",
+                "--out", out.toString()));
+        try (Model hm = Model.load(hf); Model gm = Model.load(out)) {
+            int n = hm.config().numLayers();
+            Transformer skipped = new Transformer(hm, Transformer.allLayers(n), SubBlocks.removing(n, new int[]{3}, new int[]{7}));
+            Oracle o = LlamaCppOracleTest.ask(llama, skipped, Tokenizer.load(out), out, Integer.MAX_VALUE);
+            o.agree(skipped, "tiny-qwen2-random deci (HF, sub-blocks skipped)", LlamaCppOracleTest.LOGPROB_TOL);
+            o.agree(new Transformer(gm), "tiny-qwen2-random deci (written GGUF)", LlamaCppOracleTest.LOGPROB_TOL);
+        }
+    }
+
+    /**
      * A llama GGUF pruned to deci through the CLI ({@code prune FILE.gguf --remove 12 --remove-attention 9 --remove-mlp 4}): kept
      * tensors copied, llama.cpp agrees with Shallow's skipping on the source file.
      */
