@@ -133,7 +133,7 @@ final class PruneCommand implements Callable<Integer> {
             pruneToGguf(model, removal, record, type, ggufIn);
         } else {
             PruneResult r = Pruner.prune(modelDir, removal, record, out, force);
-            System.out.printf("wrote %s: removed %s%n", r.out(), describe(removal));
+            System.out.printf("wrote %s: removed %s%n", r.out(), removal.describe());
             if (removal.removesSubBlocks()) {
                 System.out.printf("sub-blocks  %s zeroed (o_proj / down_proj and their biases; listed in %s): a standard checkpoint every tool "
                         + "loads, no faster; --format gguf writes llama.cpp's deci, which skips them%n", removal.describeSubBlocks(), Pruner.RECORD);
@@ -151,13 +151,6 @@ final class PruneCommand implements Callable<Integer> {
         return layers == null ? new int[0] : Layers.parse(layers, n);
     }
 
-    /** "layers 3,5-7; attention of 9, MLP of 10". */
-    private static String describe(Removal r) {
-        String layers = r.layers().length == 0 ? "" : "layers " + Layers.format(r.layers());
-        String parts = r.describeSubBlocks();
-        return layers.isEmpty() || parts.isEmpty() ? layers + parts : layers + "; " + parts;
-    }
-
     private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, GgmlType type, boolean ggufIn) {
         int[] kept = removal.kept();
         ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir));
@@ -169,7 +162,7 @@ final class PruneCommand implements Callable<Integer> {
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
             arch = r.architecture();
         }
-        System.out.printf("wrote %s: removed %s%n", out, describe(removal));
+        System.out.printf("wrote %s: removed %s%n", out, removal.describe());
         System.out.printf("layers      %,d -> %,d%n", model.numLayers(), kept.length);
         if (arch.equals(Deci.ARCHITECTURE)) {
             System.out.printf("sub-blocks  absent from the file (llama.cpp's deci architecture: per-layer head counts and feed-forward lengths, "

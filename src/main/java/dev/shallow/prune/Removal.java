@@ -67,6 +67,13 @@ public record Removal(int numLayers, int[] layers, int[] attention, int[] mlp) {
         return all.keep(kept());
     }
 
+    /** "layers 3,5-7; attention of 9, MLP of 10" (each part only when not empty). */
+    public String describe() {
+        String whole = layers.length == 0 ? "" : "layers " + Layers.format(layers);
+        String parts = describeSubBlocks();
+        return whole.isEmpty() || parts.isEmpty() ? whole + parts : whole + "; " + parts;
+    }
+
     /** "attention of 3,5, MLP of 7" (empty when no sub-block is removed). */
     public String describeSubBlocks() {
         String a = attention.length == 0 ? "" : "attention of " + Layers.format(attention);
