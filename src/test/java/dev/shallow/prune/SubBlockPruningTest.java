@@ -14,8 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,29 +43,25 @@ class SubBlockPruningTest {
     }
 
     private static final List<Case> CASES = new ArrayList<>();
-    private static ByteBuffer reference;
+    private static RefScript reference;
 
     @BeforeAll
     static void pruneAndRunReference() throws Exception {
-        List<String> args = new ArrayList<>(List.of("/usr/bin/python3", Path.of(SubBlockPruningTest.class.getResource("/prune/ref_subblocks.py").toURI()).toString(),
-                Shared.root().resolve("tools").toString(), tmp.resolve("ref.bin").toString()));
-        add("stories-16L", new int[]{12}, new int[]{3, 9}, new int[]{5, 10}, args);
-        add("tiny-phi-random", new int[]{8}, new int[]{2}, new int[]{6}, args);
-        add("tiny-gemma2-random", new int[]{}, new int[]{1}, new int[]{4, 7}, args);
-        add("tiny-qwen2-random", new int[]{5}, new int[]{0, 9}, new int[]{11}, args);
-        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), "ref_subblocks.py failed:\n" + log);
-        reference = ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("ref.bin"))).order(ByteOrder.LITTLE_ENDIAN);
+        reference = new RefScript("/prune/ref_subblocks.py", tmp.resolve("ref.bin"));
+        add("stories-16L", new int[]{12}, new int[]{3, 9}, new int[]{5, 10});
+        add("tiny-phi-random", new int[]{8}, new int[]{2}, new int[]{6});
+        add("tiny-gemma2-random", new int[]{}, new int[]{1}, new int[]{4, 7});
+        add("tiny-qwen2-random", new int[]{5}, new int[]{0, 9}, new int[]{11});
+        reference.run();
     }
 
-    private static void add(String model, int[] layers, int[] attention, int[] mlp, List<String> args) {
+    private static void add(String model, int[] layers, int[] attention, int[] mlp) {
         int n = ModelConfig.load(Shared.model(model)).numLayers();
         Removal r = Removal.of(n, layers, attention, mlp, AbsentSubBlocks.none(n));
         Path out = tmp.resolve(model + "-sub");
         Pruner.prune(Shared.model(model), r, PruningRecord.explicit(), out, false);
         CASES.add(new Case(model, r, out));
-        args.addAll(List.of(Shared.model(model).toAbsolutePath().toString(), out.toString(), csv(r.kept()), csv(attention), csv(mlp)));
+        reference.args(Shared.model(model).toAbsolutePath().toString(), out.toString(), csv(r.kept()), csv(attention), csv(mlp));
     }
 
     private static String csv(int[] layers) {
@@ -95,7 +89,7 @@ class SubBlockPruningTest {
                     float[] a = skipping.forward(ids, skipping.newCache(ids.length), true);
                     float[] b = loaded.forward(ids, loaded.newCache(ids.length), true);
                     float[] whole = layersOnly.forward(ids, layersOnly.newCache(ids.length), true);
-                    float[] refPruned = next(ids.length * vocab), refMasked = next(ids.length * vocab);
+                    float[] refPruned = reference.next(ids.length * vocab), refMasked = reference.next(ids.length * vocab);
                     for (int i = 0; i < a.length; i++) {
                         assertEquals(refMasked[i], refPruned[i], 1e-9, c.model + ": reference, pruned checkpoint vs masked original");
                         worst = Math.max(worst, Math.max(Math.abs(a[i] - refMasked[i]), Math.abs(b[i] - refMasked[i])));
@@ -108,13 +102,6 @@ class SubBlockPruningTest {
                         c.model, c.removal.describeSubBlocks(), worst);
             }
         }
-    }
-
-    private static float[] next(int n) {
-        float[] v = new float[n];
-        reference.asFloatBuffer().get(v);
-        reference.position(reference.position() + 4 * n);
-        return v;
     }
 
     /** The record lists the sub-blocks in source indices; pruning the pruned checkpoint again carries them over. */
