@@ -51,17 +51,15 @@ public final class GgufRewriter {
      * when null (a type Shallow does not decode is refused with a dtype).
      */
     public static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning) {
-        AbsentSubBlocks source = AbsentSubBlocks.of(in);
-        int[] layers = kept != null ? kept : java.util.stream.IntStream.range(0, source.attention().length).toArray();
-        return write(in, out, dtype, layers, source.keep(layers), pruning);
+        return write(in, out, dtype, kept, null, pruning);
     }
 
     /**
-     * The same with the sub-blocks {@code absent} from the written blocks (block i being layer {@code kept[i]}; all layers kept:
-     * nothing renumbered): when there are any, the file is llama.cpp's deci ({@link DeciLayout}), the removed sub-blocks' tensors
-     * left out, stand-in MLPs added, every other tensor copied as above.
+     * The same with the sub-blocks {@code absent} from the written blocks (block i being layer {@code kept[i]}; null: those the
+     * source lacks): when there are any, the file is llama.cpp's deci ({@link DeciLayout}), the removed sub-blocks' tensors left
+     * out, stand-in MLPs added, every other tensor copied as above.
      */
-    public static Result write(Path in, Path out, GgmlType dtype, int[] kept, AbsentSubBlocks absent, ObjectNode pruning) {
+    public static Result write(Path in, Path out, GgmlType dtype, int[] keptOrAll, AbsentSubBlocks absentOrSource, ObjectNode pruning) {
         try (GgufFile g = GgufFile.open(in)) {
             GgufMetadata meta = g.metadata();
             if (!meta.has(GgufKeys.ARCHITECTURE)) throw ShallowException.at(in, "has no " + GgufKeys.ARCHITECTURE + " (not a model GGUF)");
@@ -69,6 +67,8 @@ public final class GgufRewriter {
             String blockKey = arch + ".block_count";
             if (!meta.has(blockKey)) throw ShallowException.at(in, "metadata key '" + blockKey + "' is missing");
             int layers = meta.intValue(blockKey);
+            int[] kept = keptOrAll != null ? keptOrAll : java.util.stream.IntStream.range(0, layers).toArray();
+            AbsentSubBlocks absent = absentOrSource != null ? absentOrSource : AbsentSubBlocks.of(in).keep(kept);
             boolean renumbered = kept.length != layers;
             if (renumbered) checkPrunable(in, kept);
             ModelConfig pruned = absent.any() ? config(in).keep(kept) : null;

@@ -32,12 +32,17 @@ public record AbsentSubBlocks(boolean[] attention, boolean[] mlp) {
         return new AbsentSubBlocks(new boolean[layers], new boolean[layers]);
     }
 
-    /** The absent sub-blocks of a model directory ({@link #ofRecord}) or GGUF file (its family's {@code ggufAbsentSubBlocks}). */
+    /**
+     * The absent sub-blocks of a model directory ({@link #ofRecord}) or GGUF file (its family's {@code ggufAbsentSubBlocks}; none
+     * for an architecture Shallow does not map, whose file is only copied).
+     */
     public static AbsentSubBlocks of(Path model) {
         if (!GgufWeights.isGguf(model)) return ofRecord(model, ModelConfig.load(model).numLayers());
         try (GgufWeights w = GgufWeights.open(model)) {
             GgufKeys k = GgufKeys.of(w);
-            return Families.of(k).ggufAbsentSubBlocks(k, k.size("block_count", ModelConfig.MAX_LAYERS));
+            int layers = k.size("block_count", ModelConfig.MAX_LAYERS);
+            return Families.ALL.stream().filter(f -> k.architecture().equals(f.ggufArchitecture())).findFirst()
+                    .map(f -> f.ggufAbsentSubBlocks(k, layers)).orElse(none(layers));
         }
     }
 

@@ -107,6 +107,20 @@ class PruneSubBlocksCliTest {
         }
     }
 
+    /**
+     * A deci file has no Hugging Face form (convert refuses it), and a qwen2 GGUF's rotate-half q/k rows cannot be copied into deci
+     * (prune refuses it, pointing to the Hugging Face directory): one line each, nothing written.
+     */
+    @Test
+    void whatCannotBeExpressedIsRefused() {
+        Path deci = tmp.resolve("d.gguf"), q2 = tmp.resolve("q2.gguf"), back = tmp.resolve("back"), q2deci = tmp.resolve("q2-deci.gguf");
+        assertEquals(0, run("prune", S16, "--remove-mlp", "2", "--format", "gguf", "--out", deci.toString()).code());
+        assertOneLineError(run("convert", deci.toString(), "--out", back.toString()), deci.toString(), "no Hugging Face form", "--format hf");
+        assertEquals(0, run("convert", Shared.model("tiny-qwen2-random").toString(), "--out", q2.toString()).code());
+        assertOneLineError(run("prune", q2.toString(), "--remove-attention", "3", "--out", q2deci.toString()), "qwen2 GGUF", "rotate-half");
+        assertFalse(Files.exists(back) || Files.exists(q2deci), "nothing written");
+    }
+
     @Test
     void subBlocksDoNotGoWithAPlanOrMergekit() throws IOException {
         Path out = tmp.resolve("x");

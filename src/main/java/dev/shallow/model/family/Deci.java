@@ -77,6 +77,13 @@ public final class Deci extends Family {
         return out;
     }
 
+    /** A deci file has no Hugging Face counterpart: the model it holds has layers without attention or MLP. */
+    @Override
+    public com.fasterxml.jackson.databind.node.ObjectNode hfConfig(ModelConfig c) {
+        throw new IllegalArgumentException("a deci file (sub-blocks removed) has no Hugging Face form Shallow writes; prune the Hugging Face "
+                + "checkpoint with --format hf instead (sub-blocks zeroed)");
+    }
+
     /** deci's RoPE is llama's NORM type: q/k rows interleaved as in a llama file (src/llama-model.cpp llama_model_rope_type). */
     @Override
     public boolean ggufInterleavedQk() {
