@@ -287,6 +287,7 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
             g.set("files", json.valueToTree(gguf.speeds()));
             g.put("llama_cpp", gguf.llamaCppVersion());
             g.put("llama_cpp_skipped", gguf.llamaCppSkipped());
+            if (gguf.subBlocks() != null) g.put("sub_blocks_removed", gguf.subBlocks());
             double q8 = gguf.shallowDecodeRatio("q8_0", "bf16");
             if (!Double.isNaN(q8)) g.put("shallow_decode_q8_0_over_bf16", q8);
         }

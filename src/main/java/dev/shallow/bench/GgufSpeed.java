@@ -19,8 +19,11 @@ import java.util.Locale;
 public record GgufSpeed(String dtype, String file, long bytes, Measurement shallowPrefill, Measurement shallowDecode,
                         Measurement llamaPrefill, Measurement llamaDecode) {
 
-    /** The selection {@code shallow bench --workloads gguf} runs, and why llama.cpp did not run beside it (null when it did). */
-    public record Runs(List<GgufSpeed> speeds, String llamaCppVersion, String llamaCppSkipped) {
+    /**
+     * The selection {@code shallow bench --workloads gguf} runs, why llama.cpp did not run beside it (null when it did), and the
+     * sub-blocks removed in the "-sub" files (null when none were written).
+     */
+    public record Runs(List<GgufSpeed> speeds, String llamaCppVersion, String llamaCppSkipped, String subBlocks) {
         /** Shallow's decode on {@code a} over Shallow's decode on {@code b} (lower-case dtype names), NaN when one was not run. */
         public double shallowDecodeRatio(String a, String b) {
             GgufSpeed x = of(a), y = of(b);
@@ -52,6 +55,16 @@ public record GgufSpeed(String dtype, String file, long bytes, Measurement shall
             }
             sb.append(String.format("%nGGUF: the checkpoint converted by shallow convert --dtype (cached in bench-cache/); tok/s; Shallow/llama = Shallow / llama.cpp"
                     + " on the same file.%n"));
+            if (subBlocks != null) {
+                sb.append(String.format("-SUB: the same checkpoint with %s removed (llama.cpp's deci); sub-block pruned / unpruned:%n", subBlocks));
+                for (GgufSpeed s : speeds) {
+                    GgufSpeed full = s.dtype.endsWith("-sub") ? of(s.dtype.substring(0, s.dtype.length() - 4)) : null;
+                    if (full == null) continue;
+                    sb.append(String.format("  %s: Shallow prefill %s decode %s; llama.cpp prefill %s decode %s%n", full.dtype.toUpperCase(Locale.ROOT),
+                            ratio(s.shallowPrefill, full.shallowPrefill), ratio(s.shallowDecode, full.shallowDecode),
+                            ratio(s.llamaPrefill, full.llamaPrefill), ratio(s.llamaDecode, full.llamaDecode)));
+                }
+            }
             double q8 = shallowDecodeRatio("q8_0", "bf16");
             if (!Double.isNaN(q8)) sb.append(String.format("Shallow decode Q8_0 / BF16: %.2fx%n", q8));
             if (torch != null) sb.append("torch: PyTorch on the Hugging Face checkpoint (same weights) in float32 and bfloat16.").append(System.lineSeparator());

@@ -26,6 +26,8 @@ import dev.shallow.bench.Workload;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
+import dev.shallow.prune.Layers;
+import dev.shallow.prune.Removal;
 import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.tensor.Parallel;
@@ -119,6 +121,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin
     MatmulChoiceOption matmul;
+    @Option(names = "--gguf-remove-attention", paramLabel = "LAYERS", description = "With the gguf workload: also write each type's file with "
+            + "these layers' attention removed (llama.cpp's deci, as 'prune --remove-attention' writes it) and run it beside the unpruned one.")
+    String ggufRemoveAttention;
+
+    @Option(names = "--gguf-remove-mlp", paramLabel = "LAYERS", description = "The same for MLP sub-blocks (with or without --gguf-remove-attention).")
+    String ggufRemoveMlp;
 
     @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python with torch (default: ${DEFAULT-VALUE}).")
     String python;
@@ -222,41 +230,66 @@ final class BenchCommand implements Callable<Integer> {
     private GgufSpeed.Runs ggufRuns(Path hf, List<GgmlType> types, Workload w) {
         LlamaCppBaseline llama = new LlamaCppBaseline(LlamaCppProcess.script(Defaults.home()));
         String skipped = !llamaCpp ? "--no-llamacpp" : llama.unavailableReason();
-        String version = null;
+        Removal sub = ggufRemoveAttention == null && ggufRemoveMlp == null ? null : subBlocks(hf);
+        String[] version = {null};
         List<GgufSpeed> speeds = new ArrayList<>();
         for (GgmlType type : types) {
             String name = type.name().toLowerCase(java.util.Locale.ROOT);
-            Path file = Defaults.home().resolve("bench-cache").resolve(hf.getFileName() + "-" + name + ".gguf");
-            if (!newerThanAll(file, hf)) {
-                try {
-                    Files.createDirectories(file.getParent());
-                } catch (IOException e) {
-                    throw ShallowException.at(file.getParent(), "cannot create: " + e.getMessage());
-                }
-                System.err.println("bench: writing " + file + " (shallow convert --dtype " + name + ")...");
-                GgufExporter.Result r = GgufExporter.write(hf, file, new GgufExporter.Options(type, false), null, null);
-                r.warnings().forEach(x -> System.err.println("shallow: warning: " + x));
+            GgufExporter.Options o = new GgufExporter.Options(type, false);
+            Path file = cached(hf, name, "shallow convert --dtype " + name, f -> GgufExporter.write(hf, f, o, null, null));
+            speeds.add(measure(name, file, w, llama, skipped, version));
+            if (sub != null) {
+                String subName = name + "-sub";
+                Path subFile = cached(hf, subName + "-" + sub.describe().replaceAll("[^0-9a-zA-Z-]+", "_"), "prune, " + sub.describe() + " removed, --format gguf",
+                        f -> GgufExporter.write(hf, f, o, sub.kept(), sub.absentAfter(), null));
+                speeds.add(measure(subName, subFile, w, llama, skipped, version));
             }
-            Map<BenchPart, Measurement> s;
-            try (Model model = Model.load(file)) {
-                System.err.println("bench: Shallow on " + file + " (" + threads + " threads)...");
-                Bench.Listener listener = (workload, unit, m) -> System.err.printf("bench: Shallow %s %s: %.2f %s (best of %d)%n", name, workload,
-                        m.perSecond(), unit, m.runs());
-                s = new Bench(new Transformer(model), repeats, budget, listener).run(w, GGUF_PARTS);
-            }
-            Map<String, Measurement> l = Map.of();
-            if (skipped == null) {
-                System.err.println("bench: llama.cpp on " + file + " (" + threads + " threads)...");
-                LlamaCppBaseline.Result r = llama.run(file, w, GGUF_PARTS, threads, repeats, budget);
-                version = String.format("llama.cpp: %s, %d threads, %s KV cache, flash attention %s.", r.version(), r.threads(), r.kvCacheType(),
-                        r.flashAttention());
-                l = r.byWorkload();
-                l.forEach((x, m) -> System.err.printf("bench: llama.cpp %s %s: %.2f tok/s (best of %d)%n", name, x, m.perSecond(), m.runs()));
-            }
-            speeds.add(new GgufSpeed(name, file.toString(), file.toFile().length(), s.get(BenchPart.PREFILL), s.get(BenchPart.DECODE),
-                    l.get(BenchPart.PREFILL.rowName(w)), l.get(BenchPart.DECODE.rowName(w))));
         }
-        return new GgufSpeed.Runs(speeds, version, skipped);
+        return new GgufSpeed.Runs(speeds, version[0], skipped, sub == null ? null : sub.describe());
+    }
+
+    /** The sub-blocks --gguf-remove-attention / --gguf-remove-mlp name in checkpoint {@code hf} (a layer named in both removed whole). */
+    private Removal subBlocks(Path hf) {
+        int n = dev.shallow.model.ModelConfig.load(hf).numLayers();
+        return Removal.of(n, new int[0], ggufRemoveAttention == null ? new int[0] : Layers.parse(ggufRemoveAttention, n),
+                ggufRemoveMlp == null ? new int[0] : Layers.parse(ggufRemoveMlp, n), dev.shallow.model.AbsentSubBlocks.none(n));
+    }
+
+    /** bench-cache/NAME-KIND.gguf, written by {@code write} ({@code what} says how) unless newer than every file of {@code hf}. */
+    private static Path cached(Path hf, String kind, String what, java.util.function.Consumer<Path> write) {
+        Path file = Defaults.home().resolve("bench-cache").resolve(hf.getFileName() + "-" + kind + ".gguf");
+        if (!newerThanAll(file, hf)) {
+            try {
+                Files.createDirectories(file.getParent());
+            } catch (IOException e) {
+                throw ShallowException.at(file.getParent(), "cannot create: " + e.getMessage());
+            }
+            System.err.println("bench: writing " + file + " (" + what + ")...");
+            write.accept(file);
+        }
+        return file;
+    }
+
+    /** Shallow's and (unless {@code skipped}) llama.cpp's prefill and decode on {@code file}; llama.cpp's version line into {@code version[0]}. */
+    private GgufSpeed measure(String name, Path file, Workload w, LlamaCppBaseline llama, String skipped, String[] version) {
+        Map<BenchPart, Measurement> s;
+        try (Model model = Model.load(file)) {
+            System.err.println("bench: Shallow on " + file + " (" + threads + " threads)...");
+            Bench.Listener listener = (workload, unit, m) -> System.err.printf("bench: Shallow %s %s: %.2f %s (best of %d)%n", name, workload,
+                    m.perSecond(), unit, m.runs());
+            s = new Bench(new Transformer(model), repeats, budget, listener).run(w, GGUF_PARTS);
+        }
+        Map<String, Measurement> l = Map.of();
+        if (skipped == null) {
+            System.err.println("bench: llama.cpp on " + file + " (" + threads + " threads)...");
+            LlamaCppBaseline.Result r = llama.run(file, w, GGUF_PARTS, threads, repeats, budget);
+            version[0] = String.format("llama.cpp: %s, %d threads, %s KV cache, flash attention %s.", r.version(), r.threads(), r.kvCacheType(),
+                    r.flashAttention());
+            l = r.byWorkload();
+            l.forEach((x, m) -> System.err.printf("bench: llama.cpp %s %s: %.2f tok/s (best of %d)%n", name, x, m.perSecond(), m.runs()));
+        }
+        return new GgufSpeed(name, file.toString(), file.toFile().length(), s.get(BenchPart.PREFILL), s.get(BenchPart.DECODE),
+                l.get(BenchPart.PREFILL.rowName(w)), l.get(BenchPart.DECODE.rowName(w)));
     }
 
     /** Whether {@code file} exists and was written after every file of directory {@code dir}. */

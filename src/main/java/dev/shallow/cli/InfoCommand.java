@@ -37,6 +37,12 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("model         %s%n", model.dir());
         System.out.printf("architecture  %s (model_type %s, family %s)%n", c.architecture(), c.modelType(), c.family());
         System.out.printf("layers        %d%n", c.numLayers());
+        int[] noAttention = java.util.stream.IntStream.range(0, c.numLayers()).filter(l -> model.layer(l).wo() == null).toArray();
+        int[] noMlp = java.util.stream.IntStream.range(0, c.numLayers()).filter(l -> model.layer(l).wDown() == null).toArray();
+        if (noAttention.length + noMlp.length > 0) {
+            System.out.printf("sub-blocks    removed (skipped): attention of layers [%s], MLP of layers [%s]%n",
+                    dev.shallow.prune.Layers.format(noAttention), dev.shallow.prune.Layers.format(noMlp));
+        }
         System.out.printf("hidden size   %d (intermediate %d)%n", c.hiddenSize(), c.intermediateSize());
         System.out.printf("heads         %d query, %d key/value, head_dim %d%n", c.numHeads(), c.numKvHeads(), c.headDim());
         System.out.printf("vocabulary    %d%n", c.vocabSize());

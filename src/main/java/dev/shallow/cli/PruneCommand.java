@@ -5,17 +5,19 @@ import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.convert.GgufExporter;
 import dev.shallow.convert.GgufOutputFile;
-import dev.shallow.convert.GgufRewriter;
 import dev.shallow.convert.GgufTensorTypes;
 import dev.shallow.convert.PruningMetadata;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
+import dev.shallow.model.AbsentSubBlocks;
+import dev.shallow.model.family.Deci;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.MergekitConfig;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.PruneResult;
 import dev.shallow.prune.Pruner;
+import dev.shallow.prune.Removal;
 import dev.shallow.prune.PruningRecord;
 import dev.shallow.prune.SourceModel;
 import picocli.CommandLine.Command;
@@ -34,7 +36,10 @@ import java.util.concurrent.Callable;
                 + "their type, block_count set, per-layer arrays cut, every other key and the tokenizer kept; from a directory as "
                 + "'shallow convert' writes it; the record in the shallow.pruning.* keys.",
                 "Choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction. "
-                        + "Layers are 0-indexed; --remove takes indices and inclusive ranges: 21-29, 3,5,7-9."})
+                        + "Layers are 0-indexed; --remove takes indices and inclusive ranges: 21-29, 3,5,7-9.",
+                "--remove-attention and --remove-mlp (with --remove or alone) remove sub-blocks of kept layers: --format hf zeroes "
+                        + "their output projections (no faster), --format gguf writes llama.cpp's deci architecture (llama and mistral "
+                        + "only), which skips them."})
 final class PruneCommand implements Callable<Integer> {
     enum Format { hf, gguf }
 
@@ -43,6 +48,15 @@ final class PruneCommand implements Callable<Integer> {
 
     @Option(names = "--remove", paramLabel = "LAYERS", description = "Layers to remove, e.g. 21-29 or 3,5,7-9 (0-indexed, ranges inclusive).")
     String remove;
+
+    @Option(names = "--remove-attention", paramLabel = "LAYERS", description = "Layers whose attention sub-block to remove (same syntax as "
+            + "--remove; with --remove or alone). --format hf zeroes their o_proj (and its bias): a standard checkpoint, no faster; "
+            + "--format gguf writes llama.cpp's deci architecture, which skips them.")
+    String removeAttention;
+
+    @Option(names = "--remove-mlp", paramLabel = "LAYERS", description = "Layers whose MLP sub-block to remove, as --remove-attention "
+            + "(down_proj zeroed in --format hf). A layer named in both is removed as a whole layer.")
+    String removeMlp;
 
     @Option(names = "--plan", paramLabel = "FILE", description = "A plan written by 'shallow plan --out' for this model.")
     Path planFile;
@@ -93,26 +107,41 @@ final class PruneCommand implements Callable<Integer> {
             OutputPolicy.requireApartFromOutput(mergekit, out);
         }
         ModelIdentity model = SourceModel.identity(modelDir);
+        boolean subBlocks = removeAttention != null || removeMlp != null;
         int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
-        if (given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
+        if (subBlocks && (planFile != null || options.anyGiven())) throw new ShallowException("--remove-attention and --remove-mlp go with --remove or alone, not with --plan or --strategy");
+        if (!subBlocks && given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
+        if (subBlocks && mergekit != null) throw new ShallowException("--mergekit rebuilds whole-layer prunings; mergekit cannot remove --remove-attention / --remove-mlp sub-blocks");
+        int n = model.numLayers();
         PruningRecord record;
-        int[] removed;
-        if (remove != null) {
-            removed = Layers.parse(remove, model.numLayers());
+        int[] removed, attention = parse(removeAttention, n), mlp = parse(removeMlp, n);
+        if (remove != null || subBlocks) {
+            removed = remove != null ? Layers.parse(remove, n) : new int[0];
             record = PruningRecord.explicit();
         } else {
             Plan plan = planFile != null ? Plan.read(planFile) : strategyPlan(model);
             if (planFile != null) SourceModel.requireSame(planFile, plan.model(), model);
-            removed = plan.removed();
+            removed = plan.removed().length == 0 ? new int[0] : Pruner.sortedRemovable(plan.removed(), n, PruningRecord.of(plan, planFile)); // a sub-block plan may keep every layer
+            attention = plan.removedAttention(); // a sub-block strategy's plan: attention and MLP sub-blocks of kept layers
+            mlp = plan.removedMlp();
             record = PruningRecord.of(plan, planFile);
             PlanCommand.print(plan);
         }
-        String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, Layers.kept(removed, model.numLayers()), record.strategy());
+        Removal removal = Removal.of(n, removed, attention, mlp, AbsentSubBlocks.of(modelDir));
+        if (removal.layers().length == 0 && !removal.removesSubBlocks()) throw new ShallowException("nothing to remove: the model already lacks those sub-blocks");
+        if (removal.removesSubBlocks() && mergekit != null) {
+            throw new ShallowException("--mergekit rebuilds whole-layer prunings; mergekit cannot remove the plan's attention / MLP sub-blocks");
+        }
+        String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, removal.kept(), record.strategy());
         if (ggufOut) {
-            pruneToGguf(model, removed, record, type, ggufIn);
+            pruneToGguf(model, removal, record, type, ggufIn);
         } else {
-            PruneResult r = Pruner.prune(modelDir, removed, record, out, force);
-            System.out.printf("wrote %s: removed layers %s%n", r.out(), Layers.format(removed));
+            PruneResult r = Pruner.prune(modelDir, removal, record, out, force);
+            System.out.printf("wrote %s: removed %s%n", r.out(), removal.describe());
+            if (removal.removesSubBlocks()) {
+                System.out.printf("sub-blocks  %s zeroed (o_proj / down_proj and their biases; listed in %s): a standard checkpoint every tool "
+                        + "loads, no faster; --format gguf writes llama.cpp's deci, which skips them%n", removal.describeSubBlocks(), Pruner.RECORD);
+            }
             print(r);
         }
         if (yaml != null) {
@@ -122,18 +151,27 @@ final class PruneCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void pruneToGguf(ModelIdentity model, int[] removed, PruningRecord record, GgmlType type, boolean ggufIn) {
-        int[] sorted = Pruner.sortedRemovable(removed, model.numLayers(), record);
-        int[] kept = Layers.kept(sorted, model.numLayers());
-        ObjectNode json = Pruner.record(model, sorted, kept, record, PruningMetadata.previous(modelDir));
+    private static int[] parse(String layers, int n) {
+        return layers == null ? new int[0] : Layers.parse(layers, n);
+    }
+
+    private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, GgmlType type, boolean ggufIn) {
+        int[] kept = removal.kept();
+        String arch;
         if (ggufIn) {
-            GgufRewriter.write(modelDir, out, type, kept, json);
+            arch = Pruner.pruneGguf(modelDir, model, removal, record, type, out).architecture();
         } else {
-            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, json);
+            ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir));
+            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json);
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
+            arch = r.architecture();
         }
-        System.out.printf("wrote %s: removed layers %s%n", out, Layers.format(sorted));
+        System.out.printf("wrote %s: removed %s%n", out, removal.describe());
         System.out.printf("layers      %,d -> %,d%n", model.numLayers(), kept.length);
+        if (arch.equals(Deci.ARCHITECTURE)) {
+            System.out.printf("sub-blocks  absent from the file (llama.cpp's deci architecture: per-layer head counts and feed-forward lengths, "
+                    + "so llama.cpp and Shallow skip them)%n");
+        }
         System.out.printf("file        %,d bytes (GGUF; what was removed is in its shallow.pruning.* keys)%n", out.toFile().length());
     }
 

@@ -5,7 +5,9 @@ import dev.shallow.ShallowException;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWriter;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Deci;
 import dev.shallow.model.family.Families;
 import dev.shallow.model.family.Family;
 import dev.shallow.model.family.GgufTensor;
@@ -64,11 +66,21 @@ public final class GgufExporter {
      * {@code pruning} (null when nothing is removed).
      */
     public static Result write(Path modelDir, Path out, Options o, int[] kept, ObjectNode pruning) {
+        ModelConfig source = ModelConfig.load(modelDir);
+        int[] layers = kept != null ? kept : IntStream.range(0, source.numLayers()).toArray();
+        return write(modelDir, out, o, layers, AbsentSubBlocks.ofRecord(modelDir, source.numLayers()).keep(layers), pruning);
+    }
+
+    /**
+     * The same with the sub-blocks {@code absent} from the written blocks (block i being source layer {@code layers[i]}): when there
+     * are any, the file is llama.cpp's deci ({@link DeciLayout}), which skips them.
+     */
+    public static Result write(Path modelDir, Path out, Options o, int[] layers, AbsentSubBlocks absent, ObjectNode pruning) {
         Path configFile = modelDir.resolve("config.json");
         ModelConfig source = ModelConfig.load(modelDir);
         Family f = Families.of(source);
-        int[] layers = kept != null ? kept : IntStream.range(0, source.numLayers()).toArray();
-        ModelConfig c = kept != null ? source.keep(kept) : source;
+        ModelConfig c = source.keep(layers);
+        DeciLayout deci = absent.any() ? DeciLayout.of(f.name(), absent, layers, modelDir) : null;
         List<String> warnings = checkWindow(f, c, configFile, o.allowIgnoredWindow());
         GgufWriter.Metadata m = new GgufWriter.Metadata();
         String arch = f.ggufWriteArchitecture();
@@ -88,7 +100,7 @@ public final class GgufExporter {
             TensorNames names = f.names(ck::has);
             List<GgufTensor> plans;
             try {
-                plans = f.ggufTensors(c, names, ck::has, layers);
+                plans = (deci != null ? Families.DECI : f).ggufTensors(c, names, ck::has, layers); // deci: q/k rows interleaved for its NORM RoPE
             } catch (IllegalArgumentException e) {
                 throw ShallowException.at(modelDir, e.getMessage());
             }
@@ -98,7 +110,12 @@ public final class GgufExporter {
                         + " from a separate mmproj file, which Shallow does not write");
             }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
-            for (GgufTensor p : plans) tensors.add(tensor(ck, p, o.dtype()));
+            for (GgufTensor p : plans) if (deci == null || deci.keeps(p.name())) tensors.add(tensor(ck, p, o.dtype()));
+            if (deci != null) {
+                tensors.addAll(deci.standIns(c));
+                m = deci.keys(m, arch, c);
+                arch = Deci.ARCHITECTURE;
+            }
             // the type asked for (convert_hf_to_gguf.py writes its ftype), else token_embd's: the file type follows the bulk of the weights
             GgmlType weights = o.dtype() != null ? o.dtype() : tensors.getFirst().type();
             m.u32("general.file_type", GgufTensorTypes.fileType(weights));

@@ -62,7 +62,12 @@ public final class GgufImporter {
             default -> "float32";
         };
         c = b.build();
-        ObjectNode config = f.hfConfig(c);
+        ObjectNode config;
+        try {
+            config = f.hfConfig(c);
+        } catch (IllegalArgumentException e) {
+            throw ShallowException.at(in, e.getMessage());
+        }
         ModelConfig back = Families.read(new ConfigJson(out.resolve("config.json"), config));
         ModelConfig.Builder same = new ModelConfig.Builder(back);
         same.architecture = c.architecture();

@@ -8,8 +8,10 @@ import dev.shallow.io.GgufMetadata;
 import dev.shallow.io.GgufTensorInfo;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.GgufWriter;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.GgufKeys;
 import dev.shallow.model.ModelConfig;
+import dev.shallow.model.family.Deci;
 import dev.shallow.model.family.Families;
 import dev.shallow.model.family.Family;
 import dev.shallow.tensor.DType;
@@ -58,7 +60,16 @@ public final class GgufRewriter {
      * when null (a type Shallow does not decode is refused with a dtype).
      */
     public static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning) {
-        return write(in, out, dtype, kept, pruning, Map.of(), m -> { });
+        return write(in, out, dtype, kept, null, pruning);
+    }
+
+    /**
+     * The same with the sub-blocks {@code absent} from the written blocks (block i being layer {@code kept[i]}; null: those the
+     * source lacks): when there are any, the file is llama.cpp's deci ({@link DeciLayout}), the removed sub-blocks' tensors left
+     * out, stand-in MLPs added, every other tensor copied as above.
+     */
+    public static Result write(Path in, Path out, GgmlType dtype, int[] keptOrAll, AbsentSubBlocks absentOrSource, ObjectNode pruning) {
+        return write(in, out, dtype, keptOrAll, absentOrSource, pruning, Map.of(), m -> { });
     }
 
     /**
@@ -67,11 +78,11 @@ public final class GgufRewriter {
      * K-quants); every other tensor's bytes copied. {@code keys} adds metadata (a record of the edit).
      */
     public static Result edited(Path in, Path out, Map<String, RowEdit> edits, Consumer<GgufWriter.Metadata> keys) {
-        return write(in, out, null, null, null, edits, keys);
+        return write(in, out, null, null, null, null, edits, keys);
     }
 
-    private static Result write(Path in, Path out, GgmlType dtype, int[] kept, ObjectNode pruning, Map<String, RowEdit> edits,
-                                Consumer<GgufWriter.Metadata> keys) {
+    private static Result write(Path in, Path out, GgmlType dtype, int[] keptOrAll, AbsentSubBlocks absentOrSource, ObjectNode pruning,
+                                Map<String, RowEdit> edits, Consumer<GgufWriter.Metadata> keys) {
         try (GgufFile g = GgufFile.open(in)) {
             GgufMetadata meta = g.metadata();
             if (!meta.has(GgufKeys.ARCHITECTURE)) throw ShallowException.at(in, "has no " + GgufKeys.ARCHITECTURE + " (not a model GGUF)");
@@ -79,16 +90,25 @@ public final class GgufRewriter {
             String blockKey = arch + ".block_count";
             if (!meta.has(blockKey)) throw ShallowException.at(in, "metadata key '" + blockKey + "' is missing");
             int layers = meta.intValue(blockKey);
-            if (kept != null) checkPrunable(in, kept);
+            int[] kept = keptOrAll != null ? keptOrAll : java.util.stream.IntStream.range(0, layers).toArray();
+            AbsentSubBlocks absent = absentOrSource != null ? absentOrSource : AbsentSubBlocks.of(in).keep(kept);
+            boolean renumbered = kept.length != layers;
+            if (renumbered) checkPrunable(in, kept);
+            ModelConfig pruned = absent.any() ? config(in).keep(kept) : null;
+            DeciLayout deci = absent.any() ? DeciLayout.of(pruned.family(), absent, kept, in) : null;
+            if (deci != null && !Families.of(pruned).ggufInterleavedQk()) { // its bytes are copied: q/k rows must already be in deci's order
+                throw ShallowException.at(in, "a " + arch + " GGUF holds q/k rows in rotate-half order, llama.cpp's deci rotates interleaved pairs; "
+                        + "write the deci file from the Hugging Face directory (prune DIR --format gguf)");
+            }
             int[] newIndex = new int[layers];
-            for (int i = 0; i < layers; i++) newIndex[i] = kept == null ? i : -1;
-            if (kept != null) for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
+            java.util.Arrays.fill(newIndex, -1);
+            for (int i = 0; i < kept.length; i++) newIndex[kept[i]] = i;
 
             GgufWriter.Metadata m = new GgufWriter.Metadata();
             for (String key : meta.keys()) {
-                if (kept != null && key.startsWith(PruningMetadata.PREFIX)) continue; // replaced by this pruning's record
-                if (kept != null && key.equals(blockKey)) m.u32(key, kept.length);
-                else if (kept != null && key.startsWith(arch + ".") && meta.arrayLength(key) == layers) m.encoded(key, meta.encodedElements(key, kept));
+                if (pruning != null && key.startsWith(PruningMetadata.PREFIX)) continue; // replaced by this pruning's record
+                if (renumbered && key.equals(blockKey)) m.u32(key, kept.length);
+                else if (renumbered && key.startsWith(arch + ".") && meta.arrayLength(key) == layers) m.encoded(key, meta.encodedElements(key, kept));
                 else m.encoded(key, meta.encoded(key));
             }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
@@ -102,16 +122,28 @@ public final class GgufRewriter {
                     if (newIndex[layer] < 0) continue;
                     name = "blk." + newIndex[layer] + "." + lm.group(2);
                 }
-                GgufWriter.Tensor w = tensor(in, g, t, name, dtype, edits.get(t.name()));
-                tensors.add(w);
-                bytes += w.byteSize();
+                if (deci != null && !deci.keeps(name)) continue;
+                tensors.add(tensor(in, g, t, name, dtype, edits.get(t.name())));
             }
+            if (deci != null) {
+                tensors.addAll(deci.standIns(pruned));
+                m = deci.keys(m, arch, pruned);
+            }
+            for (GgufWriter.Tensor w : tensors) bytes += w.byteSize();
             if (dtype != null) m.u32("general.file_type", GgufTensorTypes.fileType(dtype));
             if (pruning != null) PruningMetadata.put(m, pruning);
             keys.accept(m);
             for (String name : edits.keySet()) if (!g.tensors().containsKey(name)) throw ShallowException.at(in, "has no tensor '" + name + "' to edit");
             GgufWriter.write(out, m, tensors);
-            return new Result(out, arch, layers, kept == null ? layers : kept.length, tensors.size(), bytes);
+            return new Result(out, deci != null ? Deci.ARCHITECTURE : arch, layers, kept.length, tensors.size(), bytes);
+        }
+    }
+
+    /** The config of GGUF file {@code in}, as its family reads it. */
+    private static ModelConfig config(Path in) {
+        try (GgufWeights w = GgufWeights.open(in)) {
+            GgufKeys keys = GgufKeys.of(w);
+            return Families.of(keys).readGguf(keys);
         }
     }
 

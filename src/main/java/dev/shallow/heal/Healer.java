@@ -14,6 +14,7 @@ import dev.shallow.io.Finite;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.RunLock;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tokenizer.Tokenizer;
@@ -77,6 +78,9 @@ public final class Healer {
         OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
         try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();
+            if (AbsentSubBlocks.of(modelDir).any()) { // LoRA on a removed sub-block would bring it back; the trainer runs every sub-block
+                throw ShallowException.at(modelDir, "has attention or MLP sub-blocks removed (prune --remove-attention/--remove-mlp); healing such a model is not implemented yet");
+            }
             checkAgainstModel(o, c);
             String fingerprint = ModelIdentity.fingerprint(modelDir);
             TrainingCheckpoint.State state = resume ? resumable(out, o, fingerprint) : fresh(out);

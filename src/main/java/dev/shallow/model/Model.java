@@ -66,9 +66,10 @@ public final class Model implements AutoCloseable {
             if (gguf) {
                 GgufKeys keys = GgufKeys.of((GgufWeights) ck);
                 Family f = Families.of(keys);
-                ld = new Loader(ck, adjust.apply(f.readGguf(keys)), f.ggufNames(ck::has), f.ggufInterleavedQk(), "the GGUF metadata");
+                ModelConfig c = adjust.apply(f.readGguf(keys));
+                ld = new Loader(ck, c, f.ggufNames(ck::has), f.ggufInterleavedQk(), "the GGUF metadata", f.ggufAbsentSubBlocks(keys, c.numLayers()));
             } else {
-                ld = new Loader(ck, hf, Families.of(hf).names(ck::has), false, "config.json");
+                ld = new Loader(ck, hf, Families.of(hf).names(ck::has), false, "config.json", AbsentSubBlocks.ofRecord(dir, hf.numLayers()));
             }
             ModelConfig c = ld.c;
             if (!"1".equals(System.getenv("SHALLOW_SKIP_WEIGHT_CHECK"))) ck.requireFinite(); // NaN or Inf weights: an error naming the tensor
@@ -106,12 +107,44 @@ public final class Model implements AutoCloseable {
 
     /**
      * Reads one family's tensors with the shapes the config (read from {@code configName}) implies; {@code interleavedQk}:
-     * q/k rows are stored in llama.cpp's interleaved order ({@link InterleavedRows}).
+     * q/k rows are stored in llama.cpp's interleaved order ({@link InterleavedRows}); {@code absent}: the sub-blocks the model
+     * computes nothing with, loaded as null weights (a stored output projection of one must be zero).
      */
-    private record Loader(Weights ck, ModelConfig c, TensorNames names, boolean interleavedQk, String configName) {
+    private record Loader(Weights ck, ModelConfig c, TensorNames names, boolean interleavedQk, String configName, AbsentSubBlocks absent) {
 
         LayerWeights layer(int l) {
-            int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ffn = c.intermediateSize(), d = c.headDim();
+            boolean attention = !absent.attention()[l], mlp = !absent.mlp()[l];
+            if (!attention) requireZero(names.layer(l, names.o(), "weight"), names.layer(l, names.o(), "bias"));
+            if (!mlp) requireZero(names.layer(l, names.down(), "weight"), names.layer(l, names.down(), "bias"));
+            NormWeights attnNorm = attention || c.parallelBlock() ? norm(layerPart(l, names.attnNorm()), c.hiddenSize()) : null;
+            Attention a = attention ? attention(l) : new Attention(null, null, null, null, null, null, null, null, null, null, null);
+            Mlp m = mlp ? mlp(l) : new Mlp(null, null, null, null, null, null, null, null);
+            return new LayerWeights(attnNorm, a.wq(), a.wk(), a.wv(), a.wo(), a.bq(), a.bk(), a.bv(), a.bo(), a.qNorm(), a.kNorm(), a.postNorm(),
+                    m.norm(), m.wGate(), m.wUp(), m.wDown(), m.bGate(), m.bUp(), m.bDown(), m.postNorm());
+        }
+
+        /** The weights of an attention sub-block. */
+        private record Attention(Tensor wq, Tensor wk, Tensor wv, Tensor wo, float[] bq, float[] bk, float[] bv, float[] bo,
+                                 NormWeights qNorm, NormWeights kNorm, NormWeights postNorm) {
+        }
+
+        /** The weights of an MLP sub-block. */
+        private record Mlp(NormWeights norm, Tensor wGate, Tensor wUp, Tensor wDown, float[] bGate, float[] bUp, float[] bDown, NormWeights postNorm) {
+        }
+
+        /** A sub-block listed as absent computes nothing only if its stored output projection (and bias) is zero. */
+        private void requireZero(String... tensors) {
+            for (String name : tensors) {
+                if (!ck.has(name)) continue;
+                Tensor t = ck.tensor(name);
+                for (long i = 0, n = t.size(); i < n; i++) {
+                    if (t.get(i) != 0) throw ShallowException.at(ck.path(), "tensor '" + name + "' of a sub-block listed as removed is not zero (element " + i + " is " + t.get(i) + ")");
+                }
+            }
+        }
+
+        private Attention attention(int l) {
+            int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), d = c.headDim();
             Tensor wq, wk, wv;
             float[] bq = null, bk = null, bv = null;
             if (names.qkv() != null) {
@@ -143,6 +176,15 @@ public final class Model implements AutoCloseable {
                     bk = InterleavedRows.toRotateHalf(bk, d);
                 }
             }
+            return new Attention(wq, wk, wv, matrix(names.layer(l, names.o(), "weight"), h, q), bq, bk, bv,
+                    c.outputBias() ? vector(names.layer(l, names.o(), "bias"), h) : null,
+                    c.qkNorm() ? norm(layerPart(l, names.qNorm()), d) : null,
+                    c.qkNorm() ? norm(layerPart(l, names.kNorm()), d) : null,
+                    c.postNorms() ? norm(layerPart(l, names.postAttnNorm()), h) : null);
+        }
+
+        private Mlp mlp(int l) {
+            int h = c.hiddenSize(), ffn = c.intermediateSize();
             Tensor wGate = null, wUp;
             float[] bGate = null, bUp = null;
             if (names.gateUp() != null) {
@@ -157,14 +199,7 @@ public final class Model implements AutoCloseable {
                     bUp = vector(names.layer(l, names.up(), "bias"), ffn);
                 }
             }
-            return new LayerWeights(
-                    norm(layerPart(l, names.attnNorm()), h), wq, wk, wv,
-                    matrix(names.layer(l, names.o(), "weight"), h, q), bq, bk, bv,
-                    c.outputBias() ? vector(names.layer(l, names.o(), "bias"), h) : null,
-                    c.qkNorm() ? norm(layerPart(l, names.qNorm()), d) : null,
-                    c.qkNorm() ? norm(layerPart(l, names.kNorm()), d) : null,
-                    c.postNorms() ? norm(layerPart(l, names.postAttnNorm()), h) : null,
-                    c.parallelBlock() ? null : norm(layerPart(l, names.ffnNorm()), h),
+            return new Mlp(c.parallelBlock() ? null : norm(layerPart(l, names.ffnNorm()), h),
                     wGate, wUp, matrix(names.layer(l, names.down(), "weight"), h, ffn),
                     bGate, bUp, c.mlpBias() ? vector(names.layer(l, names.down(), "bias"), h) : null,
                     c.postNorms() ? norm(layerPart(l, names.postFfnNorm()), h) : null);

@@ -10,12 +10,15 @@ import dev.shallow.convert.GgufRewriter;
 import dev.shallow.convert.PruningMetadata;
 import dev.shallow.io.AtomicFiles;
 import dev.shallow.io.Checkpoint;
+import dev.shallow.io.GgmlType;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.SafetensorsWriter;
 import dev.shallow.io.StrictJson;
 import dev.shallow.io.TensorInfo;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.family.Families;
+import dev.shallow.model.family.TensorNames;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -53,33 +56,45 @@ import java.util.stream.Stream;
  * run leaves no checkpoint behind; OUT is kept apart from the source and replaced only as {@link OutputPolicy} allows.
  */
 public final class Pruner {
-    public static final String RECORD = "shallow_pruning.json";
+    public static final String RECORD = AbsentSubBlocks.RECORD_FILE;
     private static final Set<String> WEIGHT_EXTENSIONS = Set.of("safetensors", "bin", "pt", "pth", "ckpt", "gguf", "h5", "msgpack");
 
     private Pruner() {
     }
 
     public static PruneResult prune(Path modelDir, int[] removed, PruningRecord info, Path out, boolean overwrite) {
+        int numLayers = ModelConfig.load(modelDir).numLayers();
+        int[] sorted = sortedRemovable(removed, numLayers, info);
+        return prune(modelDir, Removal.of(numLayers, sorted, new int[0], new int[0], AbsentSubBlocks.ofRecord(modelDir, numLayers)), info, out, overwrite);
+    }
+
+    /**
+     * The same for a {@link Removal} (built with the source's own absent sub-blocks), whose removed sub-blocks are written as
+     * zeroed output projections ({@link #zeroed}) and recorded.
+     */
+    public static PruneResult prune(Path modelDir, Removal removal, PruningRecord info, Path out, boolean overwrite) {
         ModelConfig config = ModelConfig.load(modelDir);
         int numLayers = config.numLayers();
-        int[] sorted = sortedRemovable(removed, numLayers, info);
-        int[] kept = Layers.kept(sorted, numLayers);
+        int[] kept = removal.kept();
         OutputPolicy.checkDirectory(out, overwrite, modelDir);
         JsonNode prunedConfig = PrunedConfig.of(StrictJson.readObject(modelDir.resolve("config.json")), config, kept);
         try (Checkpoint ck = Checkpoint.open(modelDir)) {
-            Map<String, String> sourceOf = renamed(ck, Families.of(config).names(ck::has).layerPrefix(), numLayers, kept);
+            TensorNames names = Families.of(config).names(ck::has);
+            Map<String, String> sourceOf = renamed(ck, names.layerPrefix(), numLayers, kept);
+            Set<String> zeroed = zeroed(names, removal.absentAfter(), sourceOf.keySet());
             Map<String, List<SafetensorsWriter.Entry>> shards = shards(ck, sourceOf);
             List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
             sortOtherFiles(modelDir, ck, copied, notCopied);
             Path previous = modelDir.resolve(RECORD);
-            ObjectNode record = record(SourceModel.identity(modelDir), sorted, kept, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
+            ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
             AtomicFiles.writeDirectory(out, overwrite, tmp -> {
                 for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
                     List<SafetensorsWriter.Entry> entries = shard.getValue();
                     String first = sourceOf.get(entries.getFirst().name());
                     SafetensorsWriter.write(tmp.resolve(shard.getKey()), entries, ck.file(first).metadata(), (e, dst) -> {
                         String src = sourceOf.get(e.name());
-                        MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
+                        if (zeroed.contains(e.name())) dst.fill((byte) 0); // +0 in every float dtype
+                        else MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
                     });
                 }
                 if (shards.size() > 1 || Checkpoint.sharded(modelDir)) {
@@ -104,6 +119,24 @@ public final class Pruner {
             throw new IllegalArgumentException("the plan removes " + Layers.format(info.plan().removed()) + ", not " + Layers.format(sorted));
         }
         return sorted;
+    }
+
+    /**
+     * The output projections (weight and bias, of the written tensors {@code written}) of the sub-blocks absent from the pruned
+     * layers: o_proj (Phi-2's dense) of a removed attention, down_proj (fc2) of a removed MLP. Zero, they make the sub-block add
+     * nothing to the residual stream (Gemma's post-norm of zero is zero) in every tool that loads the checkpoint; a fused
+     * qkv_proj / gate_up_proj stays as it is.
+     */
+    static Set<String> zeroed(TensorNames n, AbsentSubBlocks absent, Set<String> written) {
+        Set<String> out = new HashSet<>();
+        for (int l = 0; l < absent.attention().length; l++) {
+            for (String suffix : List.of("weight", "bias")) {
+                if (absent.attention()[l]) out.add(n.layer(l, n.o(), suffix));
+                if (absent.mlp()[l]) out.add(n.layer(l, n.down(), suffix));
+            }
+        }
+        out.retainAll(written);
+        return out;
     }
 
     /** New tensor name -> source tensor name, for every tensor not in a removed layer (layer tensors: {@code prefix}N.*). */
@@ -185,21 +218,27 @@ public final class Pruner {
     }
 
     /**
-     * Prunes the GGUF model {@code gguf} into the GGUF file {@code out}: every kept tensor's bytes copied as they are, layers
-     * renumbered, per-layer metadata cut ({@link GgufRewriter}), the record in its {@code shallow.pruning.*} keys. Returns the
-     * removed layers, sorted.
+     * Prunes the GGUF model {@code gguf} into the GGUF file {@code out}: every kept tensor's bytes copied as they are (or typed as
+     * {@code type}, when not null), layers renumbered, per-layer metadata cut, removed sub-blocks absent (a deci file)
+     * ({@link GgufRewriter}), the record in its {@code shallow.pruning.*} keys.
      */
-    public static int[] pruneGguf(Path gguf, ModelIdentity source, int[] removed, PruningRecord info, Path out) {
-        int[] sorted = sortedRemovable(removed, source.numLayers(), info);
-        int[] kept = Layers.kept(sorted, source.numLayers());
-        GgufRewriter.write(gguf, out, null, kept, record(source, sorted, kept, info, PruningMetadata.previous(gguf)));
-        return sorted;
+    public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type, Path out) {
+        ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf));
+        return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record);
     }
 
     /**
      * The record of a pruning (shallow_pruning.json; a GGUF's shallow.pruning.record): source, layers removed and kept,
      * strategy, plan, Shallow's version, and {@code previous}, the source's own record when it was pruned before (or null).
      */
+    public static ObjectNode record(ModelIdentity source, Removal removal, PruningRecord info, JsonNode previous) {
+        ObjectNode r = record(source, removal.layers(), removal.kept(), info, previous);
+        if (removal.attention().length > 0) r.set(AbsentSubBlocks.ATTENTION_KEY, Plan.ints(removal.attention()));
+        if (removal.mlp().length > 0) r.set(AbsentSubBlocks.MLP_KEY, Plan.ints(removal.mlp()));
+        return r;
+    }
+
+    /** The same for whole layers only. */
     public static ObjectNode record(ModelIdentity source, int[] removed, int[] kept, PruningRecord info, JsonNode previous) {
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("shallow_version", Version.VERSION);

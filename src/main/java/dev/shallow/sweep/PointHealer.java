@@ -5,9 +5,11 @@ import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.Healer;
 import dev.shallow.io.GgufWeights;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Pruner;
 import dev.shallow.prune.PruningRecord;
+import dev.shallow.prune.Removal;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +33,8 @@ record PointHealer(Path modelDir, ModelIdentity source, HealOptions options, Pat
         Path pruned = work.resolve(gguf ? "pruned.gguf" : "pruned"), out = work.resolve("heal");
         if (gguf) {
             createDirectories(work);
-            Pruner.pruneGguf(modelDir, source, p.removedArray(), PruningRecord.explicit(), pruned);
+            Removal removal = Removal.of(source.numLayers(), p.removedArray(), new int[0], new int[0], AbsentSubBlocks.of(modelDir));
+            Pruner.pruneGguf(modelDir, source, removal, PruningRecord.explicit(), null, pruned);
         } else {
             Pruner.prune(modelDir, p.removedArray(), PruningRecord.explicit(), pruned, false);
         }

@@ -89,4 +89,18 @@ class BenchCommandTest {
                 json.path("gguf").path("shallow_decode_q8_0_over_bf16").asDouble(), 1e-9);
         assertEquals(0, json.path("rows").size());
     }
+
+    /** With --gguf-remove-attention / --gguf-remove-mlp the gguf workload also writes and runs the deci file beside each type's file. */
+    @Test
+    void theGgufWorkloadRunsTheSubBlockPrunedFileBeside() throws Exception {
+        JsonNode json = bench(tmp.resolve("sub.json"), "--workloads", "gguf", "--no-torch", "--no-llamacpp", "--gguf-dtypes", "f32",
+                "--gguf-remove-attention", "2", "--gguf-remove-mlp", "3");
+        JsonNode files = json.path("gguf").path("files");
+        assertEquals(List.of("f32", "f32-sub"), List.of(files.get(0).path("dtype").asText(), files.get(1).path("dtype").asText()));
+        assertEquals("attention of 2, MLP of 3", json.path("gguf").path("sub_blocks_removed").asText());
+        try (dev.shallow.io.GgufFile g = dev.shallow.io.GgufFile.open(Path.of(files.get(1).path("file").asText()))) {
+            assertEquals("deci", g.metadata().string("general.architecture"));
+        }
+        assertTrue(files.get(1).path("shallowDecode").path("perSecond").asDouble() > 0);
+    }
 }

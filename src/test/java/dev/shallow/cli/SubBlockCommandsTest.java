@@ -6,6 +6,9 @@ import dev.shallow.Shared;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.SubBlockAnalysis;
 import dev.shallow.prune.Plan;
+import dev.shallow.model.Model;
+import dev.shallow.transformer.SubBlocks;
+import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,6 +64,19 @@ class SubBlockCommandsTest {
         assertEquals(0, p.removedMlp().length);
         JsonNode written = JSON.readTree(plan.toFile());
         assertTrue(written.path("removed_mlp").isArray() && written.path("removed_attention").size() == fit, written.toString());
+
+        // prune --plan carries the plan's sub-blocks out: recorded, zeroed, and the pruned checkpoint runs as the source with them skipped
+        Path pruned = tmp.resolve("pruned");
+        r = run("prune", MODEL, "--plan", plan.toString(), "--out", pruned.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode record = JSON.readTree(pruned.resolve("shallow_pruning.json").toFile());
+        assertEquals(JSON.valueToTree(p.removedAttention()), record.path("attention_removed"), record.toString());
+        try (Model source = Model.load(Path.of(MODEL)); Model out = Model.load(pruned)) {
+            int[] ids = {1, 403, 407, 261, 378, 432};
+            Transformer skipped = new Transformer(source, Transformer.allLayers(5), SubBlocks.removing(5, p.removedAttention(), new int[0]));
+            Transformer written2 = new Transformer(out);
+            assertArrayEquals(skipped.forward(ids, skipped.newCache(ids.length), true), written2.forward(ids, written2.newCache(ids.length), true));
+        }
 
         assertOneLineError(run("plan", "--analysis", a.toString(), "--strategy", "greedy-sub", "--n", "2"), "--greedy-sub-blocks 2");
         assertOneLineError(run("plan", MODEL, "--analysis", a.toString(), "--strategy", "mlp", "--n", "1", "--mergekit", tmp.resolve("m.yaml").toString()),

@@ -5,16 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
-import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,12 +36,11 @@ class PrunedFamiliesTest {
     }
 
     private static final List<Case> CASES = new ArrayList<>();
-    private static ByteBuffer reference;
+    private static RefScript reference;
 
     @BeforeAll
     static void pruneAndRunReference() throws Exception {
-        List<String> args = new ArrayList<>(List.of("/usr/bin/python3", Path.of(PrunedFamiliesTest.class.getResource("/prune/ref_pruned.py").toURI()).toString(),
-                Shared.root().resolve("tools").toString(), tmp.resolve("ref.bin").toString()));
+        reference = new RefScript("/prune/ref_pruned.py", tmp.resolve("ref.bin"));
         for (String model : Shared.familyModels()) {
             int layers = ModelConfig.load(Shared.model(model)).numLayers();
             for (int[] removed : List.of(new int[]{layers / 2 - 1, layers / 2}, new int[]{0, 3, layers - 2})) {
@@ -53,14 +48,11 @@ class PrunedFamiliesTest {
                 Pruner.prune(Shared.model(model), removed, PruningRecord.explicit(), out, false);
                 int[] kept = Layers.kept(removed, layers);
                 CASES.add(new Case(model, removed, out, kept));
-                args.addAll(List.of(Shared.model(model).toAbsolutePath().toString(), out.toString(),
-                        String.join(",", Arrays.stream(kept).mapToObj(Integer::toString).toList())));
+                reference.args(Shared.model(model).toAbsolutePath().toString(), out.toString(),
+                        String.join(",", Arrays.stream(kept).mapToObj(Integer::toString).toList()));
             }
         }
-        Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes());
-        assertEquals(0, p.waitFor(), "ref_pruned.py failed:\n" + log);
-        reference = ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("ref.bin"))).order(ByteOrder.LITTLE_ENDIAN);
+        reference.run();
     }
 
     @Test
@@ -77,11 +69,7 @@ class PrunedFamiliesTest {
                     for (int i = 0; i < ids.length; i++) ids[i] = s.path("ids").get(i).asInt();
                     float[] a = skipping.forward(ids, skipping.newCache(ids.length), true);
                     float[] b = loaded.forward(ids, loaded.newCache(ids.length), true);
-                    float[] refPruned = new float[ids.length * vocab], refSkipped = new float[ids.length * vocab];
-                    reference.asFloatBuffer().get(refPruned);
-                    reference.position(reference.position() + 4 * refPruned.length);
-                    reference.asFloatBuffer().get(refSkipped);
-                    reference.position(reference.position() + 4 * refSkipped.length);
+                    float[] refPruned = reference.next(ids.length * vocab), refSkipped = reference.next(ids.length * vocab);
                     for (int i = 0; i < a.length; i++) {
                         assertEquals(refSkipped[i], refPruned[i], 1e-6, c.model + " without " + Layers.format(c.removed) + ": reference, pruned vs skipped");
                         worst = Math.max(worst, Math.max(Math.abs(a[i] - refPruned[i]), Math.abs(b[i] - refPruned[i])));

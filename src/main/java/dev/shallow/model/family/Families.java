@@ -8,8 +8,10 @@ import java.util.List;
 
 /** The supported families, looked up by config.json's {@code model_type}. */
 public final class Families {
+    /** llama.cpp's deci, which Shallow writes for a model with sub-blocks removed. */
+    public static final Family DECI = new Deci();
     public static final List<Family> ALL = List.of(new Llama(), new Mistral(), new Qwen2(), new Qwen3(), new Gemma2(), new Gemma3(),
-            new Gemma3Multimodal(), new Phi3(), new Phi(), new SmolLM3());
+            new Gemma3Multimodal(), new Phi3(), new Phi(), new SmolLM3(), DECI);
 
     private Families() {
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.io.GgufWriter;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.ConfigJson;
 import dev.shallow.model.GgufKeys;
 import dev.shallow.model.LayerType;
@@ -67,6 +68,11 @@ public abstract class Family {
     /** The config from a GGUF file's metadata and tensor shapes, with llama.cpp's defaults; errors name the file and key. */
     public ModelConfig readGguf(GgufKeys k) {
         throw new UnsupportedOperationException(name() + " has no GGUF mapping");
+    }
+
+    /** The sub-blocks of a GGUF file's layers that it leaves out ({@code layers} = its block count): by default none. */
+    public AbsentSubBlocks ggufAbsentSubBlocks(GgufKeys k, int layers) {
+        return AbsentSubBlocks.none(layers);
     }
 
     /**

@@ -35,7 +35,7 @@ final class GgufCommon {
     static ModelConfig.Builder base(GgufKeys k, Family f, String epsKey) {
         ModelConfig.Builder b = new ModelConfig.Builder();
         b.family = f.name();
-        b.modelType = f.modelTypes().getFirst();
+        b.modelType = f.modelTypes().isEmpty() ? f.name() : f.modelTypes().getFirst(); // deci, read from GGUF only, has no model_type
         b.architecture = k.architecture();
         b.hiddenSize = k.size("embedding_length", ModelConfig.MAX_DIM);
         b.intermediateSize = k.size("feed_forward_length", ModelConfig.MAX_DIM);
