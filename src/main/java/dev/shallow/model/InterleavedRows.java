@@ -1,15 +1,16 @@
 package dev.shallow.model;
 
+import dev.shallow.io.MappedFile;
 import dev.shallow.tensor.Tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
  * llama.cpp's q/k row order undone. For its NORM (interleaved) RoPE, convert_hf_to_gguf.py LlamaModel.permute stores
  * per head of d rows the rotate-half pair (i, i + d/2) as rows (2i, 2i + 1): GGUF row h*d + 2i + p holds Hugging Face
- * row h*d + p*d/2 + i. Reading it back makes a copy in that order (a mapped view cannot reorder rows): q and k are the
- * smallest projections of a layer, (heads + kv heads) x head_dim rows against the MLP's 3 x intermediate.
+ * row h*d + p*d/2 + i. Reading it back makes a copy in that order (a mapped view cannot reorder rows), in scratch memory
+ * mapped as the weights are ({@link MappedFile#scratch}): q and k are the smallest projections of a layer, (heads + kv heads)
+ * x head_dim rows against the MLP's 3 x intermediate.
  */
 public final class InterleavedRows {
     private InterleavedRows() {
@@ -30,7 +31,7 @@ public final class InterleavedRows {
     /** The rows of {@code t} (heads of {@code d} rows) in Hugging Face order, copied to native memory freed with the tensor. */
     static Tensor toRotateHalf(Tensor t, int d) {
         long rowBytes = t.segment().byteSize() / t.rows();
-        MemorySegment out = Arena.ofAuto().allocate(t.segment().byteSize(), 64);
+        MemorySegment out = MappedFile.scratch(t.segment().byteSize());
         for (int r = 0; r < t.rows(); r++) MemorySegment.copy(t.segment(), ggufRow(r, d) * rowBytes, out, r * rowBytes, rowBytes);
         return Tensor.of(t.dtype(), out, t.shape());
     }
