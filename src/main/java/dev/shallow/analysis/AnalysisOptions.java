@@ -3,6 +3,8 @@ package dev.shallow.analysis;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.tensor.Matmul;
+import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.transformer.MemoryBudget;
 
 import java.util.ArrayList;
@@ -87,6 +89,9 @@ public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int
         if (!greedy.isEmpty()) o.put("greedy_steps", greedySteps);
         if (heads) o.put("heads", true);
         if (subGreedyLayers > 0) o.put("greedy_sub_blocks", subGreedyLayers);
+        // the products' precision (--precision), when not the default: a sweep's run.json holds these options, so a sweep is
+        // not resumed in another precision than it started in, and analysis.json says how its numbers were computed
+        if (Matmul.precision() != MatmulPrecision.F32) o.put("precision", Matmul.precision().label());
         return o;
     }
 }

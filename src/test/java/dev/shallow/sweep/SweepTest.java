@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
+import dev.shallow.tensor.Matmul;
+import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.prune.Strategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +123,14 @@ class SweepTest {
             SweepOptions otherStrategies = SweepFixture.options(List.of(Strategy.ANGULAR, Strategy.RANDOM), "0:0.6:0.2", 5);
             e = assertThrows(ShallowException.class, () -> Sweep.run(model, otherStrategies, dir, SweepProgress.NONE));
             assertTrue(e.getMessage().contains("strategies"), e.getMessage());
+            // begun in f32, the sweep is not resumed with --precision bf16 (its points would mix two precisions)
+            Matmul.setPrecision(MatmulPrecision.BF16);
+            try {
+                e = assertThrows(ShallowException.class, () -> Sweep.run(model, SweepFixture.options(), dir, SweepProgress.NONE));
+                assertTrue(e.getMessage().contains("precision: not recorded, \"bf16\" given"), e.getMessage());
+            } finally {
+                Matmul.restoreDefaults();
+            }
             assertSame(before, SweepFixture.snapshot(dir));
         }
         try (Model other = Model.load(Shared.model("stories-16L"))) {
