@@ -15,6 +15,7 @@ import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Layers;
+import dev.shallow.tensor.Matmul;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.SourceModel;
 import dev.shallow.tokenizer.Tokenizer;
@@ -170,6 +171,7 @@ final class EvalCommand implements Callable<Integer> {
         c.put("limit", limit);
         c.put("bootstrap_iters", bootstrapIters);
         c.put("fewshot_seed", seed);
+        c.put("precision", Matmul.precision().label()); // --precision: f32, or bf16 activations at every matrix product
         c.put("shallow_version", Version.VERSION);
         c.put("date", Instant.now().toString());
         c.put("total_evaluation_time_seconds", seconds);
