@@ -43,7 +43,14 @@ public final class VectorGemm implements MatmulBackend {
     @Override
     public void gemm(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys, MatmulPrecision precision) {
         float[] px = packActivations(x, tokens, ws[0].cols(), precision, Scratch.local());
-        RowTasks.of(ws, i -> panelRows(ws[i].rows())).forEach((i, r0, r1) -> panel(px, tokens, ws[i], biases[i], ys[i], r0, r1, Scratch.local()));
+        RowTasks.of(ws, i -> panelRows(ws[i].rows())).forEach((i, r0, r1) -> panel(px, tokens, ws[i], false, biases[i], ys[i], r0, r1, Scratch.local()));
+    }
+
+    @Override
+    public void gemmUntransposed(float[] x, int tokens, Tensor w, float[] y, MatmulPrecision precision) {
+        float[] px = packActivations(x, tokens, w.rows(), precision, Scratch.local());
+        int outputs = w.cols();
+        RowTasks.of(new int[] {outputs}, i -> panelRows(outputs)).forEach((i, c0, c1) -> panel(px, tokens, w, true, null, y, c0, c1, Scratch.local()));
     }
 
     /**
@@ -70,30 +77,19 @@ public final class VectorGemm implements MatmulBackend {
     }
 
     /**
-     * Rows [r0, r1) of y for every token. The panel of W is widened once into p, row-major per
-     * k-block: W[r0 + j, k] at p[k0 * np + j * nk + k - k0] for the block [k0, k0 + nk) holding k (a
-     * partial last group of NR rows repeats the last row: the copy computes the same values and is
-     * not stored). Per block of MC tokens and KC columns, each NR x KC micro-panel of W (L1) is swept
-     * by the block's MR x KC pieces of x (L2); the block's sums wait in acc between k-blocks.
+     * Outputs [r0, r1) of y for every token: of x W^T (rows of W), or with {@code untransposed} of x W (columns of W).
+     * The panel of W is widened once into p, per k-block: element (output r0 + j, reduction index k) at
+     * p[k0 * np + j * nk + k - k0] for the block [k0, k0 + nk) holding k (a partial last group of NR outputs
+     * repeats the last one: the copy computes the same values and is not stored). Per block of MC tokens and KC
+     * columns, each NR x KC micro-panel of W (L1) is swept by the block's MR x KC pieces of x (L2); the block's
+     * sums wait in acc between k-blocks.
      */
-    private static void panel(float[] px, int tokens, Tensor w, float[] bias, float[] y, int r0, int r1, Scratch s) {
-        int rows = w.rows(), cols = w.cols(), n = r1 - r0;
+    private static void panel(float[] px, int tokens, Tensor w, boolean untransposed, float[] bias, float[] y, int r0, int r1, Scratch s) {
+        int rows = untransposed ? w.cols() : w.rows(), cols = untransposed ? w.rows() : w.cols(), n = r1 - r0;
         int np = (n + NR - 1) / NR * NR, tokenGroups = (tokens + MR - 1) / MR;
         float[] p = s.pack(np * cols), acc = s.acc(np * MC);
-        for (int j = 0; j < np; j++) {
-            long from = (long) (r0 + Math.min(j, n - 1)) * cols;
-            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
-                float[] row = s.row(cols);
-                w.copyTo(from, row, 0, cols);
-                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
-                continue;
-            }
-            for (int k0 = 0; k0 < cols; k0 += KC) {
-                int nk = Math.min(KC, cols - k0), to = k0 * np + j * nk;
-                Linear.widen(w, from + k0, nk / L, p, to, L);
-                for (int k = nk - nk % L; k < nk; k++) p[to + k] = w.get(from + k0 + k);
-            }
-        }
+        if (untransposed) packColumns(w, r0, n, np, p, s);
+        else packRows(w, r0, n, np, p, s);
         for (int tg0 = 0; tg0 < tokenGroups; tg0 += MC / MR) {
             int tg1 = Math.min(tokenGroups, tg0 + MC / MR);
             for (int k0 = 0; k0 < cols; k0 += KC) {
@@ -113,6 +109,45 @@ public final class VectorGemm implements MatmulBackend {
                 else for (int j = 0; j < n; j++) y[yo + j] = acc[j * MC + t - t0] + bias[r0 + j];
             }
         }
+    }
+
+    /** p(j, k) = W[r0 + j, k]: each of the panel's rows of W widened (or its blocks decoded) once, laid out per k-block. */
+    private static void packRows(Tensor w, int r0, int n, int np, float[] p, Scratch s) {
+        int cols = w.cols();
+        for (int j = 0; j < np; j++) {
+            long from = (long) (r0 + Math.min(j, n - 1)) * cols;
+            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
+                float[] row = s.row(cols);
+                w.copyTo(from, row, 0, cols);
+                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
+                continue;
+            }
+            for (int k0 = 0; k0 < cols; k0 += KC) widen(w, from + k0, Math.min(KC, cols - k0), p, k0 * np + j * Math.min(KC, cols - k0));
+        }
+    }
+
+    /**
+     * p(j, k) = W[k, c0 + j] (the untransposed product, W [reduction, outputs]): row k of W read once over the panel's
+     * n columns, scattered to the micro-panels at stride nk (the np lines written per k stay in L1 until filled).
+     */
+    private static void packColumns(Tensor w, int c0, int n, int np, float[] p, Scratch s) {
+        int reduction = w.rows(), width = w.cols(), whole = Math.min(width - c0, (n + L - 1) / L * L); // whole vectors but at W's edge
+        float[] row = s.row(whole);
+        for (int k = 0; k < reduction; k++) {
+            widen(w, (long) k * width + c0, whole, row, 0);
+            int k0 = k / KC * KC, nk = Math.min(KC, reduction - k0), to = k0 * np + k - k0;
+            for (int j = 0; j < np; j++) p[to + j * nk] = row[Math.min(j, n - 1)];
+        }
+    }
+
+    /** dst[off ..] = W's elements [from, from + count) as float32: vector loads, the tail (and block formats) element-wise or by blocks. */
+    private static void widen(Tensor w, long from, int count, float[] dst, int off) {
+        if (w instanceof QuantizedTensor) {
+            w.copyTo(from, dst, off, count);
+            return;
+        }
+        Linear.widen(w, from, count / L, dst, off, L);
+        for (int k = count - count % L; k < count; k++) dst[off + k] = w.get(from + k);
     }
 
     /**
