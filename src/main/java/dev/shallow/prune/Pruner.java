@@ -243,7 +243,9 @@ public final class Pruner {
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("shallow_version", Version.VERSION);
         r.put("conventions", Plan.CONVENTIONS);
-        r.set("source", source.toJson());
+        ObjectNode s = source.toJson();
+        s.put("path", Path.of(source.path()).toAbsolutePath().normalize().toString()); // absolute: heal --teacher finds it from any directory
+        r.set("source", s);
         r.put("num_layers_before", source.numLayers());
         r.put("num_layers_after", kept.length);
         r.put("n", removed.length);
