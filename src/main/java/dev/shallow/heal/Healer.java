@@ -95,7 +95,7 @@ public final class Healer {
             try (Teacher t = o.kd() == null ? null : Teacher.of(modelDir, c, tokenizer, teacher)) {
                 if (t != null) {
                     OutputPolicy.requireApart(out, t.path());
-                    if (o.kd().hidden() > 0 && t.next().isEmpty()) {
+                    if (o.kd().hidden() > 0 && t.cuts().isEmpty()) {
                         throw ShallowException.at(t.path(), "--kd-hidden needs the teacher to be the model " + modelDir
                                 + " was pruned from (its recorded source), whose layers the cuts refer to");
                     }
@@ -115,10 +115,15 @@ public final class Healer {
         Texts texts = texts(o, tokenizer, c.maxPositionEmbeddings(), sharedData);
         int[][] windows = texts.windows(), heldout = texts.heldout();
 
-        int[] layers = Transformer.allLayers(c.numLayers());
+        // the student on the teacher's weights when they are its bytes (one model read); adapters are named by position either way
+        boolean shared = teacher != null && teacher.holdsTheWeightsOf(model);
+        Model weights = shared ? teacher.model() : model;
+        int[] layers = shared ? teacher.kept() : Transformer.allLayers(c.numLayers());
         LoraConfig lora = o.lora();
-        TrainableModel dense = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
-        TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(model, layers), layers, lora, Precision.FLOAT32, false) : dense;
+        TrainableModel dense = new TrainableModel(Base.dense(weights), layers, lora, Precision.FLOAT32, false);
+        TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(weights, layers), layers, lora, Precision.FLOAT32, false) : dense;
+        if (teacher != null) listener.phase(shared ? "the student runs on the teacher's weights (the kept layers are the same bytes)"
+                : "the student's weights differ from the teacher's kept layers: both models are read");
         listener.phase("held-out loss before healing");
         double before = Finite.require(loss(dense, heldout), "heal: the held-out loss before healing");
         double beforeNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss on the NF4 base") : Double.NaN;

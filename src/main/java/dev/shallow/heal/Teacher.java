@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.convert.PruningMetadata;
+import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgufWeights;
+import dev.shallow.io.TensorInfo;
 import dev.shallow.model.Model;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.prune.Pruner;
@@ -16,6 +18,7 @@ import dev.shallow.transformer.Transformer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -30,11 +33,9 @@ import java.util.Map;
  *
  * @param path        the teacher as resolved
  * @param fingerprint its {@link ModelIdentity#fingerprint}
- * @param next        by the student's layer position p after which the student was cut, the teacher's layer whose input
- *                    stream the student's output at p stands for (the teacher's layer count: its last output); empty when
- *                    the teacher is not the recorded source
+ * @param kept        when the teacher is the recorded source: kept[p] = its layer at the student's layer position p; else null
  */
-public record Teacher(Path path, String fingerprint, Model model, Transformer transformer, Map<Integer, Integer> next) implements AutoCloseable {
+public record Teacher(Path path, String fingerprint, Model model, Transformer transformer, int[] kept) implements AutoCloseable {
 
     /**
      * The teacher of the student model {@code student}: {@code given}, or (null) the recorded source of its pruning; an
@@ -70,8 +71,8 @@ public record Teacher(Path path, String fingerprint, Model model, Transformer tr
         Model model = Model.load(path);
         try {
             requireFits(model, path, student, studentConfig, studentTokens);
-            Map<Integer, Integer> next = isSource ? cuts(record, where, model.config().numLayers(), studentConfig.numLayers()) : Map.of();
-            return new Teacher(path, fingerprint, model, new Transformer(model), next);
+            int[] kept = isSource ? kept(record, where, model.config().numLayers(), studentConfig.numLayers()) : null;
+            return new Teacher(path, fingerprint, model, new Transformer(model), kept);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -96,19 +97,53 @@ public record Teacher(Path path, String fingerprint, Model model, Transformer tr
         }
     }
 
-    /** From the pruning record's kept layers (kept[p] = the source layer at student position p): the cuts, as {@link #next}. */
-    private static Map<Integer, Integer> cuts(JsonNode record, String where, int teacherLayers, int studentLayers) {
+    /** The pruning record's kept layers, checked against the student's and the teacher's layer counts. */
+    private static int[] kept(JsonNode record, String where, int teacherLayers, int studentLayers) {
         JsonNode kept = record.path("kept");
         if (!kept.isArray() || kept.size() != studentLayers) {
             throw new ShallowException(where + ": kept lists " + kept.size() + " layers, the model has " + studentLayers);
         }
-        Map<Integer, Integer> next = new HashMap<>();
+        int[] layers = new int[studentLayers];
         for (int p = 0; p < studentLayers; p++) {
-            int layer = kept.get(p).asInt(), after = p + 1 < studentLayers ? kept.get(p + 1).asInt() : teacherLayers;
-            if (layer < 0 || after <= layer || after > teacherLayers) throw new ShallowException(where + ": kept is not increasing within the source's " + teacherLayers + " layers");
-            if (after != layer + 1) next.put(p, after);
+            layers[p] = kept.get(p).asInt();
+            if (layers[p] < 0 || layers[p] >= teacherLayers || (p > 0 && layers[p] <= layers[p - 1])) {
+                throw new ShallowException(where + ": kept is not increasing within the source's " + teacherLayers + " layers");
+            }
+        }
+        return layers;
+    }
+
+    /**
+     * The cuts: by the student's layer position p after which layers were removed, the teacher's layer whose input stream
+     * the student's output at p stands for (the teacher's layer count: its last output); empty when {@link #kept} is null.
+     */
+    public Map<Integer, Integer> cuts() {
+        Map<Integer, Integer> next = new HashMap<>();
+        for (int p = 0; kept != null && p < kept.length; p++) {
+            int after = p + 1 < kept.length ? kept[p + 1] : model.config().numLayers();
+            if (after != kept[p] + 1) next.put(p, after);
         }
         return next;
+    }
+
+    /**
+     * Whether the student checkpoint is this teacher's kept layers byte for byte (both Hugging Face checkpoints; every tensor
+     * of the student the teacher's of the pruned name, same dtype, shape and bytes), so the student can run on the teacher's
+     * weights ({@code kept} of them) and only one model is read.
+     */
+    public boolean holdsTheWeightsOf(Model student) {
+        if (kept == null || student.isGguf() || model.isGguf()) return false;
+        Checkpoint s = student.checkpoint(), t = model.checkpoint();
+        Map<String, String> sourceOf = Pruner.renamed(t, model.names().layerPrefix(), model.config().numLayers(), kept);
+        if (!sourceOf.keySet().equals(s.names())) return false;
+        for (Map.Entry<String, String> e : sourceOf.entrySet()) {
+            TensorInfo a = s.info(e.getKey()), b = t.info(e.getValue());
+            if (a.dtype() != b.dtype() || !Arrays.equals(a.shape(), b.shape())
+                    || s.file(e.getKey()).bytes(e.getKey()).mismatch(t.file(e.getValue()).bytes(e.getValue())) != -1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -117,6 +152,7 @@ public record Teacher(Path path, String fingerprint, Model model, Transformer tr
      */
     Objective objective(int[][] seqs, KdOptions kd) {
         int vocab = model.config().vocabSize(), h = model.config().hiddenSize(), k = kd.topK(), count = 0;
+        Map<Integer, Integer> next = cuts();
         if (kd.hidden() > 0 && next.isEmpty()) throw new IllegalStateException("the hidden-state term needs the recorded source as teacher");
         for (int[] s : seqs) count += s.length;
         int n = count;

@@ -140,7 +140,7 @@ public final class Pruner {
     }
 
     /** New tensor name -> source tensor name, for every tensor not in a removed layer (layer tensors: {@code prefix}N.*). */
-    private static Map<String, String> renamed(Checkpoint ck, String prefix, int numLayers, int[] kept) {
+    public static Map<String, String> renamed(Checkpoint ck, String prefix, int numLayers, int[] kept) {
         Pattern layerTensor = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.(.+)");
         int[] newIndex = new int[numLayers];
         Arrays.fill(newIndex, -1);

@@ -75,7 +75,7 @@ class ModelGradientTest {
                     new LoraConfig(4, 8, 0.1, LoraConfig.ALL, 5), Precision.FLOAT64, false);
             Fixtures.randomiseB(tm, 1, 0.2);
             Batch batch = Fixtures.stories(14, 9);
-            Teacher teacher = new Teacher(model.dir(), "", model, new Transformer(model), Map.of(1, 3));
+            Teacher teacher = new Teacher(model.dir(), "", model, new Transformer(model), new int[]{0, 1, 3, 4});
             Objective kd = teacher.objective(batch.inputs(), new KdOptions(16, 2, 0.7, 0.5));
             Objective noHidden = teacher.objective(batch.inputs(), new KdOptions(16, 2, 0.7, 0));
             assertTrue(tm.loss(batch, 77, kd) - tm.loss(batch, 77, noHidden) > 1e-3, "the hidden term adds to the loss");
