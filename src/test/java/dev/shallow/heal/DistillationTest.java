@@ -20,13 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * The distillation loss at the head and its gradient w.r.t. the student's logits against our own PyTorch float64 autograd
  * ({@code kd_loss.py}: the top-k teacher probabilities scattered into a full distribution, torch's kl_div, cross-entropy),
  * on random logits (spread 4, so the top-k leave real mass out) for several temperatures, top-k and mixes.
- * Both sides compute in double from the same float teacher logits: agreement to 1e-12 (measured ~1e-16).
+ * Both sides compute in double from the same float teacher logits: asserted within 1e-12 (measured in the printed line).
  */
 class DistillationTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest(name = "T {0}, top-{1}, alpha {2}")
-    @CsvSource({"1, 64, 1", "2, 16, 1", "0.5, 8, 0.3", "4, 100, 0", "1.5, 3, 0.7"})
+    @CsvSource({"1, 64, 1", "2, 16, 1", "0.5, 8, 0.3", "4, 100, 0.5", "1.5, 3, 0.7", "1, 32, 0"})
     void lossAndGradientMatchPyTorch(double temperature, int topK, double alpha, @TempDir Path tmp) throws Exception {
         int rows = 6, vocab = 100;
         SplittableRandom random = new SplittableRandom(topK * 31L + rows);
@@ -64,11 +64,16 @@ class DistillationTest {
         req.put("alpha", alpha);
         JsonNode torch = TorchReferenceTest.python(List.of("/heal/kd_loss.py"), req, tmp);
         assertEquals(torch.path("loss").asDouble(), loss, 1e-12);
+        double worst = 0;
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < vocab; j++) {
-                assertEquals(torch.path("grad").get(r).get(j).asDouble(), z[r * vocab + j], 1e-12, "row " + r + " logit " + j);
+                double want = torch.path("grad").get(r).get(j).asDouble();
+                assertEquals(want, z[r * vocab + j], 1e-12, "row " + r + " logit " + j);
+                worst = Math.max(worst, Math.abs(want - z[r * vocab + j]));
             }
         }
+        System.out.printf("T %s, top-%d, alpha %s: loss %.6f, |loss - torch| %.1e, max |grad - torch| %.1e%n", temperature, topK, alpha, loss,
+                Math.abs(loss - torch.path("loss").asDouble()), worst);
     }
 
     /** The teacher's top-k: largest first, ties in index order, for k below, at and above the distinct values. */
