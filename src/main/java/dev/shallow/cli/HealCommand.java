@@ -1,6 +1,7 @@
 package dev.shallow.cli;
 
 import dev.shallow.heal.HealOptions;
+import dev.shallow.heal.KdOptions;
 import dev.shallow.heal.LoraConfig;
 import dev.shallow.heal.Healer;
 import dev.shallow.io.GgufWeights;
@@ -21,7 +22,9 @@ import java.util.concurrent.Callable;
                 + "cosine decay, gradient accumulation and clipping.",
                 "Writes a PEFT adapter for MODEL (adapter_config.json, adapter_model.safetensors) and heal.json to OUT, and with --merge "
                 + "the merged model to OUT/merged (OUT/merged.gguf for a GGUF model). Checkpoints go to OUT/checkpoint; --resume continues an interrupted run exactly.",
-                "To heal a model without some layers, prune it first (shallow prune): the adapter's layer indices are MODEL's."})
+                "To heal a model without some layers, prune it first (shallow prune): the adapter's layer indices are MODEL's.",
+                "With --teacher the adapters learn from the unpruned model by distillation: per predicted token T^2 KL(teacher || student) "
+                + "at temperature T over the teacher's top-k logits, optionally mixed with next-token loss (--kd-alpha) and a hidden-state term at the cuts (--kd-hidden)."})
 final class HealCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "Model directory (e.g. a checkpoint written by 'shallow prune').")
     Path modelDir;
@@ -85,6 +88,28 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--max-grad-norm", converter = Ranges.Positive.class, paramLabel = "NORM", defaultValue = "1.0", description = "Clip the global gradient norm to this (default: ${DEFAULT-VALUE}).")
     double maxGradNorm;
 
+    @Option(names = "--teacher", arity = "0..1", fallbackValue = "", paramLabel = "MODEL", description = "Distil from this model (the same "
+            + "family, hidden size and vocabulary); without a value, from the model MODEL was pruned from (source.path of its shallow_pruning.json "
+            + "or GGUF shallow.pruning.record, checked by its fingerprint).")
+    String teacher;
+
+    @Option(names = "--kd-top-k", converter = Ranges.AtLeastOne.class, paramLabel = "K", description = "Teacher logits kept per token; its "
+            + "distribution is renormalised over them (default: " + KdOptions.DEFAULT_TOP_K + ").")
+    Integer kdTopK;
+
+    @Option(names = "--kd-temperature", converter = Ranges.Positive.class, paramLabel = "T", description = "Temperature of both distributions; "
+            + "the KL term is scaled by T^2 (default: " + KdOptions.DEFAULT_TEMPERATURE + ").")
+    Double kdTemperature;
+
+    @Option(names = "--kd-alpha", paramLabel = "A", description = "Weight of the KL term; 1 - A weighs next-token cross-entropy (default: "
+            + KdOptions.DEFAULT_ALPHA + ").")
+    Double kdAlpha;
+
+    @Option(names = "--kd-hidden", converter = Ranges.AtLeastZeroReal.class, paramLabel = "W", description = "Weight of the mean squared difference "
+            + "between the student's residual stream after the layer before each cut and the teacher's after the removed block (default: "
+            + KdOptions.DEFAULT_HIDDEN + ": none).")
+    Double kdHidden;
+
     @Option(names = "--save-every", converter = Ranges.AtLeastZero.class, defaultValue = "100", paramLabel = "STEPS", description = "Checkpoint every N steps, and at the end (default: ${DEFAULT-VALUE}).")
     int saveEvery;
 
@@ -111,12 +136,14 @@ final class HealCommand implements Callable<Integer> {
         if (saveEvery < 0) throw new IllegalArgumentException("--save-every must be >= 0, got " + saveEvery);
         HealOptions o = new HealOptions(absoluteIfFile(data), textField, heldout == null ? null : absoluteIfFile(heldout), heldoutSamples,
                 rank, alpha, dropout, HealOptions.parseTargets(targets), tokens, lr, warmup, batch, seqLen, accumulate, nf4, seed,
-                weightDecay, maxGradNorm);
-        HealProgress progress = new HealProgress(System.err, o.tokensPerStep());
-        Healer.Result r = Healer.run(modelDir, o, Defaults.sharedData(), out, resume, saveEvery, stopAfter, merge, progress);
+                weightDecay, maxGradNorm).withKd(kd());
+        HealProgress progress = new HealProgress(System.err, o.tokensPerStep(), o.kd() == null ? "loss" : "KD loss");
+        Path teacherModel = teacher == null || teacher.isEmpty() ? null : Path.of(teacher);
+        Healer.Result r = Healer.run(modelDir, teacherModel, o, Defaults.sharedData(), out, resume, saveEvery, stopAfter, merge, progress);
         progress.finish();
-        System.out.printf("healing %s: LoRA r=%d alpha=%s dropout %s on %s, %,d trainable parameters%s%n", modelDir, rank, alpha, dropout,
-                targets, r.trainable(), nf4 ? ", NF4 base" : "");
+        System.out.printf("healing %s: LoRA r=%d alpha=%s dropout %s on %s, %,d trainable parameters%s%s%n", modelDir, rank, alpha, dropout,
+                targets, r.trainable(), nf4 ? ", NF4 base" : "", o.kd() == null ? "" : String.format(", distilled from %s (top-%d, T %s, alpha %s, hidden %s)",
+                        r.teacher(), o.kd().topK(), o.kd().temperature(), o.kd().alpha(), o.kd().hidden()));
         long done = (long) (r.losses().size()) * r.tokensPerStep();
         System.out.printf("trained %,d of %,d steps x %,d tokens = %,d tokens (%,d steps in %s this run, %,.0f tokens/s); %,d training sequences%n",
                 r.losses().size(), r.steps(), r.tokensPerStep(), done, r.stepsThisRun(), ProgressLine.duration(r.seconds()),
@@ -135,6 +162,19 @@ final class HealCommand implements Callable<Integer> {
         System.out.printf("wrote %s, %s, %s%s%n", out.resolve(PeftAdapter.CONFIG), out.resolve(PeftAdapter.WEIGHTS), out.resolve(Healer.SUMMARY),
                 merge ? ", " + out.resolve(GgufWeights.isGguf(modelDir) ? Healer.MERGED_GGUF : Healer.MERGED) : "");
         return 0;
+    }
+
+    /** The distillation options (null without --teacher); a --kd-* option without --teacher is refused. */
+    private KdOptions kd() {
+        if (teacher == null) {
+            if (kdTopK != null || kdTemperature != null || kdAlpha != null || kdHidden != null) {
+                throw new IllegalArgumentException("--kd-top-k, --kd-temperature, --kd-alpha and --kd-hidden need --teacher");
+            }
+            return null;
+        }
+        KdOptions d = KdOptions.defaults();
+        return new KdOptions(kdTopK == null ? d.topK() : kdTopK, kdTemperature == null ? d.temperature() : kdTemperature,
+                kdAlpha == null ? d.alpha() : kdAlpha, kdHidden == null ? d.hidden() : kdHidden);
     }
 
     /** A file's absolute path (so a resumed run from another directory finds the same options); a dataset name as it is. */

@@ -7,19 +7,22 @@ import java.io.PrintStream;
 /**
  * A healing run's progress on stderr: each phase on its own line, and training on one line redrawn at
  * most twice a second: step, tokens, tokens/s (of this run), the mean loss of the steps since the last
- * redraw, the learning rate and the ETA.
+ * redraw (the distillation loss with a teacher), the learning rate and the ETA.
  */
 final class HealProgress implements Healer.Listener {
     private final PrintStream err;
     private final long tokensPerStep;
+    private final String lossName;
     private long start, lastDraw;
     private int firstStep = -1;
     private double lossSum;
     private int lossCount;
     private boolean drawing;
 
-    HealProgress(PrintStream err, long tokensPerStep) {
+    /** {@code lossName}: what the training loss is ("loss", "KD loss"). */
+    HealProgress(PrintStream err, long tokensPerStep, String lossName) {
         this.err = err;
+        this.lossName = lossName;
         this.tokensPerStep = tokensPerStep;
     }
 
@@ -41,8 +44,8 @@ final class HealProgress implements Healer.Listener {
         lastDraw = now;
         double seconds = (now - start) / 1e9, rate = (done - firstStep) * tokensPerStep / seconds;
         double eta = (steps - done) * tokensPerStep / rate;
-        err.printf("\rstep %,d / %,d  %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  loss %.4f  lr %.2e  ETA %s   ", done, steps,
-                done * tokensPerStep, steps * tokensPerStep, 100.0 * done / steps, rate, lossSum / lossCount, lr, ProgressLine.duration(eta));
+        err.printf("\rstep %,d / %,d  %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  %s %.4f  lr %.2e  ETA %s   ", done, steps,
+                done * tokensPerStep, steps * tokensPerStep, 100.0 * done / steps, rate, lossName, lossSum / lossCount, lr, ProgressLine.duration(eta));
         err.flush();
         drawing = true;
         lossSum = 0;

@@ -28,10 +28,11 @@ import java.util.Set;
  * @param nf4            quantize the frozen projections to NF4 with double quantization (QLoRA)
  * @param seed           seeds the adapters' initialisation, the dropout masks and the data order
  * @param maxGradNorm    global gradient norm clipped to this
+ * @param kd             distillation from a teacher ({@code --teacher}), or null: next-token LoRA healing
  */
 public record HealOptions(String data, String textField, String heldout, int heldoutSamples, int rank, double alpha,
                           double dropout, List<String> targets, long tokens, double lr, int warmup, int batch, int seqLen,
-                          int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm) {
+                          int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm, KdOptions kd) {
     /** The short --targets names, each standing for {@code NAME_proj}. */
     private static final Set<String> SHORT = Set.of("q", "k", "v", "o", "gate", "up", "down");
 
@@ -50,6 +51,25 @@ public record HealOptions(String data, String textField, String heldout, int hel
         require(steps >= 1, "--tokens " + tokens + " is less than one step of --batch x --accumulate x --seq-len = " + perStep + " tokens");
         require(steps <= Integer.MAX_VALUE, "--tokens " + tokens + " makes more than 2^31 steps");
         require(warmup >= 0 && warmup <= steps, "--warmup must be between 0 and the " + steps + " steps, got " + warmup);
+    }
+
+    /** Next-token LoRA healing (no teacher). */
+    public HealOptions(String data, String textField, String heldout, int heldoutSamples, int rank, double alpha, double dropout, List<String> targets,
+                       long tokens, double lr, int warmup, int batch, int seqLen, int accumulate, boolean nf4, long seed, double weightDecay,
+                       double maxGradNorm) {
+        this(data, textField, heldout, heldoutSamples, rank, alpha, dropout, targets, tokens, lr, warmup, batch, seqLen, accumulate, nf4, seed,
+                weightDecay, maxGradNorm, null);
+    }
+
+    /** The same options distilling with {@code kd} (null: none). */
+    public HealOptions withKd(KdOptions kd) {
+        return new HealOptions(data, textField, heldout, heldoutSamples, rank, alpha, dropout, targets, tokens, lr, warmup, batch, seqLen, accumulate,
+                nf4, seed, weightDecay, maxGradNorm, kd);
+    }
+
+    /** "kd" when distilling from a teacher, else "lora". */
+    public String method() {
+        return kd == null ? "lora" : "kd";
     }
 
     private static void require(boolean ok, String problem) {
@@ -108,6 +128,12 @@ public record HealOptions(String data, String textField, String heldout, int hel
         o.put("seed", seed);
         o.put("weight_decay", weightDecay);
         o.put("max_grad_norm", maxGradNorm);
+        if (kd != null) {
+            o.put("kd_top_k", kd.topK());
+            o.put("kd_temperature", kd.temperature());
+            o.put("kd_alpha", kd.alpha());
+            o.put("kd_hidden", kd.hidden());
+        }
         return o;
     }
 
@@ -118,11 +144,16 @@ public record HealOptions(String data, String textField, String heldout, int hel
                 o.path("heldout_samples").asInt(), o.path("rank").asInt(), o.path("alpha").asDouble(), o.path("dropout").asDouble(),
                 parseTargets(targets.toString()), o.path("tokens").asLong(), o.path("lr").asDouble(), o.path("warmup").asInt(),
                 o.path("batch").asInt(), o.path("seq_len").asInt(), o.path("accumulate").asInt(), o.path("nf4").asBoolean(),
-                o.path("seed").asLong(), o.path("weight_decay").asDouble(), o.path("max_grad_norm").asDouble());
+                o.path("seed").asLong(), o.path("weight_decay").asDouble(), o.path("max_grad_norm").asDouble(),
+                o.has("kd_top_k") ? new KdOptions(o.path("kd_top_k").asInt(), o.path("kd_temperature").asDouble(),
+                        o.path("kd_alpha").asDouble(), o.path("kd_hidden").asDouble()) : null);
     }
 
     /** The first option that differs from {@code earlier}'s, as "--option EARLIER, not NOW", or empty if none does. */
     public Optional<String> differenceFrom(HealOptions earlier) {
+        if (!method().equals(earlier.method())) {
+            return Optional.of(earlier.kd == null ? "next-token LoRA (no --teacher), not distillation" : "distillation (--teacher), not next-token LoRA");
+        }
         ObjectNode now = toJson(), then = earlier.toJson();
         for (Map.Entry<String, JsonNode> e : then.properties()) {
             if (!e.getValue().equals(now.get(e.getKey()))) {

@@ -61,11 +61,11 @@ public final class Healer {
     /**
      * What a run did. {@code stepsThisRun} were trained now (the others before a resume);
      * {@code stopped}: interrupted by {@code stopAfter}, so nothing but checkpoints was written.
-     * The NF4 losses are NaN for a dense run.
+     * The NF4 losses are NaN for a dense run; {@code teacher} is the model distilled from, or null.
      */
     public record Result(int steps, int stepsThisRun, long tokensPerStep, double seconds, List<Double> losses, int heldoutDocs,
                          long heldoutTokens, double before, double after, double beforeNf4, double afterNf4, long trainable,
-                         int windows, boolean stopped) {
+                         int windows, boolean stopped, Path teacher) {
     }
 
     /**
@@ -75,74 +75,106 @@ public final class Healer {
      */
     public static Result run(Path modelDir, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
                              boolean merge, Listener listener) {
-        OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()));
+        return run(modelDir, null, o, sharedData, out, resume, saveEvery, stopAfter, merge, listener);
+    }
+
+    /**
+     * The same; with {@code o.kd()} distilling from {@code teacher} ({@link Teacher#of}: null is the model MODEL was pruned
+     * from, as its pruning recorded it). Ignored without {@code o.kd()}.
+     */
+    public static Result run(Path modelDir, Path teacher, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery, int stopAfter,
+                             boolean merge, Listener listener) {
+        OutputPolicy.requireApart(out, modelDir, OutputPolicy.existing(o.data()), OutputPolicy.existing(o.heldout()), teacher);
         try (Model model = Model.load(modelDir); RunLock lock = RunLock.directory(out)) {
             ModelConfig c = model.config();
             if (AbsentSubBlocks.of(modelDir).any()) { // LoRA on a removed sub-block would bring it back; the trainer runs every sub-block
                 throw ShallowException.at(modelDir, "has attention or MLP sub-blocks removed (prune --remove-attention/--remove-mlp); healing such a model is not implemented yet");
             }
             checkAgainstModel(o, c);
-            String fingerprint = ModelIdentity.fingerprint(modelDir);
-            TrainingCheckpoint.State state = resume ? resumable(out, o, fingerprint) : fresh(out);
-            Texts texts = texts(o, Tokenizer.load(modelDir), c.maxPositionEmbeddings(), sharedData);
-            int[][] windows = texts.windows(), heldout = texts.heldout();
-
-            int[] layers = Transformer.allLayers(c.numLayers());
-            LoraConfig lora = o.lora();
-            TrainableModel dense = new TrainableModel(Base.dense(model), layers, lora, Precision.FLOAT32, false);
-            TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(model, layers), layers, lora, Precision.FLOAT32, false) : dense;
-            listener.phase("held-out loss before healing");
-            double before = Finite.require(loss(dense, heldout), "heal: the held-out loss before healing");
-            double beforeNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss on the NF4 base") : Double.NaN;
-
-            Trainer trainer = Trainer.over(trained, windows, o);
-            List<Double> losses = new ArrayList<>();
-            if (state != null) {
-                TrainingCheckpoint.restore(out, state, trained.parameters(), trainer.optimizer());
-                losses.addAll(state.losses());
+            Tokenizer tokenizer = Tokenizer.load(modelDir);
+            try (Teacher t = o.kd() == null ? null : Teacher.of(modelDir, c, tokenizer, teacher)) {
+                if (t != null) {
+                    OutputPolicy.requireApart(out, t.path());
+                    if (o.kd().hidden() > 0 && t.cuts().isEmpty()) {
+                        throw ShallowException.at(t.path(), "--kd-hidden needs the teacher to be the model " + modelDir
+                                + " was pruned from (its recorded source), whose layers the cuts refer to");
+                    }
+                }
+                return run(model, modelDir, t, o, sharedData, out, resume, saveEvery, stopAfter, merge, listener, tokenizer);
             }
-            int first = trainer.stepsDone(), steps = o.steps(), saved = first;
-            long t0 = System.nanoTime();
-            listener.phase("training");
-            while (trainer.stepsDone() < steps) {
-                if (stopAfter > 0 && trainer.stepsDone() >= stopAfter) {
-                    return new Result(steps, trainer.stepsDone() - first, o.tokensPerStep(), (System.nanoTime() - t0) / 1e9, losses,
-                            heldout.length, tokens(heldout), before, Double.NaN, beforeNf4, Double.NaN, trainable(trained), windows.length, true);
-                }
-                Trainer.Step s = trainer.step();
-                double reference = losses.isEmpty() ? s.loss() : losses.getFirst();
-                if (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm()) || s.loss() > EXPLODED * reference) {
-                    throw diverged(out, o, s, steps, reference, saved);
-                }
-                losses.add(s.loss());
-                listener.step(s.index() + 1, steps, s.loss(), s.lr());
-                if (trainer.stepsDone() == steps || (saveEvery > 0 && trainer.stepsDone() % saveEvery == 0)) {
-                    TrainingCheckpoint.save(out, new TrainingCheckpoint.State(o, fingerprint, trainer.stepsDone(), trainer.sequencesDone(),
-                            losses), trained.parameters(), trainer.optimizer());
-                    saved = trainer.stepsDone();
-                }
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-
-            listener.phase("held-out loss after healing");
-            if (trained != dense) copyValues(trained.parameters(), dense.parameters());
-            double after = Finite.require(loss(dense, heldout), "heal: the held-out loss after healing");
-            double afterNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss after healing on the NF4 base") : Double.NaN;
-            listener.phase("writing the adapter" + (merge ? " and the merged model" : ""));
-            String base = modelDir.toAbsolutePath().normalize().toString();
-            PeftAdapter.write(out, lora, dense.targets(), base, dense.parameters());
-            Result r = new Result(steps, steps - first, o.tokensPerStep(), seconds, losses, heldout.length, tokens(heldout), before, after,
-                    beforeNf4, afterNf4, trainable(trained), windows.length, false);
-            AtomicFiles.writeJson(out.resolve(SUMMARY), summary(o, base, fingerprint, r));
-            if (merge && model.isGguf()) {
-                int retyped = Merger.writeGguf(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED_GGUF));
-                if (retyped > 0) {
-                    listener.phase(retyped + " merged tensors of types Shallow does not encode (Q4_0, K-quants) were written as Q8_0 "
-                            + "(requantize with llama.cpp's llama-quantize for a smaller file)");
-                }
-            } else if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
-            return r;
         }
+    }
+
+    private static Result run(Model model, Path modelDir, Teacher teacher, HealOptions o, Path sharedData, Path out, boolean resume, int saveEvery,
+                              int stopAfter, boolean merge, Listener listener, Tokenizer tokenizer) {
+        ModelConfig c = model.config();
+        String fingerprint = ModelIdentity.fingerprint(modelDir);
+        String teacherFingerprint = teacher == null ? null : teacher.fingerprint();
+        Path teacherPath = teacher == null ? null : teacher.path();
+        TrainingCheckpoint.State state = resume ? resumable(out, o, fingerprint, teacherFingerprint) : fresh(out);
+        Texts texts = texts(o, tokenizer, c.maxPositionEmbeddings(), sharedData);
+        int[][] windows = texts.windows(), heldout = texts.heldout();
+
+        // the student on the teacher's weights when they are its bytes (one model read); adapters are named by position either way
+        boolean shared = teacher != null && teacher.holdsTheWeightsOf(model);
+        Model weights = shared ? teacher.model() : model;
+        int[] layers = shared ? teacher.kept() : Transformer.allLayers(c.numLayers());
+        LoraConfig lora = o.lora();
+        TrainableModel dense = new TrainableModel(Base.dense(weights), layers, lora, Precision.FLOAT32, false);
+        TrainableModel trained = o.nf4() ? new TrainableModel(Base.nf4(weights, layers), layers, lora, Precision.FLOAT32, false) : dense;
+        if (teacher != null) listener.phase(shared ? "the student runs on the teacher's weights (the kept layers are the same bytes)"
+                : "the student's weights differ from the teacher's kept layers: both models are read");
+        listener.phase("held-out loss before healing");
+        double before = Finite.require(loss(dense, heldout), "heal: the held-out loss before healing");
+        double beforeNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss on the NF4 base") : Double.NaN;
+
+        Trainer trainer = teacher == null ? Trainer.over(trained, windows, o) : Trainer.over(trained, windows, o, seqs -> teacher.objective(seqs, o.kd()));
+        List<Double> losses = new ArrayList<>();
+        if (state != null) {
+            TrainingCheckpoint.restore(out, state, trained.parameters(), trainer.optimizer());
+            losses.addAll(state.losses());
+        }
+        int first = trainer.stepsDone(), steps = o.steps(), saved = first;
+        long t0 = System.nanoTime();
+        listener.phase("training");
+        while (trainer.stepsDone() < steps) {
+            if (stopAfter > 0 && trainer.stepsDone() >= stopAfter) {
+                return new Result(steps, trainer.stepsDone() - first, o.tokensPerStep(), (System.nanoTime() - t0) / 1e9, losses,
+                        heldout.length, tokens(heldout), before, Double.NaN, beforeNf4, Double.NaN, trainable(trained), windows.length, true, teacherPath);
+            }
+            Trainer.Step s = trainer.step();
+            double reference = losses.isEmpty() ? s.loss() : losses.getFirst();
+            if (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm()) || s.loss() > EXPLODED * reference) {
+                throw diverged(out, o, s, steps, reference, saved);
+            }
+            losses.add(s.loss());
+            listener.step(s.index() + 1, steps, s.loss(), s.lr());
+            if (trainer.stepsDone() == steps || (saveEvery > 0 && trainer.stepsDone() % saveEvery == 0)) {
+                TrainingCheckpoint.save(out, new TrainingCheckpoint.State(o, fingerprint, teacherFingerprint, trainer.stepsDone(), trainer.sequencesDone(),
+                        losses), trained.parameters(), trainer.optimizer());
+                saved = trainer.stepsDone();
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        listener.phase("held-out loss after healing");
+        if (trained != dense) copyValues(trained.parameters(), dense.parameters());
+        double after = Finite.require(loss(dense, heldout), "heal: the held-out loss after healing");
+        double afterNf4 = o.nf4() ? Finite.require(loss(trained, heldout), "heal: the held-out loss after healing on the NF4 base") : Double.NaN;
+        listener.phase("writing the adapter" + (merge ? " and the merged model" : ""));
+        String base = modelDir.toAbsolutePath().normalize().toString();
+        PeftAdapter.write(out, lora, dense.targets(), base, dense.parameters());
+        Result r = new Result(steps, steps - first, o.tokensPerStep(), seconds, losses, heldout.length, tokens(heldout), before, after,
+                beforeNf4, afterNf4, trainable(trained), windows.length, false, teacherPath);
+        AtomicFiles.writeJson(out.resolve(SUMMARY), summary(o, base, fingerprint, teacher, r));
+        if (merge && model.isGguf()) {
+            int retyped = Merger.writeGguf(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED_GGUF));
+            if (retyped > 0) {
+                listener.phase(retyped + " merged tensors of types Shallow does not encode (Q4_0, K-quants) were written as Q8_0 "
+                        + "(requantize with llama.cpp's llama-quantize for a smaller file)");
+            }
+        } else if (merge) Merger.write(model, dense.adapters(), PeftAdapter.config(lora, dense.targets(), base), out.resolve(MERGED));
+        return r;
     }
 
     /** Why the run stops at step {@code s}: its loss or gradient, and what is kept (nothing after the last good checkpoint is written). */
@@ -200,6 +232,9 @@ public final class Healer {
         if (o.seqLen() > c.maxPositionEmbeddings()) {
             throw new ShallowException("--seq-len " + o.seqLen() + " is longer than the model's context of " + c.maxPositionEmbeddings() + " tokens");
         }
+        if (o.kd() != null && o.kd().topK() > c.vocabSize()) {
+            throw new ShallowException("--kd-top-k " + o.kd().topK() + " is larger than the vocabulary of " + c.vocabSize() + " tokens");
+        }
     }
 
     /** A new run's OUT: empty but for Shallow's own files (the lock, the marker). */
@@ -210,13 +245,16 @@ public final class Healer {
     }
 
     /** The checkpoint in OUT, if it was taken with these options on this model. */
-    private static TrainingCheckpoint.State resumable(Path out, HealOptions o, String fingerprint) {
+    private static TrainingCheckpoint.State resumable(Path out, HealOptions o, String fingerprint, String teacherFingerprint) {
         TrainingCheckpoint.State state = TrainingCheckpoint.read(out);
         Path file = TrainingCheckpoint.stateFile(out);
         if (!state.fingerprint().equals(fingerprint)) throw ShallowException.at(file, "was taken on another model (fingerprint differs)");
         o.differenceFrom(state.options()).ifPresent(d -> {
             throw ShallowException.at(file, "the run was started with " + d + "; resume with the same options");
         });
+        if (teacherFingerprint != null && !teacherFingerprint.equals(state.teacherFingerprint())) {
+            throw ShallowException.at(file, "the run was distilled from another teacher (fingerprint differs); resume with the same --teacher");
+        }
         return state;
     }
 
@@ -254,11 +292,13 @@ public final class Healer {
         return n;
     }
 
-    private static ObjectNode summary(HealOptions o, String base, String fingerprint, Result r) {
+    private static ObjectNode summary(HealOptions o, String base, String fingerprint, Teacher teacher, Result r) {
         ObjectNode s = JsonNodeFactory.instance.objectNode();
         s.put("shallow_version", Version.VERSION);
         s.put("model", base);
         s.put("model_fingerprint", fingerprint);
+        s.put("method", o.method());
+        if (teacher != null) s.set("teacher", teacher.toJson());
         s.set("options", o.toJson());
         s.put("steps", r.steps());
         s.put("tokens_trained", r.steps() * r.tokensPerStep());

@@ -193,20 +193,30 @@ public final class TrainableModel {
      * parameter's (and base) gradient.
      */
     public double lossAndGradients(Batch batch, long dropoutKey) {
-        return run(batch, new Pass(precision, batch.tokens(), dropoutKey, true), true);
+        return lossAndGradients(batch, dropoutKey, Objective.NEXT_TOKEN);
+    }
+
+    /** The same for another objective: its head loss averaged over the batch's targets plus its stream loss. */
+    public double lossAndGradients(Batch batch, long dropoutKey, Objective objective) {
+        return run(batch, new Pass(precision, batch.tokens(), dropoutKey, true), true, objective);
     }
 
     /** Mean cross-entropy over the batch's targets, adapters applied without dropout; no gradients. */
     public double loss(Batch batch) {
-        return run(batch, new Pass(precision, batch.tokens(), 0, false), false);
+        return run(batch, new Pass(precision, batch.tokens(), 0, false), false, Objective.NEXT_TOKEN);
     }
 
     /** The loss {@link #lossAndGradients} computes for this key (same dropout masks), without gradients: for gradient checks. */
-    public double loss(Batch batch, long dropoutKey) {
-        return run(batch, new Pass(precision, batch.tokens(), dropoutKey, true), false);
+    public double loss(Batch batch, long dropoutKey, Objective objective) {
+        return run(batch, new Pass(precision, batch.tokens(), dropoutKey, true), false, objective);
     }
 
-    private double run(Batch batch, Pass pass, boolean backward) {
+    /** The same for next-token cross-entropy. */
+    public double loss(Batch batch, long dropoutKey) {
+        return loss(batch, dropoutKey, Objective.NEXT_TOKEN);
+    }
+
+    private double run(Batch batch, Pass pass, boolean backward, Objective objective) {
         int n = pass.n(), h = c.hiddenSize(), longest = 0;
         for (int[] s : batch.inputs()) longest = Math.max(longest, s.length);
         if (longest > c.maxPositionEmbeddings()) {
@@ -228,6 +238,8 @@ public final class TrainableModel {
         int keep = backward ? buffers.keep(keptBytes, layers.length) : 0;
         LayerBuffers[] kept = new LayerBuffers[layers.length];
         long keptTotal = 0;
+        double[][] streamGrads = new double[layers.length][];
+        double streamLoss = 0;
         for (int p = 0; p < layers.length; p++) {
             if (saved != null) saved.save(p, x); // every layer's input is rounded as a checkpoint: the same bits whether kept or recomputed
             LayerBuffers buf = scratch;
@@ -237,11 +249,16 @@ public final class TrainableModel {
             }
             System.arraycopy(x, 0, buf.x0, 0, n * h);
             layerForward(p, pass, buf, starts, rope[p], x);
+            if (objective.stream().at(p)) {
+                streamGrads[p] = backward ? new double[n * h] : null;
+                streamLoss += objective.stream().lossAndGradient(p, x, streamGrads[p]);
+            }
         }
         double[] dx = backward ? new double[n * h] : null;
-        double loss = head(x, batch, n, dx);
+        double loss = head(x, batch, n, dx, objective.head()) + streamLoss;
         if (saved == null) return loss;
         for (int p = layers.length - 1; p >= 0; p--) {
+            if (streamGrads[p] != null) for (int i = 0; i < n * h; i++) dx[i] += streamGrads[p][i]; // the stream term's gradient at layer p's output
             LayerBuffers buf = kept[p];
             if (buf == null) {
                 buf = scratch;
@@ -436,11 +453,11 @@ public final class TrainableModel {
     }
 
     /**
-     * Mean cross-entropy of cap(head(norm(x)) + bias) over the target rows (cap: the final soft-cap, when the
-     * model has one), logits computed a chunk of rows at a time; when dx is not null, dL/dx into it (the frozen
-     * head only passes the gradient on).
+     * Mean {@code tokenLoss} (cross-entropy, or distillation's) of the logits cap(head(norm(x)) + bias) over the target rows
+     * (cap: the final soft-cap, when the model has one), logits computed a chunk of rows at a time; when dx is not null,
+     * dL/dx into it (the frozen head only passes the gradient on).
      */
-    private double head(double[] x, Batch batch, int n, double[] dx) {
+    private double head(double[] x, Batch batch, int n, double[] dx, TokenLoss tokenLoss) {
         int h = c.hiddenSize(), vocab = c.vocabSize();
         boolean centred = c.norm() == NormKind.LAYER;
         double[] xf = new double[n * h], mu = new double[n], inv = new double[n];
@@ -472,7 +489,7 @@ public final class TrainableModel {
                 if (bias != null) z[i] += bias[i % vocab]; // + lm_head bias (Phi-2)
                 if (slope != null) slope[i] = SoftCap.slope(z[i] = SoftCap.apply(z[i], cap), cap); // Gemma 2's final soft-cap
             }
-            for (int i = 0; i < m; i++) loss += CrossEntropy.lossAndGradient(z, i * vocab, vocab, targets[c0 + i], 1.0 / count);
+            for (int i = 0; i < m; i++) loss += tokenLoss.lossAndGradient(z, i * vocab, vocab, rows[c0 + i], targets[c0 + i], 1.0 / count);
             if (dxf == null) continue;
             if (slope != null) for (int i = 0; i < m * vocab; i++) z[i] *= slope[i]; // through the cap
             if (gradHeadBias != null) for (int i = 0; i < m * vocab; i++) gradHeadBias[i % vocab] += z[i];

@@ -34,8 +34,8 @@ final class TrainingCheckpoint {
     static final String DIR = "checkpoint", STATE = "state.json", OPTIMIZER = "optimizer.safetensors";
     private static final ValueLayout.OfDouble F64_LE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** What state.json records. */
-    record State(HealOptions options, String fingerprint, int steps, long sequences, List<Double> losses) {
+    /** What state.json records; {@code teacherFingerprint} is null without distillation. */
+    record State(HealOptions options, String fingerprint, String teacherFingerprint, int steps, long sequences, List<Double> losses) {
     }
 
     private TrainingCheckpoint() {
@@ -49,6 +49,7 @@ final class TrainingCheckpoint {
         ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("shallow_version", Version.VERSION);
         json.put("model_fingerprint", state.fingerprint());
+        if (state.teacherFingerprint() != null) json.put("teacher_fingerprint", state.teacherFingerprint());
         json.set("options", state.options().toJson());
         json.put("steps_done", state.steps());
         json.put("sequences_done", state.sequences());
@@ -91,7 +92,7 @@ final class TrainingCheckpoint {
         }
         List<Double> losses = new ArrayList<>();
         json.path("losses").forEach(l -> losses.add(l.asDouble()));
-        return new State(options, json.path("model_fingerprint").asText(), json.path("steps_done").asInt(),
+        return new State(options, json.path("model_fingerprint").asText(), json.path("teacher_fingerprint").asText(null), json.path("steps_done").asInt(),
                 json.path("sequences_done").asLong(), losses);
     }
 

@@ -140,7 +140,7 @@ public final class Pruner {
     }
 
     /** New tensor name -> source tensor name, for every tensor not in a removed layer (layer tensors: {@code prefix}N.*). */
-    private static Map<String, String> renamed(Checkpoint ck, String prefix, int numLayers, int[] kept) {
+    public static Map<String, String> renamed(Checkpoint ck, String prefix, int numLayers, int[] kept) {
         Pattern layerTensor = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.(.+)");
         int[] newIndex = new int[numLayers];
         Arrays.fill(newIndex, -1);
@@ -243,7 +243,9 @@ public final class Pruner {
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("shallow_version", Version.VERSION);
         r.put("conventions", Plan.CONVENTIONS);
-        r.set("source", source.toJson());
+        ObjectNode s = source.toJson();
+        s.put("path", Path.of(source.path()).toAbsolutePath().normalize().toString()); // absolute: heal --teacher finds it from any directory
+        r.set("source", s);
         r.put("num_layers_before", source.numLayers());
         r.put("num_layers_after", kept.length);
         r.put("n", removed.length);

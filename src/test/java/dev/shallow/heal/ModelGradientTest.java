@@ -2,6 +2,7 @@ package dev.shallow.heal;
 
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
+import dev.shallow.transformer.Transformer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,6 +60,33 @@ class ModelGradientTest {
             Batch batch = Fixtures.stories(12, 8);
             tm.lossAndGradients(batch, 0);
             check("stories260K base", eb.values(), copy(tm.baseGradients()), () -> tm.loss(batch));
+        }
+    }
+
+    /**
+     * Distillation on stories260K without layer 2 (the student runs layers 0, 1, 3, 4 of the teacher's model): the top-k KL at
+     * T 2 mixed with cross-entropy and the hidden-state term at the cut (student after layer 1 vs teacher entering layer 3),
+     * teacher targets from its float32 forward pass; LoRA gradients (dropout on, B random) against finite differences.
+     */
+    @Test
+    void distillationGradientsWithTheHiddenTerm() {
+        try (Model model = Model.load(Shared.model("stories260K"))) {
+            TrainableModel tm = new TrainableModel(Base.dense(model), new int[]{0, 1, 3, 4},
+                    new LoraConfig(4, 8, 0.1, LoraConfig.ALL, 5), Precision.FLOAT64, false);
+            Fixtures.randomiseB(tm, 1, 0.2);
+            Batch batch = Fixtures.stories(14, 9);
+            Teacher teacher = new Teacher(model.dir(), "", model, new Transformer(model), new int[]{0, 1, 3, 4});
+            Objective kd = teacher.objective(batch.inputs(), new KdOptions(16, 2, 0.7, 0.5));
+            Objective noHidden = teacher.objective(batch.inputs(), new KdOptions(16, 2, 0.7, 0));
+            assertTrue(tm.loss(batch, 77, kd) - tm.loss(batch, 77, noHidden) > 1e-3, "the hidden term adds to the loss");
+            tm.lossAndGradients(batch, 77, kd);
+            Map<String, float[]> values = new LinkedHashMap<>();
+            Map<String, double[]> grads = new LinkedHashMap<>();
+            for (Param p : tm.parameters()) {
+                values.put(p.name(), p.value());
+                grads.put(p.name(), p.grad().clone());
+            }
+            check("stories260K distillation", values, grads, () -> tm.loss(batch, 77, kd));
         }
     }
 

@@ -144,6 +144,11 @@ class TorchReferenceTest {
             for (int i = 0; i < exact.length; i++) exact[i] = p.value()[i];
             t.set("values", JSON.valueToTree(exact));
         }
+        return python(script, req, tmp);
+    }
+
+    /** Runs our Python script {@code script.getFirst()} (a test resource; then its arguments) on request {@code req}; its JSON response. */
+    static JsonNode python(List<String> script, ObjectNode req, Path tmp) throws IOException, InterruptedException, URISyntaxException {
         Path in = tmp.resolve("request.json"), out = tmp.resolve("response.json");
         JSON.writeValue(in.toFile(), req);
         List<String> command = new ArrayList<>(List.of("/usr/bin/python3", Path.of(TorchReferenceTest.class.getResource(script.getFirst()).toURI()).toString()));
