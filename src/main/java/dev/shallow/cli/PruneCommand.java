@@ -12,7 +12,10 @@ import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.family.Deci;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.model.Model;
 import dev.shallow.prune.Layers;
+import dev.shallow.prune.LinearReplacement;
 import dev.shallow.prune.MergekitConfig;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.PruneResult;
@@ -42,6 +45,8 @@ import java.util.concurrent.Callable;
                         + "only), which skips them."})
 final class PruneCommand implements Callable<Integer> {
     enum Format { hf, gguf }
+
+    static final double DEFAULT_RIDGE = 0;
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory, or a GGUF file.")
     Path modelDir;
@@ -84,6 +89,16 @@ final class PruneCommand implements Callable<Integer> {
             + "the same pruned model from MODEL (a Hugging Face directory); its layer_range slices are half-open.")
     Path mergekit;
 
+    @Option(names = "--replace", paramLabel = "linear", description = "Heal without training (ReplaceMe): for each run of removed layers, "
+            + "estimate on the --data calibration tokens the linear map T that best carries the MLP output of the kept layer before it to the "
+            + "unpruned model's residual stream after the run (least squares in float64), and fold it into that layer's down_proj "
+            + "(W' = T^T W): same shapes, loads anywhere. Hugging Face output; not Gemma 2/3 (MLP output normed after down_proj).")
+    String replace;
+
+    @Option(names = "--ridge", converter = Ranges.AtLeastZeroReal.class, paramLabel = "R", description = "With --replace: the ridge term "
+            + "lambda = R x trace(M^T M) / hidden (relative to the MLP outputs' scale; default: ${DEFAULT-VALUE}).")
+    Double ridge;
+
     @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not "
             + "write. With --format gguf: replace an existing OUT file.")
     boolean force;
@@ -106,10 +121,13 @@ final class PruneCommand implements Callable<Integer> {
             OutputPolicy.checkFile(mergekit, inputs);
             OutputPolicy.requireApartFromOutput(mergekit, out);
         }
+        if (replace != null) checkReplace(ggufOut);
+        else if (ridge != null) throw new ShallowException("--ridge goes with --replace linear");
         ModelIdentity model = SourceModel.identity(modelDir);
         boolean subBlocks = removeAttention != null || removeMlp != null;
-        int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
-        if (subBlocks && (planFile != null || options.anyGiven())) throw new ShallowException("--remove-attention and --remove-mlp go with --remove or alone, not with --plan or --strategy");
+        boolean strategy = replace != null ? options.strategyGiven() : options.anyGiven(); // with --replace, --data is the replacement's calibration
+        int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (strategy ? 1 : 0);
+        if (subBlocks && (planFile != null || strategy)) throw new ShallowException("--remove-attention and --remove-mlp go with --remove or alone, not with --plan or --strategy");
         if (!subBlocks && given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
         if (subBlocks && mergekit != null) throw new ShallowException("--mergekit rebuilds whole-layer prunings; mergekit cannot remove --remove-attention / --remove-mlp sub-blocks");
         int n = model.numLayers();
@@ -136,7 +154,7 @@ final class PruneCommand implements Callable<Integer> {
         if (ggufOut) {
             pruneToGguf(model, removal, record, type, ggufIn);
         } else {
-            PruneResult r = Pruner.prune(modelDir, removal, record, out, force);
+            PruneResult r = Pruner.prune(modelDir, removal, record, replace == null ? null : replacement(removal), out, force);
             System.out.printf("wrote %s: removed %s%n", r.out(), removal.describe());
             if (removal.removesSubBlocks()) {
                 System.out.printf("sub-blocks  %s zeroed (o_proj / down_proj and their biases; listed in %s): a standard checkpoint every tool "
@@ -149,6 +167,33 @@ final class PruneCommand implements Callable<Integer> {
             System.out.printf("wrote %s (mergekit passthrough, layer_range half-open)%n", mergekit);
         }
         return 0;
+    }
+
+    private void checkReplace(boolean ggufOut) {
+        if (!replace.equals(LinearReplacement.METHOD)) throw new ShallowException("--replace: unknown method '" + replace + "' (known: linear)");
+        if (ggufOut) {
+            throw new ShallowException("--replace linear writes a Hugging Face directory (--format hf) from one; convert the result to GGUF with "
+                    + "'shallow convert OUT --out FILE.gguf'");
+        }
+        if (options.run.data == null) throw new ShallowException("--replace linear needs calibration text: give --data NAME|FILE");
+    }
+
+    /** The ReplaceMe maps for {@code removal}, estimated on the calibration text and printed per cut. */
+    private LinearReplacement replacement(Removal removal) {
+        try (Model m = Model.load(modelDir)) {
+            CalibrationSet cal = options.run.calibration(m, options.run.data);
+            long start = System.nanoTime();
+            LinearReplacement r = LinearReplacement.estimate(m, removal, cal.sequences(), cal.toJson(), ridge == null ? DEFAULT_RIDGE : ridge,
+                    options.run.batch);
+            for (LinearReplacement.Fit f : r.fits()) {
+                System.out.printf("replace     layers %s: map folded into layer %d's down projection; residual error %.4f of ||L - A||^2 "
+                                + "(%.4f with the layers just removed), %,d tokens, lambda %.3g%n",
+                        Layers.format(java.util.stream.IntStream.rangeClosed(f.first(), f.last()).toArray()), f.layer(), f.error(),
+                        f.errorWithoutMap(), f.tokens(), f.lambda());
+            }
+            System.out.printf("replace     estimated in %.1f s on %,d calibration tokens%n", (System.nanoTime() - start) / 1e9, cal.tokens());
+            return r;
+        }
     }
 
     private static int[] parse(String layers, int n) {
@@ -185,6 +230,6 @@ final class PruneCommand implements Callable<Integer> {
 
     private Plan strategyPlan(ModelIdentity model) {
         int count = options.count(model.numLayers());
-        return options.plan(model, options.analysis(modelDir, model, count), count);
+        return options.plan(model, options.analysis(modelDir, model, count, replace != null), count);
     }
 }

@@ -19,6 +19,7 @@ import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
+import dev.shallow.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -73,6 +74,14 @@ public final class Pruner {
      * zeroed output projections ({@link #zeroed}) and recorded.
      */
     public static PruneResult prune(Path modelDir, Removal removal, PruningRecord info, Path out, boolean overwrite) {
+        return prune(modelDir, removal, info, null, out, overwrite);
+    }
+
+    /**
+     * The same with the down projections {@code replacement} folded its maps into (null: none) written in place of the stored
+     * ones (in their dtype), and its record in shallow_pruning.json's "replacement".
+     */
+    public static PruneResult prune(Path modelDir, Removal removal, PruningRecord info, LinearReplacement replacement, Path out, boolean overwrite) {
         ModelConfig config = ModelConfig.load(modelDir);
         int numLayers = config.numLayers();
         int[] kept = removal.kept();
@@ -87,6 +96,8 @@ public final class Pruner {
             sortOtherFiles(modelDir, ck, copied, notCopied);
             Path previous = modelDir.resolve(RECORD);
             ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
+            Map<String, Tensor> replaced = replacement == null ? Map.of() : replacement.tensors();
+            if (replacement != null) record.set("replacement", replacement.toJson(kept));
             AtomicFiles.writeDirectory(out, overwrite, tmp -> {
                 for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
                     List<SafetensorsWriter.Entry> entries = shard.getValue();
@@ -94,6 +105,7 @@ public final class Pruner {
                     SafetensorsWriter.write(tmp.resolve(shard.getKey()), entries, ck.file(first).metadata(), (e, dst) -> {
                         String src = sourceOf.get(e.name());
                         if (zeroed.contains(e.name())) dst.fill((byte) 0); // +0 in every float dtype
+                        else if (replaced.containsKey(src)) MemorySegment.copy(replaced.get(src).segment(), 0, dst, 0, dst.byteSize());
                         else MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
                     });
                 }
