@@ -113,6 +113,8 @@ final class PruneCommand implements Callable<Integer> {
         }
         if (!ggufOut && (dtype != null || allowIgnoredWindow)) throw new ShallowException("--dtype and --allow-ignored-window go with --format gguf");
         GgmlType type = dtype == null ? null : GgufTensorTypes.parse(dtype);
+        if (replace != null) checkReplace(ggufOut);
+        else if (ridge != null) throw new ShallowException("--ridge goes with --replace linear");
         if (ggufIn && mergekit != null) throw ShallowException.at(modelDir, "--mergekit rebuilds from a Hugging Face checkpoint; MODEL is a GGUF file");
         Path[] inputs = {modelDir, planFile, options.analysisFile, options.dataFile()};
         if (ggufOut) GgufOutputFile.check(out, force, inputs);
@@ -121,8 +123,6 @@ final class PruneCommand implements Callable<Integer> {
             OutputPolicy.checkFile(mergekit, inputs);
             OutputPolicy.requireApartFromOutput(mergekit, out);
         }
-        if (replace != null) checkReplace(ggufOut);
-        else if (ridge != null) throw new ShallowException("--ridge goes with --replace linear");
         ModelIdentity model = SourceModel.identity(modelDir);
         boolean subBlocks = removeAttention != null || removeMlp != null;
         boolean strategy = replace != null ? options.strategyGiven() : options.anyGiven(); // with --replace, --data is the replacement's calibration
