@@ -96,7 +96,7 @@ final class PruneCommand implements Callable<Integer> {
     String replace;
 
     @Option(names = "--ridge", converter = Ranges.AtLeastZeroReal.class, paramLabel = "R", description = "With --replace: the ridge term "
-            + "lambda = R x trace(M^T M) / hidden (relative to the MLP outputs' scale; default: ${DEFAULT-VALUE}).")
+            + "lambda = R x trace(M^T M) / hidden (relative to the MLP outputs' scale; default: 0, the paper's plain least squares).")
     Double ridge;
 
     @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not "
