@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "prune", mixinStandardHelpOptions = true,
@@ -92,7 +93,8 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--replace", paramLabel = "linear", description = "Heal without training (ReplaceMe): for each run of removed layers, "
             + "estimate on the --data calibration tokens the linear map T that best carries the MLP output of the kept layer before it to the "
             + "unpruned model's residual stream after the run (least squares in float64), and fold it into that layer's down_proj "
-            + "(W' = T^T W): same shapes, loads anywhere. Hugging Face output; not Gemma 2/3 (MLP output normed after down_proj).")
+            + "(W' = T^T W): same shapes, loads anywhere (--format hf or gguf; a float model: a quantized GGUF is refused). Not Gemma 2/3 (MLP "
+            + "output normed after down_proj).")
     String replace;
 
     @Option(names = "--ridge", converter = Ranges.AtLeastZeroReal.class, paramLabel = "R", description = "With --replace: the ridge term "
@@ -113,7 +115,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         if (!ggufOut && (dtype != null || allowIgnoredWindow)) throw new ShallowException("--dtype and --allow-ignored-window go with --format gguf");
         GgmlType type = dtype == null ? null : GgufTensorTypes.parse(dtype);
-        if (replace != null) checkReplace(ggufOut);
+        if (replace != null) checkReplace();
         else if (ridge != null) throw new ShallowException("--ridge goes with --replace linear");
         if (ggufIn && mergekit != null) throw ShallowException.at(modelDir, "--mergekit rebuilds from a Hugging Face checkpoint; MODEL is a GGUF file");
         Path[] inputs = {modelDir, planFile, options.analysisFile, options.dataFile()};
@@ -152,7 +154,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, removal.kept(), record.strategy());
         if (ggufOut) {
-            pruneToGguf(model, removal, record, type, ggufIn);
+            pruneToGguf(model, removal, record, replace == null ? null : replacement(removal), type, ggufIn);
         } else {
             PruneResult r = Pruner.prune(modelDir, removal, record, replace == null ? null : replacement(removal), out, force);
             System.out.printf("wrote %s: removed %s%n", r.out(), removal.describe());
@@ -169,12 +171,8 @@ final class PruneCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void checkReplace(boolean ggufOut) {
+    private void checkReplace() {
         if (!replace.equals(LinearReplacement.METHOD)) throw new ShallowException("--replace: unknown method '" + replace + "' (known: linear)");
-        if (ggufOut) {
-            throw new ShallowException("--replace linear writes a Hugging Face directory (--format hf) from one; convert the result to GGUF with "
-                    + "'shallow convert OUT --out FILE.gguf'");
-        }
         if (options.run.data == null) throw new ShallowException("--replace linear needs calibration text: give --data NAME|FILE");
     }
 
@@ -200,14 +198,16 @@ final class PruneCommand implements Callable<Integer> {
         return layers == null ? new int[0] : Layers.parse(layers, n);
     }
 
-    private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, GgmlType type, boolean ggufIn) {
+    private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, LinearReplacement replacement, GgmlType type, boolean ggufIn) {
         int[] kept = removal.kept();
         String arch;
         if (ggufIn) {
-            arch = Pruner.pruneGguf(modelDir, model, removal, record, type, out).architecture();
+            arch = Pruner.pruneGguf(modelDir, model, removal, record, type, replacement, out).architecture();
         } else {
             ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir));
-            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json);
+            if (replacement != null) json.set("replacement", replacement.toJson(kept));
+            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json,
+                    replacement == null ? Map.of() : replacement.tensors());
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
             arch = r.architecture();
         }

@@ -66,7 +66,7 @@ public final class LinearReplacement {
      * Estimates the maps for removing {@code removal}'s layers from {@code model} (a Hugging Face checkpoint or float GGUF) on the
      * calibration {@code sequences} ({@code calibration}: their description for the record), {@code batch} sequences per forward
      * pass. Refused in one line: sub-blocks, a cut at layer 0, a family whose MLP output is normed after down_proj (Gemma 2/3),
-     * a kept layer without an MLP, a negative ridge, a singular system with ridge 0.
+     * a kept layer without an MLP or with a quantized one, a negative ridge, a singular system with ridge 0.
      */
     public static LinearReplacement estimate(Model model, Removal removal, int[][] sequences, JsonNode calibration, double ridge, int batch) {
         ModelConfig c = model.config();
@@ -86,6 +86,10 @@ public final class LinearReplacement {
             if (layer < 0) throw new ShallowException(what + ": the cut starts at layer 0, with no kept layer before it to fold a map into");
             LayerWeights w = current.layer(layer);
             if (w.wDown() == null) throw new ShallowException(what + ": layer " + layer + " before the cut has no MLP to fold a map into");
+            if (!w.wDown().dtype().isFloatWeight()) {
+                throw new ShallowException(what + ": layer " + layer + "'s down projection is " + w.wDown().dtype() + "; a folded map would be "
+                        + "quantized again: use a float GGUF or the Hugging Face checkpoint");
+            }
             NormalEquations eq = new NormalEquations(h);
             Transformer full = new Transformer(model, IntStream.rangeClosed(0, last).toArray());
             Transformer pruned = new Transformer(current, Arrays.stream(kept).filter(l -> l <= layer).toArray());
@@ -142,7 +146,6 @@ public final class LinearReplacement {
      */
     private static Tensor folded(double[] t, Tensor x, int h) {
         DType dtype = x.dtype();
-        if (!dtype.isFloatWeight()) throw new ShallowException("--replace linear: " + dtype + " weights cannot be rewritten; use a float checkpoint");
         int cols = Math.toIntExact(x.size() / h);
         float[] in = x.toFloatArray();
         MemorySegment out = Arena.ofAuto().allocate(dtype.byteSize(x.size()), 64);

@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -235,8 +236,19 @@ public final class Pruner {
      * ({@link GgufRewriter}), the record in its {@code shallow.pruning.*} keys.
      */
     public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type, Path out) {
+        return pruneGguf(gguf, source, removal, info, type, null, out);
+    }
+
+    /** The same with the tensors {@code replacement} folded its maps into (null: none) written instead of the stored ones, and recorded. */
+    public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type,
+                                                LinearReplacement replacement, Path out) {
         ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf));
-        return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record);
+        Map<String, GgufRewriter.RowEdit> edits = new HashMap<>();
+        if (replacement != null) {
+            record.set("replacement", replacement.toJson(removal.kept()));
+            replacement.tensors().forEach((name, t) -> edits.put(name, (row, values) -> t.copyTo((long) row * values.length, values, 0, values.length)));
+        }
+        return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record, edits);
     }
 
     /**

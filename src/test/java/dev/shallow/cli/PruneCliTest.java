@@ -183,8 +183,6 @@ class PruneCliTest {
         refused(Stream.concat(Stream.of("--remove", "6-9", "--replace", "cubic"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "--replace", "cubic");
         refused(Stream.concat(Stream.of("--remove", "6-9", "--replace", "linear", "--ridge", "-1"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "--ridge", "-1");
         refused(new String[]{"--remove", "6-9", "--ridge", "0.1"}, "--ridge goes with --replace");
-        refused(Stream.concat(Stream.of("--remove", "6-9", "--replace", "linear", "--format", "gguf"), Arrays.stream(CALIBRATION)).toArray(String[]::new),
-                "--replace linear writes a Hugging Face directory", "shallow convert");
         refused(Stream.concat(Stream.of("--remove", "0-2", "--replace", "linear"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "layers 0-2", "layer 0");
         refused(Stream.concat(Stream.of("--remove-mlp", "3", "--replace", "linear"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "sub-blocks");
     }
