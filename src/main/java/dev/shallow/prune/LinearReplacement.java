@@ -75,7 +75,9 @@ public final class LinearReplacement {
             throw new ShallowException("--replace linear: " + c.family() + " norms the MLP output after down_proj (post_feedforward_layernorm), "
                     + "so a linear map of that output cannot be folded into down_proj");
         }
-        if (removal.removesSubBlocks()) throw new ShallowException("--replace linear replaces removed whole layers; the pruning removes attention / MLP sub-blocks");
+        if (removal.removesSubBlocks()) {
+            throw new ShallowException("--replace linear replaces removed whole layers; the pruning removes (or the source lacks) attention / MLP sub-blocks");
+        }
         int h = c.hiddenSize();
         int[] kept = removal.kept();
         List<Fit> fits = new ArrayList<>();

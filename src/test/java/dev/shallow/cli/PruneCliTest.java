@@ -177,6 +177,23 @@ class PruneCliTest {
         assertEquals(12, ModelConfig.load(out()).numLayers());
     }
 
+    /** A strategy chosen on an analysis run now: the analysis and the replacement read the same calibration options. */
+    @Test
+    void strategyAndReplacementShareTheCalibration() throws IOException {
+        String[] args = Stream.concat(Stream.of("prune", STORIES_16L, "--strategy", "angular", "--n", "2", "--replace", "linear", "--ridge", "1e-3",
+                "--out", out().toString()), Arrays.stream(CALIBRATION)).toArray(String[]::new);
+        CliTest.Run r = run(args);
+        assertEquals(0, r.code(), r.err());
+        JsonNode record = JSON.readTree(out().resolve(Pruner.RECORD).toFile());
+        assertEquals("angular", record.get("strategy").asText());
+        JsonNode replacement = record.get("replacement");
+        assertEquals(1e-3, replacement.get("ridge").asDouble());
+        assertEquals(256, replacement.get("calibration").get("tokens").asInt());
+        assertEquals(record.get("plan").get("analysis").get("options").get("calibration").get("token_sha256"), replacement.get("calibration").get("token_sha256"));
+        int[] removed = JSON.treeToValue(record.get("removed"), int[].class);
+        assertEquals(removed[0] - 1, replacement.get("cuts").get(0).get("folded_into_layer").asInt());
+    }
+
     @Test
     void replaceRefusesBadRequests() throws IOException {
         refused(new String[]{"--remove", "6-9", "--replace", "linear"}, "--replace linear needs calibration text", "--data");
