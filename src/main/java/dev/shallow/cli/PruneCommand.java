@@ -10,10 +10,10 @@ import dev.shallow.convert.PruningMetadata;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
-import dev.shallow.model.AbsentSubBlocks;
-import dev.shallow.model.family.Deci;
 import dev.shallow.data.CalibrationSet;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.Model;
+import dev.shallow.model.family.Deci;
 import dev.shallow.prune.Layers;
 import dev.shallow.prune.LinearReplacement;
 import dev.shallow.prune.MergekitConfig;
@@ -186,7 +186,7 @@ final class PruneCommand implements Callable<Integer> {
             for (LinearReplacement.Fit f : r.fits()) {
                 System.out.printf("replace     layers %s: map folded into layer %d's down projection; residual error %.4f of ||L - A||^2 "
                                 + "(%.4f with the layers just removed), %,d tokens, lambda %.3g%n",
-                        Layers.format(java.util.stream.IntStream.rangeClosed(f.first(), f.last()).toArray()), f.layer(), f.error(),
+                        Layers.format(f.removed()), f.layer(), f.error(),
                         f.errorWithoutMap(), f.tokens(), f.lambda());
             }
             System.out.printf("replace     estimated in %.1f s on %,d calibration tokens%n", (System.nanoTime() - start) / 1e9, cal.tokens());
@@ -204,8 +204,7 @@ final class PruneCommand implements Callable<Integer> {
         if (ggufIn) {
             arch = Pruner.pruneGguf(modelDir, model, removal, record, type, replacement, out).architecture();
         } else {
-            ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir));
-            if (replacement != null) json.set("replacement", replacement.toJson(kept));
+            ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir), replacement);
             GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json,
                     replacement == null ? Map.of() : replacement.tensors());
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));

@@ -29,8 +29,8 @@ import java.util.stream.IntStream;
  * Linearization"): training-free healing of removed layers. For each cut (a run of removed layers first..last, after the kept
  * layer {@code layer} = first - 1), on the calibration tokens (all positions) with M = the MLP output of that layer, A = the
  * residual stream after its attention (so A + M is its output) and L = the residual stream after layer {@code last} of the
- * unpruned model, the map T (h x h) minimising ||A + M T - L||^2 + lambda ||T||^2 (the paper's least-squares objective, Eq. 4,
- * with its ridge) is solved in float64 ({@link NormalEquations}) and folded into that layer's down projection (Phi-2: fc2):
+ * unpruned model, the map T (h x h) minimising ||A + M T - L||^2 + lambda ||T||^2 (the paper's least-squares objective
+ * with its ridge term) is solved in float64 ({@link NormalEquations}) and folded into that layer's down projection (Phi-2: fc2):
  * W_down' = T^T W_down, b' = T^T b, so M' = M T and the pruned checkpoint keeps its shapes. Cuts are estimated in order of
  * depth, each on the pruned model with the earlier cuts' maps already folded in (its A and M), against the unpruned model's L,
  * so a later map also corrects what the earlier ones left.
@@ -50,6 +50,10 @@ public final class LinearReplacement {
      */
     public record Fit(int layer, int first, int last, double[] map, double lambda, long tokens, double error, double errorWithoutMap,
                       String weightName, Tensor weight, String biasName, Tensor bias) {
+        /** The removed layers first..last. */
+        public int[] removed() {
+            return IntStream.rangeClosed(first, last).toArray();
+        }
     }
 
     private LinearReplacement(double ridge, JsonNode calibration, List<Fit> fits) {
@@ -82,9 +86,9 @@ public final class LinearReplacement {
         int[] kept = removal.kept();
         List<Fit> fits = new ArrayList<>();
         Model current = model;
-        for (int[] run : runs(removal.layers())) {
-            int layer = run[0] - 1, last = run[1];
-            String what = "--replace linear, layers " + Layers.format(IntStream.rangeClosed(run[0], last).toArray());
+        for (Layers.Run run : Layers.runs(removal.layers())) {
+            int layer = run.first() - 1, last = run.last();
+            String what = "--replace linear, layers " + Layers.format(IntStream.rangeClosed(run.first(), last).toArray());
             if (layer < 0) throw new ShallowException(what + ": the cut starts at layer 0, with no kept layer before it to fold a map into");
             LayerWeights w = current.layer(layer);
             if (w.wDown() == null) throw new ShallowException(what + ": layer " + layer + " before the cut has no MLP to fold a map into");
@@ -107,22 +111,11 @@ public final class LinearReplacement {
             TensorNames n = current.names();
             String weightName = n.layer(layer, n.down(), "weight"), biasName = n.layer(layer, n.down(), "bias");
             Tensor weight = folded(t, w.wDown(), h), bias = w.bDown() == null ? null : folded(t, current.weights().tensor(biasName), h);
-            fits.add(new Fit(layer, run[0], last, t, lambda, eq.tokens(), eq.relativeError(t), eq.identityRelativeError(),
+            fits.add(new Fit(layer, run.first(), last, t, lambda, eq.tokens(), eq.relativeError(t), eq.identityRelativeError(),
                     weightName, weight, bias == null ? null : biasName, bias));
             current = current.withLayer(layer, w.withDown(weight, bias == null ? null : bias.toFloatArray()));
         }
         return new LinearReplacement(ridge, calibration, fits);
-    }
-
-    /** The maximal runs [first, last] of consecutive layers in the ascending {@code removed}. */
-    static List<int[]> runs(int[] removed) {
-        List<int[]> runs = new ArrayList<>();
-        for (int i = 0; i < removed.length; i++) {
-            int first = removed[i];
-            while (i + 1 < removed.length && removed[i + 1] == removed[i] + 1) i++;
-            runs.add(new int[]{first, removed[i]});
-        }
-        return runs;
     }
 
     /**
@@ -184,7 +177,7 @@ public final class LinearReplacement {
         ArrayNode cuts = o.putArray("cuts");
         for (Fit f : fits) {
             ObjectNode cut = cuts.addObject();
-            cut.set("removed", Plan.ints(IntStream.rangeClosed(f.first(), f.last()).toArray()));
+            cut.set("removed", Plan.ints(f.removed()));
             cut.put("folded_into_layer", f.layer());
             cut.put("folded_into_pruned_layer", Arrays.binarySearch(kept, f.layer()));
             cut.put("tensor", f.weightName());

@@ -96,9 +96,9 @@ public final class Pruner {
             List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
             sortOtherFiles(modelDir, ck, copied, notCopied);
             Path previous = modelDir.resolve(RECORD);
-            ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
+            ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null,
+                    replacement);
             Map<String, Tensor> replaced = replacement == null ? Map.of() : replacement.tensors();
-            if (replacement != null) record.set("replacement", replacement.toJson(kept));
             AtomicFiles.writeDirectory(out, overwrite, tmp -> {
                 for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
                     List<SafetensorsWriter.Entry> entries = shard.getValue();
@@ -242,10 +242,9 @@ public final class Pruner {
     /** The same with the tensors {@code replacement} folded its maps into (null: none) written instead of the stored ones, and recorded. */
     public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type,
                                                 LinearReplacement replacement, Path out) {
-        ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf));
+        ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf), replacement);
         Map<String, GgufRewriter.RowEdit> edits = new HashMap<>();
         if (replacement != null) {
-            record.set("replacement", replacement.toJson(removal.kept()));
             replacement.tensors().forEach((name, t) -> edits.put(name, (row, values) -> t.copyTo((long) row * values.length, values, 0, values.length)));
         }
         return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record, edits);
@@ -256,9 +255,15 @@ public final class Pruner {
      * strategy, plan, Shallow's version, and {@code previous}, the source's own record when it was pruned before (or null).
      */
     public static ObjectNode record(ModelIdentity source, Removal removal, PruningRecord info, JsonNode previous) {
+        return record(source, removal, info, previous, null);
+    }
+
+    /** The same with the linear replacement folded into the kept layers (null: none) in its "replacement". */
+    public static ObjectNode record(ModelIdentity source, Removal removal, PruningRecord info, JsonNode previous, LinearReplacement replacement) {
         ObjectNode r = record(source, removal.layers(), removal.kept(), info, previous);
         if (removal.attention().length > 0) r.set(AbsentSubBlocks.ATTENTION_KEY, Plan.ints(removal.attention()));
         if (removal.mlp().length > 0) r.set(AbsentSubBlocks.MLP_KEY, Plan.ints(removal.mlp()));
+        if (replacement != null) r.set("replacement", replacement.toJson(removal.kept()));
         return r;
     }
 

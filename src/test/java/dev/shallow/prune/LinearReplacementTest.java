@@ -2,13 +2,13 @@ package dev.shallow.prune;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.shallow.RefLlama;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.Model;
+import dev.shallow.model.ModelConfig;
 import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.transformer.KVCache;
 import dev.shallow.transformer.Transformer;
@@ -37,8 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (dumped here: M, A from the model the cut is estimated on, L from the unpruned model) within 1e-7 of the map's largest
  * element, and so do the two relative errors (1e-9); (2) the written checkpoint's residual stream after the folded layer equals
  * A + M T computed here in float64 within 1e-5 of its largest element (float32 rounding of the folded weights and of the
- * products, measured 2.2e-6 on stories-16L; F32 models), while the unfolded output A + M is far outside it; (3) the float64 reference (refllama.py / refarch.py) loads the written checkpoint and gives
- * Shallow's logits within 1e-4; (4) refusals. Cases: stories-16L without 6-9 (Llama), Phi-2's parallel block with biases and
+ * products, measured 2.2e-6 on stories-16L; F32 models), while the unfolded output A + M is far outside it; (3) the float64
+ * reference (refllama.py / refarch.py) loads the written checkpoint and gives Shallow's logits within 1e-4, also for Qwen3, Phi-3,
+ * SmolLM3 and Mistral; (4) refusals. Cases: stories-16L without 6-9 (Llama), Phi-2's parallel block with biases and
  * a ridge, and two cuts of the BF16 Qwen2, the second checked on activations of a checkpoint written with the first cut only.
  */
 class LinearReplacementTest {
@@ -49,6 +50,8 @@ class LinearReplacementTest {
     }
 
     private static final List<Case> CASES = new ArrayList<>();
+    /** The other families with a down projection to fold into, one cut each: checked by the reference and the fit. */
+    private static final List<Case> FAMILIES = new ArrayList<>();
     private static int[][] calibration;
 
     @BeforeAll
@@ -60,6 +63,10 @@ class LinearReplacementTest {
         CASES.add(prune("stories-16L", new int[]{6, 7, 8, 9}, 0));
         CASES.add(prune("tiny-phi-random", new int[]{4, 5}, 1e-2));
         CASES.add(prune("tiny-qwen2-random", new int[]{3, 4, 8, 9}, 0));
+        FAMILIES.add(prune("tiny-qwen3-random", new int[]{3, 4}, 0));
+        FAMILIES.add(prune("tiny-phi3-random", new int[]{4, 5}, 0));
+        FAMILIES.add(prune("tiny-smollm3-random", new int[]{5, 6}, 0));
+        FAMILIES.add(prune("tiny-mistral-random", new int[]{4, 5}, 0));
     }
 
     private static Case prune(String model, int[] removed, double ridge) {
@@ -120,7 +127,7 @@ class LinearReplacementTest {
     void mapsEqualNumpyLeastSquaresOnTheSameActivations() throws Exception {
         for (Case c : CASES) {
             List<LinearReplacement.Fit> fits = c.replacement().fits();
-            assertEquals(LinearReplacement.runs(c.removed()).size(), fits.size(), c.model());
+            assertEquals(Layers.runs(c.removed()).size(), fits.size(), c.model());
             try (Model original = Model.load(Shared.model(c.model()))) {
                 int layers = original.config().numLayers(), h = original.config().hiddenSize();
                 for (int k = 0; k < fits.size(); k++) {
@@ -187,18 +194,28 @@ class LinearReplacementTest {
 
     @Test
     void referenceLoadsTheFoldedCheckpoint() throws Exception {
-        JsonNode seq = new ObjectMapper().readTree(Shared.golden("stories-16L").resolve("inputs.json").toFile()).get("sequences").get(1).get("ids");
-        int[] ids = IntStream.range(0, seq.size()).map(i -> seq.get(i).asInt()).toArray();
-        for (Case c : CASES) {
-            float[] ref = RefLlama.logits(c.pruned(), ids, null);
-            float[] ours;
+        List<Case> all = new ArrayList<>(CASES);
+        all.addAll(FAMILIES);
+        RefScript reference = new RefScript("/prune/ref_pruned.py", tmp.resolve("ref.bin")); // per sequence: the folded checkpoint, then the original skipping
+        for (Case c : all) {
+            int[] kept = Layers.kept(c.removed(), ModelConfig.load(Shared.model(c.model())).numLayers());
+            reference.args(Shared.model(c.model()).toAbsolutePath().toString(), c.pruned().toString(), String.join(",", Arrays.stream(kept).mapToObj(Integer::toString).toList()));
+        }
+        reference.run();
+        for (Case c : all) {
+            JsonNode seqs = new ObjectMapper().readTree(Shared.golden(c.model()).resolve("inputs.json").toFile()).get("sequences");
+            double diff = 0;
             try (Model m = Model.load(c.pruned())) {
                 Transformer tf = new Transformer(m);
-                ours = tf.forward(ids, tf.newCache(ids.length), true);
+                for (JsonNode seq : seqs) {
+                    int[] ids = IntStream.range(0, seq.get("ids").size()).map(i -> seq.get("ids").get(i).asInt()).toArray();
+                    float[] ours = tf.forward(ids, tf.newCache(ids.length), true), ref = reference.next(ours.length);
+                    reference.next(ours.length); // the original with the layers skipped: not this test's concern
+                    for (int i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - ours[i]));
+                }
             }
-            double diff = 0;
-            for (int i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - ours[i]));
             assertTrue(diff <= 1e-4, c.model() + ": max |logits - reference| " + diff);
+            for (LinearReplacement.Fit f : c.replacement().fits()) assertTrue(f.error() < f.errorWithoutMap(), c.model() + ": the map must explain more than removal alone");
         }
     }
 
