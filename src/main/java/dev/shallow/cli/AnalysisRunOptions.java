@@ -130,9 +130,14 @@ final class AnalysisRunOptions {
         return sharedData != null ? sharedData : Defaults.sharedData();
     }
 
+    /** The calibration text {@code data} tokenized for {@code model} and cut as the options say. */
+    CalibrationSet calibration(Model model, String data) {
+        return CalibrationSet.load(calibrationOptions(data), Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData());
+    }
+
     /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
     Analysis analyse(Model model, String data, AnalysisOptions options) {
-        CalibrationSet cal = CalibrationSet.load(calibrationOptions(data), Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData());
+        CalibrationSet cal = calibration(model, data);
         ProgressLine progress = new ProgressLine(System.err);
         Analysis a = Analyser.run(model, cal, options, progress);
         progress.finish();

@@ -41,7 +41,12 @@ final class PlanOptions {
     }
 
     boolean anyGiven() {
-        return strategy != null || n != null || fraction != null || analysisFile != null || !run.given().isEmpty();
+        return strategyGiven() || !run.given().isEmpty();
+    }
+
+    /** Whether a strategy option (--strategy, --n, --fraction, --analysis) was given. */
+    boolean strategyGiven() {
+        return strategy != null || n != null || fraction != null || analysisFile != null;
     }
 
     Strategy strategy() {
@@ -55,16 +60,23 @@ final class PlanOptions {
      * the strategy needs none.
      */
     Analysis analysis(Path modelDir, ModelIdentity model, int maxN) {
+        return analysis(modelDir, model, maxN, false);
+    }
+
+    /** As {@link #analysis(Path, ModelIdentity, int)}; {@code calibrationUsedElsewhere}: the calibration options also serve another step. */
+    Analysis analysis(Path modelDir, ModelIdentity model, int maxN, boolean calibrationUsedElsewhere) {
         Strategy s = strategy();
         if (analysisFile != null) {
-            if (!run.given().isEmpty()) {
+            if (!run.given().isEmpty() && !calibrationUsedElsewhere) {
                 throw new ShallowException(String.join(", ", run.given()) + ": calibration options analyse the model now; they cannot be "
                         + "combined with --analysis " + analysisFile);
             }
             return Analysis.readFor(analysisFile, model);
         }
         if (!s.needsAnalysis()) {
-            if (!run.given().isEmpty()) throw new ShallowException(String.join(", ", run.given()) + ": --strategy " + s.cliName() + " uses no analysis");
+            if (!run.given().isEmpty() && !calibrationUsedElsewhere) {
+                throw new ShallowException(String.join(", ", run.given()) + ": --strategy " + s.cliName() + " uses no analysis");
+            }
             return null;
         }
         if (run.data == null) {

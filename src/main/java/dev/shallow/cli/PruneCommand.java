@@ -10,9 +10,12 @@ import dev.shallow.convert.PruningMetadata;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
+import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.AbsentSubBlocks;
+import dev.shallow.model.Model;
 import dev.shallow.model.family.Deci;
 import dev.shallow.prune.Layers;
+import dev.shallow.prune.LinearReplacement;
 import dev.shallow.prune.MergekitConfig;
 import dev.shallow.prune.Plan;
 import dev.shallow.prune.PruneResult;
@@ -26,6 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "prune", mixinStandardHelpOptions = true,
@@ -42,6 +46,8 @@ import java.util.concurrent.Callable;
                         + "only), which skips them."})
 final class PruneCommand implements Callable<Integer> {
     enum Format { hf, gguf }
+
+    static final double DEFAULT_RIDGE = 0;
 
     @Parameters(index = "0", paramLabel = "MODEL", description = "Hugging Face model directory, or a GGUF file.")
     Path modelDir;
@@ -84,6 +90,17 @@ final class PruneCommand implements Callable<Integer> {
             + "the same pruned model from MODEL (a Hugging Face directory); its layer_range slices are half-open.")
     Path mergekit;
 
+    @Option(names = "--replace", paramLabel = "linear", description = "Heal without training (ReplaceMe): for each run of removed layers, "
+            + "estimate on the --data calibration tokens the linear map T that best carries the MLP output of the kept layer before it to the "
+            + "unpruned model's residual stream after the run (least squares in float64), and fold it into that layer's down_proj "
+            + "(W' = T^T W): same shapes, loads anywhere (--format hf or gguf; a float model: a quantized GGUF is refused). Not Gemma 2/3 (MLP "
+            + "output normed after down_proj).")
+    String replace;
+
+    @Option(names = "--ridge", converter = Ranges.AtLeastZeroReal.class, paramLabel = "R", description = "With --replace: the ridge term "
+            + "lambda = R x trace(M^T M) / hidden (relative to the MLP outputs' scale; default: 0, the paper's plain least squares).")
+    Double ridge;
+
     @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not "
             + "write. With --format gguf: replace an existing OUT file.")
     boolean force;
@@ -98,6 +115,8 @@ final class PruneCommand implements Callable<Integer> {
         }
         if (!ggufOut && (dtype != null || allowIgnoredWindow)) throw new ShallowException("--dtype and --allow-ignored-window go with --format gguf");
         GgmlType type = dtype == null ? null : GgufTensorTypes.parse(dtype);
+        if (replace != null) checkReplace();
+        else if (ridge != null) throw new ShallowException("--ridge goes with --replace linear");
         if (ggufIn && mergekit != null) throw ShallowException.at(modelDir, "--mergekit rebuilds from a Hugging Face checkpoint; MODEL is a GGUF file");
         Path[] inputs = {modelDir, planFile, options.analysisFile, options.dataFile()};
         if (ggufOut) GgufOutputFile.check(out, force, inputs);
@@ -108,8 +127,9 @@ final class PruneCommand implements Callable<Integer> {
         }
         ModelIdentity model = SourceModel.identity(modelDir);
         boolean subBlocks = removeAttention != null || removeMlp != null;
-        int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (options.anyGiven() ? 1 : 0);
-        if (subBlocks && (planFile != null || options.anyGiven())) throw new ShallowException("--remove-attention and --remove-mlp go with --remove or alone, not with --plan or --strategy");
+        boolean strategy = replace != null ? options.strategyGiven() : options.anyGiven(); // with --replace, --data is the replacement's calibration
+        int given = (remove != null ? 1 : 0) + (planFile != null ? 1 : 0) + (strategy ? 1 : 0);
+        if (subBlocks && (planFile != null || strategy)) throw new ShallowException("--remove-attention and --remove-mlp go with --remove or alone, not with --plan or --strategy");
         if (!subBlocks && given != 1) throw new ShallowException("choose the layers with exactly one of --remove, --plan, or --strategy with --n/--fraction");
         if (subBlocks && mergekit != null) throw new ShallowException("--mergekit rebuilds whole-layer prunings; mergekit cannot remove --remove-attention / --remove-mlp sub-blocks");
         int n = model.numLayers();
@@ -134,9 +154,9 @@ final class PruneCommand implements Callable<Integer> {
         }
         String yaml = mergekit == null ? null : MergekitConfig.yaml(modelDir, removal.kept(), record.strategy());
         if (ggufOut) {
-            pruneToGguf(model, removal, record, type, ggufIn);
+            pruneToGguf(model, removal, record, replace == null ? null : replacement(removal), type, ggufIn);
         } else {
-            PruneResult r = Pruner.prune(modelDir, removal, record, out, force);
+            PruneResult r = Pruner.prune(modelDir, removal, record, replace == null ? null : replacement(removal), out, force);
             System.out.printf("wrote %s: removed %s%n", r.out(), removal.describe());
             if (removal.removesSubBlocks()) {
                 System.out.printf("sub-blocks  %s zeroed (o_proj / down_proj and their biases; listed in %s): a standard checkpoint every tool "
@@ -151,18 +171,42 @@ final class PruneCommand implements Callable<Integer> {
         return 0;
     }
 
+    private void checkReplace() {
+        if (!replace.equals(LinearReplacement.METHOD)) throw new ShallowException("--replace: unknown method '" + replace + "' (known: linear)");
+        if (options.run.data == null) throw new ShallowException("--replace linear needs calibration text: give --data NAME|FILE");
+    }
+
+    /** The ReplaceMe maps for {@code removal}, estimated on the calibration text and printed per cut. */
+    private LinearReplacement replacement(Removal removal) {
+        try (Model m = Model.load(modelDir)) {
+            CalibrationSet cal = options.run.calibration(m, options.run.data);
+            long start = System.nanoTime();
+            LinearReplacement r = LinearReplacement.estimate(m, removal, cal.sequences(), cal.toJson(), ridge == null ? DEFAULT_RIDGE : ridge,
+                    options.run.batch);
+            for (LinearReplacement.Fit f : r.fits()) {
+                System.out.printf("replace     layers %s: map folded into layer %d's down projection; residual error %.4f of ||L - A||^2 "
+                                + "(%.4f with the layers just removed), %,d tokens, lambda %.3g%n",
+                        Layers.format(f.removed()), f.layer(), f.error(),
+                        f.errorWithoutMap(), f.tokens(), f.lambda());
+            }
+            System.out.printf("replace     estimated in %.1f s on %,d calibration tokens%n", (System.nanoTime() - start) / 1e9, cal.tokens());
+            return r;
+        }
+    }
+
     private static int[] parse(String layers, int n) {
         return layers == null ? new int[0] : Layers.parse(layers, n);
     }
 
-    private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, GgmlType type, boolean ggufIn) {
+    private void pruneToGguf(ModelIdentity model, Removal removal, PruningRecord record, LinearReplacement replacement, GgmlType type, boolean ggufIn) {
         int[] kept = removal.kept();
         String arch;
         if (ggufIn) {
-            arch = Pruner.pruneGguf(modelDir, model, removal, record, type, out).architecture();
+            arch = Pruner.pruneGguf(modelDir, model, removal, record, type, replacement, out).architecture();
         } else {
-            ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir));
-            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json);
+            ObjectNode json = Pruner.record(model, removal, record, PruningMetadata.previous(modelDir), replacement);
+            GgufExporter.Result r = GgufExporter.write(modelDir, out, new GgufExporter.Options(type, allowIgnoredWindow), kept, removal.absentAfter(), json,
+                    replacement == null ? Map.of() : replacement.tensors());
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
             arch = r.architecture();
         }
@@ -185,6 +229,6 @@ final class PruneCommand implements Callable<Integer> {
 
     private Plan strategyPlan(ModelIdentity model) {
         int count = options.count(model.numLayers());
-        return options.plan(model, options.analysis(modelDir, model, count), count);
+        return options.plan(model, options.analysis(modelDir, model, count, replace != null), count);
     }
 }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -76,6 +77,11 @@ public final class GgufExporter {
      * are any, the file is llama.cpp's deci ({@link DeciLayout}), which skips them.
      */
     public static Result write(Path modelDir, Path out, Options o, int[] layers, AbsentSubBlocks absent, ObjectNode pruning) {
+        return write(modelDir, out, o, layers, absent, pruning, Map.of());
+    }
+
+    /** The same with the stored tensors named in {@code replaced} (by their names in the checkpoint) read from their replacements. */
+    public static Result write(Path modelDir, Path out, Options o, int[] layers, AbsentSubBlocks absent, ObjectNode pruning, Map<String, Tensor> replaced) {
         Path configFile = modelDir.resolve("config.json");
         ModelConfig source = ModelConfig.load(modelDir);
         Family f = Families.of(source);
@@ -110,7 +116,7 @@ public final class GgufExporter {
                         + " from a separate mmproj file, which Shallow does not write");
             }
             List<GgufWriter.Tensor> tensors = new ArrayList<>();
-            for (GgufTensor p : plans) if (deci == null || deci.keeps(p.name())) tensors.add(tensor(ck, p, o.dtype()));
+            for (GgufTensor p : plans) if (deci == null || deci.keeps(p.name())) tensors.add(tensor(ck, p, o.dtype(), replaced));
             if (deci != null) {
                 tensors.addAll(deci.standIns(c));
                 m = deci.keys(m, arch, c);
@@ -170,9 +176,9 @@ public final class GgufExporter {
         return leftOut;
     }
 
-    /** One GGUF tensor: its sources' rows stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */
-    static GgufWriter.Tensor tensor(Checkpoint ck, GgufTensor p, GgmlType requested) {
-        List<Tensor> sources = p.sources().stream().map(ck::tensor).toList();
+    /** One GGUF tensor: its sources' rows (a replaced source's from {@code replaced}) stacked, placed and mapped, encoded in the type llama.cpp's rule gives it. */
+    static GgufWriter.Tensor tensor(Checkpoint ck, GgufTensor p, GgmlType requested, Map<String, Tensor> replaced) {
+        List<Tensor> sources = p.sources().stream().map(name -> replaced.containsKey(name) ? replaced.get(name) : ck.tensor(name)).toList();
         Tensor first = sources.getFirst();
         long rows = 0;
         for (Tensor t : sources) {

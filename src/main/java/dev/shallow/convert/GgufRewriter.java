@@ -69,7 +69,13 @@ public final class GgufRewriter {
      * out, stand-in MLPs added, every other tensor copied as above.
      */
     public static Result write(Path in, Path out, GgmlType dtype, int[] keptOrAll, AbsentSubBlocks absentOrSource, ObjectNode pruning) {
-        return write(in, out, dtype, keptOrAll, absentOrSource, pruning, Map.of(), m -> { });
+        return write(in, out, dtype, keptOrAll, absentOrSource, pruning, Map.of());
+    }
+
+    /** The same with the rows of each tensor named in {@code edits} (its name in {@code in}) edited as {@link #edited} edits them. */
+    public static Result write(Path in, Path out, GgmlType dtype, int[] keptOrAll, AbsentSubBlocks absentOrSource, ObjectNode pruning,
+                               Map<String, RowEdit> edits) {
+        return write(in, out, dtype, keptOrAll, absentOrSource, pruning, edits, m -> { });
     }
 
     /**

@@ -18,6 +18,12 @@ public record LayerWeights(
         NormWeights ffnNorm, Tensor wGate, Tensor wUp, Tensor wDown,
         float[] bGate, float[] bUp, float[] bDown, NormWeights postFfnNorm) {
 
+    /** This layer with another down projection (Phi-2: fc2) and its bias. */
+    public LayerWeights withDown(Tensor down, float[] downBias) {
+        return new LayerWeights(attnNorm, wq, wk, wv, wo, bq, bk, bv, bo, qNorm, kNorm, postAttnNorm, ffnNorm, wGate, wUp, down,
+                bGate, bUp, downBias, postFfnNorm);
+    }
+
     /** The projection matrices (the views of the checkpoint this layer reads). */
     public List<Tensor> matrices() {
         List<Tensor> out = new ArrayList<>(7);

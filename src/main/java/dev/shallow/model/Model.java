@@ -278,6 +278,16 @@ public final class Model implements AutoCloseable {
         return layers.get(l);
     }
 
+    /**
+     * This model with layer {@code l}'s weights replaced by {@code w}: a view over the same stored weights, for computing with an
+     * edited layer; close this model, not the view.
+     */
+    public Model withLayer(int l, LayerWeights w) {
+        List<LayerWeights> edited = new ArrayList<>(layers);
+        edited.set(l, w);
+        return new Model(dir, config, weights, names, embed, embedScale, List.copyOf(edited), finalNorm, lmHead, lmHeadBias);
+    }
+
     public NormWeights finalNorm() {
         return finalNorm;
     }

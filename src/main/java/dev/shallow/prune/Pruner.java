@@ -19,6 +19,7 @@ import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.ModelConfig;
 import dev.shallow.model.family.Families;
 import dev.shallow.model.family.TensorNames;
+import dev.shallow.tensor.Tensor;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,6 +75,14 @@ public final class Pruner {
      * zeroed output projections ({@link #zeroed}) and recorded.
      */
     public static PruneResult prune(Path modelDir, Removal removal, PruningRecord info, Path out, boolean overwrite) {
+        return prune(modelDir, removal, info, null, out, overwrite);
+    }
+
+    /**
+     * The same with the down projections {@code replacement} folded its maps into (null: none) written in place of the stored
+     * ones (in their dtype), and its record in shallow_pruning.json's "replacement".
+     */
+    public static PruneResult prune(Path modelDir, Removal removal, PruningRecord info, LinearReplacement replacement, Path out, boolean overwrite) {
         ModelConfig config = ModelConfig.load(modelDir);
         int numLayers = config.numLayers();
         int[] kept = removal.kept();
@@ -86,7 +96,9 @@ public final class Pruner {
             List<String> copied = new ArrayList<>(), notCopied = new ArrayList<>();
             sortOtherFiles(modelDir, ck, copied, notCopied);
             Path previous = modelDir.resolve(RECORD);
-            ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null);
+            ObjectNode record = record(SourceModel.identity(modelDir), removal, info, Files.exists(previous) ? StrictJson.readObject(previous) : null,
+                    replacement);
+            Map<String, Tensor> replaced = replacement == null ? Map.of() : replacement.tensors();
             AtomicFiles.writeDirectory(out, overwrite, tmp -> {
                 for (Map.Entry<String, List<SafetensorsWriter.Entry>> shard : shards.entrySet()) {
                     List<SafetensorsWriter.Entry> entries = shard.getValue();
@@ -94,6 +106,7 @@ public final class Pruner {
                     SafetensorsWriter.write(tmp.resolve(shard.getKey()), entries, ck.file(first).metadata(), (e, dst) -> {
                         String src = sourceOf.get(e.name());
                         if (zeroed.contains(e.name())) dst.fill((byte) 0); // +0 in every float dtype
+                        else if (replaced.containsKey(src)) MemorySegment.copy(replaced.get(src).segment(), 0, dst, 0, dst.byteSize());
                         else MemorySegment.copy(ck.file(src).bytes(src), 0, dst, 0, dst.byteSize());
                     });
                 }
@@ -223,8 +236,18 @@ public final class Pruner {
      * ({@link GgufRewriter}), the record in its {@code shallow.pruning.*} keys.
      */
     public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type, Path out) {
-        ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf));
-        return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record);
+        return pruneGguf(gguf, source, removal, info, type, null, out);
+    }
+
+    /** The same with the tensors {@code replacement} folded its maps into (null: none) written instead of the stored ones, and recorded. */
+    public static GgufRewriter.Result pruneGguf(Path gguf, ModelIdentity source, Removal removal, PruningRecord info, GgmlType type,
+                                                LinearReplacement replacement, Path out) {
+        ObjectNode record = record(source, removal, info, PruningMetadata.previous(gguf), replacement);
+        Map<String, GgufRewriter.RowEdit> edits = new HashMap<>();
+        if (replacement != null) {
+            replacement.tensors().forEach((name, t) -> edits.put(name, (row, values) -> t.copyTo((long) row * values.length, values, 0, values.length)));
+        }
+        return GgufRewriter.write(gguf, out, type, removal.kept(), removal.absentAfter(), record, edits);
     }
 
     /**
@@ -232,9 +255,15 @@ public final class Pruner {
      * strategy, plan, Shallow's version, and {@code previous}, the source's own record when it was pruned before (or null).
      */
     public static ObjectNode record(ModelIdentity source, Removal removal, PruningRecord info, JsonNode previous) {
+        return record(source, removal, info, previous, null);
+    }
+
+    /** The same with the linear replacement folded into the kept layers (null: none) in its "replacement". */
+    public static ObjectNode record(ModelIdentity source, Removal removal, PruningRecord info, JsonNode previous, LinearReplacement replacement) {
         ObjectNode r = record(source, removal.layers(), removal.kept(), info, previous);
         if (removal.attention().length > 0) r.set(AbsentSubBlocks.ATTENTION_KEY, Plan.ints(removal.attention()));
         if (removal.mlp().length > 0) r.set(AbsentSubBlocks.MLP_KEY, Plan.ints(removal.mlp()));
+        if (replacement != null) r.set("replacement", replacement.toJson(removal.kept()));
         return r;
     }
 

@@ -224,7 +224,15 @@ public final class Transformer {
 
         /** As {@link #layer(int, Workspace)}; {@code afterAttention} (if not null) sees x + Attn(..), before the MLP, with layer = l. */
         public void layer(int l, Workspace ws, ResidualObserver afterAttention) {
-            Transformer.this.layer(l, this, ws.ensure(tokens, c), afterAttention);
+            layer(l, ws, afterAttention, null);
+        }
+
+        /**
+         * As {@link #layer(int, Workspace, ResidualObserver)}; {@code mlpOutput} (if not null) sees the MLP's output as it is added to the
+         * stream (after Gemma's post-norm; Phi-2: the MLP branch), with layer = l, when the layer runs its MLP.
+         */
+        public void layer(int l, Workspace ws, ResidualObserver afterAttention, ResidualObserver mlpOutput) {
+            Transformer.this.layer(l, this, ws.ensure(tokens, c), afterAttention, mlpOutput);
             for (int i = 0; i < x.length; i++) {
                 if (!Float.isFinite(x[i])) {
                     throw new ShallowException("layer " + l + " produced " + x[i] + " in the residual stream (token " + i / c.hiddenSize()
@@ -268,7 +276,7 @@ public final class Transformer {
         }
     }
 
-    private void layer(int l, Pass p, Buffers buf, ResidualObserver afterAttention) {
+    private void layer(int l, Pass p, Buffers buf, ResidualObserver afterAttention, ResidualObserver mlpOutput) {
         float[] x = p.x;
         int n = p.tokens, h = c.hiddenSize();
         LayerWeights w = model.layer(l);
@@ -277,6 +285,7 @@ public final class Transformer {
         if (c.parallelBlock()) { // Phi-2: x + (attn(h) + mlp(h)), both from the same h = LN(x), added as transformers' PhiDecoderLayer does
             if (!attention) norm(w.attnNorm(), x, n, h, buf.xn());
             if (mlp) mlp(w, buf.xn(), n, buf);
+            if (mlp && mlpOutput != null) mlpOutput.accept(l, buf.mlpOut(), n, h);
             if (afterAttention != null) {
                 float[] mid = x.clone();
                 if (attention) add(mid, buf.out(), n * h);
@@ -294,6 +303,7 @@ public final class Transformer {
         norm(w.ffnNorm(), x, n, h, buf.xn());
         mlp(w, buf.xn(), n, buf);
         if (c.postNorms()) norm(w.postFfnNorm(), buf.mlpOut(), n, h, buf.mlpOut());
+        if (mlpOutput != null) mlpOutput.accept(l, buf.mlpOut(), n, h);
         add(x, buf.mlpOut(), n * h);
     }
 

@@ -159,4 +159,48 @@ class PruneCliTest {
         CliTest.Run plan = run("plan", STORIES_16L, "--strategy", "bi", "--n", "2", "--analysis", file.toString());
         assertOneLineError(plan, file.toString(), "computed on model", "stories260K");
     }
+
+    static final String[] CALIBRATION = {"--data", "data/stories260K-train-64.jsonl", "--samples", "4", "--seq-len", "64"};
+
+    /** prune --replace linear end to end: the fit printed and recorded, the map fitting better than removal alone. */
+    @Test
+    void pruneReplacesLinearly() throws IOException {
+        String[] args = Stream.concat(Stream.of("prune", STORIES_16L, "--remove", "6-9", "--replace", "linear", "--out", out().toString()),
+                Arrays.stream(CALIBRATION)).toArray(String[]::new);
+        CliTest.Run r = run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*replace +layers 6-9: map folded into layer 5's down projection; residual error 0\\.\\d+ of "
+                + "\\|\\|L - A\\|\\|\\^2 \\(0\\.\\d+ with the layers just removed\\), 256 tokens.*"), r.out());
+        JsonNode cut = JSON.readTree(out().resolve(Pruner.RECORD).toFile()).get("replacement").get("cuts").get(0);
+        assertEquals(5, cut.get("folded_into_pruned_layer").asInt());
+        assertTrue(cut.get("relative_error").asDouble() < cut.get("relative_error_without_map").asDouble(), cut.toString());
+        assertEquals(12, ModelConfig.load(out()).numLayers());
+    }
+
+    /** A strategy chosen on an analysis run now: the analysis and the replacement read the same calibration options. */
+    @Test
+    void strategyAndReplacementShareTheCalibration() throws IOException {
+        String[] args = Stream.concat(Stream.of("prune", STORIES_16L, "--strategy", "angular", "--n", "2", "--replace", "linear", "--ridge", "1e-3",
+                "--out", out().toString()), Arrays.stream(CALIBRATION)).toArray(String[]::new);
+        CliTest.Run r = run(args);
+        assertEquals(0, r.code(), r.err());
+        JsonNode record = JSON.readTree(out().resolve(Pruner.RECORD).toFile());
+        assertEquals("angular", record.get("strategy").asText());
+        JsonNode replacement = record.get("replacement");
+        assertEquals(1e-3, replacement.get("ridge").asDouble());
+        assertEquals(256, replacement.get("calibration").get("tokens").asInt());
+        assertEquals(record.get("plan").get("analysis").get("options").get("calibration").get("token_sha256"), replacement.get("calibration").get("token_sha256"));
+        int[] removed = JSON.treeToValue(record.get("removed"), int[].class);
+        assertEquals(removed[0] - 1, replacement.get("cuts").get(0).get("folded_into_layer").asInt());
+    }
+
+    @Test
+    void replaceRefusesBadRequests() throws IOException {
+        refused(new String[]{"--remove", "6-9", "--replace", "linear"}, "--replace linear needs calibration text", "--data");
+        refused(Stream.concat(Stream.of("--remove", "6-9", "--replace", "cubic"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "--replace", "cubic");
+        refused(Stream.concat(Stream.of("--remove", "6-9", "--replace", "linear", "--ridge", "-1"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "--ridge", "-1");
+        refused(new String[]{"--remove", "6-9", "--ridge", "0.1"}, "--ridge goes with --replace");
+        refused(Stream.concat(Stream.of("--remove", "0-2", "--replace", "linear"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "layers 0-2", "layer 0");
+        refused(Stream.concat(Stream.of("--remove-mlp", "3", "--replace", "linear"), Arrays.stream(CALIBRATION)).toArray(String[]::new), "sub-blocks");
+    }
 }

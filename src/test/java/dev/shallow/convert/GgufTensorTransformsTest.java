@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,8 +35,9 @@ class GgufTensorTransformsTest {
         GgufTensor half = GgufTensor.renamed("blk.0.attn_q.weight", q).typed(GgmlType.F16);
         Path out = tmp.resolve("t.gguf");
         try (Checkpoint ck = Checkpoint.open(model)) {
-            GgufWriter.write(out, new GgufWriter.Metadata(), List.of(GgufExporter.tensor(ck, qk, null), GgufExporter.tensor(ck, plusOne, null),
-                    GgufExporter.tensor(ck, half, null)));
+            GgufWriter.write(out, new GgufWriter.Metadata(), List.of(GgufExporter.tensor(ck, qk, null, Map.of()),
+                    GgufExporter.tensor(ck, plusOne, null, Map.of()),
+                    GgufExporter.tensor(ck, half, null, Map.of())));
             Tensor tq = ck.tensor(q), tk = ck.tensor(k), tn = ck.tensor(norm);
             try (GgufFile f = GgufFile.open(out)) {
                 assertArrayEquals(new long[] {64, 64 + 32}, f.tensors().get("blk.0.attn_qk.weight").ne());

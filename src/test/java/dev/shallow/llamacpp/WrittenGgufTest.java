@@ -153,6 +153,48 @@ class WrittenGgufTest extends LlamaCppTests {
     }
 
     /**
+     * ReplaceMe's folded down_proj in GGUF: stories-16L without layers 6-9 with the map folded in, written as GGUF from the Hugging
+     * Face directory and from a float GGUF of the same model (each estimating its map on the same calibration): llama.cpp runs each
+     * file as Shallow runs the folded Hugging Face checkpoint, and Shallow on each file agrees too. A quantized GGUF is refused in one
+     * line, nothing written.
+     */
+    @Test
+    void replacedGgufAgreesWithShallow() {
+        Path hf = Shared.model("stories-16L"), dir = tmp.resolve("s16-replaced"), full = tmp.resolve("s16-f32.gguf"), q8 = tmp.resolve("s16-q8.gguf");
+        List<String> replace = List.of("--remove", "6-9", "--replace", "linear", "--data", "data/stories260K-train-64.jsonl", "--samples", "4", "--seq-len", "64");
+        assertEquals(0, shallow(args("prune", hf, replace, "--out", dir.toString())).code());
+        assertEquals(0, shallow("convert", hf.toString(), "--out", full.toString(), "--dtype", "f32").code());
+        Path fromHf = tmp.resolve("s16-replaced-hf.gguf"), fromGguf = tmp.resolve("s16-replaced-gguf.gguf");
+        assertEquals(0, shallow(args("prune", hf, replace, "--format", "gguf", "--dtype", "f32", "--out", fromHf.toString())).code());
+        assertEquals(0, shallow(args("prune", full, replace, "--out", fromGguf.toString())).code());
+        try (Model folded = Model.load(dir)) {
+            Transformer tf = new Transformer(folded);
+            for (Path gguf : List.of(fromHf, fromGguf)) {
+                try (Model written = Model.load(gguf)) {
+                    Oracle o = LlamaCppOracleTest.ask(llama, tf, Tokenizer.load(dir), gguf, Integer.MAX_VALUE);
+                    Agreement a = o.agree(tf, "stories-16L replaced (folded HF) vs llama.cpp on " + gguf.getFileName(), LlamaCppOracleTest.LOGPROB_TOL);
+                    o.agree(new Transformer(written), "stories-16L replaced (" + gguf.getFileName() + ")", LlamaCppOracleTest.LOGPROB_TOL);
+                    assertEquals(LlamaCppOracleTest.GREEDY_TOKENS, a.greedySteps(), "a trained model has no near tie");
+                }
+            }
+        }
+        assertEquals(0, shallow("convert", hf.toString(), "--out", q8.toString(), "--dtype", "q8_0").code());
+        Path refused = tmp.resolve("s16-replaced-q8.gguf");
+        Run r = shallow(args("prune", q8, replace, "--out", refused.toString()));
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("down projection is Q8_0"), r.err());
+        assertTrue(!java.nio.file.Files.exists(refused), "nothing written");
+    }
+
+    private static String[] args(String command, Path model, List<String> options, String... more) {
+        List<String> all = new ArrayList<>(List.of(command, model.toString()));
+        all.addAll(options);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    /**
      * A directory named like Phi-3 whose tokenizer lacks a token llama.cpp's Phi-3 rule looks up (tiny-phi3-random has no
      * {@code <|endoftext|>}): llama.cpp v0.4.0 fails to load such a file ("error loading model vocabulary: _Map_base::at", seen on the
      * file written before this check existed), so Shallow refuses to write it, in
