@@ -61,7 +61,8 @@ final class HealCommand implements Callable<Integer> {
     @Option(names = "--tokens", converter = Ranges.AtLeastOneLong.class, required = true, paramLabel = "N", description = "Training tokens; steps = N / (batch x accumulate x seq-len).")
     long tokens;
 
-    @Option(names = "--lr", converter = Ranges.Positive.class, paramLabel = "LR", defaultValue = "2e-4", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", converter = Ranges.Positive.class, paramLabel = "LR", defaultValue = "" + HealOptions.DEFAULT_LR,
+            description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--warmup", converter = Ranges.AtLeastZero.class, defaultValue = "0", paramLabel = "STEPS", description = "Linear warm-up steps, then cosine decay to 0 (default: ${DEFAULT-VALUE}).")

@@ -34,7 +34,8 @@ final class SweepHealOptions {
     @Option(names = "--heal-alpha", converter = Ranges.Positive.class, defaultValue = "16", paramLabel = "A", description = "LoRA alpha (default: ${DEFAULT-VALUE}).")
     double alpha;
 
-    @Option(names = "--heal-lr", converter = Ranges.Positive.class, defaultValue = "1e-3", paramLabel = "LR", description = "Peak learning rate, cosine to 0 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heal-lr", converter = Ranges.Positive.class, defaultValue = "" + HealOptions.DEFAULT_LR, paramLabel = "LR",
+            description = "Peak learning rate, cosine to 0 (default: shallow heal's, ${DEFAULT-VALUE}).")
     double lr;
 
     @Option(names = "--heal-batch", converter = Ranges.AtLeastOne.class, defaultValue = "4", paramLabel = "B", description = "Sequences per step (default: ${DEFAULT-VALUE}).")

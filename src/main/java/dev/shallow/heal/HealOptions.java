@@ -33,6 +33,12 @@ import java.util.Set;
 public record HealOptions(String data, String textField, String heldout, int heldoutSamples, int rank, double alpha,
                           double dropout, List<String> targets, long tokens, double lr, int warmup, int batch, int seqLen,
                           int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm, KdOptions kd) {
+    /**
+     * The peak learning rate when none is given ({@code shallow heal --lr}, {@code shallow sweep --heal-lr}): chosen by
+     * {@code scripts/lr_study.sh} on stories260K and stories-16L, pruned, healed with rank 8 on all seven projections
+     * (README, Healing: "Choosing the learning rate").
+     */
+    public static final double DEFAULT_LR = 3e-3;
     /** The short --targets names, each standing for {@code NAME_proj}. */
     private static final Set<String> SHORT = Set.of("q", "k", "v", "o", "gate", "up", "down");
 
