@@ -15,7 +15,7 @@ import java.util.List;
  */
 final class SweepHealOptions {
     @Option(names = "--heal", arity = "0..1", fallbackValue = "lora", paramLabel = "METHODS", description = "Also heal every pruned point by each "
-            + "of these methods (comma-separated, of: lora; --heal alone: lora) and evaluate each healed model (a line per method after the point's).")
+            + "of these methods (comma-separated, of: lora, kd, replaceme, replaceme+kd; --heal alone: lora) and evaluate each healed model (a line per method after the point's).")
     String methods;
 
     @Option(names = "--heal-data", paramLabel = "NAME|FILE", description = "Healing text (default: the calibration --data); its last "

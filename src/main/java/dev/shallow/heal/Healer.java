@@ -258,6 +258,16 @@ public final class Healer {
         return state;
     }
 
+    /**
+     * The held-out loss a healing run with options {@code o} measures before it trains, of {@code model} run on {@code layers}
+     * (a pruned model by layer skipping, no checkpoint written): to compare healing that does not train with healing that does.
+     */
+    public static double heldoutLoss(Model model, int[] layers, HealOptions o, Path sharedData) {
+        int[][] heldout = texts(o, Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData).heldout();
+        TrainableModel m = new TrainableModel(Base.dense(model), layers, o.lora(), Precision.FLOAT32, false); // B = 0: the model itself
+        return Finite.require(loss(m, heldout), "heal: the held-out loss");
+    }
+
     /** Mean next-token loss over every predicted token of seqs, pooled: adapters on, no dropout, batches of about 4096 tokens. */
     static double loss(TrainableModel m, int[][] seqs) {
         double sum = 0;

@@ -13,13 +13,23 @@ import java.util.Locale;
  */
 public enum HealMethod {
     /** LoRA adapters trained on next-token loss, merged ({@code shallow heal}). */
-    LORA("lora", "LoRA on next-token loss");
+    LORA("lora", "LoRA on next-token loss", true, false, false),
+    /** LoRA adapters trained to match the unpruned model's logits, merged ({@code shallow heal --teacher}). */
+    KD("kd", "LoRA distilled from the unpruned model's top-k logits", true, true, false),
+    /** ReplaceMe's least-squares map folded into the down projection before each cut, no training ({@code prune --replace linear}). */
+    REPLACEME("replaceme", "ReplaceMe's linear map folded into down_proj, no training", false, false, true),
+    /** ReplaceMe, then distillation from the unpruned model. */
+    REPLACEME_KD("replaceme+kd", "ReplaceMe, then LoRA distilled from the unpruned model", true, true, true);
 
     private final String cliName, description;
+    private final boolean trains, distils, replaces;
 
-    HealMethod(String cliName, String description) {
+    HealMethod(String cliName, String description, boolean trains, boolean distils, boolean replaces) {
         this.cliName = cliName;
         this.description = description;
+        this.trains = trains;
+        this.distils = distils;
+        this.replaces = replaces;
     }
 
     /** The name in --heal, results.jsonl's "healing" and the report's series. */
@@ -31,9 +41,19 @@ public enum HealMethod {
         return description;
     }
 
-    /** Whether the method trains (its cost grows with the healing tokens). */
+    /** Whether the method trains adapters (its cost grows with the healing tokens). */
     boolean trains() {
-        return true;
+        return trains;
+    }
+
+    /** Whether training distils from the unpruned model (else next-token loss). */
+    boolean distils() {
+        return distils;
+    }
+
+    /** Whether the pruned checkpoint carries ReplaceMe's maps (estimated on the sweep's calibration text). */
+    boolean replaces() {
+        return replaces;
     }
 
     /** What a point's label gains when {@code m} healed it: " healed (lora)", or nothing for an unhealed point (null). */

@@ -89,7 +89,8 @@ public final class Sweep {
 
             Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
                     options.analysis().memory());
-            PointHealer healer = options.heals() ? new PointHealer(model.dir(), identity, options.heal(), options.sharedData(), run.file(RunDirectory.WORK)) : null;
+            PointHealer healer = !options.heals() ? null : new PointHealer(model, identity, options.heal(), calibration, options.analysis().batchSequences(),
+                    options.sharedData(), run.file(RunDirectory.WORK));
             long workDone = 0;
             for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
                 Line l = plan.get(i);

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.Shared;
 import dev.shallow.model.Model;
+import dev.shallow.prune.Strategy;
+import dev.shallow.report.Figure;
+import dev.shallow.report.Figures;
+import dev.shallow.report.Series;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,8 +16,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,6 +74,40 @@ class HealingSweepTest {
             checkLines(run.points());
         }
         assertFalse(Files.exists(tmp.resolve("run").resolve(RunDirectory.WORK)), "the scratch directory is removed after each point");
+    }
+
+    /**
+     * --heal lora,kd,replaceme,replaceme+kd: each pruned point's unhealed line, then a line per method in that order; ReplaceMe
+     * trains nothing, the others the same tokens; every method starts from the same pruned model's held-out loss (measured
+     * by layer skipping for the methods that replace, on the pruned checkpoint for the others); each method's model is its
+     * own; run.json names the methods and the loss plot has a series per method.
+     */
+    @Test
+    void everyHealingMethodHasItsLineAndItsSeries(@TempDir Path tmp) {
+        List<HealMethod> methods = List.of(HealMethod.values());
+        SweepOptions options = SweepFixture.options(List.of(Strategy.ANGULAR), "0,0.4", 3).withHeal(SweepFixture.heal(TOKENS), methods);
+        SweepRun run;
+        try (Model model = Model.load(SweepFixture.MODEL)) {
+            run = Sweep.run(model, options, tmp.resolve("run"), SweepProgress.NONE);
+        }
+        assertEquals(6, run.plannedPoints());
+        assertEquals(methods, run.healing());
+        List<PointResult> points = run.points();
+        assertEquals(Arrays.asList(null, null, HealMethod.LORA, HealMethod.KD, HealMethod.REPLACEME, HealMethod.REPLACEME_KD),
+                points.stream().map(PointResult::healing).toList());
+        PointResult unhealed = points.get(1);
+        double pruned = points.get(2).heal().lossBefore();
+        Set<Double> losses = new HashSet<>(List.of(unhealed.score("loss", "loss").orElseThrow().value()));
+        for (PointResult p : points.subList(2, 6)) {
+            assertEquals(unhealed.point(), p.point());
+            assertEquals(p.healing() == HealMethod.REPLACEME ? 0 : TOKENS, p.heal().tokens(), p.healing().cliName());
+            assertEquals(pruned, p.heal().lossBefore(), 1e-9 * pruned, p.healing().cliName() + ": the plain pruned model's held-out loss");
+            assertTrue(Double.isFinite(p.heal().lossAfter()) && p.heal().lossAfter() != p.heal().lossBefore(), p.healing().cliName());
+            assertTrue(losses.add(p.score("loss", "loss").orElseThrow().value()), p.healing().cliName() + " evaluated a model of its own");
+        }
+        List<String> series = Figures.of(run).stream().filter(f -> f.name().equals(Figures.LOSS)).findFirst().orElseThrow() instanceof Figure.Lines l
+                ? l.lines().stream().map(Series::name).toList() : List.of();
+        assertEquals(List.of("angular", "angular (healed: lora)", "angular (healed: kd)", "angular (healed: replaceme)", "angular (healed: replaceme+kd)"), series);
     }
 
     /** angular 0, random 0, then each pruned point and its healed line; the healed model's loss is its own and lower. */
