@@ -1,6 +1,7 @@
 package dev.shallow.analysis;
 
 import dev.shallow.tensor.Parallel;
+import dev.shallow.tensor.VectorMath;
 
 /**
  * Linear CKA (Kornblith et al. 2019) in its Gram form, which costs n^2 per representation for n
@@ -29,7 +30,7 @@ public final class LinearCka {
             for (int b0 = a0; b0 < n; b0 += TILE) {
                 int b1 = Math.min(n, b0 + TILE);
                 for (int a = a0; a < a1; a++) {
-                    for (int b = Math.max(a, b0); b < b1; b++) k[a * n + b] = Vectors.dot(rows, a * hidden, rows, b * hidden, hidden);
+                    for (int b = Math.max(a, b0); b < b1; b++) k[a * n + b] = VectorMath.dot(rows, a * hidden, rows, b * hidden, hidden);
                 }
             }
         });
@@ -55,7 +56,7 @@ public final class LinearCka {
 
     /** <Kx, Ky>_F / (||Kx||_F ||Ky||_F) for centred Grams (NaN when one representation is constant). */
     static double ofCentredGrams(double[] kx, double[] ky) {
-        return Vectors.dot(kx, 0, ky, 0, kx.length) / Math.sqrt(Vectors.dot(kx, 0, kx, 0, kx.length) * Vectors.dot(ky, 0, ky, 0, ky.length));
+        return VectorMath.dot(kx, 0, ky, 0, kx.length) / Math.sqrt(VectorMath.dot(kx, 0, kx, 0, kx.length) * VectorMath.dot(ky, 0, ky, 0, ky.length));
     }
 
     /** CKA between every pair of representations {@code reps[i]} (each n x hidden, row-major). */
@@ -84,7 +85,7 @@ public final class LinearCka {
         Parallel.forEach(chunks, c -> {
             int from = c * CHUNK, len = Math.min(size, from + CHUNK) - from;
             for (int i = 0; i < m; i++) {
-                for (int j = i; j < m; j++) partial[c][i][j] = Vectors.dot(grams[i], from, grams[j], from, len);
+                for (int j = i; j < m; j++) partial[c][i][j] = VectorMath.dot(grams[i], from, grams[j], from, len);
             }
         });
         double[][] sum = new double[m][m];

@@ -1,32 +1,8 @@
 package dev.shallow.analysis;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorSpecies;
-
 /** Similarities of two rows of {@code hidden} floats, in double precision. */
 final class Vectors {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-
     private Vectors() {
-    }
-
-    /** a·b over n doubles, in vector lanes (two accumulators), then the tail; the same bits in any run. */
-    static double dot(double[] a, int ao, double[] b, int bo, int n) {
-        DoubleVector s0 = DoubleVector.zero(D), s1 = DoubleVector.zero(D);
-        int lanes = D.length(), i = 0;
-        for (; i + 2 * lanes <= n; i += 2 * lanes) {
-            s0 = DoubleVector.fromArray(D, a, ao + i).fma(DoubleVector.fromArray(D, b, bo + i), s0);
-            s1 = DoubleVector.fromArray(D, a, ao + i + lanes).fma(DoubleVector.fromArray(D, b, bo + i + lanes), s1);
-        }
-        if (i + lanes <= n) {
-            s0 = DoubleVector.fromArray(D, a, ao + i).fma(DoubleVector.fromArray(D, b, bo + i), s0);
-            i += lanes;
-        }
-        // lanes added in index order: reduceLanes' order differs between the interpreter and compiled code
-        double s = 0;
-        for (double lane : s0.add(s1).toArray()) s += lane;
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
     }
 
     /** cos(a, b) = a·b / (||a|| ||b||). */

@@ -154,13 +154,14 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         }
         if (shallow.containsKey(BenchPart.TRAIN)) {
             sb.append(String.format("train: LoRA steps on %d x %d tokens (rank %d, alpha %.0f, dropout %.2f on all 7 projections, clipping, AdamW);"
-                            + " Shallow recomputes each layer in backward%n  (activation checkpointing); PyTorch: float32 autograd without"
+                            + " Shallow keeps the last layers' internals for backward%n  within a quarter of its heap, recomputes the others"
+                            + " (activation checkpointing); PyTorch: float32 autograd without"
                             + " checkpointing (scripts/bench_heal_torch.py; no bfloat16).%n",
                     workload.training().sequences().length, workload.training().sequences()[0].length, TrainingWorkload.RANK,
                     TrainingWorkload.ALPHA, TrainingWorkload.DROPOUT));
         }
         sb.append(String.format("achieved: matmul FLOP per second (prefill %.3g GFLOP/token; eval as Shallow computes it, shared contexts once;"
-                        + " train 3 passes over%n  the layers' weights + 2 over the head per token); decode = weight bytes read (%.3g GB/token) per second.%n",
+                        + " train 2 passes over%n  the layers' and the head's weights per token, recomputation not counted); decode = weight bytes read (%.3g GB/token) per second.%n",
                 prefillFlopPerToken(new int[][]{workload.prompt()}) / 1e9, cost.decodeBytesPerToken() / 1e9));
         sb.append("peak RSS: VmHWM of Shallow's JVM after all its workloads (mapped weights included) and of each PyTorch dtype's process.")
                 .append(nl);

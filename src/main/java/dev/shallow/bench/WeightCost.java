@@ -34,11 +34,11 @@ public record WeightCost(long layerMatmulParams, long headParams, long decodeByt
     }
 
     /**
-     * FLOP of a LoRA training step on {@code tokens} tokens with activation checkpointing: the layers' products three
-     * times (forward, recomputed forward, gradient of the input; frozen weights get no gradient), the head's twice
-     * (forward, gradient of the input); the rank-r adapters are not counted.
+     * FLOP a LoRA training step on {@code tokens} tokens needs: the layers' and the head's products twice (forward,
+     * gradient of the input; frozen weights get no gradient); a layer recomputed in backward (activation checkpointing)
+     * and the rank-r adapters are not counted.
      */
     public double trainingFlop(long tokens) {
-        return 2.0 * tokens * (3.0 * layerMatmulParams + 2.0 * headParams);
+        return 2.0 * tokens * 2.0 * (layerMatmulParams + headParams);
     }
 }

@@ -81,7 +81,7 @@ final class SweepCommand implements Callable<Integer> {
                 lossField, limit == null ? 0 : limit, shots != null ? shots : TaskOptions.DEFAULT_SHOTS, fewshotSeed, run.seed, addBos,
                 dataDir != null ? dataDir : Defaults.sharedData(), run.calibrationOptions(Objects.requireNonNullElse(run.data, AnalyseCommand.DEFAULT_DATA)),
                 run.sharedData(), run.analysisOptions());
-        if (heal.heal) options = options.withHeal(heal.options(options.calibration(), options.seed()));
+        if (!heal.methods().isEmpty()) options = options.withHeal(heal.options(options.calibration(), options.seed()), heal.methods());
         SweepRun result;
         try (Model model = Model.load(Defaults.modelOrDefault(modelDir))) {
             result = Sweep.run(model, options, out, new SweepProgressLine(System.err));

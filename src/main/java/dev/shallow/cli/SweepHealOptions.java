@@ -3,7 +3,10 @@ package dev.shallow.cli;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.LoraConfig;
+import dev.shallow.sweep.HealMethod;
 import picocli.CommandLine.Option;
+
+import java.util.List;
 
 /**
  * {@code shallow sweep --heal}: healing each pruned point as {@code shallow heal} does, with a sweep-sized budget. The
@@ -11,8 +14,9 @@ import picocli.CommandLine.Option;
  * micro-batch a step, weight decay 0, gradient norm 1); the seed is the sweep's {@code --seed}.
  */
 final class SweepHealOptions {
-    @Option(names = "--heal", description = "Also heal every pruned point with LoRA and evaluate the healed model (a second line per point).")
-    boolean heal;
+    @Option(names = "--heal", arity = "0..1", fallbackValue = "lora", paramLabel = "METHODS", description = "Also heal every pruned point by each "
+            + "of these methods (comma-separated, of: lora; --heal alone: lora) and evaluate each healed model (a line per method after the point's).")
+    String methods;
 
     @Option(names = "--heal-data", paramLabel = "NAME|FILE", description = "Healing text (default: the calibration --data); its last "
             + "--heal-heldout-samples documents are held out for the loss before and after. Not --loss-data.")
@@ -41,6 +45,11 @@ final class SweepHealOptions {
 
     @Option(names = "--heal-nf4", description = "Quantize the frozen projections to NF4 while healing (QLoRA).")
     boolean nf4;
+
+    /** The healing methods --heal names, or an empty list without --heal. */
+    List<HealMethod> methods() {
+        return methods == null ? List.of() : HealMethod.parse(methods);
+    }
 
     /** The healing options; {@code calibration}'s text unless --heal-data is given. */
     HealOptions options(CalibrationOptions calibration, long seed) {

@@ -1,6 +1,7 @@
 package dev.shallow.cli;
 
 import dev.shallow.prune.Layers;
+import dev.shallow.sweep.HealMethod;
 import dev.shallow.sweep.Point;
 import dev.shallow.sweep.PointResult;
 import dev.shallow.sweep.SweepProgress;
@@ -54,7 +55,7 @@ final class SweepProgressLine implements SweepProgress {
     }
 
     @Override
-    public void starting(Point point, boolean healed, Status status) {
+    public void starting(Point point, HealMethod healing, Status status) {
         if (!evaluating) {
             analysis.finish();
             evaluating = true;
@@ -63,15 +64,14 @@ final class SweepProgressLine implements SweepProgress {
         double elapsed = (System.nanoTime() - start) / 1e9;
         String eta = status.workDone() == 0 ? "--" : ProgressLine.duration(elapsed * (status.workTotal() - status.workDone()) / status.workDone());
         lastUpdate = System.nanoTime();
-        prefix = String.format(Locale.ROOT, "[%d/%d points, ETA %s] %s%s", status.done(), status.total(), eta, point.label(),
-                healed ? " healed" : "");
+        prefix = String.format(Locale.ROOT, "[%d/%d points, ETA %s] %s%s", status.done(), status.total(), eta, point.label(), HealMethod.suffix(healing));
         phase = null;
     }
 
     @Override
     public void finished(PointResult r, Status status) {
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "\r%3d/%d  %-33s removed %-8s", status.done(), status.total(),
-                r.point().label() + (r.healed() ? " healed" : ""), r.point().removedText()));
+                r.point().label() + HealMethod.suffix(r.healing()), r.point().removedText()));
         Set<String> shown = new LinkedHashSet<>();
         for (TaskScore s : r.scores()) {
             if (shown.add(s.task())) line.append(String.format(Locale.ROOT, "  %s %s %.4f", s.task(), s.metric(), s.value()));

@@ -2,6 +2,7 @@ package dev.shallow.heal;
 
 import dev.shallow.model.ModelConfig;
 import dev.shallow.tensor.Parallel;
+import dev.shallow.tensor.VectorMath;
 
 import java.util.Arrays;
 
@@ -58,8 +59,7 @@ final class CausalAttention {
                     double dot = 0;
                     for (int j = 0; j < count; j++) {
                         int vo = (s0 + from + j) * kvDim + kh * d;
-                        double g = 0;
-                        for (int i = 0; i < d; i++) g += dOut[qo + i] * v[vo + i];
+                        double g = VectorMath.dot(dOut, qo, v, vo, d);
                         dp[j] = g; // dP[t,s] = dOut_t . v_s
                         dot += p[j] * g;
                     }
@@ -92,8 +92,7 @@ final class CausalAttention {
         double scale = c.attentionScale(), cap = c.attnSoftcap(), max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < count; j++) {
             int o = (s0 + j) * kvDim + ko;
-            double dot = 0;
-            for (int i = 0; i < d; i++) dot += q[qo + i] * k[o + i];
+            double dot = VectorMath.dot(q, qo, k, o, d);
             p[j] = cap > 0 ? SoftCap.apply(dot * scale, cap) : dot * scale;
             slope[j] = cap > 0 ? SoftCap.slope(p[j], cap) : 1;
             max = Math.max(max, p[j]);

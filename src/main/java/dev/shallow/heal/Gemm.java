@@ -5,10 +5,9 @@ import dev.shallow.tensor.Parallel;
 import dev.shallow.tensor.Tensor;
 
 /**
- * The float32 products of training, all on {@link Matmul} (the backend inference runs on): y = x W^T, dx = dy W and
- * dW = dy^T x. Weights that are not stored as a dense tensor (NF4), and the transposed or
- * column-sliced operands, are materialised a panel of about {@link #PANEL_FLOATS} floats at a time,
- * so a product reads each weight once and holds at most one panel beside it.
+ * The float32 products of training, all on {@link Matmul} (the backend inference runs on): y = x W^T, dx = dy W
+ * (W read as stored, not transposed) and dW = dy^T x. NF4 weights are dequantized a panel of about
+ * {@link #PANEL_FLOATS} floats at a time, so a product reads each weight once and holds at most one panel beside it.
  */
 final class Gemm {
     /** Floats per materialised panel (4 MiB). */
@@ -26,46 +25,59 @@ final class Gemm {
             case DenseWeight d -> Matmul.multiply(x, n, d.tensor(), y);
             case Param p -> Matmul.multiply(x, n, Tensor.ofFloats(p.value(), rows, cols), y);
             case Nf4Tensor q -> {
-                int panel = Math.max(1, Math.min(rows, PANEL_FLOATS / cols));
+                int panel = panelRows(q);
                 for (int r0 = 0; r0 < rows; r0 += panel) {
-                    int m = Math.min(panel, rows - r0), first = r0;
-                    float[] rowsOfW = new float[m * cols];
-                    Parallel.forEach((m + FILL_ROWS - 1) / FILL_ROWS, task -> {
-                        int a = task * FILL_ROWS, b = Math.min(m, a + FILL_ROWS);
-                        q.copyTo((long) (first + a) * cols, rowsOfW, a * cols, (b - a) * cols);
-                    });
+                    int m = Math.min(panel, rows - r0);
                     float[] part = m == rows ? y : new float[n * m];
-                    Matmul.multiply(x, n, Tensor.ofFloats(rowsOfW, m, cols), part);
+                    Matmul.multiply(x, n, rowsOf(q, r0, m), part);
                     if (part != y) for (int t = 0; t < n; t++) System.arraycopy(part, t * m, y, t * rows + r0, m);
                 }
             }
         }
     }
 
-    /** dx [n, cols] = dy [n, rows] W, as y = dy M^T with M = W[:, k0:k1]^T per panel of columns. */
+    /** dx [n, cols] = dy [n, rows] W, W read as stored (an NF4 weight a panel of rows at a time, their products summed). */
     static void backprop(float[] dy, int n, Weight w, float[] dx) {
         int rows = w.rows(), cols = w.cols();
-        int panel = Math.max(1, Math.min(cols, PANEL_FLOATS / rows));
-        for (int k0 = 0; k0 < cols; k0 += panel) {
-            int m = Math.min(panel, cols - k0), first = k0;
-            float[] wt = new float[m * rows];
-            Parallel.forEach((rows + FILL_ROWS - 1) / FILL_ROWS, task -> {
-                float[] row = new float[m];
-                for (int r = task * FILL_ROWS; r < Math.min(rows, (task + 1) * FILL_ROWS); r++) {
-                    w.copyTo((long) r * cols + first, row, 0, m);
-                    for (int k = 0; k < m; k++) wt[k * rows + r] = row[k];
+        switch (w) {
+            case DenseWeight d -> Matmul.multiplyUntransposed(dy, n, d.tensor(), dx);
+            case Param p -> Matmul.multiplyUntransposed(dy, n, Tensor.ofFloats(p.value(), rows, cols), dx);
+            case Nf4Tensor q -> {
+                int panel = panelRows(q);
+                float[] part = rows <= panel ? dx : new float[n * cols];
+                for (int r0 = 0; r0 < rows; r0 += panel) {
+                    int m = Math.min(panel, rows - r0);
+                    float[] dyPart = new float[n * m];
+                    for (int t = 0; t < n; t++) System.arraycopy(dy, t * rows + r0, dyPart, t * m, m);
+                    Matmul.multiplyUntransposed(dyPart, n, rowsOf(q, r0, m), part); // dy[:, r0:r0+m] W[r0:r0+m, :]
+                    if (part == dx) continue;
+                    if (r0 == 0) System.arraycopy(part, 0, dx, 0, n * cols);
+                    else for (int i = 0; i < n * cols; i++) dx[i] += part[i];
                 }
-            });
-            float[] part = m == cols ? dx : new float[n * m];
-            Matmul.multiply(dy, n, Tensor.ofFloats(wt, m, rows), part);
-            if (part != dx) for (int t = 0; t < n; t++) System.arraycopy(part, t * m, dx, t * cols + k0, m);
+            }
         }
     }
 
-    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T M^T with M = x^T (an activation: rounded to the precision too). */
+    /** dW [rows, cols] = dy [n, rows]^T x [n, cols], as y = dy^T x with x the stored operand (an activation: rounded to the precision too). */
     static void outer(float[] dy, float[] x, int n, int rows, int cols, float[] dW) {
-        float[] xt = Matmul.precision().round(transpose(x, n, cols), n * cols);
-        Matmul.multiply(transpose(dy, n, rows), rows, Tensor.ofFloats(xt, cols, n), dW);
+        float[] xr = Matmul.precision().round(x, n * cols);
+        Matmul.multiplyUntransposed(transpose(dy, n, rows), rows, Tensor.ofFloats(xr, n, cols), dW);
+    }
+
+    /** Rows of an NF4 weight per materialised panel. */
+    private static int panelRows(Nf4Tensor q) {
+        return Math.max(1, Math.min(q.rows(), PANEL_FLOATS / q.cols()));
+    }
+
+    /** Rows [r0, r0 + m) of an NF4 weight dequantized to a float32 tensor [m, cols]. */
+    private static Tensor rowsOf(Nf4Tensor q, int r0, int m) {
+        int cols = q.cols();
+        float[] rowsOfW = new float[m * cols];
+        Parallel.forEach((m + FILL_ROWS - 1) / FILL_ROWS, task -> {
+            int a = task * FILL_ROWS, b = Math.min(m, a + FILL_ROWS);
+            q.copyTo((long) (r0 + a) * cols, rowsOfW, a * cols, (b - a) * cols);
+        });
+        return Tensor.ofFloats(rowsOfW, m, cols);
     }
 
     /** a [n, m] -> [m, n]. */

@@ -6,14 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One layer's internals for n tokens: what its (re)computed forward pass keeps for its backward
- * pass, and the backward pass's own gradients. Allocated once per pass and reused by every layer,
- * so activation memory beyond the checkpoints is one layer's worth whatever the depth. Arrays that a
- * family's layer does not need are shared: without q/k norms q is the projection's output itself,
- * without post-norms the attention (MLP) output is the o (down) projection's.
+ * One layer's internals for n tokens: what its forward pass keeps for its backward pass, and the
+ * backward pass's own gradients. One set is reused by every layer recomputed in backward; a layer whose
+ * internals are kept from the forward pass has its own forward arrays and shares the backward ones
+ * ({@link #LayerBuffers(LayerBuffers)}). Arrays that a family's layer does not need are shared: without
+ * q/k norms q is the projection's output itself, without post-norms the attention (MLP) output is the o
+ * (down) projection's.
  */
 final class LayerBuffers {
     private final List<double[]> all = new ArrayList<>();
+    private final int n, rank;
+    private final ModelConfig c;
+    private final List<LinearModule> modules, targets;
     // forward: input, attention block (q and k after their norms and RoPE), block outputs, MLP hidden
     final double[] x0, xn1, q, k, att, a, x1, xn2, hidden, mlpOut;
     // backward
@@ -26,11 +30,25 @@ final class LayerBuffers {
     private final double[][] mu = new double[NormSite.values().length][], inv = new double[NormSite.values().length][];
 
     LayerBuffers(int n, ModelConfig c, List<LinearModule> modules, List<LinearModule> targets, int rank) {
+        this(n, c, modules, targets, rank, null);
+    }
+
+    /** A layer's own forward arrays, with the backward arrays of {@code scratch} (a layer's backward never outlives the next one's). */
+    LayerBuffers(LayerBuffers scratch) {
+        this(scratch.n, scratch.c, scratch.modules, scratch.targets, scratch.rank, scratch);
+    }
+
+    private LayerBuffers(int n, ModelConfig c, List<LinearModule> modules, List<LinearModule> targets, int rank, LayerBuffers scratch) {
+        this.n = n;
+        this.c = c;
+        this.modules = modules;
+        this.targets = targets;
+        this.rank = rank;
         int h = c.hiddenSize(), f = c.intermediateSize();
         for (LinearModule m : modules) {
             for (Projection p : m.parts()) {
                 out[p.ordinal()] = alloc(n * p.out(c));
-                grad[p.ordinal()] = alloc(n * p.out(c));
+                grad[p.ordinal()] = scratch != null ? scratch.grad[p.ordinal()] : alloc(n * p.out(c));
             }
         }
         for (NormSite s : NormSite.values()) {
@@ -48,6 +66,17 @@ final class LayerBuffers {
         xn2 = c.parallelBlock() ? null : alloc(n * h);
         hidden = alloc(n * f);
         mlpOut = c.postNorms() ? alloc(n * h) : out(Projection.DOWN);
+        u = new double[modules.size()][];
+        for (int i = 0; i < u.length; i++) if (targets.contains(modules.get(i))) u[i] = alloc(n * rank);
+        if (scratch != null) {
+            dq = scratch.dq;
+            dk = scratch.dk;
+            dAtt = scratch.dAtt;
+            dxn = scratch.dxn;
+            dHidden = scratch.dHidden;
+            fused = scratch.fused;
+            return;
+        }
         dq = c.qkNorm() ? alloc(n * c.qDim()) : grad(Projection.Q);
         dk = c.qkNorm() ? alloc(n * c.kvDim()) : grad(Projection.K);
         dAtt = alloc(n * c.qDim());
@@ -55,8 +84,6 @@ final class LayerBuffers {
         dHidden = alloc(n * f);
         int widest = modules.stream().filter(m -> m.parts().size() > 1).mapToInt(LinearModule::out).max().orElse(0);
         fused = widest == 0 ? null : alloc(n * widest);
-        u = new double[modules.size()][];
-        for (int i = 0; i < u.length; i++) if (targets.contains(modules.get(i))) u[i] = alloc(n * rank);
     }
 
     private double[] alloc(int size) {
@@ -85,7 +112,12 @@ final class LayerBuffers {
         return inv[s.ordinal()];
     }
 
-    /** Bytes held by all the buffers (a shared array once). */
+    /** The tokens these buffers hold. */
+    int n() {
+        return n;
+    }
+
+    /** Bytes of the arrays this set allocated (an array shared within it once; the backward arrays only in the set that owns them). */
     long bytes() {
         return all.stream().mapToLong(a -> (long) a.length * Double.BYTES).sum();
     }

@@ -1,5 +1,10 @@
 package dev.shallow.heal;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.SplittableRandom;
 
 /**
@@ -13,6 +18,10 @@ import java.util.SplittableRandom;
  * @param position the layer's index in the trained (pruned) model, which names the PEFT tensors
  */
 public record Lora(LinearModule target, int position, Param a, Param b, double scaling, double dropout, long seed) {
+    /** The golden-ratio increment of SplitMix64's stream. */
+    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private static final VectorSpecies<Long> LANES = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DROPPED = DoubleVector.SPECIES_PREFERRED;
 
     /**
      * The adapter of module {@code index} ({@code target}) of the layer at {@code position}: A [r, in], B [out, r] (a fused
@@ -31,15 +40,26 @@ public record Lora(LinearModule target, int position, Param a, Param b, double s
         return new Lora(target, position, a, b, config.scaling(), config.dropout(), seed);
     }
 
-    /** x [len] with the mask of pass {@code key} applied (x itself when dropout is 0). */
+    /**
+     * x [len] with the mask of pass {@code key} applied (x itself when dropout is 0): element i dropped when
+     * u_i = top 53 bits of mix(stream + GOLDEN (i + 1)) / 2^53 < p. Whole vectors of lanes in integer arithmetic
+     * (exact, so the same bits as the element-wise tail would give), then the tail.
+     */
     double[] drop(double[] x, int len, long key) {
         if (dropout == 0) return x;
         long stream = mix(seed ^ mix(key));
         double keep = 1 / (1 - dropout);
         double[] y = new double[len];
-        for (int i = 0; i < len; i++) {
-            double u = (mix(stream + 0x9E3779B97F4A7C15L * (i + 1L)) >>> 11) * 0x1.0p-53;
-            y[i] = u < dropout ? 0 : x[i] * keep; // inverted dropout: E[y] = x
+        int lanes = LANES.length(), i = 0;
+        LongVector offsets = LongVector.zero(LANES).addIndex(1).add(1).mul(GOLDEN); // GOLDEN (lane + 1)
+        for (; i + lanes <= len; i += lanes) {
+            LongVector z = mix(offsets.add(stream + GOLDEN * i));
+            DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11).convert(VectorOperators.L2D, 0)).mul(0x1.0p-53);
+            DoubleVector.fromArray(DROPPED, x, i).mul(keep).blend(0, u.lt(dropout)).intoArray(y, i); // inverted dropout: E[y] = x
+        }
+        for (; i < len; i++) {
+            double u = (mix(stream + GOLDEN * (i + 1L)) >>> 11) * 0x1.0p-53;
+            y[i] = u < dropout ? 0 : x[i] * keep;
         }
         return y;
     }
@@ -49,5 +69,12 @@ public record Lora(LinearModule target, int position, Param a, Param b, double s
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
+    }
+
+    /** {@link #mix(long)} in every lane. */
+    private static LongVector mix(LongVector z) {
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58476D1CE4E5B9L);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D049BB133111EBL);
+        return z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
     }
 }

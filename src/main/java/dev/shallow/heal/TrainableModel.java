@@ -32,9 +32,10 @@ import static dev.shallow.heal.Projection.V;
  * window, post-norms, sequential or parallel block, gated or ungated MLP, biases, embedding scale, head bias
  * and final soft-cap.
  * <p>
- * Activation checkpointing: the forward pass keeps only each layer's input residual; the backward
- * pass recomputes one layer at a time from it and backpropagates through it, so activation memory
- * is layers x tokens x hidden plus one layer's internals ({@link #lastMemory}).
+ * Activation checkpointing: the forward pass keeps each layer's input residual, and the internals of the last
+ * layers that fit a budget ({@link #keepInternals}); the backward pass recomputes each other layer from its input
+ * and backpropagates through it, so activation memory is layers x tokens x hidden plus one layer's internals plus
+ * the budget ({@link #lastMemory}).
  * <p>
  * Runs any strictly increasing subset of the base's layers (original indices), as
  * {@link dev.shallow.transformer.Transformer} does: a pruned model without writing a checkpoint.
@@ -48,6 +49,8 @@ import static dev.shallow.heal.Projection.V;
 public final class TrainableModel {
     /** Doubles of logits computed at once by the head (32 MiB). */
     private static final int HEAD_CHUNK = 1 << 22;
+    /** Bytes of layer internals kept from the forward pass by default: a quarter of the heap. */
+    public static final long DEFAULT_KEPT_BYTES = Runtime.getRuntime().maxMemory() / 4;
 
     private final Base base;
     private final ModelConfig c;
@@ -63,6 +66,21 @@ public final class TrainableModel {
     private final NormGradient gradFinalNorm;
     private final NormGradient[][] gradNorms;
     private ActivationMemory lastMemory;
+    private long keptBytes = DEFAULT_KEPT_BYTES;
+    /** The layer buffers of the last pass, reused by the next one of as many tokens (a training run's passes all are). */
+    private Buffers buffers;
+
+    /** One recomputed layer's buffers, and the kept layers' forward arrays (the last layer's first) as far as they were needed. */
+    private record Buffers(LayerBuffers scratch, List<LayerBuffers> kept) {
+        /** How many of the last layers keep their internals within the budget, their buffers allocated on first use. */
+        int keep(long budget, int layers) {
+            if (budget == 0) return 0;
+            if (kept.isEmpty()) kept.add(new LayerBuffers(scratch));
+            int keep = (int) Math.min(layers, budget / kept.getFirst().bytes());
+            while (kept.size() < keep) kept.add(new LayerBuffers(scratch));
+            return keep;
+        }
+    }
 
     /** Gradients of a norm's scale and bias (null when it has none). */
     private record NormGradient(double[] scale, double[] bias) {
@@ -155,6 +173,15 @@ public final class TrainableModel {
         baseGrads.values().forEach(g -> Arrays.fill(g, 0));
     }
 
+    /**
+     * At most this many bytes of layer internals are kept from the forward pass for backward (the last layers' that fit);
+     * the other layers are recomputed from their checkpoint. Results are the same bits for any budget; 0 recomputes all.
+     */
+    public void keepInternals(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("a budget of " + bytes + " bytes");
+        keptBytes = bytes;
+    }
+
     /** Activation memory of the last {@link #lossAndGradients} call, or null before the first. */
     public ActivationMemory lastMemory() {
         return lastMemory;
@@ -203,13 +230,23 @@ public final class TrainableModel {
         }
         Rotary[] rope = new Rotary[layers.length];
         for (int p = 0; p < layers.length; p++) rope[p] = ropes.get(c.layerType(layers[p]).rope());
-        LayerBuffers buf = new LayerBuffers(n, c, base.modules(), targets, lora.rank());
+        if (buffers == null || buffers.scratch().n() != n) buffers = new Buffers(new LayerBuffers(n, c, base.modules(), targets, lora.rank()), new ArrayList<>());
+        LayerBuffers scratch = buffers.scratch();
         double[] x = embed(batch, n);
         Checkpoints saved = backward ? new Checkpoints(precision, layers.length, n * h) : null;
+        // the last layers whose internals fit the budget keep them for backward; the others are recomputed from their checkpoint
+        int keep = backward ? buffers.keep(keptBytes, layers.length) : 0;
+        LayerBuffers[] kept = new LayerBuffers[layers.length];
+        long keptTotal = 0;
         double[][] streamGrads = new double[layers.length][];
         double streamLoss = 0;
         for (int p = 0; p < layers.length; p++) {
-            if (saved != null) saved.save(p, x);
+            if (saved != null) saved.save(p, x); // every layer's input is rounded as a checkpoint: the same bits whether kept or recomputed
+            LayerBuffers buf = scratch;
+            if (p >= layers.length - keep) {
+                buf = kept[p] = buffers.kept().get(layers.length - 1 - p);
+                keptTotal += buf.bytes();
+            }
             System.arraycopy(x, 0, buf.x0, 0, n * h);
             layerForward(p, pass, buf, starts, rope[p], x);
             if (objective.stream().at(p)) {
@@ -222,8 +259,12 @@ public final class TrainableModel {
         if (saved == null) return loss;
         for (int p = layers.length - 1; p >= 0; p--) {
             if (streamGrads[p] != null) for (int i = 0; i < n * h; i++) dx[i] += streamGrads[p][i]; // the stream term's gradient at layer p's output
-            saved.load(p, buf.x0);
-            layerForward(p, pass, buf, starts, rope[p], x);
+            LayerBuffers buf = kept[p];
+            if (buf == null) {
+                buf = scratch;
+                saved.load(p, buf.x0);
+                layerForward(p, pass, buf, starts, rope[p], x);
+            }
             layerBackward(p, pass, buf, starts, rope[p], dx);
         }
         if (gradEmbed != null) {
@@ -235,7 +276,7 @@ public final class TrainableModel {
                 }
             }
         }
-        lastMemory = new ActivationMemory(saved.bytes(), buf.bytes());
+        lastMemory = new ActivationMemory(saved.bytes(), scratch.bytes(), keep, keptTotal);
         return loss;
     }
 

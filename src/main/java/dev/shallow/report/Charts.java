@@ -1,6 +1,7 @@
 package dev.shallow.report;
 
 import dev.shallow.prune.Strategy;
+import dev.shallow.sweep.HealMethod;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -40,6 +41,8 @@ public final class Charts {
     /** Markers by strategy too, so lines that coincide (two strategies removing the same layers) stay distinguishable. */
     private static final Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.DIAMOND, SeriesMarkers.TRIANGLE_UP,
             SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS, SeriesMarkers.PLUS, SeriesMarkers.OVAL, SeriesMarkers.RECTANGLE, SeriesMarkers.TRAPEZOID};
+    /** A healed series' line, by healing method (unhealed lines are solid). */
+    private static final BasicStroke[] HEALED_LINES = {SeriesLines.DASH_DASH, SeriesLines.DOT_DOT, SeriesLines.DASH_DOT};
     /** Viridis, low to high. */
     private static final Color[] HEAT = {new Color(68, 1, 84), new Color(59, 82, 139), new Color(33, 145, 140), new Color(94, 201, 98), new Color(253, 231, 37)};
 
@@ -86,7 +89,8 @@ public final class Charts {
             xy.setMarker(MARKERS[Math.max(style, 0) % MARKERS.length]);
             // the first lines drawn widest: where strategies remove the same layers their lines coincide, and show as nested stripes
             xy.setLineWidth(1.5f + 3.5f * (f.lines().size() - 1 - i) / Math.max(1, f.lines().size() - 1));
-            if (s.name().endsWith("(healed)")) xy.setLineStyle(SeriesLines.DASH_DASH);
+            HealMethod healing = Figures.healing(s.name());
+            if (healing != null) xy.setLineStyle(HEALED_LINES[healing.ordinal() % HEALED_LINES.length]);
         }
         for (Series s : f.guides()) {
             guide(c.addSeries(s.name(), s.x(), s.y()));
@@ -144,9 +148,10 @@ public final class Charts {
         s.setLegendBorderColor(Color.WHITE);
     }
 
-    /** The position in {@link Strategy} of the strategy a series is named for ("angular", "angular (healed)"), else -1. */
+    /** The position in {@link Strategy} of the strategy a series is named for ("angular", "angular (healed: lora)"), else -1. */
     private static int strategyIndex(String series) {
-        String strategy = series.replace(" (healed)", "");
+        HealMethod healing = Figures.healing(series);
+        String strategy = healing == null ? series : series.substring(0, series.length() - Figures.healedSuffix(healing).length());
         return Arrays.stream(Strategy.values()).filter(s -> s.cliName().equals(strategy)).mapToInt(Strategy::ordinal).findFirst().orElse(-1);
     }
 

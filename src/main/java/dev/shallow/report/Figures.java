@@ -7,6 +7,7 @@ import dev.shallow.analysis.SubBlockMetrics;
 import dev.shallow.analysis.SubBlockSizes;
 import dev.shallow.prune.Strategy;
 import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.sweep.HealMethod;
 import dev.shallow.sweep.PointResult;
 import dev.shallow.sweep.SweepRun;
 import dev.shallow.sweep.TaskMetric;
@@ -41,11 +42,13 @@ public final class Figures {
             List<Series> guides = Double.isNaN(t.chance()) ? List.of()
                     : List.of(new Series(String.format(Locale.ROOT, "random guess (%.3f)", t.chance()), new double[]{0, maxX(run)}, new double[]{t.chance(), t.chance()}));
             out.add(new Figure.Lines("task-" + t.task(), t.task() + ": " + t.metric() + " vs layers removed (no healing)", X_TITLE, t.metric(),
-                    curves(run, t.task(), t.metric(), false), guides));
+                    curves(run, t.task(), t.metric(), null), guides));
         }
-        List<Series> loss = new ArrayList<>(curves(run, TaskRegistry.LOSS, "loss", false));
-        loss.addAll(curves(run, TaskRegistry.LOSS, "loss", true).stream().map(s -> new Series(s.name() + " (healed)", s.x(), s.y())).toList());
-        out.add(new Figure.Lines(LOSS, "held-out loss vs layers removed" + (loss.stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "" : " (no healing)"),
+        List<Series> loss = new ArrayList<>(curves(run, TaskRegistry.LOSS, "loss", null));
+        for (HealMethod m : run.healing()) {
+            loss.addAll(curves(run, TaskRegistry.LOSS, "loss", m).stream().map(s -> new Series(s.name() + healedSuffix(m), s.x(), s.y())).toList());
+        }
+        out.add(new Figure.Lines(LOSS, "held-out loss vs layers removed" + (loss.stream().anyMatch(s -> healing(s.name()) != null) ? "" : " (no healing)"),
                 X_TITLE, "loss (nats / token)", loss, List.of()));
         Analysis a = run.analysis();
         out.add(heatMap(a));
@@ -77,11 +80,24 @@ public final class Figures {
         return out;
     }
 
+    /** A healed series' name after its strategy's: " (healed: lora)". */
+    static String healedSuffix(HealMethod m) {
+        return " (healed: " + m.cliName() + ")";
+    }
+
+    /** The method a series named by {@link #healedSuffix} shows healed, or null for an unhealed series. */
+    static HealMethod healing(String series) {
+        for (HealMethod m : HealMethod.values()) if (series.endsWith(healedSuffix(m))) return m;
+        return null;
+    }
+
     /**
-     * Per strategy, {@code metric} of {@code task} at each distinct n of its points (healed or not), x = n / L. A healed
-     * curve starts at the unpruned model (n = 0, which is never healed) and is left out when the strategy has no healed point.
+     * Per strategy, {@code metric} of {@code task} at each distinct n of its points healed by {@code healing} (null: the
+     * unhealed points), x = n / L. A healed curve starts at the unpruned model (n = 0, which is never healed) and is left out
+     * when the strategy has no point healed that way.
      */
-    static List<Series> curves(SweepRun run, String task, String metric, boolean healed) {
+    static List<Series> curves(SweepRun run, String task, String metric, HealMethod healing) {
+        boolean healed = healing != null;
         List<Series> out = new ArrayList<>();
         for (String strategy : run.strategies()) {
             if (removesSubBlocks(strategy)) continue; // their n is a parameter budget: plotted against parameters removed
@@ -89,11 +105,11 @@ public final class Figures {
             int lastN = -1;
             for (PointResult p : run.pointsOf(strategy)) {
                 boolean start = healed && p.point().n() == 0;
-                if ((p.healed() != healed && !start) || p.point().n() == lastN) continue;
+                if ((p.healing() != healing && !start) || p.point().n() == lastN) continue;
                 lastN = p.point().n();
                 p.score(task, metric).ifPresent(s -> xy.add(new double[]{(double) p.point().n() / run.model().numLayers(), s.value()}));
             }
-            boolean any = run.pointsOf(strategy).stream().anyMatch(p -> p.healed() == healed);
+            boolean any = run.pointsOf(strategy).stream().anyMatch(p -> p.healing() == healing);
             if (!xy.isEmpty() && any) out.add(new Series(strategy, xy.stream().mapToDouble(v -> v[0]).toArray(), xy.stream().mapToDouble(v -> v[1]).toArray()));
         }
         return out;

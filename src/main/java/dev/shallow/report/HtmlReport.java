@@ -70,7 +70,7 @@ final class HtmlReport {
             List<String> cells = new ArrayList<>(List.of(p.point().strategy(), p.point().fraction(), String.valueOf(p.point().n()), p.point().removedText()));
             for (TaskMetric t : run.tasks()) cells.add(p.score(t.task(), t.metric()).map(HtmlReport::score).orElse(""));
             cells.add(String.format(Locale.ROOT, "%.1f", p.seconds()));
-            cells.add(p.heal() == null ? "" : String.format(Locale.ROOT, "healed: %,d tokens, heal held-out %.4f → %.4f", p.heal().tokens(),
+            cells.add(p.heal() == null ? "" : String.format(Locale.ROOT, "%s: %,d tokens, heal held-out %.4f → %.4f", p.healing().cliName(), p.heal().tokens(),
                     p.heal().lossBefore(), p.heal().lossAfter()));
             cells.add(p.reusedFrom() == null ? "" : "shared with " + p.reusedFrom().label());
             row(h, "td", cells);
@@ -117,9 +117,11 @@ final class HtmlReport {
         JsonNode o = run.run().path("options").path("heal");
         List<String> targets = new ArrayList<>();
         o.path("targets").forEach(t -> targets.add(t.asText()));
-        return String.format(Locale.ROOT, "Every pruned point is also healed with LoRA (rank %d, alpha %s, dropout %s on %s%s), %,d tokens of %s "
-                        + "(%d x %d tokens a step, learning rate %s, cosine), merged and evaluated again: rows marked healed; dashed in the loss plot. "
-                        + "The other plots are the unhealed points.",
+        List<String> methods = run.healing().stream().map(m -> m.cliName() + " (" + m.description() + ")").toList();
+        return String.format(Locale.ROOT, "Every pruned point is also healed by %s and evaluated again: rows marked with the method; dashed or dotted "
+                        + "in the loss plot, a line style per method. Training: LoRA (rank %d, alpha %s, dropout %s on %s%s), %,d tokens of %s "
+                        + "(%d x %d tokens a step, learning rate %s, cosine), merged. The other plots are the unhealed points.",
+                String.join(", ", methods),
                 o.path("rank").asInt(), o.path("alpha").asText(), o.path("dropout").asText(), String.join(", ", targets),
                 o.path("nf4").asBoolean() ? ", NF4 base" : "", o.path("tokens").asLong(), o.path("data").asText(), o.path("batch").asInt(),
                 o.path("seq_len").asInt(), o.path("lr").asText());
@@ -128,7 +130,8 @@ final class HtmlReport {
     private static String caption(Figure f) {
         return switch (f) {
             case Figure.Lines l when l.name().equals(Figures.LOSS) -> f.title() + ": loss in nats per token of the held-out text, one line per strategy"
-                    + (l.lines().stream().anyMatch(s -> s.name().endsWith("(healed)")) ? "; dashed: healed." : "; healed series absent (no healing: sweep with --heal).")
+                    + (l.lines().stream().anyMatch(s -> Figures.healing(s.name()) != null) ? "; dashed or dotted: healed, by the method named."
+                    : "; healed series absent (no healing: sweep with --heal).")
                     + SAME_LAYERS;
             case Figure.Lines l -> f.title() + ": one line per strategy" + (l.guides().isEmpty() ? "." : "; dashed: random guessing.") + SAME_LAYERS;
             case Figure.Bars b -> f.title() + (b.guides().isEmpty() ? "." : "; dashed: all layers.");

@@ -25,8 +25,11 @@ import java.util.stream.Stream;
  */
 record PointHealer(Path modelDir, ModelIdentity source, HealOptions options, Path sharedData, Path work) {
 
-    /** The merged healed model of {@code p}, loaded; closing it removes the scratch directory. A GGUF model is pruned, healed and merged as GGUF files. */
-    Healed heal(Point p, SweepProgress progress) {
+    /**
+     * The model of {@code p} healed by {@code method}, loaded; closing it removes the scratch directory. A GGUF model is pruned,
+     * healed and merged as GGUF files.
+     */
+    Healed heal(Point p, HealMethod method, SweepProgress progress) {
         long t0 = System.nanoTime();
         deleteTree(work);
         boolean gguf = GgufWeights.isGguf(modelDir);

@@ -16,20 +16,26 @@ import java.util.Optional;
  *
  * @param reusedFrom the earlier point that removed the same layers and whose evaluation this point shares (null when
  *                   this point was evaluated itself)
- * @param healed     whether the pruned model was healed before evaluation (a healing sweep's line after the point's unhealed one)
+ * @param healing    how the pruned model was healed before evaluation (a healing sweep's lines after the point's unhealed one),
+ *                   or null when it was not
  * @param scores     every task's and group's metrics, in the order the evaluator reports them
  * @param seconds    wall time of the evaluation (0 for a reused one)
  * @param heal       how the model was healed (null when it was not; a reused healed point repeats the earlier one's)
  */
-public record PointResult(Point point, Point reusedFrom, boolean healed, List<TaskScore> scores, double seconds, HealSummary heal) {
+public record PointResult(Point point, Point reusedFrom, HealMethod healing, List<TaskScore> scores, double seconds, HealSummary heal) {
     public PointResult {
         scores = List.copyOf(scores);
-        if (healed != (heal != null)) throw new IllegalArgumentException("a healed point needs its heal summary, an unhealed one has none");
+        if ((healing != null) != (heal != null)) throw new IllegalArgumentException("a healed point needs its heal summary, an unhealed one has none");
     }
 
     /** An unhealed point. */
     public PointResult(Point point, Point reusedFrom, List<TaskScore> scores, double seconds) {
-        this(point, reusedFrom, false, scores, seconds, null);
+        this(point, reusedFrom, null, scores, seconds, null);
+    }
+
+    /** Whether the pruned model was healed before evaluation. */
+    public boolean healed() {
+        return healing != null;
     }
 
     public Optional<TaskScore> score(String task, String metric) {
@@ -51,7 +57,8 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
             point.attention().forEach(o.putArray("removed_attention")::add);
             point.mlp().forEach(o.putArray("removed_mlp")::add);
         }
-        o.put("healed", healed);
+        o.put("healed", healed());
+        if (healing != null) o.put("healing", healing.cliName());
         if (reusedFrom != null) {
             ObjectNode r = o.putObject("reused_from");
             r.put("strategy", reusedFrom.strategy());
@@ -83,7 +90,8 @@ public record PointResult(Point point, Point reusedFrom, boolean healed, List<Ta
             }
         }
         boolean healed = field(o, "healed").asBoolean();
-        return new PointResult(point, reusedFrom, healed, scores, field(o, "seconds").asDouble(), healed ? HealSummary.fromJson(field(o, "heal")) : null);
+        HealMethod healing = !healed ? null : o.has("healing") ? HealMethod.of(text(o, "healing")) : HealMethod.LORA; // LoRA before methods were named
+        return new PointResult(point, reusedFrom, healing, scores, field(o, "seconds").asDouble(), healed ? HealSummary.fromJson(field(o, "heal")) : null);
     }
 
     /** An optional list of layer indices (absent: none). */

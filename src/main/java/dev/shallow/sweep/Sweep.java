@@ -73,7 +73,7 @@ public final class Sweep {
             Path generations = run.file(RunDirectory.GENERATIONS);
             if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
 
-            List<Line> plan = lines(plan(options, analysis, layers, counts), options.heals());
+            List<Line> plan = lines(plan(options, analysis, layers, counts), options.healing());
             if (options.heals() && model.isGguf()) { // a healed point of a GGUF model is pruned to a GGUF: each must be one llama.cpp's keys express
                 for (Line l : plan) if (l.healed()) GgufRewriter.checkPrunable(model.dir(), Layers.kept(l.point().removedArray(), layers));
             }
@@ -94,13 +94,13 @@ public final class Sweep {
             for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
                 Line l = plan.get(i);
                 Point p = l.point();
-                progress.starting(p, l.healed(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
+                progress.starting(p, l.healing(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
                 PointResult earlier = evaluated.get(l.key());
                 PointResult r;
                 if (earlier != null) {
-                    r = new PointResult(p, earlier.point(), l.healed(), earlier.scores(), 0, earlier.heal());
+                    r = new PointResult(p, earlier.point(), l.healing(), earlier.scores(), 0, earlier.heal());
                 } else {
-                    r = l.healed() ? evaluation.healed(p, healer, progress) : evaluation.of(p, progress);
+                    r = l.healed() ? evaluation.healed(p, l.healing(), healer, progress) : evaluation.of(p, progress);
                     evaluated.put(l.key(), r);
                     workDone += work(l, layers, options);
                 }
@@ -120,7 +120,8 @@ public final class Sweep {
         o.set("options", options.toJson(maxN));
         ArrayNode tasks = o.putArray("tasks");
         metrics.forEach(m -> tasks.add(m.toJson()));
-        o.put("healing", options.heals() ? "every pruned point is also healed (LoRA, options.heal) and evaluated again: its line with \"healed\": true follows the unhealed one"
+        o.put("healing", options.heals() ? "every pruned point is also healed (" + String.join(", ", options.healing().stream().map(HealMethod::cliName).toList())
+                + "; options.heal) and evaluated again: its lines with \"healed\": true and the method in \"healing\" follow the unhealed one"
                 : "none: every point is the pruned model without healing");
         return o;
     }
@@ -133,7 +134,7 @@ public final class Sweep {
         Map<Line.Key, PointResult> evaluated = new HashMap<>();
         for (int i = 0; i < done.size(); i++) {
             PointResult r = done.get(i);
-            Line found = new Line(r.point(), r.healed());
+            Line found = new Line(r.point(), r.healing());
             if (i >= plan.size() || !found.equals(plan.get(i))) {
                 throw ShallowException.at(results, "line " + (i + 1) + " is " + found.label() + " removing " + r.point().removedText()
                         + ", not the point these options plan there" + (i < plan.size() ? " (" + plan.get(i).label() + " removing " + plan.get(i).point().removedText() + ")" : ""));
@@ -145,11 +146,13 @@ public final class Sweep {
 
     /**
      * A line's weight for the ETA: the evaluation's kept layers, plus one for the embedding and head; healing adds that
-     * times (1 + its training tokens / 4096), roughly training's cost against the evaluation's.
+     * again (pruning, held-out losses), and a method that trains that times its training tokens / 4096, roughly training's
+     * cost against the evaluation's.
      */
     private static long work(Line l, int layers, SweepOptions options) {
         long evaluation = layers - l.point().n() + 1;
-        return l.healed() ? evaluation * (2 + options.heal().tokens() / 4096) : evaluation;
+        if (!l.healed()) return evaluation;
+        return evaluation * (2 + (l.healing().trains() ? options.heal().tokens() / 4096 : 0));
     }
 
     /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
@@ -161,28 +164,32 @@ public final class Sweep {
         return a;
     }
 
-    /** The plan's lines: each point, and with healing each pruned point healed right after it. */
-    static List<Line> lines(List<Point> plan, boolean heal) {
+    /** The plan's lines: each point, and each pruned point healed by each method right after it. */
+    static List<Line> lines(List<Point> plan, List<HealMethod> healing) {
         List<Line> lines = new ArrayList<>();
         for (Point p : plan) {
-            lines.add(new Line(p, false));
-            if (heal && p.n() > 0) lines.add(new Line(p, true));
+            lines.add(new Line(p, null));
+            if (p.n() > 0) for (HealMethod m : healing) lines.add(new Line(p, m));
         }
         return lines;
     }
 
-    /** One planned line of results.jsonl: a point, healed or not. */
-    record Line(Point point, boolean healed) {
+    /** One planned line of results.jsonl: a point, unhealed (healing null) or healed by a method. */
+    record Line(Point point, HealMethod healing) {
         /** What decides a line's evaluation: lines with the same key share one. */
-        record Key(List<Integer> removed, List<Integer> attention, List<Integer> mlp, boolean healed) {
+        record Key(List<Integer> removed, List<Integer> attention, List<Integer> mlp, HealMethod healing) {
         }
 
         Key key() {
-            return new Key(point.removed(), point.attention(), point.mlp(), healed);
+            return new Key(point.removed(), point.attention(), point.mlp(), healing);
+        }
+
+        boolean healed() {
+            return healing != null;
         }
 
         String label() {
-            return point.label() + (healed ? " healed" : "");
+            return point.label() + HealMethod.suffix(healing);
         }
     }
 
@@ -208,17 +215,21 @@ public final class Sweep {
         PointResult of(Point p, SweepProgress progress) {
             int layers = model.config().numLayers();
             return scored(p, new Transformer(model, Transformer.without(layers, p.removedArray()), SubBlocks.removing(layers, p.attentionArray(), p.mlpArray())),
-                    null, progress);
+                    progress);
         }
 
-        /** Heals the point's pruned model and evaluates the merged healed model (all its layers). */
-        PointResult healed(Point p, PointHealer healer, SweepProgress progress) {
-            try (PointHealer.Healed h = healer.heal(p, progress)) {
-                return scored(p, new Transformer(h.model()), h.summary(), progress);
+        /** Heals the point's pruned model by {@code method} and evaluates the healed model (all its layers). */
+        PointResult healed(Point p, HealMethod method, PointHealer healer, SweepProgress progress) {
+            try (PointHealer.Healed h = healer.heal(p, method, progress)) {
+                return scored(p, new Transformer(h.model()), method, h.summary(), progress);
             }
         }
 
-        private PointResult scored(Point p, Transformer tf, HealSummary heal, SweepProgress progress) {
+        private PointResult scored(Point p, Transformer tf, SweepProgress progress) {
+            return scored(p, tf, null, null, progress);
+        }
+
+        private PointResult scored(Point p, Transformer tf, HealMethod method, HealSummary heal, SweepProgress progress) {
             long t0 = System.nanoTime();
             Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true, memory), tasks.tasks(), tasks.groups(),
                     new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
@@ -229,7 +240,7 @@ public final class Sweep {
             for (Evaluator.GroupResult g : results.groups()) {
                 for (Evaluator.Score s : g.scores()) scores.add(new TaskScore(g.group().name(), s.metric().name(), s.value(), s.stderr()));
             }
-            return new PointResult(p, null, heal != null, scores, (System.nanoTime() - t0) / 1e9, heal);
+            return new PointResult(p, null, method, scores, (System.nanoTime() - t0) / 1e9, heal);
         }
     }
 }

@@ -33,11 +33,15 @@ import java.util.List;
  * @param analysis    the analysis options (the single-layer ablation and any greedy removal the strategies need are added)
  * @param heal        null: no healing; else every pruned point (n &gt; 0) is also healed with these options and evaluated
  *                    again ({@code data} must not be {@code lossData}: the sweep would train on the text it evaluates)
+ * @param healing     the healing methods, each a line per pruned point (empty without healing)
  */
 public record SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
                            int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
-                           CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis, HealOptions heal) {
+                           CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis, HealOptions heal,
+                           List<HealMethod> healing) {
     public SweepOptions {
+        healing = List.copyOf(healing);
+        if ((heal == null) != healing.isEmpty()) throw new IllegalArgumentException("healing methods need heal options and heal options a method");
         if (strategies.isEmpty()) throw new ShallowException("--strategies: give at least one (" + Strategy.names() + ")");
         if (strategies.stream().distinct().count() < strategies.size()) throw new ShallowException("--strategies: a strategy is given twice");
         if (fractions.isEmpty()) throw new ShallowException("--fractions: no fractions given");
@@ -63,13 +67,19 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
     public SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
                         int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
                         CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis) {
-        this(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration, sharedData, analysis, null);
+        this(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration, sharedData, analysis, null,
+                List.of());
     }
 
-    /** These options, healing every pruned point with {@code heal}. */
+    /** These options, healing every pruned point with LoRA and {@code heal} (null: without healing). */
     public SweepOptions withHeal(HealOptions heal) {
+        return withHeal(heal, heal == null ? List.of() : List.of(HealMethod.LORA));
+    }
+
+    /** These options, healing every pruned point by each of {@code methods} with {@code heal}. */
+    public SweepOptions withHeal(HealOptions heal, List<HealMethod> methods) {
         return new SweepOptions(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration,
-                sharedData, analysis, heal);
+                sharedData, analysis, heal, methods);
     }
 
     public boolean heals() {
@@ -104,6 +114,11 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
         o.put("shared_data", sharedData.toString());
         o.set("analysis", analysisOptions(maxN).toJson());
         if (heal != null) o.set("heal", heal.toJson()); // absent, not null, without healing: run.json as before
+        if (!healing.isEmpty() && !healing.equals(List.of(HealMethod.LORA))) { // absent: LoRA alone, as run.json was before methods were named
+            ArrayNode h = o.putArray("healing");
+            healing.forEach(m -> h.add(m.cliName()));
+        }
+
         return o;
     }
 

@@ -13,7 +13,7 @@ public interface SweepProgress extends Progress {
         }
 
         @Override
-        public void starting(Point point, boolean healed, Status status) {
+        public void starting(Point point, HealMethod healing, Status status) {
         }
 
         @Override
@@ -28,8 +28,8 @@ public interface SweepProgress extends Progress {
     record Status(int done, int total, long workDone, long workTotal) {
     }
 
-    /** {@code healed}: the point's healed model (healed, then evaluated) rather than the pruned one. */
-    void starting(Point point, boolean healed, Status status);
+    /** {@code healing}: the method that heals the point's model before it is evaluated, or null for the pruned model itself. */
+    void starting(Point point, HealMethod healing, Status status);
 
     void finished(PointResult result, Status status);
 }

@@ -36,15 +36,25 @@ public record SweepRun(Path dir, JsonNode run, ModelIdentity model, List<String>
                 ResultsFile.read(d.file(RunDirectory.RESULTS)));
     }
 
-    /** Lines the sweep plans: every strategy at every fraction, and with healing again healed at every fraction that prunes. */
+    /** Lines the sweep plans: every strategy at every fraction, and with healing again healed by each method at every fraction that prunes. */
     public int plannedPoints() {
-        long pruning = heals() ? fractions.stream().filter(f -> Fractions.layers(f, model.numLayers()) > 0).count() : 0;
-        return (int) (strategies.size() * (fractions.size() + pruning));
+        long pruning = fractions.stream().filter(f -> Fractions.layers(f, model.numLayers()) > 0).count();
+        return (int) (strategies.size() * (fractions.size() + pruning * healing().size()));
     }
 
     /** Whether the sweep heals its pruned points (run.json has heal options). */
     public boolean heals() {
         return run.path("options").has("heal");
+    }
+
+    /** The healing methods run.json names (LoRA alone when it has heal options but names none, as before methods were named). */
+    public List<HealMethod> healing() {
+        if (!heals()) return List.of();
+        JsonNode named = run.path("options").path("healing");
+        if (named.isMissingNode()) return List.of(HealMethod.LORA);
+        List<HealMethod> methods = new ArrayList<>();
+        named.forEach(m -> methods.add(HealMethod.of(m.asText())));
+        return methods;
     }
 
     /** The finished points of {@code strategy}, in fraction order. */

@@ -6,7 +6,7 @@ import java.util.Locale;
 
 /**
  * The one matrix-product entry of inference ({@link Linear}'s GEMM) and training (heal's forward,
- * input-gradient and weight-gradient products): y = round(x) W^T + b on the backend chosen per call.
+ * input-gradient and weight-gradient products): y = round(x) W^T + b, or round(x) W, on the backend chosen per call.
  *
  * <p>The precision ({@link #setPrecision}, the commands' --precision) rounds every matmul input.
  * The backend (system property shallow.matmul: auto, vector or onednn): auto runs bf16 products
@@ -58,6 +58,15 @@ public final class Matmul {
         float[][] biases = {null}, ys = {y};
         checkShapes(x, tokens, ws, biases, ys);
         gemm(x, tokens, ws, biases, ys);
+    }
+
+    /** y [tokens, cols] = round(x) [tokens, rows] W with W [rows, cols] as stored, for any tokens >= 1 (training's input gradient dx = dy W). */
+    public static void multiplyUntransposed(float[] x, int tokens, Tensor w, float[] y) {
+        if (w.shape().length != 2) throw new IllegalArgumentException("weights must be 2-D, got " + java.util.Arrays.toString(w.shape()));
+        if (x.length < (long) tokens * w.rows()) throw new IllegalArgumentException("x holds " + x.length + " floats, needs " + tokens + " x " + w.rows());
+        if (y.length < (long) tokens * w.cols()) throw new IllegalArgumentException("y holds " + y.length + " floats, needs " + tokens + " x " + w.cols());
+        MatmulPrecision p = precision;
+        backend(new Tensor[] {w}, p).gemmUntransposed(x, tokens, w, y, p);
     }
 
     /** y_i = round(x) W_i^T + b_i on the backend for these weights (shapes checked by the caller). */

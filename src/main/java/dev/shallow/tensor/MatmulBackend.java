@@ -1,7 +1,7 @@
 package dev.shallow.tensor;
 
 /**
- * An engine for the GEMM y_i = x W_i^T + b_i (nn.Linear over a batch of tokens): the Vector API
+ * An engine for the GEMM y_i = x W_i^T + b_i (nn.Linear over a batch of tokens), and for x W: the Vector API
  * kernels ({@link VectorGemm}) or oneDNN's matmul ({@link OneDnnGemm}). {@link Matmul} chooses one per
  * call; inference ({@link Linear}) and training (heal's products) both go through it.
  */
@@ -14,4 +14,7 @@ public sealed interface MatmulBackend permits VectorGemm, OneDnnGemm {
      * accumulated in float32; shapes already checked by the caller.
      */
     void gemm(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys, MatmulPrecision precision);
+
+    /** y [tokens, cols] = round(x) [tokens, rows] W, W [rows, cols] as stored (training's dx = dy W), accumulated in float32. */
+    void gemmUntransposed(float[] x, int tokens, Tensor w, float[] y, MatmulPrecision precision);
 }

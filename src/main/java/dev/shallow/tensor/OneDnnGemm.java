@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * The GEMM on oneDNN's matmul primitive (through {@link OneDnn}): src = x [tokens, cols] row-major,
  * weights = W^T read in place ([cols, rows] with strides 1 and cols: W as stored, no reorder), dst =
- * y [tokens, rows] in float32. BF16 weights with {@link MatmulPrecision#BF16} multiply as bf16 x bf16
+ * y [tokens, rows] in float32; or (untransposed) weights = W [cols, rows] row-major as stored. BF16 weights with {@link MatmulPrecision#BF16} multiply as bf16 x bf16
  * with float32 accumulation (AVX512_BF16's VDPBF16PS, AMX's tiles); F32 weights as f32 x f32 (x rounded
  * first for BF16). Other weight types are not taken ({@link #takes}). Calls are serialised (one stream);
  * the primitives of the last {@link #CACHED} shapes are kept.
@@ -23,8 +23,8 @@ public final class OneDnnGemm implements MatmulBackend {
     private final Map<Shape, Primitive> primitives = new LinkedHashMap<>(16, 0.75f, true);
     private MemorySegment src = MemorySegment.NULL, dst = MemorySegment.NULL, weights = MemorySegment.NULL;
 
-    /** One product's sizes and types. */
-    private record Shape(int tokens, int cols, int rows, int srcType, int weightType) {
+    /** One product's sizes and types: x [tokens, cols] times W^T [cols, rows] (W [rows, cols] as stored), or with untransposed times W [cols, rows]. */
+    private record Shape(int tokens, int cols, int rows, int srcType, int weightType, boolean untransposed) {
     }
 
     /** A created primitive with its memory descriptors. */
@@ -51,8 +51,18 @@ public final class OneDnnGemm implements MatmulBackend {
     }
 
     @Override
-    public synchronized void gemm(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys, MatmulPrecision precision) {
-        int cols = ws[0].cols();
+    public void gemm(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys, MatmulPrecision precision) {
+        run(x, tokens, ws, false, biases, ys, precision);
+    }
+
+    @Override
+    public void gemmUntransposed(float[] x, int tokens, Tensor w, float[] y, MatmulPrecision precision) {
+        run(x, tokens, new Tensor[] {w}, true, new float[][] {null}, new float[][] {y}, precision);
+    }
+
+    /** y_i = round(x) W_i^T + b_i, or with untransposed y = round(x) W (one weight, no bias). */
+    private synchronized void run(float[] x, int tokens, Tensor[] ws, boolean untransposed, float[][] biases, float[][] ys, MatmulPrecision precision) {
+        int cols = untransposed ? ws[0].rows() : ws[0].cols();
         try {
             boolean bf16Src = false, f32Src = false;
             for (Tensor w : ws) {
@@ -70,9 +80,9 @@ public final class OneDnnGemm implements MatmulBackend {
             dnnl.setNumThreads.invokeExact(Parallel.threads());
             for (int i = 0; i < ws.length; i++) {
                 Tensor w = ws[i];
-                int rows = w.rows();
+                int rows = untransposed ? w.cols() : w.rows();
                 boolean bf = w instanceof BF16Tensor;
-                Primitive p = primitive(new Shape(tokens, cols, rows, bf ? OneDnn.BF16 : OneDnn.F32, bf ? OneDnn.BF16 : OneDnn.F32));
+                Primitive p = primitive(new Shape(tokens, cols, rows, bf ? OneDnn.BF16 : OneDnn.F32, bf ? OneDnn.BF16 : OneDnn.F32, untransposed));
                 MemorySegment wseg = w.segment();
                 if (!wseg.isNative()) {
                     weights = grow(weights, wseg.byteSize());
@@ -128,7 +138,8 @@ public final class OneDnnGemm implements MatmulBackend {
         }
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment srcMd = dnnl.matrix(tmp, s.tokens(), s.cols(), s.cols(), 1, s.srcType());
-            MemorySegment weightsMd = dnnl.matrix(tmp, s.cols(), s.rows(), 1, s.cols(), s.weightType()); // W^T, W as stored
+            MemorySegment weightsMd = s.untransposed() ? dnnl.matrix(tmp, s.cols(), s.rows(), s.rows(), 1, s.weightType()) // W as stored
+                    : dnnl.matrix(tmp, s.cols(), s.rows(), 1, s.cols(), s.weightType()); // W^T, W as stored
             MemorySegment dstMd = dnnl.matrix(tmp, s.tokens(), s.rows(), s.rows(), 1, OneDnn.F32);
             MemorySegment out = tmp.allocate(ValueLayout.ADDRESS);
             OneDnn.check("dnnl_matmul_primitive_desc_create", (int) dnnl.matmulDescCreate.invokeExact(out, dnnl.engine, srcMd, weightsMd,

@@ -1,5 +1,6 @@
 package dev.shallow.tensor;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,10 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp over vectors from IEEE add, multiply and fma only, so it gives the same bits interpreted and
- * JIT-compiled (the Vector API's own EXP does not). Relative error below 2e-7 on [-87, 88].
+ * JIT-compiled (the Vector API's own EXP does not). Relative error below 2e-7 on [-87, 88]. Also the
+ * activations built on it, and a double dot product in vector lanes (analysis, training's attention).
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = Linear.S;
+    private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
     private static final float ROUND = 12582912f; // 1.5 * 2^23: (v + ROUND) - ROUND rounds v to an integer
 
@@ -105,5 +108,25 @@ public final class VectorMath {
     /** c tanh(v / c) (Gemma's soft-capping), with StrictMath so every run gives the same bits. */
     public static float softcap(float v, float c) {
         return (float) (c * StrictMath.tanh(v / c));
+    }
+
+    /** a·b over n doubles, in vector lanes (two accumulators), then the tail; the same bits in any run. */
+    public static double dot(double[] a, int ao, double[] b, int bo, int n) {
+        DoubleVector s0 = DoubleVector.zero(DS), s1 = DoubleVector.zero(DS);
+        int lanes = DS.length(), i = 0;
+        for (; i + 2 * lanes <= n; i += 2 * lanes) {
+            s0 = DoubleVector.fromArray(DS, a, ao + i).fma(DoubleVector.fromArray(DS, b, bo + i), s0);
+            s1 = DoubleVector.fromArray(DS, a, ao + i + lanes).fma(DoubleVector.fromArray(DS, b, bo + i + lanes), s1);
+        }
+        if (i + lanes <= n) {
+            s0 = DoubleVector.fromArray(DS, a, ao + i).fma(DoubleVector.fromArray(DS, b, bo + i), s0);
+            i += lanes;
+        }
+        // lanes added in index order: reduceLanes' order differs between the interpreter and compiled code
+        DoubleVector sum = s0.add(s1);
+        double s = 0;
+        for (int l = 0; l < lanes; l++) s += sum.lane(l);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
     }
 }

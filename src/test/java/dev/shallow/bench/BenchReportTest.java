@@ -99,10 +99,10 @@ class BenchReportTest {
         assertEquals("bfloat16", rows.get(1).fasterTorch());
         assertEquals("req/s", rows.get(2).unit());
         assertEquals(2.0, rows.get(3).vsTorch(), 1e-12);
-        // decode: 10 tok/s x 2 MB = 0.02 GB/s, 0.2% of 10 GB/s; train: 20 tok/s x 2 (3 x 1e6 + 2 x 1e5) FLOP
+        // decode: 10 tok/s x 2 MB = 0.02 GB/s, 0.2% of 10 GB/s; train: 20 tok/s x 2 x 2 (1e6 + 1e5) FLOP (forward and input gradient)
         assertEquals(0.02, rows.get(1).achieved(), 1e-12);
         assertEquals(0.2, rows.get(1).percentOfLimit(), 1e-9);
-        assertEquals(20 * 2 * 3.2e6 / 1e9, rows.get(3).achieved(), 1e-12);
+        assertEquals(20 * 2 * 2 * 1.1e6 / 1e9, rows.get(3).achieved(), 1e-12);
     }
 
     @Test

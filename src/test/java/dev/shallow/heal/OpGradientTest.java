@@ -273,6 +273,14 @@ class OpGradientTest {
         long dropped = java.util.Arrays.stream(kept).filter(m -> m == 0).count();
         assertTrue(dropped > 0 && dropped < n * in, "the mask drops some inputs, not all: " + dropped);
         for (double m : kept) assertTrue(m == 0 || Math.abs(m - 1 / 0.7) < 1e-12, "kept inputs are scaled by 1 / (1 - p)");
+        for (int len : new int[] {n * in, 29}) { // the vector lanes and the tail draw element i from the same formula
+            double[] mask = lora.drop(filled(len), len, 42);
+            long stream = Lora.mix(lora.seed() ^ Lora.mix(42));
+            for (int i = 0; i < len; i++) {
+                boolean drop = (Lora.mix(stream + 0x9E3779B97F4A7C15L * (i + 1L)) >>> 11) * 0x1.0p-53 < 0.3;
+                assertEquals(drop, mask[i] == 0, "element " + i + " of " + len);
+            }
+        }
         check("linear+LoRA dx", x, dx, loss);
         checkFloats("linear+LoRA dA", lora.a().value(), lora.a().grad(), loss);
         checkFloats("linear+LoRA dB", lora.b().value(), lora.b().grad(), loss);

@@ -91,14 +91,47 @@ class TrainableModelTest {
             ActivationMemory all = null;
             for (int[] kept : new int[][]{Transformer.allLayers(16), {0, 5, 10, 15}}) {
                 TrainableModel tm = new TrainableModel(Base.dense(model), kept, LORA, Precision.FLOAT32, false);
+                tm.keepInternals(0);
                 tm.lossAndGradients(batch, 0);
                 ActivationMemory m = tm.lastMemory();
                 assertEquals(4L * kept.length * n * h, m.checkpointBytes(), kept.length + " layers");
                 assertEquals(layer, m.layerBytes(), kept.length + " layers");
+                assertEquals(0, m.keptLayers());
                 if (all == null) all = m;
             }
-            System.out.printf("stories-16L, %d tokens: checkpoints %d KiB + one layer %d KiB = %d KiB; keeping every layer's internals: %d KiB%n",
-                    n, all.checkpointBytes() / 1024, all.layerBytes() / 1024, all.total() / 1024, 16 * all.layerBytes() / 1024);
+            System.out.printf("stories-16L, %d tokens, no internals kept: checkpoints %d KiB + one layer %d KiB = %d KiB%n",
+                    n, all.checkpointBytes() / 1024, all.layerBytes() / 1024, all.total() / 1024);
+        }
+    }
+
+    /**
+     * Layers whose internals fit the budget skip their recomputation in backward: the loss and every gradient are the same
+     * bits for a budget of none, some and all layers, and the kept layers are the last ones that fit (their forward arrays
+     * only: n (6 hidden + 2 qDim + 2 kvDim + 3 ffn + 4) + 7 n r values, the gradients shared with the recomputed layers').
+     */
+    @Test
+    void keptInternalsGiveTheSameBitsAsRecomputing() {
+        try (Model model = Model.load(Shared.model("stories-16L"))) {
+            ModelConfig c = model.config();
+            Batch batch = Fixtures.stories(24, 17);
+            int n = batch.tokens(), h = c.hiddenSize();
+            long perLayer = 8L * n * (6L * h + 2 * c.qDim() + 2 * c.kvDim() + 3 * c.intermediateSize() + 4) + 8L * 7 * n * LORA.rank();
+            double[] loss = new double[3];
+            List<double[]> first = null;
+            long[] budgets = {0, 5 * perLayer + perLayer / 2, 16 * perLayer};
+            int[] keptLayers = {0, 5, 16};
+            for (int i = 0; i < budgets.length; i++) {
+                TrainableModel tm = new TrainableModel(Base.dense(model), Transformer.allLayers(16), LORA, Precision.FLOAT32, false);
+                Fixtures.randomiseB(tm, 1, 0.1);
+                tm.keepInternals(budgets[i]);
+                loss[i] = tm.lossAndGradients(batch, 3);
+                assertEquals(keptLayers[i], tm.lastMemory().keptLayers(), "budget " + budgets[i]);
+                assertEquals(keptLayers[i] * perLayer, tm.lastMemory().keptBytes(), "budget " + budgets[i]);
+                List<double[]> grads = tm.parameters().stream().map(p -> p.grad().clone()).toList();
+                if (first == null) first = grads;
+                for (int g = 0; g < grads.size(); g++) assertArrayEquals(first.get(g), grads.get(g), "budget " + budgets[i] + ", parameter " + g);
+                assertEquals(loss[0], loss[i], 0, "budget " + budgets[i]);
+            }
         }
     }
 

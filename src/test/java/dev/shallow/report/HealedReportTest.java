@@ -39,7 +39,7 @@ class HealedReportTest {
     @Test
     void lossPlotHasAHealedSeriesPerStrategyFromTheUnprunedModel() {
         Figure.Lines f = (Figure.Lines) Figures.of(run).stream().filter(x -> x.name().equals(Figures.LOSS)).findFirst().orElseThrow();
-        assertEquals(List.of("angular", "random", "angular (healed)", "random (healed)"), f.lines().stream().map(Series::name).toList());
+        assertEquals(List.of("angular", "random", "angular (healed: lora)", "random (healed: lora)"), f.lines().stream().map(Series::name).toList());
         assertFalse(f.title().contains("no healing"), f.title());
         Series healed = f.lines().get(2);
         assertArrayEquals(new double[]{0, 0.2, 0.4}, healed.x(), 1e-12);
@@ -60,14 +60,15 @@ class HealedReportTest {
         Path html = tmp.resolve("report.html");
         Report.write(run, html, tmp.resolve("plots"));
         Document page = Jsoup.parse(html.toFile());
-        assertTrue(page.text().contains("healed with LoRA (rank 4, alpha 8.0"), page.select("p.note").text());
+        assertTrue(page.text().contains("healed by lora (LoRA on next-token loss)"), page.select("p.note").text());
+        assertTrue(page.text().contains("Training: LoRA (rank 4, alpha 8.0"), page.select("p.note").text());
         assertFalse(page.text().contains("No healing"));
-        assertTrue(page.text().contains("dashed: healed"));
+        assertTrue(page.text().contains("dashed or dotted: healed, by the method named"));
         Element results = page.select("h2:contains(Results) + p + table").first();
         assertNotNull(results);
         assertEquals(1 + run.points().size(), results.select("tr").size());
-        assertEquals(4, results.select("tr:contains(healed: 256 tokens)").size());
+        assertEquals(4, results.select("tr:contains(lora: 256 tokens)").size());
         assertTrue(results.select("tr").get(3).text().contains("angular 0.2 1 2"), results.select("tr").get(3).text());
-        assertTrue(results.select("tr").get(4).text().contains("healed: 256 tokens"), results.select("tr").get(4).text());
+        assertTrue(results.select("tr").get(4).text().contains("lora: 256 tokens"), results.select("tr").get(4).text());
     }
 }

@@ -41,7 +41,7 @@ class SweepTest {
         }
 
         @Override
-        public void starting(Point point, boolean healed, Status status) {
+        public void starting(Point point, HealMethod healing, Status status) {
         }
 
         @Override

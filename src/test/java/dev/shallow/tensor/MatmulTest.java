@@ -51,7 +51,7 @@ class MatmulTest {
                         for (MatmulPrecision p : MatmulPrecision.values()) {
                             for (Matmul.Choice c : new Matmul.Choice[] {Matmul.Choice.VECTOR, Matmul.Choice.ONEDNN}) {
                                 for (Tensor w : new Tensor[] {mapped, heap}) {
-                                    checked += check(c, p, x, tokens, w, bias);
+                                    checked += check(c, p, x, tokens, w, bias, false);
                                 }
                             }
                         }
@@ -62,26 +62,59 @@ class MatmulTest {
         assertTrue(checked > 100_000, "checked " + checked);
     }
 
-    /** The backend that ran, and every output within the tolerance of the float64 sum of round(x) and W. */
-    private static int check(Matmul.Choice c, MatmulPrecision p, float[] x, int tokens, Tensor w, float[] bias) {
+    /**
+     * x W with W as stored (training's dx = dy W): outputs are W's columns, partial tiles of them and of the reduction
+     * included, for the float types and a block format (Q8_0, whose rows the panels cut inside blocks), on both backends.
+     */
+    @Test
+    void everyBackendMultipliesByWAsStored() {
+        int checked = 0;
+        for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16, DType.Q8_0}) {
+            for (int[] shape : new int[][] {{100, 352}, {384, 64}, {17, 320}, {800, 96}}) {
+                int rows = shape[0], cols = shape[1];
+                Tensor w = dtype == DType.Q8_0 ? q8_0(LinearTest.randoms(rows * cols, rows), rows, cols) : LinearTest.heapWeights(dtype, rows, cols, rows + cols);
+                for (int tokens : TOKENS) {
+                    float[] x = LinearTest.randoms(tokens * rows, tokens);
+                    for (MatmulPrecision p : MatmulPrecision.values()) {
+                        for (Matmul.Choice c : new Matmul.Choice[] {Matmul.Choice.VECTOR, Matmul.Choice.ONEDNN}) checked += check(c, p, x, tokens, w, null, true);
+                    }
+                }
+            }
+        }
+        assertTrue(checked > 100_000, "checked " + checked);
+    }
+
+    private static Tensor q8_0(float[] values, int rows, int cols) {
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new byte[(int) DType.Q8_0.byteSize((long) rows * cols)]);
+        Q8_0Tensor.quantize(values, 0, values.length, seg, 0);
+        return Tensor.of(DType.Q8_0, seg, new long[] {rows, cols});
+    }
+
+    /**
+     * The backend that ran, and every output within the tolerance of the float64 sum of round(x) and W: y = x W^T + b,
+     * or with untransposed y = x W.
+     */
+    private static int check(Matmul.Choice c, MatmulPrecision p, float[] x, int tokens, Tensor w, float[] bias, boolean untransposed) {
         Matmul.setChoice(c);
         Matmul.setPrecision(p);
         boolean oneDnn = c == Matmul.Choice.ONEDNN && OneDnnGemm.takes(w, p);
         assertSame(oneDnn ? Matmul.oneDnn() : VectorGemm.INSTANCE, Matmul.backend(new Tensor[] {w}, p));
-        int rows = w.rows(), cols = w.cols();
-        float[] y = LinearTest.apply(x, tokens, w, bias);
+        int rows = untransposed ? w.cols() : w.rows(), cols = untransposed ? w.rows() : w.cols();
+        float[] y = new float[tokens * rows];
+        if (untransposed) Matmul.multiplyUntransposed(x, tokens, w, y);
+        else Linear.apply(x, tokens, w, bias, y);
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
                 double ref = bias == null ? 0 : bias[r], mag = Math.abs(ref);
                 for (int k = 0; k < cols; k++) {
-                    double prod = (double) p.round(x[t * cols + k]) * w.get((long) r * cols + k);
+                    double prod = (double) p.round(x[t * cols + k]) * w.get(untransposed ? (long) k * rows + r : (long) r * cols + k);
                     ref += prod;
                     mag += Math.abs(prod);
                 }
                 double err = Math.abs(y[t * rows + r] - ref);
                 if (!(err <= 1e-6 * mag)) {
-                    fail(c + " " + p + " " + w.dtype() + " " + rows + "x" + cols + " tokens " + tokens + " (t " + t + ", r " + r
-                            + "): y = " + y[t * rows + r] + ", reference " + ref + ", error " + err + " > 1e-6 * " + mag);
+                    fail(c + " " + p + " " + w.dtype() + " " + rows + "x" + cols + (untransposed ? " untransposed" : "") + " tokens " + tokens
+                            + " (t " + t + ", r " + r + "): y = " + y[t * rows + r] + ", reference " + ref + ", error " + err + " > 1e-6 * " + mag);
                 }
             }
         }
