@@ -7,7 +7,7 @@
 # in DIR and read again on a rerun, so the table can be extended without retraining.
 #   scripts/lr_study.sh [--out DIR] [--cases s260k-no2,s16-no6-9,s16-half] [--lrs "1e-4 3e-4 1e-3 ..."] [--tokens 60000] [-- HEAL_OPTIONS]
 # Cases: s260k-no2 = stories260K without layer 2; s16-no6-9 = stories-16L without layers 6-9; s16-half = stories-16L
-# without the 8 layers angular distance picks (calibration: data/stories260K-train-64.jsonl). A run that fails (heal
+# without the 8 layers angular distance picks (calibration: 48 x 256 tokens of data/stories260K-train-64.jsonl). A run that fails (heal
 # stops a diverging run) is a row saying so, its log beside its folder.
 set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,7 +34,7 @@ prune_args() {
   case "$1" in
     s260k-no2) echo "--remove 2" ;;
     s16-no6-9) echo "--remove 6-9" ;;
-    s16-half) echo "--strategy angular --fraction 0.5 --data $root/data/stories260K-train-64.jsonl" ;;
+    s16-half) echo "--strategy angular --fraction 0.5 --data $root/data/stories260K-train-64.jsonl --samples 48" ;;
     *) echo "lr_study.sh: unknown case $1" >&2; exit 2 ;;
   esac
 }

@@ -39,6 +39,7 @@ public record HealOptions(String data, String textField, String heldout, int hel
      * (README, Healing: "Choosing the learning rate").
      */
     public static final double DEFAULT_LR = 3e-3;
+
     /** The short --targets names, each standing for {@code NAME_proj}. */
     private static final Set<String> SHORT = Set.of("q", "k", "v", "o", "gate", "up", "down");
 
