@@ -78,29 +78,25 @@ public final class VectorGemm implements MatmulBackend {
 
     /**
      * Outputs [r0, r1) of y for every token: of x W^T (rows of W), or with {@code untransposed} of x W (columns of W).
-     * The panel of W is widened into p per k-block: element (output r0 + j, reduction index k) at p[base + j * nk + k - k0]
-     * for the block [k0, k0 + nk) holding k (a partial last group of NR outputs repeats the last one: the copy computes
-     * the same values and is not stored). Per block of MC tokens and KC columns, each NR x KC micro-panel of W (L1) is swept
-     * by the block's MR x KC pieces of x (L2); the block's sums wait in acc between k-blocks. With one block of tokens
-     * (prefill of up to MC tokens, a training step's products) each k-block is packed right before it is swept (base 0: it
-     * is read back from L2); with more, and for block formats' rows (decoded whole), the panel is packed once up front
-     * (base k0 np).
+     * The panel of W is widened once into p, per k-block: element (output r0 + j, reduction index k) at
+     * p[k0 * np + j * nk + k - k0] for the block [k0, k0 + nk) holding k (a partial last group of NR outputs
+     * repeats the last one: the copy computes the same values and is not stored). Per block of MC tokens and KC
+     * columns, each NR x KC micro-panel of W (L1) is swept by the block's MR x KC pieces of x (L2); the block's
+     * sums wait in acc between k-blocks.
      */
     private static void panel(float[] px, int tokens, Tensor w, boolean untransposed, float[] bias, float[] y, int r0, int r1, Scratch s) {
         int rows = untransposed ? w.cols() : w.rows(), cols = untransposed ? w.rows() : w.cols(), n = r1 - r0;
         int np = (n + NR - 1) / NR * NR, tokenGroups = (tokens + MR - 1) / MR;
-        boolean decodedRows = w instanceof QuantizedTensor && !untransposed, perBlock = tokenGroups <= MC / MR && !decodedRows;
-        float[] p = s.pack(np * (perBlock ? Math.min(KC, cols) : cols)), acc = s.acc(np * MC);
-        if (decodedRows) packDecodedRows(w, r0, n, np, p, s);
-        else if (!perBlock) for (int k0 = 0; k0 < cols; k0 += KC) packBlock(w, untransposed, r0, n, np, k0, Math.min(KC, cols - k0), p, k0 * np, s);
+        float[] p = s.pack(np * cols), acc = s.acc(np * MC);
+        if (untransposed) packColumns(w, r0, n, np, p, s);
+        else packRows(w, r0, n, np, p, s);
         for (int tg0 = 0; tg0 < tokenGroups; tg0 += MC / MR) {
             int tg1 = Math.min(tokenGroups, tg0 + MC / MR);
             for (int k0 = 0; k0 < cols; k0 += KC) {
-                int nk = Math.min(KC, cols - k0), base = perBlock ? 0 : k0 * np;
-                if (perBlock) packBlock(w, untransposed, r0, n, np, k0, nk, p, 0, s);
+                int nk = Math.min(KC, cols - k0);
                 for (int j = 0; j < np; j += NR) {
                     for (int tg = tg0; tg < tg1; tg++) {
-                        int xo = (tg * cols + k0) * MR, po = base + j * nk, ao = j * MC + (tg - tg0) * MR;
+                        int xo = (tg * cols + k0) * MR, po = k0 * np + j * nk, ao = j * MC + (tg - tg0) * MR;
                         if (NR == 12) tile12(px, xo, p, po, nk, acc, ao, k0 == 0);
                         else tile6(px, xo, p, po, nk, acc, ao, k0 == 0);
                     }
@@ -115,32 +111,31 @@ public final class VectorGemm implements MatmulBackend {
         }
     }
 
-    /** p(j, k) = W[r0 + j, k] for a block format: each of the panel's rows decoded once, whole, then laid out per k-block (base k0 np). */
-    private static void packDecodedRows(Tensor w, int r0, int n, int np, float[] p, Scratch s) {
+    /** p(j, k) = W[r0 + j, k]: each of the panel's rows of W widened (or its blocks decoded) once, laid out per k-block. */
+    private static void packRows(Tensor w, int r0, int n, int np, float[] p, Scratch s) {
         int cols = w.cols();
-        float[] row = s.row(cols);
         for (int j = 0; j < np; j++) {
-            w.copyTo((long) (r0 + Math.min(j, n - 1)) * cols, row, 0, cols);
-            for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
+            long from = (long) (r0 + Math.min(j, n - 1)) * cols;
+            if (w instanceof QuantizedTensor) { // the row's blocks decoded once, then laid out per k-block
+                float[] row = s.row(cols);
+                w.copyTo(from, row, 0, cols);
+                for (int k0 = 0; k0 < cols; k0 += KC) System.arraycopy(row, k0, p, k0 * np + j * Math.min(KC, cols - k0), Math.min(KC, cols - k0));
+                continue;
+            }
+            for (int k0 = 0; k0 < cols; k0 += KC) widen(w, from + k0, Math.min(KC, cols - k0), p, k0 * np + j * Math.min(KC, cols - k0));
         }
     }
 
     /**
-     * The k-block [k0, k0 + nk) of the panel at p[base ..]: p(j, k) = W[r0 + j, k], each row's segment widened; or, untransposed
-     * (W [reduction, outputs]), p(j, k) = W[k, r0 + j], row k of W read once over the panel's n columns and scattered at stride
-     * nk (the np lines written per k stay in L1 until filled).
+     * p(j, k) = W[k, c0 + j] (the untransposed product, W [reduction, outputs]): row k of W read once over the panel's
+     * n columns, scattered to the micro-panels at stride nk (the np lines written per k stay in L1 until filled).
      */
-    private static void packBlock(Tensor w, boolean untransposed, int r0, int n, int np, int k0, int nk, float[] p, int base, Scratch s) {
-        if (!untransposed) {
-            int cols = w.cols();
-            for (int j = 0; j < np; j++) widen(w, (long) (r0 + Math.min(j, n - 1)) * cols + k0, nk, p, base + j * nk);
-            return;
-        }
-        int width = w.cols(), whole = Math.min(width - r0, (n + L - 1) / L * L); // whole vectors but at W's edge
+    private static void packColumns(Tensor w, int c0, int n, int np, float[] p, Scratch s) {
+        int reduction = w.rows(), width = w.cols(), whole = Math.min(width - c0, (n + L - 1) / L * L); // whole vectors but at W's edge
         float[] row = s.row(whole);
-        for (int k = k0; k < k0 + nk; k++) {
-            widen(w, (long) k * width + r0, whole, row, 0);
-            int to = base + k - k0;
+        for (int k = 0; k < reduction; k++) {
+            widen(w, (long) k * width + c0, whole, row, 0);
+            int k0 = k / KC * KC, nk = Math.min(KC, reduction - k0), to = k0 * np + k - k0;
             for (int j = 0; j < np; j++) p[to + j * nk] = row[Math.min(j, n - 1)];
         }
     }
