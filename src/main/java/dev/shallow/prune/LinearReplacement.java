@@ -67,14 +67,12 @@ public final class LinearReplacement {
     }
 
     /**
-     * Estimates the maps for removing {@code removal}'s layers from {@code model} (a Hugging Face checkpoint or float GGUF) on the
-     * calibration {@code sequences} ({@code calibration}: their description for the record), {@code batch} sequences per forward
-     * pass. Refused in one line: sub-blocks, a cut at layer 0, a family whose MLP output is normed after down_proj (Gemma 2/3),
-     * a kept layer without an MLP or with a quantized one, a negative ridge, a singular system with ridge 0.
+     * Refuses in one line what {@link #estimate} cannot replace, before anything is computed (a sweep checks every planned point
+     * first): a family whose MLP output is normed after down_proj (Gemma 2/3), sub-blocks, a cut at layer 0, a layer before a cut
+     * without an MLP or with a quantized down projection.
      */
-    public static LinearReplacement estimate(Model model, Removal removal, int[][] sequences, JsonNode calibration, double ridge, int batch) {
+    public static void check(Model model, Removal removal) {
         ModelConfig c = model.config();
-        if (!(ridge >= 0) || Double.isInfinite(ridge)) throw new ShallowException("--ridge must be a finite number >= 0, got " + ridge);
         if (c.postNorms()) {
             throw new ShallowException("--replace linear: " + c.family() + " norms the MLP output after down_proj (post_feedforward_layernorm), "
                     + "so a linear map of that output cannot be folded into down_proj");
@@ -82,20 +80,36 @@ public final class LinearReplacement {
         if (removal.removesSubBlocks()) {
             throw new ShallowException("--replace linear replaces removed whole layers; the pruning removes (or the source lacks) attention / MLP sub-blocks");
         }
-        int h = c.hiddenSize();
+        for (Layers.Run run : Layers.runs(removal.layers())) {
+            int layer = run.first() - 1;
+            String what = "--replace linear, layers " + Layers.format(IntStream.rangeClosed(run.first(), run.last()).toArray());
+            if (layer < 0) throw new ShallowException(what + ": the cut starts at layer 0, with no kept layer before it to fold a map into");
+            LayerWeights w = model.layer(layer);
+            if (w.wDown() == null) throw new ShallowException(what + ": layer " + layer + " before the cut has no MLP to fold a map into");
+            if (!w.wDown().dtype().isFloatWeight()) {
+                throw new ShallowException(what + ": layer " + layer + "'s down projection is " + w.wDown().dtype() + "; a folded map would be "
+                        + "quantized again: use a float GGUF or the Hugging Face checkpoint");
+            }
+        }
+    }
+
+    /**
+     * Estimates the maps for removing {@code removal}'s layers from {@code model} (a Hugging Face checkpoint or float GGUF) on the
+     * calibration {@code sequences} ({@code calibration}: their description for the record), {@code batch} sequences per forward
+     * pass. Refused in one line: sub-blocks, a cut at layer 0, a family whose MLP output is normed after down_proj (Gemma 2/3),
+     * a kept layer without an MLP or with a quantized one, a negative ridge, a singular system with ridge 0.
+     */
+    public static LinearReplacement estimate(Model model, Removal removal, int[][] sequences, JsonNode calibration, double ridge, int batch) {
+        if (!(ridge >= 0) || Double.isInfinite(ridge)) throw new ShallowException("--ridge must be a finite number >= 0, got " + ridge);
+        check(model, removal);
+        int h = model.config().hiddenSize();
         int[] kept = removal.kept();
         List<Fit> fits = new ArrayList<>();
         Model current = model;
         for (Layers.Run run : Layers.runs(removal.layers())) {
             int layer = run.first() - 1, last = run.last();
             String what = "--replace linear, layers " + Layers.format(IntStream.rangeClosed(run.first(), last).toArray());
-            if (layer < 0) throw new ShallowException(what + ": the cut starts at layer 0, with no kept layer before it to fold a map into");
             LayerWeights w = current.layer(layer);
-            if (w.wDown() == null) throw new ShallowException(what + ": layer " + layer + " before the cut has no MLP to fold a map into");
-            if (!w.wDown().dtype().isFloatWeight()) {
-                throw new ShallowException(what + ": layer " + layer + "'s down projection is " + w.wDown().dtype() + "; a folded map would be "
-                        + "quantized again: use a float GGUF or the Hugging Face checkpoint");
-            }
             NormalEquations eq = new NormalEquations(h);
             Transformer full = new Transformer(model, IntStream.rangeClosed(0, last).toArray());
             Transformer pruned = new Transformer(current, Arrays.stream(kept).filter(l -> l <= layer).toArray());

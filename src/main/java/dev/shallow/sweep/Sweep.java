@@ -16,8 +16,11 @@ import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.io.OutputPolicy;
+import dev.shallow.model.AbsentSubBlocks;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Layers;
+import dev.shallow.prune.LinearReplacement;
+import dev.shallow.prune.Removal;
 import dev.shallow.prune.Selection;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
@@ -76,6 +79,11 @@ public final class Sweep {
             List<Line> plan = lines(plan(options, analysis, layers, counts), options.healing());
             if (options.heals() && model.isGguf()) { // a healed point of a GGUF model is pruned to a GGUF: each must be one llama.cpp's keys express
                 for (Line l : plan) if (l.healed()) GgufRewriter.checkPrunable(model.dir(), Layers.kept(l.point().removedArray(), layers));
+            }
+            for (Line l : plan) { // ReplaceMe's refusals (Gemma's post-norm, a cut at layer 0, ...) before the first point, not in the middle
+                if (l.healed() && l.healing().replaces()) {
+                    LinearReplacement.check(model, Removal.of(layers, l.point().removedArray(), new int[0], new int[0], AbsentSubBlocks.of(model.dir())));
+                }
             }
             Path results = run.file(RunDirectory.RESULTS);
             ResultsFile.dropPartialLine(results);

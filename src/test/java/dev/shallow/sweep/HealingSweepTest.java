@@ -110,6 +110,19 @@ class HealingSweepTest {
         assertEquals(List.of("angular", "angular (healed: lora)", "angular (healed: kd)", "angular (healed: replaceme)", "angular (healed: replaceme+kd)"), series);
     }
 
+    /** ReplaceMe cannot fold into Gemma's down_proj (post-feedforward norm): refused in one line before the first point is evaluated. */
+    @Test
+    void replaceMeRefusalsComeBeforeTheFirstPoint(@TempDir Path tmp) throws IOException {
+        SweepOptions options = SweepFixture.options(List.of(Strategy.ANGULAR), "0,0.2", 3).withHeal(SweepFixture.heal(TOKENS), List.of(HealMethod.REPLACEME));
+        Path dir = tmp.resolve("run");
+        try (Model model = Model.load(Shared.model("tiny-gemma2-random"))) {
+            ShallowException e = assertThrows(ShallowException.class, () -> Sweep.run(model, options, dir, SweepProgress.NONE));
+            assertTrue(e.getMessage().contains("post_feedforward_layernorm") && e.getMessage().lines().count() == 1, e.getMessage());
+        }
+        Path results = dir.resolve(RunDirectory.RESULTS);
+        assertTrue(!Files.exists(results) || Files.size(results) == 0, "no point was evaluated");
+    }
+
     /** angular 0, random 0, then each pruned point and its healed line; the healed model's loss is its own and lower. */
     private static void checkLines(List<PointResult> points) {
         assertEquals(List.of("angular 0 (n=0)", "random 0 (n=0)", "angular 0.2 (n=1)", "angular 0.2 (n=1) healed", "random 0.2 (n=1)",
