@@ -2,8 +2,8 @@ package dev.shallow.sweep;
 
 import dev.shallow.ShallowException;
 import dev.shallow.analysis.ModelIdentity;
-import dev.shallow.heal.HealOptions;
 import dev.shallow.data.CalibrationSet;
+import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.Healer;
 import dev.shallow.heal.KdOptions;
 import dev.shallow.io.GgufWeights;
