@@ -16,6 +16,8 @@ import java.util.List;
 final class LayerBuffers {
     private final List<double[]> all = new ArrayList<>();
     private final int n, rank;
+    /** Bytes of the forward arrays: what a kept layer's own set holds. */
+    private final long forwardBytes;
     private final ModelConfig c;
     private final List<LinearModule> modules, targets;
     // forward: input, attention block (q and k after their norms and RoPE), block outputs, MLP hidden
@@ -45,12 +47,7 @@ final class LayerBuffers {
         this.targets = targets;
         this.rank = rank;
         int h = c.hiddenSize(), f = c.intermediateSize();
-        for (LinearModule m : modules) {
-            for (Projection p : m.parts()) {
-                out[p.ordinal()] = alloc(n * p.out(c));
-                grad[p.ordinal()] = scratch != null ? scratch.grad[p.ordinal()] : alloc(n * p.out(c));
-            }
-        }
+        for (LinearModule m : modules) for (Projection p : m.parts()) out[p.ordinal()] = alloc(n * p.out(c));
         for (NormSite s : NormSite.values()) {
             if (!s.present(c)) continue;
             mu[s.ordinal()] = alloc(s.rows(c, n));
@@ -68,6 +65,10 @@ final class LayerBuffers {
         mlpOut = c.postNorms() ? alloc(n * h) : out(Projection.DOWN);
         u = new double[modules.size()][];
         for (int i = 0; i < u.length; i++) if (targets.contains(modules.get(i))) u[i] = alloc(n * rank);
+        forwardBytes = bytes();
+        for (LinearModule m : modules) {
+            for (Projection p : m.parts()) grad[p.ordinal()] = scratch != null ? scratch.grad[p.ordinal()] : alloc(n * p.out(c));
+        }
         if (scratch != null) {
             dq = scratch.dq;
             dk = scratch.dk;
@@ -115,6 +116,11 @@ final class LayerBuffers {
     /** The tokens these buffers hold. */
     int n() {
         return n;
+    }
+
+    /** Bytes a layer's own forward arrays take ({@link #LayerBuffers(LayerBuffers)}), known before any is allocated. */
+    long forwardBytes() {
+        return forwardBytes;
     }
 
     /** Bytes of the arrays this set allocated (an array shared within it once; the backward arrays only in the set that owns them). */

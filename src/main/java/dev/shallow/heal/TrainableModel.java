@@ -74,9 +74,7 @@ public final class TrainableModel {
     private record Buffers(LayerBuffers scratch, List<LayerBuffers> kept) {
         /** How many of the last layers keep their internals within the budget, their buffers allocated on first use. */
         int keep(long budget, int layers) {
-            if (budget == 0) return 0;
-            if (kept.isEmpty()) kept.add(new LayerBuffers(scratch));
-            int keep = (int) Math.min(layers, budget / kept.getFirst().bytes());
+            int keep = (int) Math.min(layers, budget / scratch.forwardBytes());
             while (kept.size() < keep) kept.add(new LayerBuffers(scratch));
             return keep;
         }
