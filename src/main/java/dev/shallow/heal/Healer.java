@@ -258,12 +258,17 @@ public final class Healer {
         return state;
     }
 
+    /** The held-out documents a healing run with options {@code o} measures its loss on, tokenized for {@code model}. */
+    public static int[][] heldout(Model model, HealOptions o, Path sharedData) {
+        return texts(o, Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData).heldout();
+    }
+
     /**
-     * The held-out loss a healing run with options {@code o} measures before it trains, of {@code model} run on {@code layers}
-     * (a pruned model by layer skipping, no checkpoint written): to compare healing that does not train with healing that does.
+     * The loss a healing run measures before it trains, on {@code heldout} ({@link #heldout}), of {@code model} run on
+     * {@code layers} (a pruned model by layer skipping, no checkpoint written): to compare healing that does not train with
+     * healing that does.
      */
-    public static double heldoutLoss(Model model, int[] layers, HealOptions o, Path sharedData) {
-        int[][] heldout = texts(o, Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), sharedData).heldout();
+    public static double heldoutLoss(Model model, int[] layers, HealOptions o, int[][] heldout) {
         TrainableModel m = new TrainableModel(Base.dense(model), layers, o.lora(), Precision.FLOAT32, false); // B = 0: the model itself
         return Finite.require(loss(m, heldout), "heal: the held-out loss");
     }

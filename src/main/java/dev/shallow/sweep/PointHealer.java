@@ -55,11 +55,17 @@ record PointHealer(Model model, ModelIdentity source, HealOptions options, Calib
             Pruner.prune(modelDir, removal, PruningRecord.explicit(), replacement, pruned, false);
         }
         // the plain pruned model's held-out loss, the same "before" for every method (a method that trains measures it itself)
-        double before = method.replaces() ? Healer.heldoutLoss(model, removal.kept(), options, sharedData) : Double.NaN;
+        int[][] heldout = method.replaces() ? Healer.heldout(model, options, sharedData) : null;
+        double before = method.replaces() ? Healer.heldoutLoss(model, removal.kept(), options, heldout) : Double.NaN;
         if (!method.trains()) {
             Model replaced = Model.load(pruned);
-            double after = Healer.heldoutLoss(replaced, Transformer.allLayers(replaced.config().numLayers()), options, sharedData);
-            return new Healed(replaced, new HealSummary(0, 0, (System.nanoTime() - t0) / 1e9, options.heldoutSamples(), before, after), work);
+            try {
+                double after = Healer.heldoutLoss(replaced, Transformer.allLayers(replaced.config().numLayers()), options, heldout);
+                return new Healed(replaced, new HealSummary(0, 0, (System.nanoTime() - t0) / 1e9, heldout.length, before, after), work);
+            } catch (RuntimeException e) {
+                replaced.close();
+                throw e;
+            }
         }
         HealOptions o = method.distils() ? options.withKd(KdOptions.defaults()) : options;
         Healer.Result r = Healer.run(pruned, method.distils() ? modelDir : null, o, sharedData, out, false, 0, 0, true, new Healer.Listener() {
