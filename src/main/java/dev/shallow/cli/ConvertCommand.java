@@ -6,6 +6,7 @@ import dev.shallow.convert.GgufImporter;
 import dev.shallow.convert.GgufOutputFile;
 import dev.shallow.convert.GgufRewriter;
 import dev.shallow.convert.GgufTensorTypes;
+import dev.shallow.convert.OllamaModelfile;
 import dev.shallow.io.GgmlType;
 import dev.shallow.io.GgufWeights;
 import dev.shallow.io.OutputPolicy;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -42,7 +44,10 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--allow-ignored-window", description = "Write a model whose sliding window llama.cpp ignores, with a warning.")
     boolean allowIgnoredWindow;
 
-    @Option(names = "--force", description = "Replace an existing OUT file, or an OUT directory shallow wrote.")
+    @Option(names = "--modelfile", paramLabel = "FILE", description = "With a GGUF OUT: also write Ollama's Modelfile for it (ollama create NAME -f FILE).")
+    Path modelfile;
+
+    @Option(names = "--force", description = "Replace an existing OUT file (and --modelfile FILE), or an OUT directory shallow wrote.")
     boolean force;
 
     @Override
@@ -51,12 +56,14 @@ final class ConvertCommand implements Callable<Integer> {
         boolean ggufIn = GgufWeights.isGguf(model);
         if (ggufIn && !out.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
             if (allowIgnoredWindow) throw new ShallowException("--allow-ignored-window goes with a Hugging Face MODEL (a GGUF has no window to ignore)");
+            if (modelfile != null) throw new ShallowException("--modelfile goes with a GGUF OUT (Ollama runs GGUF files)");
             OutputPolicy.checkDirectory(out, force, model);
             GgufImporter.Result r = GgufImporter.write(model, out, type, force);
             System.out.printf("wrote %s: %s, %d layers, %d tensors, config.json, tokenizer.json, tokenizer_config.json%n", r.out(), r.modelType(), r.layers(), r.tensors());
             return 0;
         }
         GgufOutputFile.check(out, force, model);
+        if (modelfile != null) checkModelfile(modelfile, force, out, model);
         if (ggufIn) {
             if (allowIgnoredWindow) throw new ShallowException("--allow-ignored-window goes with a Hugging Face MODEL (a GGUF has no window to ignore)");
             GgufRewriter.Result r = GgufRewriter.write(model, out, type, null, null);
@@ -66,6 +73,23 @@ final class ConvertCommand implements Callable<Integer> {
             r.warnings().forEach(w -> System.err.println("shallow: warning: " + w));
             System.out.printf("wrote %s: %s, %d layers, %d tensors%n", r.out(), r.architecture(), r.layers(), r.tensors());
         }
+        if (modelfile != null) writeModelfile(modelfile, out);
         return 0;
+    }
+
+    /**
+     * Before anything is written: the Modelfile is apart from the inputs and the other outputs, and, as a hand-written
+     * Modelfile holds a user's prompts and parameters, an existing one is replaced only with --force.
+     */
+    static void checkModelfile(Path modelfile, boolean force, Path gguf, Path... inputs) {
+        OutputPolicy.checkFile(modelfile, inputs);
+        OutputPolicy.requireApartFromOutput(modelfile, gguf);
+        if (Files.exists(modelfile) && !force) throw ShallowException.at(modelfile, "exists; give --force to replace it");
+    }
+
+    /** Writes Ollama's Modelfile for the GGUF {@code gguf} just written, and says so. */
+    static void writeModelfile(Path modelfile, Path gguf) {
+        OllamaModelfile.write(modelfile, gguf);
+        System.out.printf("wrote %s (Ollama: ollama create NAME -f %s)%n", modelfile, modelfile);
     }
 }

@@ -90,6 +90,10 @@ final class PruneCommand implements Callable<Integer> {
             + "the same pruned model from MODEL (a Hugging Face directory); its layer_range slices are half-open.")
     Path mergekit;
 
+    @Option(names = "--modelfile", paramLabel = "FILE", description = "With --format gguf: also write Ollama's Modelfile for OUT "
+            + "(ollama create NAME -f FILE).")
+    Path modelfile;
+
     @Option(names = "--replace", paramLabel = "linear", description = "Heal without training (ReplaceMe): for each run of removed layers, "
             + "estimate on the --data calibration tokens the linear map T that best carries the MLP output of the kept layer before it to the "
             + "unpruned model's residual stream after the run (least squares in float64), and fold it into that layer's down_proj "
@@ -102,7 +106,7 @@ final class PruneCommand implements Callable<Integer> {
     Double ridge;
 
     @Option(names = "--force", description = "Replace OUT if shallow wrote it (it holds .shallow-output); never a directory shallow did not "
-            + "write. With --format gguf: replace an existing OUT file.")
+            + "write. With --format gguf: replace an existing OUT file; with --modelfile, an existing Modelfile.")
     boolean force;
 
     @Override
@@ -124,6 +128,11 @@ final class PruneCommand implements Callable<Integer> {
         if (mergekit != null) {
             OutputPolicy.checkFile(mergekit, inputs);
             OutputPolicy.requireApartFromOutput(mergekit, out);
+        }
+        if (modelfile != null) {
+            if (!ggufOut) throw new ShallowException("--modelfile goes with --format gguf (Ollama runs GGUF files)");
+            ConvertCommand.checkModelfile(modelfile, force, out, inputs);
+            OutputPolicy.requireApartFromOutput(modelfile, mergekit);
         }
         ModelIdentity model = SourceModel.identity(modelDir);
         boolean subBlocks = removeAttention != null || removeMlp != null;
@@ -217,6 +226,7 @@ final class PruneCommand implements Callable<Integer> {
                     + "so llama.cpp and Shallow skip them)%n");
         }
         System.out.printf("file        %,d bytes (GGUF; what was removed is in its shallow.pruning.* keys)%n", out.toFile().length());
+        if (modelfile != null) ConvertCommand.writeModelfile(modelfile, out);
     }
 
     private static void print(PruneResult r) {

@@ -46,7 +46,7 @@ public final class GgufTokenizerExport {
     /**
      * Puts the tokenizer of {@code modelOrFile} (a model directory's tokenizer.json, else its tokenizer.model; or such a
      * file; or a GGUF file, whose {@code tokenizer.*} keys are copied as they are) into {@code m}, with ids up to
-     * {@code vocabSize} (the embedding's rows).
+     * {@code vocabSize} (the embedding's rows); a directory's chat templates too ({@link ChatTemplates}).
      */
     public static List<String> write(Path modelOrFile, int vocabSize, GgufWriter.Metadata m) {
         Path file = Files.isDirectory(modelOrFile) ? Tokenizer.inModelDir(modelOrFile) : modelOrFile;
@@ -72,6 +72,7 @@ public final class GgufTokenizerExport {
         String differs = difference(load(keys, spec), source, leadingSpaceDiffers);
         if (differs != null) throw spec.fail("the GGUF vocabulary would not tokenize as this tokenizer does (" + differs + "); not written");
         m.putAll(keys);
+        if (Files.isDirectory(modelOrFile)) ChatTemplates.put(ChatTemplates.of(modelOrFile), m);
         return leadingSpaceDiffers ? List.of(file + ": its Metaspace pre-tokenizer (prepend_scheme \"first\") adds no \u2581 before a text that"
                 + " starts with a space or \u2581; llama.cpp's SPM tokenizer (add_space_prefix) always does, as sentencepiece does, so such texts"
                 + " tokenize differently in the GGUF") : List.of();

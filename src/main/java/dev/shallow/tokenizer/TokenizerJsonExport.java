@@ -154,7 +154,7 @@ public final class TokenizerJsonExport {
         return model;
     }
 
-    /** tokenizer_config.json: the class, bos/eos/unk tokens and add_bos_token/add_eos_token with llama.cpp's defaults. */
+    /** tokenizer_config.json: the class, bos/eos/unk tokens, add_bos_token/add_eos_token with llama.cpp's defaults, the chat templates. */
     private static ObjectNode config(GgufMetadata m, String[] tokens, String tokenizerClass, boolean addBosDefault, int unk) {
         ObjectNode c = JSON.objectNode().put("tokenizer_class", tokenizerClass);
         int bos = id(m, "bos_token_id", tokens.length), eos = id(m, "eos_token_id", tokens.length);
@@ -163,6 +163,7 @@ public final class TokenizerJsonExport {
         if (unk >= 0) c.put("unk_token", tokens[unk]);
         c.put("add_bos_token", m.has(PREFIX + "add_bos_token") ? m.bool(PREFIX + "add_bos_token") : addBosDefault);
         c.put("add_eos_token", m.has(PREFIX + "add_eos_token") && m.bool(PREFIX + "add_eos_token"));
+        ChatTemplates.toConfig(m, c);
         return c;
     }
 
