@@ -29,11 +29,13 @@ PROJECTIONS = {"q": "self_attn.q_proj", "k": "self_attn.k_proj", "v": "self_attn
 
 
 def lora_step(cfg, w, batch, seq_len, rank=8, alpha=16.0, dropout=0.05, targets="q,k,v,o,gate,up,down", lr=2e-4,
-              max_grad_norm=1.0, checkpoint=False):
+              max_grad_norm=1.0, checkpoint=False, autocast=False):
     """One LoRA training step on `batch` x `seq_len` fresh random ids of the Llama `cfg` (config.json) with HF-named
-    weights `w` (frozen, widened to float32), as a function of no arguments returning the loss."""
+    weights `w` (frozen, widened to float32), as a function of no arguments returning the loss. autocast: mixed precision
+    as a bfloat16 model is trained (HF Trainer's bf16=True): the frozen weights stay bfloat16, the forward and the loss
+    run under torch.autocast("cpu", torch.bfloat16), the LoRA weights and AdamW stay float32."""
     torch.manual_seed(0)
-    w = {k: v.float().requires_grad_(False) for k, v in w.items()}
+    w = {k: (v.bfloat16() if autocast else v.float()).requires_grad_(False) for k, v in w.items()}
     L, hidden, heads = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["num_attention_heads"]
     kv_heads = cfg.get("num_key_value_heads", heads)
     d = cfg.get("head_dim") or hidden // heads
@@ -93,11 +95,12 @@ def lora_step(cfg, w, batch, seq_len, rank=8, alpha=16.0, dropout=0.05, targets=
 
     def step():
         ids = torch.randint(3, vocab, (batch, T), generator=gen)
-        x = w["model.embed_tokens.weight"][ids]
-        for l in range(L):
-            x = torch.utils.checkpoint.checkpoint(layer, l, x, use_reentrant=False) if checkpoint else layer(l, x)
-        logits = rms(x, w["model.norm.weight"]) @ head_w.T
-        loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            x = w["model.embed_tokens.weight"][ids]
+            for l in range(L):
+                x = torch.utils.checkpoint.checkpoint(layer, l, x, use_reentrant=False) if checkpoint else layer(l, x)
+            logits = rms(x, w["model.norm.weight"]) @ head_w.T
+            loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
         opt.step()

@@ -10,7 +10,7 @@ SwiGLU, tied or untied head) and times, per dtype (float32, bfloat16):
   eval_<N>req      N log-likelihood requests, each context + continuation in full (no prefix sharing),
                    longest first in right-padded batches of 8 with all-position logits, as
                    lm-evaluation-harness's HF model does with --batch_size 8 (requests/s)
-  train_<B>x<T>    LoRA training steps of bench_heal_torch.py (plain autograd), float32 only (tokens/s)
+  train_<B>x<T>    LoRA training steps of bench_heal_torch.py (plain autograd; bfloat16: autocast mixed precision) (tokens/s)
 Each is warmed up once (the batch with its first prompt, eval with its first request), then the best of
 at most --repeats runs is kept, repeating only while the timed runs stay within --budget seconds. float32 always runs. A
 bfloat16 workload projected (from its measured matmul GFLOP/s) to take longer than --max-run
@@ -214,7 +214,7 @@ def matmul_gflops(model, rows):
 
 def measure(model, workload, repeats, budget_s, max_run_s, only):
     """per second (tokens, or requests for eval) of each workload; outside float32, a workload projected to run longer
-    than max_run_s is estimated, not run; training runs in float32 only."""
+    than max_run_s is estimated, not run; training in bfloat16 is torch.autocast mixed precision (bench_heal_torch.lora_step)."""
     prompt = torch.tensor([workload["prompt"]])
     long_prompt = torch.tensor([workload["long_prompt"]])
     batch = torch.tensor(workload["batch"])
@@ -243,9 +243,9 @@ def measure(model, workload, repeats, budget_s, max_run_s, only):
         f"eval_{len(requests)}req": (len(requests), padded_tokens(requests), lambda: timed(lambda: score(model, requests)),
                                      lambda: score(model, requests[:1]), 16),
     }
-    if model.dtype == torch.float32 and (not only or f"train_{train['batch']}x{train['seq_len']}" in only):
+    if not only or f"train_{train['batch']}x{train['seq_len']}" in only:  # float32 autograd; bfloat16: autocast mixed precision
         step = lora_step(model.config, model.w, train["batch"], train["seq_len"], train["rank"], train["alpha"], train["dropout"],
-                         lr=train["lr"], max_grad_norm=train["max_grad_norm"])
+                         lr=train["lr"], max_grad_norm=train["max_grad_norm"], autocast=model.dtype == torch.bfloat16)
         tokens = train["batch"] * train["seq_len"]
         workloads[f"train_{train['batch']}x{train['seq_len']}"] = (tokens, 2 * tokens, lambda: timed(step), step, 16)  # forward + input gradient
     results = {}

@@ -155,8 +155,8 @@ public record BenchReport(String model, int threads, WeightCost cost, Workload w
         if (shallow.containsKey(BenchPart.TRAIN)) {
             sb.append(String.format("train: LoRA steps on %d x %d tokens (rank %d, alpha %.0f, dropout %.2f on all 7 projections, clipping, AdamW);"
                             + " Shallow keeps the last layers' internals for backward%n  within a quarter of its heap, recomputes the others"
-                            + " (activation checkpointing); PyTorch: float32 autograd without"
-                            + " checkpointing (scripts/bench_heal_torch.py; no bfloat16).%n",
+                            + " (activation checkpointing); PyTorch: autograd without checkpointing (scripts/bench_heal_torch.py),%n"
+                            + "  float32, and bfloat16 as mixed precision (the weights in bfloat16 under torch.autocast, LoRA and AdamW in float32).%n",
                     workload.training().sequences().length, workload.training().sequences()[0].length, TrainingWorkload.RANK,
                     TrainingWorkload.ALPHA, TrainingWorkload.DROPOUT));
         }

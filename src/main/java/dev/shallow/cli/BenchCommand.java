@@ -218,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The workloads run again in bf16 (training has no PyTorch bfloat16 row to compare with). */
     private static final Set<BenchPart> BF16_PARTS = EnumSet.of(BenchPart.PREFILL, BenchPart.LONG_PREFILL, BenchPart.BATCH_PREFILL, BenchPart.DECODE,
-            BenchPart.EVAL);
+            BenchPart.EVAL, BenchPart.TRAIN);
 
     /** The workloads the gguf part runs on each file. */
     private static final Set<BenchPart> GGUF_PARTS = EnumSet.of(BenchPart.PREFILL, BenchPart.DECODE);
