@@ -77,20 +77,22 @@ final class Quants {
     }
 
     /**
-     * ggml-quants.c get_scale_min_k4 for the 8 sub-blocks of the 12 bytes q at {@code at}, times d and dmin: j &lt; 4:
-     * sc = q[j] &amp; 63, m = q[j + 4] &amp; 63; j &gt;= 4: sc = (q[j + 4] &amp; 15) | (q[j - 4] &gt;&gt; 6) &lt;&lt; 4,
-     * m = (q[j + 4] &gt;&gt; 4) | (q[j] &gt;&gt; 6) &lt;&lt; 4. scales[j] = d * sc, mins[j] = dmin * m.
+     * ggml-quants.c get_scale_min_k4 for sub-block s of the 12 bytes q, given as a = q[0..8) and c = q[8..12) (little
+     * endian): s &lt; 4: sc = q[s] &amp; 63, m = q[s + 4] &amp; 63; s &gt;= 4: sc = (q[s + 4] &amp; 15) | (q[s - 4] &gt;&gt; 6) &lt;&lt; 4,
+     * m = (q[s + 4] &gt;&gt; 4) | (q[s] &gt;&gt; 6) &lt;&lt; 4. Two small functions, not a table filled per block: the kernels call
+     * them in their loops, where the JIT inlines them (a method filling arrays was compiled apart and called per block).
      */
-    static void scalesMinsK4(MemorySegment seg, long at, float d, float dmin, float[] scales, float[] mins) {
-        long a = seg.get(U64, at);
-        int c = seg.get(U32, at + 8);
-        for (int j = 0; j < 4; j++) {
-            int lo = (int) (a >>> (8 * j)) & 0xFF, mid = (int) (a >>> (8 * j + 32)) & 0xFF, hi = (c >>> (8 * j)) & 0xFF; // q[j], q[j + 4], q[j + 8]
-            scales[j] = d * (lo & 63);
-            mins[j] = dmin * (mid & 63);
-            scales[j + 4] = d * ((hi & 15) | (lo >> 6) << 4);
-            mins[j + 4] = dmin * ((hi >> 4) | (mid >> 6) << 4);
-        }
+    static int scaleK4(long a, int c, int s) {
+        if (s < 4) return (int) (a >>> (8 * s)) & 63;
+        int lo = (int) (a >>> (8 * (s - 4))) & 0xFF, hi = (c >>> (8 * (s - 4))) & 0xFF; // q[s - 4], q[s + 4]
+        return (hi & 15) | (lo >> 6) << 4;
+    }
+
+    /** The 6-bit min of sub-block s, as {@link #scaleK4}. */
+    static int minK4(long a, int c, int s) {
+        if (s < 4) return (int) (a >>> (8 * s + 32)) & 63;
+        int mid = (int) (a >>> (8 * s)) & 0xFF, hi = (c >>> (8 * (s - 4))) & 0xFF; // q[s], q[s + 4]
+        return (hi >> 4) | (mid >> 6) << 4;
     }
 
     /**
@@ -195,10 +197,10 @@ final class Quants {
         int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
         FloatVector acc = FloatVector.zero(S);
         float m = 0;
-        float[] scales = new float[8], mins = new float[8];
         for (int i = 0; i < blocks; i++) {
-            long b = at + (long) i * bytes;
-            scalesMinsK4(seg, b + 4, f16(seg, b), f16(seg, b + 2), scales, mins);
+            long b = at + (long) i * bytes, a = seg.get(U64, b + 4);
+            int c = seg.get(U32, b + 12);
+            float d = f16(seg, b), dmin = f16(seg, b + 2);
             for (int j = 0; j < 4; j++) {
                 int s0 = 2 * j, s1 = s0 + 1;
                 FloatVector p0 = FloatVector.zero(S), p1 = p0;
@@ -214,8 +216,8 @@ final class Quants {
                     p0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k), p0);
                     p1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k + 32), p1);
                 }
-                acc = p1.fma(FloatVector.broadcast(S, scales[s1]), p0.fma(FloatVector.broadcast(S, scales[s0]), acc));
-                m = Math.fma(mins[s1], xsums[xso + 8 * i + s1], Math.fma(mins[s0], xsums[xso + 8 * i + s0], m));
+                acc = p1.fma(FloatVector.broadcast(S, d * scaleK4(a, c, s1)), p0.fma(FloatVector.broadcast(S, d * scaleK4(a, c, s0)), acc));
+                m = Math.fma(dmin * minK4(a, c, s1), xsums[xso + 8 * i + s1], Math.fma(dmin * minK4(a, c, s0), xsums[xso + 8 * i + s0], m));
             }
         }
         return Linear.sumLanes(acc) - m;
@@ -223,16 +225,17 @@ final class Quants {
 
     private static void kDecode(boolean five, MemorySegment seg, long at, int blocks, float[] dst, int off) {
         int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
-        float[] scales = new float[8], mins = new float[8];
         for (int i = 0; i < blocks; i++) {
-            long b = at + (long) i * bytes;
-            scalesMinsK4(seg, b + 4, f16(seg, b), f16(seg, b + 2), scales, mins);
+            long b = at + (long) i * bytes, a = seg.get(U64, b + 4);
+            int c = seg.get(U32, b + 12);
+            float d = f16(seg, b), dmin = f16(seg, b + 2);
             for (int j = 0; j < 4; j++) {
+                float sc0 = d * scaleK4(a, c, 2 * j), m0 = dmin * minK4(a, c, 2 * j), sc1 = d * scaleK4(a, c, 2 * j + 1), m1 = dmin * minK4(a, c, 2 * j + 1);
                 for (int e = 0; e < 32; e += L) {
                     IntVector raw = ints(seg, b + qs + 32 * j + e), h = five ? ints(seg, b + 16 + e) : null;
                     int k = off + i * 256 + 64 * j + e;
-                    kQuants(raw, h, 2 * j).mul(scales[2 * j]).sub(mins[2 * j]).intoArray(dst, k);
-                    kQuants(raw, h, 2 * j + 1).mul(scales[2 * j + 1]).sub(mins[2 * j + 1]).intoArray(dst, k + 32);
+                    kQuants(raw, h, 2 * j).mul(sc0).sub(m0).intoArray(dst, k);
+                    kQuants(raw, h, 2 * j + 1).mul(sc1).sub(m1).intoArray(dst, k + 32);
                 }
             }
         }
