@@ -47,7 +47,7 @@ class TransformerLMTest {
     }
 
     static TransformerLM lm(boolean bos, boolean share) {
-        return new TransformerLM(tf, HarnessEncoding.of(tokenizer, bos, model.config().maxPositionEmbeddings()), 256, share);
+        return new TransformerLM(tf, HarnessEncoding.of(tokenizer, bos, model.config().maxPositionEmbeddings()), 256, share ? PrefixSharing.heapShare() : PrefixSharing.OFF);
     }
 
     static List<Response> run(TransformerLM lm, Request... requests) {
@@ -136,7 +136,7 @@ class TransformerLMTest {
         assertArrayEquals(Arrays.copyOfRange(all, c, c + 4), pieces.get(0).continuation());
         assertArrayEquals(Arrays.copyOf(all, c + 4), pieces.get(1).context());
         assertArrayEquals(Arrays.copyOfRange(all, c + 4, c + 5), pieces.get(1).continuation());
-        TransformerLM small = new TransformerLM(tf, enc, 256, true);
+        TransformerLM small = new TransformerLM(tf, enc, 256, PrefixSharing.heapShare());
         Response.Loglikelihood r = (Response.Loglikelihood) run(small, new Request.Loglikelihood(context, continuation)).getFirst();
         assertTrue(r.logLikelihood() < 0 && Double.isFinite(r.logLikelihood()));
     }
@@ -233,11 +233,11 @@ class TransformerLMTest {
         reqs.add(new Request.Rolling("Lily had a cat."));
         reqs.add(new Request.Generate("Tom and Sue", List.of("."), 12));
         HarnessEncoding enc = HarnessEncoding.of(tokenizer, true, model.config().maxPositionEmbeddings());
-        for (boolean share : new boolean[]{true, false}) {
-            List<Response> inMemory = new TransformerLM(tf, enc, 64, share).run(reqs, Progress.NONE, "test");
+        for (PrefixSharing sharing : new PrefixSharing[]{PrefixSharing.heapShare(), PrefixSharing.OFF}) {
+            List<Response> inMemory = new TransformerLM(tf, enc, 64, sharing).run(reqs, Progress.NONE, "test");
             for (long budget : new long[]{1, 1 << 20}) {
-                assertEquals(inMemory, new TransformerLM(tf, enc, 64, share, new MemoryBudget(budget)).run(reqs, Progress.NONE, "test"),
-                        "budget " + budget + ", shared prefixes " + share);
+                assertEquals(inMemory, new TransformerLM(tf, enc, 64, sharing, new MemoryBudget(budget)).run(reqs, Progress.NONE, "test"),
+                        "budget " + budget + ", " + sharing);
             }
         }
     }
