@@ -1,5 +1,6 @@
 package dev.shallow.eval;
 
+import dev.shallow.tensor.Linear;
 import dev.shallow.transformer.KVCache;
 
 import java.util.ArrayList;
@@ -35,12 +36,16 @@ final class ScoringPlan {
     /**
      * Tokens appended at positions {@code from}.. to a KV cache of {@code capacity} positions that holds positions
      * [0, from) of {@code parent}'s: a copy of the parent's cache, or the parent's cache itself ({@code continues});
-     * without a parent, a new cache from position 0.
+     * without a parent, a new cache from position 0. The tokens are {@code context[from, contextEnd)} then
+     * {@code extra} (a tail's continuation less its last token).
      */
     static final class Segment {
         final Segment parent;
-        final int[] tokens;
-        final int from;
+        private final int[] context;
+        private final int contextEnd;
+        private final int[] extra;
+        /** Moves earlier when a short pass recomputes positions the cache already holds ({@link Batch#widenShortPasses}). */
+        int from;
         final boolean continues;
         final int capacity;
         /** The batch that computes it and the pass of that batch (0 when its parent was computed by an earlier batch). */
@@ -49,16 +54,28 @@ final class ScoringPlan {
         /** From the computing batch's begin until its caches are freed. */
         KVCache cache;
 
-        Segment(Segment parent, int[] tokens, int from, boolean continues, int capacity) {
+        Segment(Segment parent, int[] context, int from, int contextEnd, int[] extra, boolean continues, int capacity) {
             this.parent = parent;
-            this.tokens = tokens;
+            this.context = context;
             this.from = from;
+            this.contextEnd = contextEnd;
+            this.extra = extra;
             this.continues = continues;
             this.capacity = capacity;
         }
 
+        int[] tokens() {
+            int[] t = Arrays.copyOfRange(context, from, contextEnd + extra.length);
+            System.arraycopy(extra, 0, t, contextEnd - from, extra.length);
+            return t;
+        }
+
+        int length() {
+            return contextEnd - from + extra.length;
+        }
+
         int end() {
-            return from + tokens.length;
+            return contextEnd + extra.length;
         }
 
         /** Whether it starts with a copy of its parent's first positions. */
@@ -80,32 +97,59 @@ final class ScoringPlan {
         final List<List<Segment>> passes = new ArrayList<>();
         final List<Tail> tails = new ArrayList<>();
         final List<Segment> frees = new ArrayList<>();
-        long tokens;
 
         private void addContext(Segment s) {
             s.batch = this;
             s.pass = s.parent != null && s.parent.batch == this ? s.parent.pass + 1 : 0;
             if (s.pass == passes.size()) passes.add(new ArrayList<>());
             passes.get(s.pass).add(s);
-            tokens += s.tokens.length;
         }
 
         private void addTail(Tail t) {
             t.segment().batch = this;
             tails.add(t);
             frees.add(t.segment());
-            tokens += t.segment().tokens.length;
         }
 
         List<Segment> tailSegments() {
             return tails.stream().map(Tail::segment).toList();
         }
 
+        /** Tokens the model reads. */
+        long tokens() {
+            long t = length(tailSegments());
+            for (List<Segment> pass : passes) t += length(pass);
+            return t;
+        }
+
         /** Tokens of its largest pass. */
         int widestPass() {
-            int widest = tails.stream().mapToInt(t -> t.segment().tokens.length).sum();
-            for (List<Segment> pass : passes) widest = Math.max(widest, pass.stream().mapToInt(s -> s.tokens.length).sum());
+            int widest = length(tailSegments());
+            for (List<Segment> pass : passes) widest = Math.max(widest, length(pass));
             return widest;
+        }
+
+        private static int length(List<Segment> pass) {
+            return pass.stream().mapToInt(Segment::length).sum();
+        }
+
+        /**
+         * A pass of fewer than {@link Linear#GEMM_MIN_TOKENS} tokens would run the GEMV, which rounds differently from the GEMM (the
+         * same token in a larger batch): its segments start earlier, the latest first, until it has that many tokens (or all start at
+         * 0); the positions they recompute are the same bits as those their cache holds, so every score is the one computed alone.
+         */
+        private void widenShortPasses() {
+            List<List<Segment>> all = new ArrayList<>(passes);
+            all.add(tailSegments());
+            for (List<Segment> pass : all) {
+                for (int missing = Linear.GEMM_MIN_TOKENS - length(pass); missing > 0; ) {
+                    Segment latest = pass.stream().max(Comparator.comparingInt(s -> s.from)).orElseThrow();
+                    int k = Math.min(missing, latest.from);
+                    if (k == 0) break;
+                    latest.from -= k;
+                    missing -= k;
+                }
+            }
         }
     }
 
@@ -129,7 +173,7 @@ final class ScoringPlan {
 
     /** Tokens the model reads. */
     long tokens() {
-        return batches.stream().mapToLong(b -> b.tokens).sum();
+        return batches.stream().mapToLong(Batch::tokens).sum();
     }
 
     /** Stable: groups with equal prefixes keep their order. */
@@ -146,6 +190,8 @@ final class ScoringPlan {
         private final IntToLongFunction cacheBytes;
         private final List<Batch> batches = new ArrayList<>();
         private Batch current = new Batch();
+        /** Tokens of the current batch (before short passes are widened). */
+        private long filled;
         /** Shared prefixes made since the last group was placed: they go into its batch. */
         private final List<Segment> pending = new ArrayList<>();
         /** Bytes of the shared prefixes' caches held during the current batch, and of those whose groups are not all placed yet. */
@@ -171,7 +217,7 @@ final class ScoringPlan {
             Segment node = parent;
             long bytes = end > base ? cacheBytes.applyAsLong(end) : 0;
             if (end > base && held + bytes <= bound) {
-                node = new Segment(parent, Arrays.copyOfRange(first.context(), base, end), base, false, end);
+                node = new Segment(parent, first.context(), base, end, new int[0], false, end);
                 pending.add(node);
                 held += bytes;
                 open += bytes;
@@ -203,18 +249,19 @@ final class ScoringPlan {
             int[] ctx = g.context();
             int last = g.prefixLength(), base = parent == null ? 0 : parent.end();
             List<int[]> conts = g.continuations();
-            Segment context = last > base ? new Segment(parent, Arrays.copyOfRange(ctx, base, last), base, false, last + conts.getLast().length) : null;
+            Segment context = last > base ? new Segment(parent, ctx, base, last, new int[0], false, last + conts.getLast().length) : null;
             List<Tail> tails = new ArrayList<>();
+            long tokens = context == null ? 0 : context.length();
             for (int m = 0; m < conts.size(); m++) {
-                int[] cont = conts.get(m), tail = new int[cont.length];
-                tail[0] = ctx[last];
-                System.arraycopy(cont, 0, tail, 1, cont.length - 1);
+                int[] cont = conts.get(m);
                 boolean onContext = context != null && m == conts.size() - 1;
-                tails.add(new Tail(new Segment(context != null ? context : parent, tail, last, onContext, last + cont.length), g.members().get(m), cont));
+                Segment tail = new Segment(context != null ? context : parent, ctx, last, ctx.length, Arrays.copyOf(cont, cont.length - 1), onContext, last + cont.length);
+                tails.add(new Tail(tail, g.members().get(m), cont));
+                tokens += tail.length();
             }
-            long tokens = (context == null ? 0 : context.tokens.length) + tails.stream().mapToLong(t -> t.segment().tokens.length).sum();
-            for (Segment s : pending) tokens += s.tokens.length;
-            if (!current.tails.isEmpty() && current.tokens + tokens > batchTokens) close();
+            for (Segment s : pending) tokens += s.length();
+            if (!current.tails.isEmpty() && filled + tokens > batchTokens) close();
+            filled += tokens;
             for (Segment s : pending) current.addContext(s);
             pending.clear();
             if (context != null) {
@@ -225,8 +272,10 @@ final class ScoringPlan {
         }
 
         void close() {
+            current.widenShortPasses();
             batches.add(current);
             current = new Batch();
+            filled = 0;
             held = open;
         }
     }

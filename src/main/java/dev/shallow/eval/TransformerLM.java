@@ -195,6 +195,7 @@ public final class TransformerLM {
         private final double[] logLik;
         private final boolean[] greedy;
         private final List<ScoringPlan.Segment> tailSegments;
+        private final long tokens;
         private Transformer.Pass[] passes;
         private Transformer.Pass tailPass;
 
@@ -203,11 +204,12 @@ public final class TransformerLM {
             this.logLik = logLik;
             this.greedy = greedy;
             this.tailSegments = batch.tailSegments();
+            this.tokens = batch.tokens();
         }
 
         @Override
         public long tokens() {
-            return batch.tokens;
+            return tokens;
         }
 
         /** All passes' residual streams. */
@@ -237,7 +239,7 @@ public final class TransformerLM {
             for (int i = 0; i < n; i++) {
                 ScoringPlan.Segment s = segments.get(i);
                 s.cache = s.continues ? s.parent.cache : transformer.newCache(s.capacity);
-                seqs[i] = s.tokens;
+                seqs[i] = s.tokens();
                 caches[i] = s.cache;
                 positions[i] = s.from;
             }
@@ -262,6 +264,7 @@ public final class TransformerLM {
             int row = 0;
             for (ScoringPlan.Tail t : batch.tails) {
                 int[] cont = t.continuation();
+                row += t.segment().length() - cont.length; // positions recomputed before the tail (a widened pass)
                 double sum = 0;
                 boolean argmax = true;
                 for (int j = 0; j < cont.length; j++, row++) {
