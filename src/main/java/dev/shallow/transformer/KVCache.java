@@ -67,12 +67,13 @@ public final class KVCache {
             throw new IllegalArgumentException("cannot copy " + positions + " positions between caches of " + from.capacity + " and " + capacity);
         }
         float[] k = keys(layer), v = values(layer), fk = from.keys(layer), fv = from.values(layer);
-        for (int p = positions - n; p < positions; p++) {
-            int to = p % slots[layer], src = p % from.slots[layer];
-            for (int i = 0; i < kvDim; i++) {
-                k[i * slots[layer] + to] = fk[i * from.slots[layer] + src];
-                v[i * slots[layer] + to] = fv[i * from.slots[layer] + src];
-            }
+        // position p is in slot p mod slots of both: all positions fit both caches, or both rings have the same slots
+        int s = slots[layer], fs = from.slots[layer], first = (positions - n) % s, run = Math.min(n, s - first);
+        for (int i = 0; i < kvDim; i++) { // per dimension: the slots from the first copied position's, then those past the ring's wrap
+            System.arraycopy(fk, i * fs + first, k, i * s + first, run);
+            System.arraycopy(fk, i * fs, k, i * s, n - run);
+            System.arraycopy(fv, i * fs + first, v, i * s + first, run);
+            System.arraycopy(fv, i * fs, v, i * s, n - run);
         }
     }
 
