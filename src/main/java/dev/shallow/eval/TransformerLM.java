@@ -196,6 +196,7 @@ public final class TransformerLM {
         private final boolean[] greedy;
         private final List<ScoringPlan.Segment> tailSegments;
         private final long tokens;
+        private final int[] layers = transformer.layers();
         private Transformer.Pass[] passes;
         private Transformer.Pass tailPass;
 
@@ -250,7 +251,17 @@ public final class TransformerLM {
         public void layer(int l, Transformer.Workspace ws) {
             for (int i = 0; i < passes.length; i++) layer(batch.passes.get(i), passes[i], l, ws);
             layer(tailSegments, tailPass, l, ws);
-            for (ScoringPlan.Segment s : batch.frees) s.cache.dropLayer(l);
+            int next = nextLayer(l);
+            for (ScoringPlan.Segment s : batch.frees) {
+                if (next < 0) s.cache.dropLayer(l);
+                else s.cache.moveLayer(l, next);
+            }
+        }
+
+        /** The layer run after {@code l}, or -1 after the last. */
+        private int nextLayer(int l) {
+            for (int i = 0; i + 1 < layers.length; i++) if (layers[i] == l) return layers[i + 1];
+            return -1;
         }
 
         private static void layer(List<ScoringPlan.Segment> segments, Transformer.Pass pass, int l, Transformer.Workspace ws) {

@@ -77,6 +77,20 @@ public final class KVCache {
         }
     }
 
+    /**
+     * Hands {@code layer}'s keys and values to layer {@code next} when they have the same slots (else frees them), for a cache
+     * whose {@code layer} is read no more (a scoring pass run layer by layer): no new arrays to allocate and touch. The
+     * positions {@code next} has not stored yet keep {@code layer}'s values, which no query reads (a query attends to
+     * positions up to its own, all stored before it attends, or copied).
+     */
+    public void moveLayer(int layer, int next) {
+        if (slots[next] == slots[layer] && keys[next] == null) {
+            keys[next] = keys[layer];
+            values[next] = values[layer];
+        }
+        dropLayer(layer);
+    }
+
     /** Frees {@code layer}'s keys and values, for a cache that will not be extended (a scoring pass run layer by layer). */
     public void dropLayer(int layer) {
         keys[layer] = null;
