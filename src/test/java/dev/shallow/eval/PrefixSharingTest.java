@@ -90,7 +90,8 @@ class PrefixSharingTest {
      * MMLU 5-shot, the first 6 abstract algebra questions (prompts of about 870 tokens, untruncated in the 1024 positions
      * of tiny-qwen2-swa-random, whose layers 6-9 keep a sliding window of 8 keys in a ring cache): sharing on, bounded
      * to 1 KiB (less than any prefix's cache) and bounded to nothing give the responses of every request alone, bit for
-     * bit, in memory and layer by layer, in small and large batches. Tokens read (progress): each context once when
+     * bit, in memory and layer by layer, in small and large batches; and alone is a plain forward pass over context and
+     * continuation (the first question's four, the same bits: every pass has 4 or more tokens). Tokens read (progress): each context once when
      * only the choices share; with sharing, every distinct prefix once, and fewer than one more reading of the shots
      * (the common prefix of all contexts) on top, which a short pass starting early may add a few tokens to.
      */
@@ -123,6 +124,18 @@ class PrefixSharingTest {
             assertTrue(shots > 500, "the shots are the common prefix: " + shots + " tokens");
 
             List<Response> alone = new TransformerLM(tf, enc, 2048, PrefixSharing.OFF).run(requests, Progress.NONE, "test");
+            int vocab = model.config().vocabSize();
+            for (int r = 0; r < 4; r++) { // the first question's choices: one plain forward pass over context + continuation
+                Request.Loglikelihood ll = (Request.Loglikelihood) requests.get(r);
+                HarnessEncoding.Pair p = enc.pair(ll.context(), ll.continuation());
+                int[] ids = concat(p.context(), Arrays.copyOf(p.continuation(), p.continuation().length - 1));
+                float[] logits = tf.forward(ids, tf.newCache(ids.length), true);
+                double direct = 0;
+                for (int j = 0; j < p.continuation().length; j++) {
+                    direct += LogProbs.logProb(logits, (p.context().length - 1 + j) * vocab, vocab, p.continuation()[j]);
+                }
+                assertEquals(direct, ((Response.Loglikelihood) alone.get(r)).logLikelihood(), 0, "request " + r + " is its plain forward pass");
+            }
             for (int batchTokens : new int[]{64, 2048}) {
                 for (PrefixSharing s : new PrefixSharing[]{PrefixSharing.heapShare(), PrefixSharing.upTo(1024), PrefixSharing.upTo(0)}) {
                     for (MemoryBudget budget : new MemoryBudget[]{MemoryBudget.DEFAULT, new MemoryBudget(1), new MemoryBudget(1 << 20)}) {
