@@ -44,8 +44,7 @@ final class ScoringPlan {
         private final int[] context;
         private final int contextEnd;
         private final int[] extra;
-        /** Moves earlier when a short pass recomputes positions the cache already holds ({@link Batch#widenShortPasses}). */
-        int from;
+        final int from;
         final boolean continues;
         final int capacity;
         /** The batch that computes it and the pass of that batch (0 when its parent was computed by an earlier batch). */
@@ -115,41 +114,30 @@ final class ScoringPlan {
             return tails.stream().map(Tail::segment).toList();
         }
 
-        /** Tokens the model reads. */
+        /** Tokens the model reads, padding included. */
         long tokens() {
-            long t = length(tailSegments());
-            for (List<Segment> pass : passes) t += length(pass);
+            long t = computed(tailSegments());
+            for (List<Segment> pass : passes) t += computed(pass);
             return t;
         }
 
         /** Tokens of its largest pass. */
         int widestPass() {
-            int widest = length(tailSegments());
-            for (List<Segment> pass : passes) widest = Math.max(widest, length(pass));
+            int widest = computed(tailSegments());
+            for (List<Segment> pass : passes) widest = Math.max(widest, computed(pass));
             return widest;
         }
 
-        private static int length(List<Segment> pass) {
-            return pass.stream().mapToInt(Segment::length).sum();
+        /**
+         * Throwaway tokens that make a pass of fewer than {@link Linear#GEMM_MIN_TOKENS} tokens that many: it would run the GEMV,
+         * which rounds differently from the GEMM (the same token in a larger batch), so every score is the one computed alone.
+         */
+        static int padding(List<Segment> pass) {
+            return Math.max(0, Linear.GEMM_MIN_TOKENS - pass.stream().mapToInt(Segment::length).sum());
         }
 
-        /**
-         * A pass of fewer than {@link Linear#GEMM_MIN_TOKENS} tokens would run the GEMV, which rounds differently from the GEMM (the
-         * same token in a larger batch): its segments start earlier, the latest first, until it has that many tokens (or all start at
-         * 0); the positions they recompute are the same bits as those their cache holds, so every score is the one computed alone.
-         */
-        private void widenShortPasses() {
-            List<List<Segment>> all = new ArrayList<>(passes);
-            all.add(tailSegments());
-            for (List<Segment> pass : all) {
-                for (int missing = Linear.GEMM_MIN_TOKENS - length(pass); missing > 0; ) {
-                    Segment latest = pass.stream().max(Comparator.comparingInt(s -> s.from)).orElseThrow();
-                    int k = Math.min(missing, latest.from);
-                    if (k == 0) break;
-                    latest.from -= k;
-                    missing -= k;
-                }
-            }
+        private static int computed(List<Segment> pass) {
+            return pass.stream().mapToInt(Segment::length).sum() + padding(pass);
         }
     }
 
@@ -190,7 +178,7 @@ final class ScoringPlan {
         private final IntToLongFunction cacheBytes;
         private final List<Batch> batches = new ArrayList<>();
         private Batch current = new Batch();
-        /** Tokens of the current batch (before short passes are widened). */
+        /** Tokens of the current batch (before short passes are padded). */
         private long filled;
         /** Shared prefixes made since the last group was placed: they go into its batch. */
         private final List<Segment> pending = new ArrayList<>();
@@ -272,7 +260,6 @@ final class ScoringPlan {
         }
 
         void close() {
-            current.widenShortPasses();
             batches.add(current);
             current = new Batch();
             filled = 0;

@@ -231,12 +231,19 @@ public final class TransformerLM {
             tailPass = begin(tailSegments);
         }
 
-        /** A pass appending each segment's tokens to its cache: a new one, or its parent's when it continues it. */
+        /**
+         * A pass appending each segment's tokens to its cache: a new one, or its parent's when it continues it; then the pass's
+         * padding, if any (tokens of id 0 on a cache of their own, whose logits come last and are not read).
+         */
         private Transformer.Pass begin(List<ScoringPlan.Segment> segments) {
-            int n = segments.size();
-            int[][] seqs = new int[n][];
-            KVCache[] caches = new KVCache[n];
-            int[] positions = new int[n];
+            int n = segments.size(), padding = ScoringPlan.Batch.padding(segments), rows = n + (padding > 0 ? 1 : 0);
+            int[][] seqs = new int[rows][];
+            KVCache[] caches = new KVCache[rows];
+            int[] positions = new int[rows];
+            if (padding > 0) {
+                seqs[n] = new int[padding];
+                caches[n] = transformer.newCache(padding);
+            }
             for (int i = 0; i < n; i++) {
                 ScoringPlan.Segment s = segments.get(i);
                 s.cache = s.continues ? s.parent.cache : transformer.newCache(s.capacity);
@@ -275,7 +282,6 @@ public final class TransformerLM {
             int row = 0;
             for (ScoringPlan.Tail t : batch.tails) {
                 int[] cont = t.continuation();
-                row += t.segment().length() - cont.length; // positions recomputed before the tail (a widened pass)
                 double sum = 0;
                 boolean argmax = true;
                 for (int j = 0; j < cont.length; j++, row++) {

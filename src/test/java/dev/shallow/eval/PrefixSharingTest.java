@@ -34,8 +34,8 @@ class PrefixSharingTest {
      * model reads every distinct prefix of the contexts (less their last token) once, plus each continuation; with the
      * bound one byte short of both shared caches, the 6 nested tokens once per context that has them; one byte short of
      * the block's cache, each context once; without sharing, each pair's own tokens, and when each pair is a batch of
-     * its own, its tail (fewer than 4 tokens) starts 4 - length positions early. Every other segment and pass has 4 or
-     * more tokens, so the counts are exact. The scores are the same bits whatever the sharing and batch, in memory and
+     * its own, its tails' pass (fewer than 4 tokens) is padded with 4 - length throwaway tokens. Every other segment and
+     * pass has 4 or more tokens, so the counts are exact. The scores are the same bits whatever the sharing and batch, in memory and
      * layer by layer (1 byte: a batch at a time, shared caches kept across; 1 MiB: several batches a layer at a time).
      */
     @Test
@@ -52,7 +52,7 @@ class PrefixSharingTest {
             assertTrue(contexts.get(2)[0] != shots[0], "one context starts elsewhere");
 
             Set<List<Integer>> prefixes = new HashSet<>();
-            long continuations = 0, eachContext = 0, eachPair = 0, early = 0;
+            long continuations = 0, eachContext = 0, eachPair = 0, padding = 0;
             for (int[] c : contexts) {
                 for (int n = 1; n < c.length; n++) prefixes.add(Arrays.stream(c, 0, n).boxed().toList());
                 eachContext += c.length - 1;
@@ -60,7 +60,7 @@ class PrefixSharingTest {
             for (HarnessEncoding.Pair p : pairs) {
                 continuations += p.continuation().length;
                 eachPair += p.context().length - 1 + p.continuation().length;
-                early += Math.max(0, 4 - p.continuation().length);
+                padding += Math.max(0, 4 - p.continuation().length);
             }
             HarnessEncoding enc = HarnessEncoding.of(Tokenizer.load(Shared.model("stories260K")), false, model.config().maxPositionEmbeddings());
             long block = tf.cacheBytes(shots.length), both = block + tf.cacheBytes(shots.length + nested.length);
@@ -74,7 +74,7 @@ class PrefixSharingTest {
                 assertEquals(prefixes.size() + nested.length + continuations, notNested.tokens(), batch);
                 assertTrue(notNested.overBound, batch);
                 assertEquals(eachContext + continuations, new TransformerLM(tf, enc, batchTokens, PrefixSharing.upTo(block - 1)).plan(pairs).tokens(), batch);
-                assertEquals(eachPair + (batchTokens < 26 ? early : 0), new TransformerLM(tf, enc, batchTokens, PrefixSharing.OFF).plan(pairs).tokens(), batch);
+                assertEquals(eachPair + (batchTokens < 26 ? padding : 0), new TransformerLM(tf, enc, batchTokens, PrefixSharing.OFF).plan(pairs).tokens(), batch);
                 for (PrefixSharing s : new PrefixSharing[]{PrefixSharing.upTo(both), PrefixSharing.upTo(both - 1), PrefixSharing.upTo(0), PrefixSharing.OFF}) {
                     MemoryBudget[] budgets = batchTokens == 24 ? new MemoryBudget[]{MemoryBudget.DEFAULT, new MemoryBudget(1), new MemoryBudget(1 << 20)}
                             : new MemoryBudget[]{MemoryBudget.DEFAULT};
@@ -83,6 +83,12 @@ class PrefixSharingTest {
                     }
                 }
             }
+            Task hellaswag = TaskRegistry.resolve(List.of("hellaswag"), new TaskOptions(Shared.root().resolve("data"), -1, 1234), null, "text")
+                    .tasks().getFirst();
+            List<Request> zeroShot = new ArrayList<>();
+            for (int d = 0; d < 8; d++) zeroShot.addAll(hellaswag.requests(d));
+            assertEquals(new TransformerLM(tf, enc, 2048, PrefixSharing.OFF).run(zeroShot, Progress.NONE, "test"),
+                    new TransformerLM(tf, enc, 2048, PrefixSharing.heapShare()).run(zeroShot, Progress.NONE, "test"));
         }
     }
 
@@ -93,7 +99,9 @@ class PrefixSharingTest {
      * bit, in memory and layer by layer, in small and large batches; and alone is a plain forward pass over context and
      * continuation (the first question's four, the same bits: every pass has 4 or more tokens). Tokens read (progress): each context once when
      * only the choices share; with sharing, every distinct prefix once, and fewer than one more reading of the shots
-     * (the common prefix of all contexts) on top, which a short pass starting early may add a few tokens to.
+     * (the common prefix of all contexts) on top, to which a short pass's padding may add a few tokens. HellaSwag's first 8
+     * questions, whose contexts share only a token or two (a shared prefix of one token at position 0 is a pass of one
+     * token, padded), get their scores alone too.
      */
     @Test
     void fewShotRequestsGetTheirScoresAlone() {
@@ -147,7 +155,7 @@ class PrefixSharingTest {
                         String what = "batch " + batchTokens + ", " + s + ", budget " + budget;
                         assertEquals(alone, got, what);
                         assertEquals(read[1], read[0], "progress reaches its total: " + what);
-                        if (s.cacheBytes() < tf.cacheBytes(2)) {
+                        if (s.cacheBytes() < tf.cacheBytes(1)) {
                             assertEquals(eachContext + continuations, read[1], what);
                         } else {
                             assertTrue(read[1] >= prefixes.size() + continuations && read[1] < prefixes.size() + continuations + shots, what + ": " + read[1]);
@@ -155,6 +163,12 @@ class PrefixSharingTest {
                     }
                 }
             }
+            Task hellaswag = TaskRegistry.resolve(List.of("hellaswag"), new TaskOptions(Shared.root().resolve("data"), -1, 1234), null, "text")
+                    .tasks().getFirst();
+            List<Request> zeroShot = new ArrayList<>();
+            for (int d = 0; d < 8; d++) zeroShot.addAll(hellaswag.requests(d));
+            assertEquals(new TransformerLM(tf, enc, 2048, PrefixSharing.OFF).run(zeroShot, Progress.NONE, "test"),
+                    new TransformerLM(tf, enc, 2048, PrefixSharing.heapShare()).run(zeroShot, Progress.NONE, "test"));
         }
     }
 
