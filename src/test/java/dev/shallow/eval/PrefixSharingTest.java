@@ -93,8 +93,8 @@ class PrefixSharingTest {
     }
 
     /**
-     * MMLU 5-shot, the first 6 abstract algebra questions (prompts of about 870 tokens, untruncated in the 1024 positions
-     * of tiny-qwen2-swa-random, whose layers 6-9 keep a sliding window of 8 keys in a ring cache): sharing on, bounded
+     * MMLU 5-shot, the first 6 abstract algebra questions (prompts untruncated in the 1024 positions of
+     * tiny-qwen2-swa-random, whose layers 6-9 keep a sliding window of 8 keys in a ring cache): sharing on, bounded
      * to 1 KiB (less than any prefix's cache) and bounded to nothing give the responses of every request alone, bit for
      * bit, in memory and layer by layer, in small and large batches; and alone is a plain forward pass over context and
      * continuation (the first question's four, the same bits: every pass has 4 or more tokens). Tokens read (progress): each context once when
