@@ -83,12 +83,6 @@ class PrefixSharingTest {
                     }
                 }
             }
-            Task hellaswag = TaskRegistry.resolve(List.of("hellaswag"), new TaskOptions(Shared.root().resolve("data"), -1, 1234), null, "text")
-                    .tasks().getFirst();
-            List<Request> zeroShot = new ArrayList<>();
-            for (int d = 0; d < 8; d++) zeroShot.addAll(hellaswag.requests(d));
-            assertEquals(new TransformerLM(tf, enc, 2048, PrefixSharing.OFF).run(zeroShot, Progress.NONE, "test"),
-                    new TransformerLM(tf, enc, 2048, PrefixSharing.heapShare()).run(zeroShot, Progress.NONE, "test"));
         }
     }
 
@@ -108,11 +102,7 @@ class PrefixSharingTest {
         try (Model model = Model.load(Shared.model("tiny-qwen2-swa-random"))) {
             Transformer tf = new Transformer(model);
             HarnessEncoding enc = HarnessEncoding.of(Tokenizer.load(Shared.model("tiny-qwen2-swa-random")), false, model.config().maxPositionEmbeddings());
-            Task task = TaskRegistry.resolve(List.of("mmlu_abstract_algebra"), new TaskOptions(Shared.root().resolve("data"), -1, 1234), null, "text")
-                    .tasks().getFirst();
-            assertEquals(5, task.shots());
-            List<Request> requests = new ArrayList<>();
-            for (int d = 0; d < 6; d++) requests.addAll(task.requests(d));
+            List<Request> requests = requests("mmlu_abstract_algebra", 6);
 
             Set<List<Integer>> prefixes = new HashSet<>(), contexts = new HashSet<>();
             long continuations = 0, eachContext = 0;
@@ -163,16 +153,22 @@ class PrefixSharingTest {
                     }
                 }
             }
-            Task hellaswag = TaskRegistry.resolve(List.of("hellaswag"), new TaskOptions(Shared.root().resolve("data"), -1, 1234), null, "text")
-                    .tasks().getFirst();
-            List<Request> zeroShot = new ArrayList<>();
-            for (int d = 0; d < 8; d++) zeroShot.addAll(hellaswag.requests(d));
+            List<Request> zeroShot = requests("hellaswag", 8);
             assertEquals(new TransformerLM(tf, enc, 2048, PrefixSharing.OFF).run(zeroShot, Progress.NONE, "test"),
                     new TransformerLM(tf, enc, 2048, PrefixSharing.heapShare()).run(zeroShot, Progress.NONE, "test"));
         }
     }
 
-    private static int[] ids(SplittableRandom rng, int n) {
+    /** The requests of a task's first {@code docs} documents, from the full data, with the task's default shots. */
+    private static List<Request> requests(String name, int docs) {
+        Task task = TaskRegistry.resolve(List.of(name), new TaskOptions(Shared.root().resolve("data"), TaskOptions.DEFAULT_SHOTS, 1234), null, "text")
+                .tasks().getFirst();
+        List<Request> requests = new ArrayList<>();
+        for (int d = 0; d < docs; d++) requests.addAll(task.requests(d));
+        return requests;
+    }
+
+        private static int[] ids(SplittableRandom rng, int n) {
         return IntStream.range(0, n).map(i -> rng.nextInt(3, 512)).toArray();
     }
 
