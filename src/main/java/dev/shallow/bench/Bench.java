@@ -3,6 +3,7 @@ package dev.shallow.bench;
 import dev.shallow.analysis.Analyser;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.PrefixSharing;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.heal.Base;
 import dev.shallow.heal.HealOptions;
@@ -176,7 +177,7 @@ public final class Bench {
     TransformerLM evalModel() {
         Model model = transformer.model();
         return new TransformerLM(transformer, HarnessEncoding.of(Tokenizer.load(model.dir()), false, model.config().maxPositionEmbeddings()),
-                EVAL_BATCH_TOKENS, true);
+                EVAL_BATCH_TOKENS, PrefixSharing.heapShare());
     }
 
     /** Tokens/s of training steps on the workload's sequences, after one untimed step. */

@@ -7,6 +7,7 @@ import dev.shallow.Version;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.eval.Evaluator;
 import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.PrefixSharing;
 import dev.shallow.eval.ResultsJson;
 import dev.shallow.eval.ResultsTable;
 import dev.shallow.eval.TaskOptions;
@@ -82,8 +83,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-tokens", converter = Ranges.AtLeastOne.class, defaultValue = "2048", description = "Tokens per forward call (default: ${DEFAULT-VALUE}).")
     int batchTokens;
 
-    @Option(names = "--no-prefix-sharing", description = "Recompute a shared context for every choice instead of reusing its KV cache (slower; for comparison).")
+    @Option(names = "--no-prefix-sharing", description = "Compute every request alone: no KV cache of a shared context or few-shot prefix is reused (slower; for comparison).")
     boolean noPrefixSharing;
+
+    @Option(names = "--prefix-cache-mb", converter = Ranges.AtLeastZero.class, paramLabel = "MB",
+            description = {"KV caches of few-shot prefixes that requests share, held at once: at most this many MiB (default: a quarter of the JVM's heap).",
+                    "A prefix beyond it is recomputed by each request; 0 shares only the context of one question's choices. Scores do not depend on it."})
+    Integer prefixCacheMb;
 
     @Option(names = "--bootstrap-iters", converter = Ranges.AtLeastZero.class, defaultValue = "100000", description = "Resamples for bootstrapped stderrs, as the harness (default: ${DEFAULT-VALUE}).")
     int bootstrapIters;
@@ -101,6 +107,7 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
         if (remove != null && planFile != null) throw new ShallowException("give the layers to remove with --remove or --plan, not both");
+        PrefixSharing sharing = prefixSharing();
         Path dir = Defaults.modelOrDefault(modelDir);
         TaskRegistry.Selection selection = TaskRegistry.resolve(tasks,
                 new TaskOptions(dataDir != null ? dataDir : Defaults.sharedData(), shots != null ? shots : TaskOptions.DEFAULT_SHOTS, seed),
@@ -112,8 +119,7 @@ final class EvalCommand implements Callable<Integer> {
             int[] removed = removedLayers(dir, layers);
             Transformer tf = new Transformer(model, Transformer.without(layers, removed));
             HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings());
-            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, !noPrefixSharing,
-                    memory.budget());
+            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, sharing, memory.budget());
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
                     removed.length > 0 ? " (removed " + Layers.format(removed) + ")" : "", selection.tasks().size());
             ProgressLine progress = new ProgressLine(System.err);
@@ -126,7 +132,7 @@ final class EvalCommand implements Callable<Integer> {
             long requests = results.tasks().stream().mapToLong(t -> t.docs().stream().mapToLong(d -> d.requests().size()).sum()).sum();
             System.out.printf(Locale.ROOT, "%,d requests in %.1f s (%.1f requests/s)%n", requests, seconds, requests / seconds);
             if (out != null) {
-                ObjectNode config = config(dir, removed, layers, seconds);
+                ObjectNode config = config(dir, removed, layers, sharing, seconds);
                 if (logSamples) {
                     for (Evaluator.TaskResult t : results.tasks()) ResultsJson.writeSamples(samplesFile(t.task().name()), t);
                 }
@@ -135,6 +141,12 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private PrefixSharing prefixSharing() {
+        if (noPrefixSharing && prefixCacheMb != null) throw new ShallowException("--prefix-cache-mb bounds the prefix sharing that --no-prefix-sharing turns off: give one of them");
+        if (noPrefixSharing) return PrefixSharing.OFF;
+        return prefixCacheMb == null ? PrefixSharing.heapShare() : PrefixSharing.upTo(prefixCacheMb * (1L << 20));
     }
 
     private int[] removedLayers(Path dir, int layers) {
@@ -157,7 +169,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** The harness's "config" block, with what Shallow adds: the layers run, the BOS convention and batching. */
-    private ObjectNode config(Path dir, int[] removed, int layers, double seconds) {
+    private ObjectNode config(Path dir, int[] removed, int layers, PrefixSharing sharing, double seconds) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("model", "shallow");
         String args = "pretrained=" + dir + (removed.length > 0 ? ",remove_layers=" + Layers.format(removed) : "") + ",add_bos_token=" + addBos;
@@ -167,7 +179,8 @@ final class EvalCommand implements Callable<Integer> {
         Arrays.stream(removed).forEach(rem::add);
         c.put("add_bos_token", addBos);
         c.put("batch_tokens", batchTokens);
-        c.put("prefix_sharing", !noPrefixSharing);
+        c.put("prefix_sharing", sharing.enabled());
+        c.put("prefix_cache_bytes", sharing.cacheBytes());
         c.put("limit", limit);
         c.put("bootstrap_iters", bootstrapIters);
         c.put("fewshot_seed", seed);

@@ -11,34 +11,36 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * A {@link Transformer} answering lm-evaluation-harness requests the way its Hugging Face model does:
- * the same token split ({@link HarnessEncoding}), the same scores. Requests whose contexts are the same
- * tokens (the choices of one question) share one forward pass over the context: its KV cache is copied
- * for each continuation. Work is batched up to {@code batchTokens} tokens a forward call, in request
- * order, so a request list always gives the same numbers.
+ * the same token split ({@link HarnessEncoding}), the same scores. With {@link PrefixSharing} on, requests whose
+ * contexts are the same tokens (the choices of one question) share one forward pass over the context, and prefixes
+ * that several contexts start with (few-shot examples) are computed once ({@link ScoringPlan}); each continuation runs
+ * on a copy of the KV cache it continues. Work is batched up to {@code batchTokens} tokens computed per forward call,
+ * in a fixed order, so a request list always gives the same numbers.
  */
 public final class TransformerLM {
     private final Transformer transformer;
     private final HarnessEncoding encoding;
     private final int batchTokens;
-    private final boolean sharePrefixes;
+    private final PrefixSharing sharing;
     private final MemoryBudget memory;
     private final int vocab;
 
-    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, boolean sharePrefixes) {
-        this(transformer, encoding, batchTokens, sharePrefixes, MemoryBudget.DEFAULT);
+    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, PrefixSharing sharing) {
+        this(transformer, encoding, batchTokens, sharing, MemoryBudget.DEFAULT);
     }
 
     /** {@code memory}: over it, log-likelihoods (and so perplexities) are scored layer by layer, with the same results; generation always runs in memory. */
-    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, boolean sharePrefixes, MemoryBudget memory) {
+    public TransformerLM(Transformer transformer, HarnessEncoding encoding, int batchTokens, PrefixSharing sharing, MemoryBudget memory) {
         if (batchTokens < 1) throw new ShallowException("batch tokens must be at least 1, got " + batchTokens);
         this.transformer = transformer;
         this.encoding = encoding;
         this.batchTokens = batchTokens;
-        this.sharePrefixes = sharePrefixes;
+        this.sharing = sharing;
         this.memory = memory;
         this.vocab = transformer.model().config().vocabSize();
     }
@@ -60,9 +62,8 @@ public final class TransformerLM {
             }
             firstPair[r + 1] = pairs.size();
         }
-        List<Group> groups = group(pairs);
-        long total = 0;
-        for (Group g : groups) total += g.tokens();
+        ScoringPlan plan = plan(pairs);
+        long total = plan.tokens();
         List<int[]> prompts = new ArrayList<>();
         for (int r : generations) {
             Request.Generate g = (Request.Generate) requests.get(r);
@@ -73,7 +74,7 @@ public final class TransformerLM {
 
         double[] logLik = new double[pairs.size()];
         boolean[] greedy = new boolean[pairs.size()];
-        score(groups, logLik, greedy, counter);
+        score(plan, logLik, greedy, counter);
         String[] generated = new String[requests.size()];
         generate(requests, generations, prompts, generated, counter);
         counter.finish();
@@ -101,7 +102,7 @@ public final class TransformerLM {
     /** log P(continuation | context) of each already tokenised pair, scored as {@link #run} scores log-likelihood requests. */
     public double[] logLikelihoods(List<HarnessEncoding.Pair> pairs) {
         double[] logLik = new double[pairs.size()];
-        score(group(pairs), logLik, new boolean[pairs.size()], new Counter(Progress.NONE, "", 0));
+        score(plan(pairs), logLik, new boolean[pairs.size()], new Counter(Progress.NONE, "", 0));
         return logLik;
     }
 
@@ -132,36 +133,22 @@ public final class TransformerLM {
         }
     }
 
-    /** Pairs with the same context tokens: one prefix ctx[..C-1], then per member ctx[C-1] + cont[..m-1] scoring cont. */
-    private record Group(int[] context, List<Integer> members, List<int[]> continuations) {
-        int prefixLength() {
-            return context.length - 1;
-        }
-
-        int longestTail() {
-            int m = 0;
-            for (int[] c : continuations) m = Math.max(m, c.length);
-            return m;
-        }
-
-        long tokens() {
-            long t = prefixLength();
-            for (int[] c : continuations) t += c.length;
-            return t;
-        }
+    /** The plan of the pairs' forward work: each pair truncated as the harness does, grouped by context, shared as {@link #sharing} says. */
+    ScoringPlan plan(List<HarnessEncoding.Pair> pairs) {
+        return ScoringPlan.of(group(pairs), sharing, batchTokens, transformer::cacheBytes);
     }
 
     /** Truncates each pair as the harness does ({@code (ctx + cont)[-(max_length + 1):][:-1]}) and groups equal contexts. */
-    private List<Group> group(List<HarnessEncoding.Pair> pairs) {
+    private List<ScoringPlan.Group> group(List<HarnessEncoding.Pair> pairs) {
         int max = encoding.maxLength();
-        Map<Key, Group> groups = new LinkedHashMap<>();
+        Map<Key, ScoringPlan.Group> groups = new LinkedHashMap<>();
         for (int p = 0; p < pairs.size(); p++) {
             int[] ctx = pairs.get(p).context(), cont = pairs.get(p).continuation();
             if (cont.length == 0) throw new ShallowException("a log-likelihood request has a continuation of no tokens (context ending \"" + encoding.tokenizer().decode(Arrays.copyOfRange(ctx, Math.max(0, ctx.length - 8), ctx.length), false) + "\")");
             int over = ctx.length + cont.length - (max + 1);
             if (over > 0) ctx = Arrays.copyOfRange(ctx, over, ctx.length);
-            Key key = sharePrefixes ? new Key(ctx, -1) : new Key(ctx, p);
-            Group g = groups.computeIfAbsent(key, k -> new Group(k.ids(), new ArrayList<>(), new ArrayList<>()));
+            Key key = sharing.enabled() ? new Key(ctx, -1) : new Key(ctx, p);
+            ScoringPlan.Group g = groups.computeIfAbsent(key, k -> new ScoringPlan.Group(k.ids(), new ArrayList<>(), new ArrayList<>()));
             g.members().add(p);
             g.continuations().add(cont);
         }
@@ -182,12 +169,16 @@ public final class TransformerLM {
     }
 
     /**
-     * Scores the groups in chunks of about batchTokens tokens, each chunk one unit of the memory budget's
-     * {@link LayerSchedule}: in memory chunk after chunk, or, for a model over the budget, layer by layer.
+     * Scores the plan's batches, each one unit of the memory budget's {@link LayerSchedule}: in memory batch after batch,
+     * or, for a model over the budget, layer by layer.
      */
-    private void score(List<Group> groups, double[] logLik, boolean[] greedy, Counter counter) {
+    private void score(ScoringPlan plan, double[] logLik, boolean[] greedy, Counter counter) {
+        if (plan.overBound) {
+            counter.progress.note(String.format(Locale.ROOT, "prefix sharing: shared prefixes beyond the prefix cache bound of %s are recomputed "
+                    + "by each request that starts with them", MemoryBudget.size(sharing.cacheBytes())));
+        }
         List<Chunk> chunks = new ArrayList<>();
-        for (List<Group> run : LayerSchedule.runs(groups, Group::tokens, batchTokens)) chunks.add(new Chunk(run, logLik, greedy));
+        for (ScoringPlan.Batch b : plan.batches) chunks.add(new Chunk(b, logLik, greedy));
         LayerSchedule schedule = memory.schedule(transformer, chunks);
         if (schedule.layerMajor()) counter.progress.note(schedule.reason());
         long before = counter.done;
@@ -195,40 +186,34 @@ public final class TransformerLM {
     }
 
     /**
-     * A chunk of groups: one pass over all their prefixes, one over all their continuations (each on a copy of its
-     * prefix's cache, the last on the prefix's own), layer by layer: the prefixes' keys and values of a layer are copied
-     * into the continuations' caches before the continuations run that layer, then dropped.
+     * A batch of the plan: its passes run layer by layer; before a pass runs a layer, each of its segments that starts
+     * with a copy of its parent's cache copies that layer's keys and values; after the last pass, the batch drops the
+     * layer from the caches it frees.
      */
     private final class Chunk implements LayerSchedule.Unit {
-        private final List<Group> groups;
+        private final ScoringPlan.Batch batch;
         private final double[] logLik;
         private final boolean[] greedy;
-        private final int prefixTokens;
-        private final int tailTokens;
-        private Transformer.Pass prefixPass, tailPass;
-        private KVCache[] prefixCaches, tailCaches;
-        /** For each continuation: its group's index in the chunk, or -1 when it runs on the prefix's own cache. */
-        private int[] copyFrom;
+        private final List<ScoringPlan.Segment> tailSegments;
+        private final long tokens;
+        private final int[] layers = transformer.layers();
+        private Transformer.Pass[] passes;
+        private Transformer.Pass tailPass;
 
-        Chunk(List<Group> groups, double[] logLik, boolean[] greedy) {
-            this.groups = groups;
+        Chunk(ScoringPlan.Batch batch, double[] logLik, boolean[] greedy) {
+            this.batch = batch;
             this.logLik = logLik;
             this.greedy = greedy;
-            int p = 0, t = 0;
-            for (Group g : groups) {
-                p += g.prefixLength();
-                for (int[] c : g.continuations()) t += c.length;
-            }
-            this.prefixTokens = p;
-            this.tailTokens = t;
+            this.tailSegments = batch.tailSegments();
+            this.tokens = batch.tokens();
         }
 
         @Override
         public long tokens() {
-            return prefixTokens + tailTokens;
+            return tokens;
         }
 
-        /** Both passes' residual streams. */
+        /** All passes' residual streams. */
         @Override
         public long residentBytes() {
             return 4L * transformer.model().config().hiddenSize() * tokens();
@@ -236,73 +221,80 @@ public final class TransformerLM {
 
         @Override
         public int widestPass() {
-            return Math.max(prefixTokens, tailTokens);
+            return batch.widestPass();
         }
 
         @Override
         public void begin() {
-            prefixCaches = new KVCache[groups.size()];
-            List<int[]> prefixSeqs = new ArrayList<>(), tails = new ArrayList<>();
-            List<KVCache> prefixSeqCaches = new ArrayList<>(), tailCacheList = new ArrayList<>();
-            List<Integer> positions = new ArrayList<>(), sources = new ArrayList<>();
-            for (int g = 0; g < groups.size(); g++) {
-                Group group = groups.get(g);
-                prefixCaches[g] = transformer.newCache(group.prefixLength() + group.longestTail());
-                if (group.prefixLength() > 0) {
-                    prefixSeqs.add(Arrays.copyOf(group.context(), group.prefixLength()));
-                    prefixSeqCaches.add(prefixCaches[g]);
-                }
-                int last = group.context()[group.prefixLength()];
-                for (int m = 0; m < group.members().size(); m++) {
-                    int[] cont = group.continuations().get(m);
-                    int[] tail = new int[cont.length];
-                    tail[0] = last;
-                    System.arraycopy(cont, 0, tail, 1, cont.length - 1);
-                    tails.add(tail);
-                    boolean own = m == group.members().size() - 1;
-                    tailCacheList.add(own ? prefixCaches[g] : transformer.newCache(prefixCaches[g].capacity()));
-                    sources.add(own || group.prefixLength() == 0 ? -1 : g);
-                    positions.add(group.prefixLength());
-                }
+            passes = new Transformer.Pass[batch.passes.size()];
+            for (int i = 0; i < passes.length; i++) passes[i] = begin(batch.passes.get(i));
+            tailPass = begin(tailSegments);
+        }
+
+        /**
+         * A pass appending each segment's tokens to its cache: a new one, or its parent's when it continues it; then the pass's
+         * padding, if any (tokens of id 0 on a cache of their own, whose logits come last and are not read).
+         */
+        private Transformer.Pass begin(List<ScoringPlan.Segment> segments) {
+            int n = segments.size(), padding = ScoringPlan.Batch.padding(segments), rows = n + (padding > 0 ? 1 : 0);
+            int[][] seqs = new int[rows][];
+            KVCache[] caches = new KVCache[rows];
+            int[] positions = new int[rows];
+            if (padding > 0) {
+                seqs[n] = new int[padding];
+                caches[n] = transformer.newCache(padding);
             }
-            prefixPass = prefixSeqs.isEmpty() ? null : transformer.begin(prefixSeqs.toArray(int[][]::new), prefixSeqCaches.toArray(KVCache[]::new), null);
-            tailCaches = tailCacheList.toArray(KVCache[]::new);
-            copyFrom = sources.stream().mapToInt(Integer::intValue).toArray();
-            tailPass = transformer.begin(tails.toArray(int[][]::new), tailCaches, positions.stream().mapToInt(Integer::intValue).toArray());
+            for (int i = 0; i < n; i++) {
+                ScoringPlan.Segment s = segments.get(i);
+                s.cache = s.continues ? s.parent.cache : transformer.newCache(s.capacity);
+                seqs[i] = s.tokens();
+                caches[i] = s.cache;
+                positions[i] = s.from;
+            }
+            return transformer.begin(seqs, caches, positions);
         }
 
         @Override
         public void layer(int l, Transformer.Workspace ws) {
-            if (prefixPass != null) prefixPass.layer(l, ws);
-            for (int i = 0; i < tailCaches.length; i++) {
-                if (copyFrom[i] >= 0) tailCaches[i].copyLayer(prefixCaches[copyFrom[i]], l, groups.get(copyFrom[i]).prefixLength());
+            for (int i = 0; i < passes.length; i++) layer(batch.passes.get(i), passes[i], l, ws);
+            layer(tailSegments, tailPass, l, ws);
+            int next = nextLayer(l);
+            for (ScoringPlan.Segment s : batch.frees) {
+                if (next < 0) s.cache.dropLayer(l);
+                else s.cache.moveLayer(l, next);
             }
-            tailPass.layer(l, ws);
-            for (KVCache c : prefixCaches) c.dropLayer(l);
-            for (KVCache c : tailCaches) c.dropLayer(l);
+        }
+
+        /** The layer run after {@code l}, or -1 after the last. */
+        private int nextLayer(int l) {
+            for (int i = 0; i + 1 < layers.length; i++) if (layers[i] == l) return layers[i + 1];
+            return -1;
+        }
+
+        private static void layer(List<ScoringPlan.Segment> segments, Transformer.Pass pass, int l, Transformer.Workspace ws) {
+            for (ScoringPlan.Segment s : segments) if (s.copies()) s.cache.copyLayer(s.parent.cache, l, s.from);
+            pass.layer(l, ws);
         }
 
         @Override
         public void finish() {
             float[] logits = tailPass.finish(true);
             int row = 0;
-            for (Group group : groups) {
-                for (int m = 0; m < group.members().size(); m++) {
-                    int[] cont = group.continuations().get(m);
-                    double sum = 0;
-                    boolean argmax = true;
-                    for (int j = 0; j < cont.length; j++, row++) {
-                        // log P(cont_j | ctx, cont_<j) = log softmax(logits of the token before it)[cont_j]
-                        sum += LogProbs.logProb(logits, row * vocab, vocab, cont[j]);
-                        argmax &= argmax(logits, row * vocab) == cont[j];
-                    }
-                    int p = group.members().get(m);
-                    logLik[p] = sum;
-                    greedy[p] = argmax;
+            for (ScoringPlan.Tail t : batch.tails) {
+                int[] cont = t.continuation();
+                double sum = 0;
+                boolean argmax = true;
+                for (int j = 0; j < cont.length; j++, row++) {
+                    // log P(cont_j | ctx, cont_<j) = log softmax(logits of the token before it)[cont_j]
+                    sum += LogProbs.logProb(logits, row * vocab, vocab, cont[j]);
+                    argmax &= argmax(logits, row * vocab) == cont[j];
                 }
+                logLik[t.pair()] = sum;
+                greedy[t.pair()] = argmax;
             }
-            prefixPass = tailPass = null;
-            prefixCaches = tailCaches = null;
+            for (ScoringPlan.Segment s : batch.frees) s.cache = null;
+            passes = null;
+            tailPass = null;
         }
     }
 

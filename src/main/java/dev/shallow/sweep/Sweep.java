@@ -12,6 +12,7 @@ import dev.shallow.convert.GgufRewriter;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.eval.Evaluator;
 import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.PrefixSharing;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
@@ -240,7 +241,7 @@ public final class Sweep {
 
         private PointResult scored(Point p, Transformer tf, HealMethod method, HealSummary heal, SweepProgress progress) {
             long t0 = System.nanoTime();
-            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, true, memory), tasks.tasks(), tasks.groups(),
+            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, PrefixSharing.heapShare(), memory), tasks.tasks(), tasks.groups(),
                     new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
             List<TaskScore> scores = new ArrayList<>();
             for (Evaluator.TaskResult t : results.tasks()) {

@@ -45,7 +45,7 @@ public final class Linear {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Below this many tokens, W is streamed from its segment per token (GEMV); from this many on, {@link Matmul}'s GEMM. */
-    static final int GEMM_MIN_TOKENS = 4;
+    public static final int GEMM_MIN_TOKENS = 4;
     /** GEMV task: rows per task (a multiple of 4, the rows per step of the long-row kernel). */
     static final int GEMV_ROWS = 32;
     /**

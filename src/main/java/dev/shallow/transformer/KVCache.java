@@ -67,13 +67,28 @@ public final class KVCache {
             throw new IllegalArgumentException("cannot copy " + positions + " positions between caches of " + from.capacity + " and " + capacity);
         }
         float[] k = keys(layer), v = values(layer), fk = from.keys(layer), fv = from.values(layer);
-        for (int p = positions - n; p < positions; p++) {
-            int to = p % slots[layer], src = p % from.slots[layer];
-            for (int i = 0; i < kvDim; i++) {
-                k[i * slots[layer] + to] = fk[i * from.slots[layer] + src];
-                v[i * slots[layer] + to] = fv[i * from.slots[layer] + src];
-            }
+        // position p is in slot p mod slots of both: all positions fit both caches, or both rings have the same slots
+        int s = slots[layer], fs = from.slots[layer], first = (positions - n) % s, run = Math.min(n, s - first);
+        for (int i = 0; i < kvDim; i++) { // per dimension: the slots from the first copied position's, then those past the ring's wrap
+            System.arraycopy(fk, i * fs + first, k, i * s + first, run);
+            System.arraycopy(fk, i * fs, k, i * s, n - run);
+            System.arraycopy(fv, i * fs + first, v, i * s + first, run);
+            System.arraycopy(fv, i * fs, v, i * s, n - run);
         }
+    }
+
+    /**
+     * Hands {@code layer}'s keys and values to layer {@code next} when they have the same slots (else frees them), for a cache
+     * whose {@code layer} is read no more (a scoring pass run layer by layer): no new arrays to allocate and touch. The
+     * positions {@code next} has not stored yet keep {@code layer}'s values, which no query reads (a query attends to
+     * positions up to its own, all stored before it attends, or copied).
+     */
+    public void moveLayer(int layer, int next) {
+        if (slots[next] == slots[layer] && keys[next] == null) {
+            keys[next] = keys[layer];
+            values[next] = values[layer];
+        }
+        dropLayer(layer);
     }
 
     /** Frees {@code layer}'s keys and values, for a cache that will not be extended (a scoring pass run layer by layer). */

@@ -105,15 +105,21 @@ public final class Transformer {
         if (capacity > c.maxPositionEmbeddings()) {
             throw new ShallowException("context of " + capacity + " tokens exceeds max_position_embeddings " + c.maxPositionEmbeddings());
         }
-        KVCache cache = new KVCache(c, capacity);
-        long bytes = 0, heap = Runtime.getRuntime().maxMemory();
-        for (int l : layers) bytes += cache.bytes(l);
+        long bytes = cacheBytes(capacity), heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap) { // estimated before allocating: a one-line error, not an out-of-memory error half-way through
             throw new ShallowException(String.format("a KV cache of %d positions over %d layers needs %.1f GiB, more than the %.1f GiB "
                     + "the JVM may use (raise it with SHALLOW_JVM_OPTS=-Xmx..., or use a shorter context)", capacity, layers.length,
                     bytes / 1073741824.0, heap / 1073741824.0));
         }
-        return cache;
+        return new KVCache(c, capacity);
+    }
+
+    /** Bytes of a KV cache of {@code capacity} positions once every layer this transformer runs has stored its keys and values. */
+    public long cacheBytes(int capacity) {
+        KVCache shape = new KVCache(c, capacity); // layers are allocated on first use: this holds no keys or values
+        long bytes = 0;
+        for (int l : layers) bytes += shape.bytes(l);
+        return bytes;
     }
 
     /** Appends {@code ids} to one sequence; returns logits [T, vocab] (allLogits) or [1, vocab] of the last token. */

@@ -47,6 +47,7 @@ class ArgumentsTest {
                 List.of("analyse", model, "--cka-tokens", "-3"),
                 List.of("eval", model, "--tasks", "lambada_openai", "--batch-tokens", "0"),
                 List.of("eval", model, "--tasks", "lambada_openai", "--shots", "-1"),
+                List.of("eval", model, "--tasks", "lambada_openai", "--prefix-cache-mb", "-1"),
                 List.of("heal", model, "--data", "stories", "--tokens", "100", "--out", "x", "--lr", "Infinity"),
                 List.of("heal", model, "--data", "stories", "--tokens", "100", "--out", "x", "--lr", "NaN"),
                 List.of("heal", model, "--data", "stories", "--tokens", "100", "--out", "x", "--alpha", "0"),

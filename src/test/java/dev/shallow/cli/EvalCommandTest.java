@@ -91,6 +91,19 @@ class EvalCommandTest {
         assertTrue(loss > 0.5 && loss < 2, "stories260K's held-out loss in nats per token: " + loss);
     }
 
+    /** --prefix-cache-mb bounds the sharing that --no-prefix-sharing turns off: both at once are refused; the bound is in the config. */
+    @Test
+    void prefixCacheBoundIsRecordedAndNeedsSharing(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("r.json");
+        assertOneLineError(run("eval", "--tasks", "lambada_openai", "--data-dir", fixtures(), "--no-prefix-sharing", "--prefix-cache-mb", "8",
+                "--out", out.toString()), "--prefix-cache-mb", "--no-prefix-sharing");
+        assertFalse(Files.exists(out));
+        CliTest.Run r = run("eval", "--tasks", "lambada_openai", "--data-dir", fixtures(), "--prefix-cache-mb", "8", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(read(out).path("config").path("prefix_sharing").asBoolean());
+        assertEquals(8L << 20, read(out).path("config").path("prefix_cache_bytes").asLong());
+    }
+
     @Test
     void unknownTaskIsRefused(@TempDir Path tmp) {
         Path out = tmp.resolve("r.json");

@@ -39,7 +39,7 @@ class EvaluatorTest {
         model = Model.load(Shared.model("stories260K"));
         tokenizer = Tokenizer.load(Shared.model("stories260K"));
         Transformer tf = new Transformer(model);
-        lm = new TransformerLM(tf, HarnessEncoding.of(tokenizer, false, model.config().maxPositionEmbeddings()), 1024, true);
+        lm = new TransformerLM(tf, HarnessEncoding.of(tokenizer, false, model.config().maxPositionEmbeddings()), 1024, PrefixSharing.heapShare());
         ObjectMapper json = new ObjectMapper();
         List<String> lines = Files.readAllLines(Shared.root().resolve("data/stories260K-samples/heldout.jsonl"));
         for (String line : lines.subList(0, 40)) {
