@@ -18,7 +18,8 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
@@ -67,10 +68,12 @@ public final class SparkCluster implements Cluster {
         SparkContext sc = spark.sc();
         RDD<I> rdd = spark.parallelize(inputs, inputs.size()).rdd(); // n slices of n inputs: partition i holds input i
         String group = "shallow-" + UUID.randomUUID();
-        AtomicReference<Boolean> cancelled = new AtomicReference<>(false);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        AtomicInteger reported = new AtomicInteger();
         Function2<TaskContext, Iterator<I>, O> task = (Function2<TaskContext, Iterator<I>, O> & Serializable) (context, partition) -> function.apply(partition.next());
         Function2<Object, O, BoxedUnit> handler = (index, result) -> { // on the driver, one result at a time
-            if (!cancelled.get() && !results.finished((Integer) index, result)) {
+            int finished = reported.incrementAndGet();
+            if (!cancelled.get() && !results.finished((Integer) index, result) && finished < inputs.size()) {
                 cancelled.set(true);
                 sc.cancelJobGroup(group, "enough results");
             }
