@@ -20,7 +20,7 @@ import java.util.Map;
  * for each continuation. Work is batched up to {@code batchTokens} tokens a forward call, in request
  * order, so a request list always gives the same numbers.
  */
-public final class TransformerLM {
+public final class TransformerLM implements LanguageModel {
     private final Transformer transformer;
     private final HarnessEncoding encoding;
     private final int batchTokens;
@@ -45,6 +45,14 @@ public final class TransformerLM {
 
     public HarnessEncoding encoding() {
         return encoding;
+    }
+
+    /** Each list's responses, one list after another. */
+    @Override
+    public List<List<Response>> runEach(List<List<Request>> lists, List<String> phases, Progress progress) {
+        List<List<Response>> out = new ArrayList<>();
+        for (int i = 0; i < lists.size(); i++) out.add(run(lists.get(i), progress, phases.get(i)));
+        return out;
     }
 
     /** The responses to {@code requests}, in order; progress counts the tokens the model reads. */

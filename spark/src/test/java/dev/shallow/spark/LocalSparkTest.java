@@ -1,0 +1,107 @@
+package dev.shallow.spark;
+
+import dev.shallow.analysis.Progress;
+import dev.shallow.cluster.Cluster;
+import dev.shallow.eval.ClusterLM;
+import dev.shallow.eval.Evaluator;
+import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.eval.TransformerLM;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.model.Model;
+import dev.shallow.sweep.RunDirectory;
+import dev.shallow.sweep.Sweep;
+import dev.shallow.sweep.SweepProgress;
+import dev.shallow.sweep.SweepRun;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
+import dev.shallow.transformer.Transformer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * On Spark local[2]: a sweep gives the local sweep's results, an interrupted distributed sweep resumes after its last
+ * written point, and an evaluation with each task a Spark task gives the local evaluation's numbers.
+ */
+class LocalSparkTest {
+    @TempDir
+    static Path tmp;
+    private static Cluster cluster;
+    private static Path local;
+
+    @BeforeAll
+    static void localSweepAndCluster() {
+        local = tmp.resolve("local");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.options(), local, SweepProgress.NONE);
+        }
+        cluster = Cluster.connect("local[2]");
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void sweepOnLocal2EqualsTheLocalSweep() throws IOException {
+        Path dir = tmp.resolve("spark");
+        SweepRun run;
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            run = Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+        }
+        assertEquals(8, run.points().size());
+        SweepRuns.assertSameResults(local, dir);
+    }
+
+    @Test
+    void anEvaluationOnTheClusterEqualsTheLocalOne() {
+        TaskRegistry.Selection tasks = TaskRegistry.resolve(List.of("arc_easy", "hellaswag", "lambada_openai", "wikitext", "loss"),
+                new TaskOptions(SweepRuns.shared().resolve("data/fixtures"), TaskOptions.DEFAULT_SHOTS, 1234), Path.of("data/stories260K-heldout-16.jsonl"), "text");
+        Evaluator.Options options = new Evaluator.Options(0, 1000);
+        int[] kept = {0, 1, 3, 4};
+        Evaluator.Results local;
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(SweepRuns.MODEL), false, model.config().maxPositionEmbeddings());
+            local = Evaluator.evaluate(new TransformerLM(new Transformer(model, kept), encoding, 2048, true), tasks.tasks(), tasks.groups(), options, Progress.NONE);
+        }
+        ClusterLM lm = new ClusterLM(cluster, ClusterLM.Spec.of(SweepRuns.MODEL, kept, false, 2048, true, MemoryBudget.DEFAULT));
+        Evaluator.Results distributed = Evaluator.evaluate(lm, tasks.tasks(), tasks.groups(), options, Progress.NONE);
+        assertEquals(local.tasks().size(), distributed.tasks().size());
+        for (int t = 0; t < local.tasks().size(); t++) {
+            Evaluator.TaskResult want = local.tasks().get(t), got = distributed.tasks().get(t);
+            String task = want.task().name();
+            assertTrue(want.docs().size() >= 2, task + ": " + want.docs().size() + " documents");
+            for (int d = 0; d < want.docs().size(); d++) assertEquals(want.docs().get(d).responses(), got.docs().get(d).responses(), task + ", document " + d);
+            for (int m = 0; m < want.scores().size(); m++) {
+                Evaluator.Score a = want.scores().get(m), b = got.scores().get(m);
+                assertEquals(a.metric().name(), b.metric().name(), task);
+                assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
+                assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedDistributedSweepResumesAfterItsLastPoint() throws IOException {
+        Path dir = tmp.resolve("resumed");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, 3);
+            assertEquals(3, Files.readAllLines(dir.resolve(RunDirectory.RESULTS)).size(), "the driver stopped after 3 points");
+            SweepRun run = Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+            assertEquals(8, run.points().size());
+        }
+        SweepRuns.assertSameResults(local, dir);
+        assertTrue(Files.readString(dir.resolve(RunDirectory.RESULTS)).endsWith("\n"));
+    }
+}
