@@ -9,7 +9,7 @@ set -e
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out=${1:-/tmp/shallow-spark-scaling} limit=${2:-100}
 cd "$root"
-[ -f spark/target/shallow-spark.jar ] || bash scripts/build_spark.sh
+bash scripts/build_spark.sh # up to date before anything is timed
 rm -rf "$out" && mkdir -p "$out"
 sweep() { # dir, extra options...
   local dir=$1; shift

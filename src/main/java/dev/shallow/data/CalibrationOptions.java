@@ -31,6 +31,11 @@ public record CalibrationOptions(String data, String textField, int samples, int
         return new CalibrationOptions(data, "text", DEFAULT_SAMPLES, DEFAULT_SEQ_LEN, true, true, true, 0);
     }
 
+    /** These options on another text ({@code data}: a file or a dataset name). */
+    public CalibrationOptions withData(String data) {
+        return new CalibrationOptions(data, textField, samples, seqLen, packing, bos, shuffle, seed);
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("data", data);

@@ -20,15 +20,15 @@ import java.util.List;
  * Runs one line of a sweep: evaluates a point's pruned model by layer and sub-block skipping on the sweep's tasks, or
  * heals it by a method and evaluates the healed model. The local sweep and each task of a distributed one call {@link #run}.
  *
- * @param calibration the analysis' calibration text (ReplaceMe estimates its maps on it); null for a sweep without healing
+ * @param calibration the analysis' calibration text (ReplaceMe estimates its maps on it); null for a sweep without ReplaceMe
  */
 record PointRunner(Model model, SweepOptions options, TaskRegistry.Selection tasks, HarnessEncoding encoding, ModelIdentity identity,
                    CalibrationSet calibration) {
 
-    /** A runner for {@code model}, loading what {@code options} name (the tasks, and the calibration text when the sweep heals). */
+    /** A runner for {@code model}, loading what {@code options} name (the tasks, and the calibration text when a method estimates ReplaceMe's maps). */
     static PointRunner of(Model model, SweepOptions options) {
         Tokenizer tok = Tokenizer.load(model.dir());
-        CalibrationSet calibration = options.heals() ? calibration(model, options, tok) : null;
+        CalibrationSet calibration = options.healing().stream().anyMatch(HealMethod::replaces) ? calibration(model, options, tok) : null;
         return new PointRunner(model, options, tasks(options), encoding(model, options, tok), ModelIdentity.of(model), calibration);
     }
 

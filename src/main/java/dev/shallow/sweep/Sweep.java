@@ -20,7 +20,6 @@ import dev.shallow.prune.LinearReplacement;
 import dev.shallow.prune.Removal;
 import dev.shallow.prune.Selection;
 import dev.shallow.prune.Strategy;
-import dev.shallow.tensor.Matmul;
 import dev.shallow.tokenizer.Tokenizer;
 
 import java.io.Serializable;
@@ -98,8 +97,7 @@ public final class Sweep {
                     out.finished(todo.get(i), runner.run(plan.get(todo.get(i)), run.file(RunDirectory.WORK), progress));
                 }
             } else if (out.open()) {
-                SweepTask task = new SweepTask(model.dir().toAbsolutePath().toString(), options, Matmul.precision(), Matmul.choice());
-                cluster.run(todo.stream().map(plan::get).toList(), task, (k, r) -> out.finished(todo.get(k), r));
+                cluster.run(todo.stream().map(plan::get).toList(), SweepTask.of(model, options), (k, r) -> out.finished(todo.get(k), r));
             }
             return SweepRun.read(dir);
         }

@@ -85,6 +85,12 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
                 sharedData, analysis, heal, methods);
     }
 
+    /** These options with another calibration text (the same analysis and healing otherwise). */
+    public SweepOptions withCalibration(CalibrationOptions calibration) {
+        return new SweepOptions(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration,
+                sharedData, analysis, heal, healing);
+    }
+
     public boolean heals() {
         return heal != null;
     }

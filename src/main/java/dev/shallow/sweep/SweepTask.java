@@ -2,6 +2,8 @@ package dev.shallow.sweep;
 
 import dev.shallow.cluster.ClusterFunction;
 import dev.shallow.cluster.ExecutorModels;
+import dev.shallow.data.Datasets;
+import dev.shallow.model.Model;
 import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
 
@@ -19,6 +21,15 @@ import java.util.concurrent.ConcurrentHashMap;
 record SweepTask(String model, SweepOptions options, MatmulPrecision precision, Matmul.Choice choice) implements ClusterFunction<Sweep.Line, PointResult> {
     /** The runners of this JVM, one per model and options (tasks, encoding and calibration loaded once). */
     private static final Map<SweepTask, PointRunner> RUNNERS = new ConcurrentHashMap<>();
+
+    /**
+     * The task of {@code options}' lines on {@code model}, with the calibration file's path made absolute: an executor
+     * resolves a relative path in its own working directory.
+     */
+    static SweepTask of(Model model, SweepOptions options) {
+        SweepOptions shipped = options.withCalibration(options.calibration().withData(Datasets.absoluteIfFile(options.calibration().data())));
+        return new SweepTask(model.dir().toAbsolutePath().toString(), shipped, Matmul.precision(), Matmul.choice());
+    }
 
     @Override
     public PointResult apply(Sweep.Line line) {

@@ -9,6 +9,7 @@ import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.model.Model;
+import dev.shallow.sweep.PointResult;
 import dev.shallow.sweep.RunDirectory;
 import dev.shallow.sweep.Sweep;
 import dev.shallow.sweep.SweepProgress;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * On Spark local[2]: a sweep gives the local sweep's results, an interrupted distributed sweep resumes after its last
+ * On Spark local[2]: a sweep, healed or not, gives the local sweep's results, an interrupted distributed sweep resumes after its last
  * written point, and an evaluation with each task a Spark task gives the local evaluation's numbers.
  */
 class LocalSparkTest {
@@ -62,6 +63,17 @@ class LocalSparkTest {
         }
         assertEquals(8, run.points().size());
         SweepRuns.assertSameResults(local, dir);
+    }
+
+    @Test
+    void aHealingSweepOnLocal2EqualsTheLocalOne() throws IOException {
+        Path here = tmp.resolve("healed-local"), there = tmp.resolve("healed-spark");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.healing(), here, SweepProgress.NONE);
+            SweepRun run = Sweep.run(model, SweepRuns.healing(), there, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+            assertEquals(List.of(false, false, true, true), run.points().stream().map(PointResult::healed).toList());
+        }
+        SweepRuns.assertSameResults(here, there);
     }
 
     @Test

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.eval.TaskOptions;
+import dev.shallow.heal.HealOptions;
 import dev.shallow.prune.Strategy;
 import dev.shallow.sweep.Fractions;
+import dev.shallow.sweep.HealMethod;
 import dev.shallow.sweep.RunDirectory;
 import dev.shallow.sweep.SweepOptions;
 
@@ -39,6 +41,15 @@ final class SweepRuns {
                 Path.of("data/stories260K-heldout-16.jsonl"), "text", 5, TaskOptions.DEFAULT_SHOTS, 1234, 0, false, shared().resolve("data/fixtures"),
                 new CalibrationOptions(Path.of("data/stories260K-train-64.jsonl").toAbsolutePath().toString(), "text", 8, 64, true, true, true, 0),
                 shared().resolve("data"), AnalysisOptions.defaults());
+    }
+
+    /** angular at 0 and 0.2, the pruned point also healed by LoRA (2 steps of 2 x 64 tokens, rank 4) and by ReplaceMe: 4 lines. */
+    static SweepOptions healing() {
+        SweepOptions o = options();
+        HealOptions heal = new HealOptions(Path.of("data/stories260K-train-64.jsonl").toAbsolutePath().toString(), "text", null, 8, 4, 8, 0.05,
+                HealOptions.parseTargets("q,k,v,o,gate,up,down"), 256, 1e-3, 0, 2, 64, 1, false, 0, 0, 1.0);
+        return new SweepOptions(List.of(Strategy.ANGULAR), Fractions.parse("0,0.2"), o.tasks(), o.lossData(), o.lossField(), o.limit(), o.shots(),
+                o.fewshotSeed(), o.seed(), o.addBos(), o.dataDir(), o.calibration(), o.sharedData(), o.analysis(), heal, List.of(HealMethod.LORA, HealMethod.REPLACEME));
     }
 
     /**
