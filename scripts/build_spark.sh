@@ -11,3 +11,4 @@ if [ ! -f target/shallow.jar ] || [ -n "$(find src/main pom.xml -newer target/sh
 fi
 cd spark
 mvn -q -B -DskipTests package "$@"
+touch target/shallow-spark.jar # built now, even when Maven found nothing to repackage (./shallow compares its time with the sources')

@@ -22,7 +22,7 @@ public interface Cluster extends AutoCloseable {
     /**
      * Runs {@code function} on every input, one task each, and calls {@code results} once per input (a task that fails
      * and is retried is still reported once); returns when every input is reported or {@code results} returned false.
-     * An input that fails on every attempt is a {@link ShallowException} naming it.
+     * An input that fails on every attempt is a {@link ShallowException} with the engine's reason.
      */
     <I extends Serializable, O extends Serializable> void run(List<I> inputs, ClusterFunction<I, O> function, Results<O> results);
 

@@ -132,7 +132,7 @@ class StandaloneClusterTest {
     /** A master or worker JVM (C1 only: they start faster and leave the cores to the executors). */
     private Process start(Path home, String name, String mainClass, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + Path.of("spark/target/spark.jvm.args").toAbsolutePath(), "-Xmx256m",
+                "@" + System.getProperty("spark.jvm.args"), "-Xmx256m",
                 "-XX:TieredStopAtLevel=1", "-cp", classPath(), mainClass));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve(name + ".log").toFile());
