@@ -52,8 +52,8 @@ public final class SparkCluster implements Cluster {
         if (!jars.isEmpty() && !conf.contains("spark.jars")) conf.set("spark.jars", String.join(",", jars));
         try {
             return new SparkCluster(new JavaSparkContext(conf));
-        } catch (RuntimeException e) {
-            throw new ShallowException("--spark " + conf.get("spark.master") + ": cannot start Spark: " + e.getMessage(), e);
+        } catch (Exception e) { // a bad master URL is a SparkException, checked and undeclared
+            throw new ShallowException("--spark " + conf.get("spark.master") + ": cannot start Spark: " + firstLine(e.getMessage()), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.shallow.spark;
 
+import dev.shallow.ShallowException;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.model.Model;
 import dev.shallow.sweep.Sweep;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -51,6 +53,12 @@ class StandaloneClusterTest {
                 "spark.extraListeners")) {
             System.clearProperty(key);
         }
+    }
+
+    @Test
+    void aMasterSparkCannotUseIsAOneLineError() {
+        ShallowException e = assertThrows(ShallowException.class, () -> Cluster.connect("spark:/nowhere"));
+        assertTrue(e.getMessage().startsWith("--spark spark:/nowhere: cannot start Spark: ") && !e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test
