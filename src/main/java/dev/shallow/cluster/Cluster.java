@@ -26,9 +26,6 @@ public interface Cluster extends AutoCloseable {
      */
     <I extends Serializable, O extends Serializable> void run(List<I> inputs, ClusterFunction<I, O> function, Results<O> results);
 
-    /** Where the driver runs ("local[2]", "spark://host:7077", ...), as the engine names it. */
-    String master();
-
     @Override
     void close();
 

@@ -58,11 +58,6 @@ public final class SparkCluster implements Cluster {
     }
 
     @Override
-    public String master() {
-        return spark.master();
-    }
-
-    @Override
     public <I extends Serializable, O extends Serializable> void run(List<I> inputs, ClusterFunction<I, O> function, Results<O> results) {
         if (inputs.isEmpty()) return;
         SparkContext sc = spark.sc();
