@@ -25,14 +25,16 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * On Spark local[2]: a sweep, healed or not, gives the local sweep's results, an interrupted distributed sweep resumes after its last
- * written point, and an evaluation with each task a Spark task gives the local evaluation's numbers.
+ * On Spark local[2]: a sweep, healed or not, gives the local sweep's results; an interrupted distributed sweep (stopped,
+ * or its driver killed) resumes after its last written point; an evaluation with each task a Spark task gives the local
+ * evaluation's numbers.
  */
 class LocalSparkTest {
     @TempDir
@@ -102,6 +104,32 @@ class LocalSparkTest {
                 assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
             }
         }
+    }
+
+    @Test
+    void aDriverKilledMidRunIsResumedToTheLocalResults() throws Exception {
+        Path dir = tmp.resolve("killed"), results = dir.resolve(RunDirectory.RESULTS);
+        // the same sweep as SweepRuns.options(), from the command line, in a driver JVM of its own on local[2]
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + System.getProperty("spark.jvm.args"), "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "dev.shallow.cli.Main", "sweep", SweepRuns.MODEL.toString(), "--strategies", "angular,random", "--fractions", "0:0.6:0.2",
+                "--tasks", "arc_easy", "--limit", "5", "--data-dir", SweepRuns.shared().resolve("data/fixtures").toString(),
+                "--loss-data", "data/stories260K-heldout-16.jsonl", "--data", SweepRuns.options().calibration().data(), "--samples", "8", "--seq-len", "64",
+                "--out", dir.toString(), "--spark", "local[2]"));
+        Process driver = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("driver.log").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (driver.isAlive() && lines(results) < 1 && System.nanoTime() < deadline) Thread.sleep(5);
+        driver.destroyForcibly().waitFor(); // SIGKILL, as soon as its first line is written
+        int written = lines(results);
+        assertTrue(written >= 1 && written < 8, "killed mid-run: " + written + " lines written\n" + Files.readString(tmp.resolve("driver.log")));
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            assertEquals(8, Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE).points().size());
+        }
+        SweepRuns.assertSameResults(local, dir);
+    }
+
+    private static int lines(Path file) throws IOException {
+        return Files.exists(file) ? (int) Files.readString(file).chars().filter(c -> c == '\n').count() : 0;
     }
 
     @Test
