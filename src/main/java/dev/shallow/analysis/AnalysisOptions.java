@@ -7,6 +7,7 @@ import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
 import dev.shallow.transformer.MemoryBudget;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +27,7 @@ import java.util.List;
  *                        ({@link SubBlockGreedy}; 0: not run)
  */
 public record AnalysisOptions(AngularTokens angularTokens, boolean ablation, int batchSequences, int ckaTokens, long ckaSeed,
-                              List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory, boolean heads, int subGreedyLayers) {
+                              List<GreedyRemoval.Metric> greedy, int greedySteps, MemoryBudget memory, boolean heads, int subGreedyLayers) implements Serializable {
     public static final int DEFAULT_BATCH = 4, DEFAULT_CKA_TOKENS = 512;
 
     public AnalysisOptions {

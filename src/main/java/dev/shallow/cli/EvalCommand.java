@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.Version;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.cluster.Cluster;
+import dev.shallow.eval.ClusterLM;
 import dev.shallow.eval.Evaluator;
 import dev.shallow.eval.HarnessEncoding;
 import dev.shallow.eval.PrefixSharing;
 import dev.shallow.eval.ResultsJson;
 import dev.shallow.eval.ResultsTable;
+import dev.shallow.eval.LanguageModel;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
@@ -37,7 +40,8 @@ import java.util.concurrent.Callable;
         description = {"Score a model on lm-evaluation-harness tasks the way the harness scores a Hugging Face model, and write",
                 "results.json in the harness's layout. The model can be run with layers removed (--remove or --plan) without writing",
                 "a checkpoint. Tasks: mmlu (57 subjects, 5-shot, and its groups), mmlu_<subject>, arc_easy, arc_challenge, boolq,",
-                "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data)."})
+                "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data). With --spark, each",
+                "task (each MMLU subject) is a Spark task; the results are the local run's."})
 final class EvalCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
     Path modelDir;
@@ -103,6 +107,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     PrecisionOption precision;
 
+    @Mixin
+    SparkOption spark;
+
     @Override
     public Integer call() {
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
@@ -114,12 +121,14 @@ final class EvalCommand implements Callable<Integer> {
                 lossData, lossField);
         if (out != null) OutputPolicy.checkFile(out, dir, planFile, lossData, dataDir);
         if (logSamples) selection.tasks().forEach(t -> OutputPolicy.checkFile(samplesFile(t.name()), dir, planFile, lossData, dataDir));
-        try (Model model = Model.load(dir)) {
+        try (Model model = Model.load(dir); Cluster cluster = spark.connect()) {
             int layers = model.config().numLayers();
             int[] removed = removedLayers(dir, layers);
-            Transformer tf = new Transformer(model, Transformer.without(layers, removed));
-            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings());
-            TransformerLM lm = new TransformerLM(tf, encoding, batchTokens, sharing, memory.budget());
+            int[] kept = Transformer.without(layers, removed);
+            LanguageModel lm = cluster != null
+                    ? new ClusterLM(cluster, ClusterLM.Spec.of(dir, kept, addBos, batchTokens, sharing, memory.budget()))
+                    : new TransformerLM(new Transformer(model, kept), HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings()),
+                    batchTokens, sharing, memory.budget());
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
                     removed.length > 0 ? " (removed " + Layers.format(removed) + ")" : "", selection.tasks().size());
             ProgressLine progress = new ProgressLine(System.err);

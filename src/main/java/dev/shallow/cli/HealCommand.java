@@ -1,5 +1,6 @@
 package dev.shallow.cli;
 
+import dev.shallow.data.Datasets;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.KdOptions;
 import dev.shallow.heal.LoraConfig;
@@ -11,7 +12,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -135,7 +135,7 @@ final class HealCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (saveEvery < 0) throw new IllegalArgumentException("--save-every must be >= 0, got " + saveEvery);
-        HealOptions o = new HealOptions(absoluteIfFile(data), textField, heldout == null ? null : absoluteIfFile(heldout), heldoutSamples,
+        HealOptions o = new HealOptions(Datasets.absoluteIfFile(data), textField, heldout == null ? null : Datasets.absoluteIfFile(heldout), heldoutSamples,
                 rank, alpha, dropout, HealOptions.parseTargets(targets), tokens, lr, warmup, batch, seqLen, accumulate, nf4, seed,
                 weightDecay, maxGradNorm).withKd(kd());
         HealProgress progress = new HealProgress(System.err, o.tokensPerStep(), o.kd() == null ? "loss" : "KD loss");
@@ -176,11 +176,5 @@ final class HealCommand implements Callable<Integer> {
         KdOptions d = KdOptions.defaults();
         return new KdOptions(kdTopK == null ? d.topK() : kdTopK, kdTemperature == null ? d.temperature() : kdTemperature,
                 kdAlpha == null ? d.alpha() : kdAlpha, kdHidden == null ? d.hidden() : kdHidden);
-    }
-
-    /** A file's absolute path (so a resumed run from another directory finds the same options); a dataset name as it is. */
-    static String absoluteIfFile(String data) {
-        Path p = Path.of(data);
-        return Files.exists(p) ? p.toAbsolutePath().normalize().toString() : data;
     }
 }

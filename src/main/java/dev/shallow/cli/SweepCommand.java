@@ -1,5 +1,6 @@
 package dev.shallow.cli;
 
+import dev.shallow.cluster.Cluster;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.model.Model;
 import dev.shallow.prune.Strategy;
@@ -26,7 +27,8 @@ import java.util.concurrent.Callable;
                 "appended as each finishes. Run it again with the same model and options to resume after the last finished point.",
                 "Points that remove the same layers share one evaluation. 'shallow report RUN' draws the plots.",
                 "With --heal, every pruned point is also healed (prune into RUN/work, LoRA as 'shallow heal', merge) and the healed model",
-                "evaluated: its line (\"healed\": true) follows the unhealed one."})
+                "evaluated: its line (\"healed\": true) follows the unhealed one. With --spark, each evaluation is a Spark task (the",
+                "analysis runs on the driver); results.jsonl is written in the same order with the same numbers."})
 final class SweepCommand implements Callable<Integer> {
     static final String DEFAULT_STRATEGIES = "angular,bi,magnitude,deepest,sequential,reverse,random";
 
@@ -75,6 +77,9 @@ final class SweepCommand implements Callable<Integer> {
     @Mixin
     SweepHealOptions heal;
 
+    @Mixin
+    SparkOption spark;
+
     @Override
     public Integer call() {
         SweepOptions options = new SweepOptions(strategies.stream().map(Strategy::parse).toList(), Fractions.parse(fractions), tasks, lossData,
@@ -83,8 +88,8 @@ final class SweepCommand implements Callable<Integer> {
                 run.sharedData(), run.analysisOptions());
         if (!heal.methods().isEmpty()) options = options.withHeal(heal.options(options.calibration(), options.seed()), heal.methods());
         SweepRun result;
-        try (Model model = Model.load(Defaults.modelOrDefault(modelDir))) {
-            result = Sweep.run(model, options, out, new SweepProgressLine(System.err));
+        try (Model model = Model.load(Defaults.modelOrDefault(modelDir)); Cluster cluster = spark.connect()) {
+            result = Sweep.run(model, options, out, cluster, new SweepProgressLine(System.err), Integer.MAX_VALUE);
         }
         long shared = result.points().stream().filter(p -> p.reusedFrom() != null).count(), healed = result.points().stream().filter(PointResult::healed).count();
         System.out.printf("%d of %d points in %s (%d evaluated, %d sharing an earlier point's layers%s)%n", result.points().size(), result.plannedPoints(),

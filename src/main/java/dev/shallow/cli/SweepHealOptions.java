@@ -1,6 +1,7 @@
 package dev.shallow.cli;
 
 import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.Datasets;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.heal.LoraConfig;
 import dev.shallow.sweep.HealMethod;
@@ -54,7 +55,7 @@ final class SweepHealOptions {
 
     /** The healing options; {@code calibration}'s text unless --heal-data is given. */
     HealOptions options(CalibrationOptions calibration, long seed) {
-        String text = data != null ? HealCommand.absoluteIfFile(data) : HealCommand.absoluteIfFile(calibration.data());
+        String text = data != null ? Datasets.absoluteIfFile(data) : Datasets.absoluteIfFile(calibration.data());
         String field = data != null ? "text" : calibration.textField();
         return new HealOptions(text, field, null, heldoutSamples, rank, alpha, 0.05, LoraConfig.ALL, tokens, lr, 0,
                 batch, seqLen, 1, nf4, seed, 0, 1.0);

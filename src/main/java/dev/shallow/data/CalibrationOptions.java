@@ -3,6 +3,8 @@ package dev.shallow.data;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.io.Serializable;
+
 /**
  * How to turn calibration text into token sequences; the same options give the same ids on any machine.
  *
@@ -16,7 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param seed      the shuffle seed (java.util.Random, Fisher-Yates)
  */
 public record CalibrationOptions(String data, String textField, int samples, int seqLen, boolean packing, boolean bos,
-                                 boolean shuffle, long seed) {
+                                 boolean shuffle, long seed) implements Serializable {
     public static final int DEFAULT_SAMPLES = 64, DEFAULT_SEQ_LEN = 256;
 
     public CalibrationOptions {
@@ -27,6 +29,11 @@ public record CalibrationOptions(String data, String textField, int samples, int
     /** Defaults: 64 packed sequences of 256 tokens, BOS, shuffled with seed 0. */
     public static CalibrationOptions defaults(String data) {
         return new CalibrationOptions(data, "text", DEFAULT_SAMPLES, DEFAULT_SEQ_LEN, true, true, true, 0);
+    }
+
+    /** These options on another text ({@code data}: a file or a dataset name). */
+    public CalibrationOptions withData(String data) {
+        return new CalibrationOptions(data, textField, samples, seqLen, packing, bos, shuffle, seed);
     }
 
     public ObjectNode toJson() {

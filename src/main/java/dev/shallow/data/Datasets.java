@@ -40,4 +40,10 @@ public final class Datasets {
         }
         return DocumentSource.ofFile(file, field);
     }
+
+    /** A file's absolute path (so a resumed run from another directory, or an executor elsewhere, finds the same file); a dataset name as it is. */
+    public static String absoluteIfFile(String data) {
+        Path p = Path.of(data);
+        return Files.exists(p) ? p.toAbsolutePath().normalize().toString() : data;
+    }
 }

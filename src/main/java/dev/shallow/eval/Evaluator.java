@@ -41,27 +41,42 @@ public final class Evaluator {
     public record Results(List<TaskResult> tasks, List<GroupResult> groups) {
     }
 
-    public static Results evaluate(TransformerLM lm, List<Task> tasks, List<TaskGroup> groups, Options options, Progress progress) {
+    public static Results evaluate(LanguageModel lm, List<Task> tasks, List<TaskGroup> groups, Options options, Progress progress) {
+        List<Requests> requests = tasks.stream().map(t -> Requests.of(t, options)).toList();
+        List<List<Response>> responses = lm.runEach(requests.stream().map(Requests::all).toList(), tasks.stream().map(Task::name).toList(), progress);
         List<TaskResult> results = new ArrayList<>();
-        for (Task task : tasks) results.add(evaluate(lm, task, options, progress));
+        for (int t = 0; t < tasks.size(); t++) results.add(scored(tasks.get(t), requests.get(t), responses.get(t), options));
         return new Results(results, aggregateGroups(results, groups));
     }
 
-    static TaskResult evaluate(TransformerLM lm, Task task, Options options, Progress progress) {
-        int n = options.limit() == 0 ? task.size() : Math.min(options.limit(), task.size());
-        List<Request> requests = new ArrayList<>();
-        int[] first = new int[n + 1];
-        for (int d = 0; d < n; d++) {
-            requests.addAll(task.requests(d));
-            first[d + 1] = requests.size();
+    static TaskResult evaluate(LanguageModel lm, Task task, Options options, Progress progress) {
+        Requests requests = Requests.of(task, options);
+        return scored(task, requests, lm.runEach(List.of(requests.all()), List.of(task.name()), progress).getFirst(), options);
+    }
+
+    /** The requests of a task's first {@code limit} documents (all when 0), document after document; document d's from {@code first[d]}. */
+    private record Requests(List<Request> all, int[] first) {
+        static Requests of(Task task, Options options) {
+            int n = options.limit() == 0 ? task.size() : Math.min(options.limit(), task.size());
+            List<Request> requests = new ArrayList<>();
+            int[] first = new int[n + 1];
+            for (int d = 0; d < n; d++) {
+                requests.addAll(task.requests(d));
+                first[d + 1] = requests.size();
+            }
+            return new Requests(requests, first);
         }
-        List<Response> responses = lm.run(requests, progress, task.name());
+    }
+
+    /** Each document scored on its responses, and the task's metrics over the documents. */
+    private static TaskResult scored(Task task, Requests requests, List<Response> responses, Options options) {
+        int n = requests.first().length - 1;
         List<DocResult> docs = new ArrayList<>(n);
         Map<String, List<Sample>> byMetric = new LinkedHashMap<>();
         for (Metric m : task.metrics()) byMetric.put(m.name(), new ArrayList<>());
         for (int d = 0; d < n; d++) {
-            List<Request> reqs = requests.subList(first[d], first[d + 1]);
-            List<Response> resps = responses.subList(first[d], first[d + 1]);
+            List<Request> reqs = requests.all().subList(requests.first()[d], requests.first()[d + 1]);
+            List<Response> resps = responses.subList(requests.first()[d], requests.first()[d + 1]);
             Map<String, Sample> samples = task.score(d, resps);
             for (Metric m : task.metrics()) byMetric.get(m.name()).add(samples.get(m.name()));
             docs.add(new DocResult(d, List.copyOf(reqs), List.copyOf(resps), samples));

@@ -2,6 +2,8 @@ package dev.shallow.eval;
 
 import dev.shallow.ShallowException;
 
+import java.io.Serializable;
+
 /**
  * Which log-likelihood requests share the forward pass over their common tokens. {@link #OFF}: none, every request is
  * computed alone. On: the pairs with the same context tokens (the choices of a question) share one pass over the
@@ -9,7 +11,7 @@ import dev.shallow.ShallowException;
  * repeats) is computed once into a KV cache that the requests below it continue, while the caches held at once fit in
  * {@code cacheBytes} (a prefix that does not fit is recomputed by each request; 0 shares only equal contexts).
  */
-public record PrefixSharing(boolean enabled, long cacheBytes) {
+public record PrefixSharing(boolean enabled, long cacheBytes) implements Serializable {
     public static final PrefixSharing OFF = new PrefixSharing(false, 0);
     /** The default bound: this fraction of the JVM's maximum heap. */
     public static final double DEFAULT_HEAP_FRACTION = 0.25;

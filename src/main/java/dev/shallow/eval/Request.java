@@ -1,9 +1,10 @@
 package dev.shallow.eval;
 
+import java.io.Serializable;
 import java.util.List;
 
 /** One request to a language model, as lm-evaluation-harness defines its three request types. */
-public sealed interface Request {
+public sealed interface Request extends Serializable {
     /**
      * log P(continuation | context) and whether every continuation token is the greedy argmax. Tokenised the
      * harness's way: a trailing space of the context moves to the continuation; context and context+continuation

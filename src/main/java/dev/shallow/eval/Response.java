@@ -1,7 +1,9 @@
 package dev.shallow.eval;
 
+import java.io.Serializable;
+
 /** The model's answer to a {@link Request}, of the matching kind. */
-public sealed interface Response {
+public sealed interface Response extends Serializable {
     /** Sum of the continuation tokens' log-probabilities (nats), and whether each was the argmax. */
     record Loglikelihood(double logLikelihood, boolean isGreedy) implements Response {
     }

@@ -22,7 +22,7 @@ import java.util.Map;
  * on a copy of the KV cache it continues. Work is batched up to {@code batchTokens} tokens computed per forward call,
  * in a fixed order, so a request list always gives the same numbers.
  */
-public final class TransformerLM {
+public final class TransformerLM implements LanguageModel {
     private final Transformer transformer;
     private final HarnessEncoding encoding;
     private final int batchTokens;
@@ -47,6 +47,14 @@ public final class TransformerLM {
 
     public HarnessEncoding encoding() {
         return encoding;
+    }
+
+    /** Each list's responses, one list after another. */
+    @Override
+    public List<List<Response>> runEach(List<List<Request>> lists, List<String> phases, Progress progress) {
+        List<List<Response>> out = new ArrayList<>();
+        for (int i = 0; i < lists.size(); i++) out.add(run(lists.get(i), progress, phases.get(i)));
+        return out;
     }
 
     /** The responses to {@code requests}, in order; progress counts the tokens the model reads. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 
+import java.io.Serializable;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ import java.util.Set;
  */
 public record HealOptions(String data, String textField, String heldout, int heldoutSamples, int rank, double alpha,
                           double dropout, List<String> targets, long tokens, double lr, int warmup, int batch, int seqLen,
-                          int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm, KdOptions kd) {
+                          int accumulate, boolean nf4, long seed, double weightDecay, double maxGradNorm, KdOptions kd) implements Serializable {
     /**
      * The peak learning rate when none is given ({@code shallow heal --lr}, {@code shallow sweep --heal-lr}): chosen by
      * {@code scripts/lr_study.sh} on stories260K and stories-16L, pruned, healed with rank 8 on all seven projections

@@ -2,6 +2,8 @@ package dev.shallow.heal;
 
 import dev.shallow.ShallowException;
 
+import java.io.Serializable;
+
 /**
  * How healing distils from a teacher (the unpruned model): per predicted token the loss is
  * {@code alpha} T^2 KL(p_teacher^T || p_student^T) + (1 - alpha) cross-entropy(next token), plus {@code hidden} times the
@@ -13,7 +15,7 @@ import dev.shallow.ShallowException;
  * @param alpha       weight of the KL term; 1 - alpha weighs next-token cross-entropy
  * @param hidden      weight of the hidden-state term (0: none)
  */
-public record KdOptions(int topK, double temperature, double alpha, double hidden) {
+public record KdOptions(int topK, double temperature, double alpha, double hidden) implements Serializable {
     public static final int DEFAULT_TOP_K = 64;
     public static final double DEFAULT_TEMPERATURE = 1, DEFAULT_ALPHA = 1, DEFAULT_HIDDEN = 0;
 

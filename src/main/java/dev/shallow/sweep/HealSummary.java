@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.heal.Healer;
 
+import java.io.Serializable;
+
 /**
  * How a healed point's model was healed: {@code steps} optimizer steps on {@code tokens} training tokens, and the
  * held-out loss of the healing text (its last documents, not trained on) before and after. {@code seconds}: pruning,
  * healing and merging, before the evaluation.
  */
-public record HealSummary(long tokens, int steps, double seconds, int heldoutDocs, double lossBefore, double lossAfter) {
+public record HealSummary(long tokens, int steps, double seconds, int heldoutDocs, double lossBefore, double lossAfter) implements Serializable {
 
     static HealSummary of(Healer.Result r, double seconds) {
         return new HealSummary(r.steps() * r.tokensPerStep(), r.steps(), seconds, r.heldoutDocs(), r.before(), r.after());

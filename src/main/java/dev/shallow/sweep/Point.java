@@ -1,5 +1,6 @@
 package dev.shallow.sweep;
 
+import java.io.Serializable;
 import java.util.List;
 
 /**
@@ -7,7 +8,7 @@ import java.util.List;
  * 0-indexed; empty for the unpruned model) and, for a sub-block strategy (n is then its budget, n layers' parameters),
  * the kept layers whose attention or MLP alone it removes.
  */
-public record Point(String strategy, String fraction, int n, List<Integer> removed, List<Integer> attention, List<Integer> mlp) {
+public record Point(String strategy, String fraction, int n, List<Integer> removed, List<Integer> attention, List<Integer> mlp) implements Serializable {
     public Point {
         removed = List.copyOf(removed);
         attention = List.copyOf(attention);

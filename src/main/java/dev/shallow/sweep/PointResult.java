@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.io.Finite;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,7 @@ import java.util.Optional;
  * @param seconds    wall time of the evaluation (0 for a reused one)
  * @param heal       how the model was healed (null when it was not; a reused healed point repeats the earlier one's)
  */
-public record PointResult(Point point, Point reusedFrom, HealMethod healing, List<TaskScore> scores, double seconds, HealSummary heal) {
+public record PointResult(Point point, Point reusedFrom, HealMethod healing, List<TaskScore> scores, double seconds, HealSummary heal) implements Serializable {
     public PointResult {
         scores = List.copyOf(scores);
         if ((healing != null) != (heal != null)) throw new IllegalArgumentException("a healed point needs its heal summary, an unhealed one has none");

@@ -8,13 +8,9 @@ import dev.shallow.Version;
 import dev.shallow.analysis.Analyser;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
+import dev.shallow.cluster.Cluster;
 import dev.shallow.convert.GgufRewriter;
 import dev.shallow.data.CalibrationSet;
-import dev.shallow.eval.Evaluator;
-import dev.shallow.eval.HarnessEncoding;
-import dev.shallow.eval.PrefixSharing;
-import dev.shallow.eval.TaskOptions;
-import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.model.AbsentSubBlocks;
@@ -25,19 +21,15 @@ import dev.shallow.prune.Removal;
 import dev.shallow.prune.Selection;
 import dev.shallow.prune.Strategy;
 import dev.shallow.tokenizer.Tokenizer;
-import dev.shallow.transformer.MemoryBudget;
-import dev.shallow.transformer.SubBlocks;
-import dev.shallow.transformer.Transformer;
 
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A pruning sweep: the analysis once, then every strategy at every fraction of layers removed (fraction-major), each
@@ -61,15 +53,22 @@ public final class Sweep {
      * are finished (the way an interrupted sweep stops, for tests of resuming).
      */
     public static SweepRun run(Model model, SweepOptions options, Path dir, SweepProgress progress, int stopAfterPoints) {
+        return run(model, options, dir, null, progress, stopAfterPoints);
+    }
+
+    /**
+     * The sweep with its points run on {@code cluster}, one task per evaluation (the analysis runs here, once); the same
+     * results.jsonl, in the same order, as a local run. {@code model} must be at a path every executor sees.
+     */
+    public static SweepRun run(Model model, SweepOptions options, Path dir, Cluster cluster, SweepProgress progress, int stopAfterPoints) {
         OutputPolicy.requireApart(dir, model.dir(), options.lossData(), OutputPolicy.existing(options.calibration().data()),
                 options.heals() ? OutputPolicy.existing(options.heal().data()) : null);
         int layers = model.config().numLayers();
         int[] counts = options.fractions().stream().mapToInt(f -> Fractions.layers(f, layers)).toArray();
         int maxN = Arrays.stream(counts).max().orElseThrow();
-        TaskRegistry.Selection tasks = TaskRegistry.resolve(options.tasks(),
-                new TaskOptions(options.dataDir(), options.shots(), options.fewshotSeed()), options.lossData(), options.lossField());
+        TaskRegistry.Selection tasks = PointRunner.tasks(options);
         Tokenizer tok = Tokenizer.load(model.dir());
-        CalibrationSet calibration = CalibrationSet.load(options.calibration(), tok, model.config().maxPositionEmbeddings(), options.sharedData());
+        CalibrationSet calibration = PointRunner.calibration(model, options, tok);
         ModelIdentity identity = ModelIdentity.of(model);
 
         try (RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())))) {
@@ -89,33 +88,16 @@ public final class Sweep {
             Path results = run.file(RunDirectory.RESULTS);
             ResultsFile.dropPartialLine(results);
             List<PointResult> done = ResultsFile.read(results);
-            Map<Line.Key, PointResult> evaluated = evaluations(done, plan, results);
-            long workTotal = 0;
-            Set<Line.Key> toEvaluate = new HashSet<>();
-            for (Line l : plan.subList(done.size(), plan.size())) {
-                if (!evaluated.containsKey(l.key()) && toEvaluate.add(l.key())) workTotal += work(l, layers, options);
-            }
-
-            Evaluation evaluation = new Evaluation(model, tasks, HarnessEncoding.of(tok, options.addBos(), model.config().maxPositionEmbeddings()), options.limit(),
-                    options.analysis().memory());
-            PointHealer healer = !options.heals() ? null : new PointHealer(model, identity, options.heal(), calibration, options.analysis().batchSequences(),
-                    options.sharedData(), run.file(RunDirectory.WORK));
-            long workDone = 0;
-            for (int i = done.size(); i < plan.size() && i - done.size() < stopAfterPoints; i++) {
-                Line l = plan.get(i);
-                Point p = l.point();
-                progress.starting(p, l.healing(), new SweepProgress.Status(i, plan.size(), workDone, workTotal));
-                PointResult earlier = evaluated.get(l.key());
-                PointResult r;
-                if (earlier != null) {
-                    r = new PointResult(p, earlier.point(), l.healing(), earlier.scores(), 0, earlier.heal());
-                } else {
-                    r = l.healed() ? evaluation.healed(p, l.healing(), healer, progress) : evaluation.of(p, progress);
-                    evaluated.put(l.key(), r);
-                    workDone += work(l, layers, options);
+            OrderedResults out = new OrderedResults(results, plan, done.size(), evaluations(done, plan, results), stopAfterPoints, layers, options, progress);
+            List<Integer> todo = out.toEvaluate();
+            if (cluster == null) {
+                PointRunner runner = new PointRunner(model, options, tasks, PointRunner.encoding(model, options, tok), identity, calibration);
+                for (int i = 0; i < todo.size() && out.open(); i++) {
+                    out.starting(todo.get(i));
+                    out.finished(todo.get(i), runner.run(plan.get(todo.get(i)), run.file(RunDirectory.WORK), progress));
                 }
-                ResultsFile.append(results, r);
-                progress.finished(r, new SweepProgress.Status(i + 1, plan.size(), workDone, workTotal));
+            } else if (out.open()) {
+                cluster.run(todo.stream().map(plan::get).toList(), SweepTask.of(model, options), (k, r) -> out.finished(todo.get(k), r));
             }
             return SweepRun.read(dir);
         }
@@ -154,17 +136,6 @@ public final class Sweep {
         return evaluated;
     }
 
-    /**
-     * A line's weight for the ETA: the evaluation's kept layers, plus one for the embedding and head; healing adds that
-     * again (pruning, held-out losses), and a method that trains that times its training tokens / 4096, roughly training's
-     * cost against the evaluation's.
-     */
-    private static long work(Line l, int layers, SweepOptions options) {
-        long evaluation = layers - l.point().n() + 1;
-        if (!l.healed()) return evaluation;
-        return evaluation * (2 + (l.healing().trains() ? options.heal().tokens() / 4096 : 0));
-    }
-
     /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
     private static Analysis analysis(Model model, SweepOptions options, int maxN, CalibrationSet calibration, ModelIdentity identity, Path file,
                                      SweepProgress progress) {
@@ -185,7 +156,7 @@ public final class Sweep {
     }
 
     /** One planned line of results.jsonl: a point, unhealed (healing null) or healed by a method. */
-    record Line(Point point, HealMethod healing) {
+    record Line(Point point, HealMethod healing) implements Serializable {
         /** What decides a line's evaluation: lines with the same key share one. */
         record Key(List<Integer> removed, List<Integer> attention, List<Integer> mlp, HealMethod healing) {
         }
@@ -218,39 +189,5 @@ public final class Sweep {
 
     private static List<Integer> list(int[] layers) {
         return Arrays.stream(layers).boxed().toList();
-    }
-
-    /** Evaluates a point's pruned model, by layer and sub-block skipping, on the sweep's tasks. */
-    private record Evaluation(Model model, TaskRegistry.Selection tasks, HarnessEncoding encoding, int limit, MemoryBudget memory) {
-        PointResult of(Point p, SweepProgress progress) {
-            int layers = model.config().numLayers();
-            return scored(p, new Transformer(model, Transformer.without(layers, p.removedArray()), SubBlocks.removing(layers, p.attentionArray(), p.mlpArray())),
-                    progress);
-        }
-
-        /** Heals the point's pruned model by {@code method} and evaluates the healed model (all its layers). */
-        PointResult healed(Point p, HealMethod method, PointHealer healer, SweepProgress progress) {
-            try (PointHealer.Healed h = healer.heal(p, method, progress)) {
-                return scored(p, new Transformer(h.model()), method, h.summary(), progress);
-            }
-        }
-
-        private PointResult scored(Point p, Transformer tf, SweepProgress progress) {
-            return scored(p, tf, null, null, progress);
-        }
-
-        private PointResult scored(Point p, Transformer tf, HealMethod method, HealSummary heal, SweepProgress progress) {
-            long t0 = System.nanoTime();
-            Evaluator.Results results = Evaluator.evaluate(new TransformerLM(tf, encoding, BATCH_TOKENS, PrefixSharing.heapShare(), memory), tasks.tasks(), tasks.groups(),
-                    new Evaluator.Options(limit, BOOTSTRAP_ITERS), progress);
-            List<TaskScore> scores = new ArrayList<>();
-            for (Evaluator.TaskResult t : results.tasks()) {
-                for (Evaluator.Score s : t.scores()) scores.add(new TaskScore(t.task().name(), s.metric().name(), s.value(), s.stderr()));
-            }
-            for (Evaluator.GroupResult g : results.groups()) {
-                for (Evaluator.Score s : g.scores()) scores.add(new TaskScore(g.group().name(), s.metric().name(), s.value(), s.stderr()));
-            }
-            return new PointResult(p, null, method, scores, (System.nanoTime() - t0) / 1e9, heal);
-        }
     }
 }

@@ -12,9 +12,12 @@ import dev.shallow.eval.task.TaskRegistry;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.prune.Strategy;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Everything that decides a sweep's results; {@code run.json} records it and a resumed sweep must be given the same.
@@ -38,7 +41,7 @@ import java.util.List;
 public record SweepOptions(List<Strategy> strategies, List<String> fractions, List<String> tasks, Path lossData, String lossField,
                            int limit, int shots, long fewshotSeed, long seed, boolean addBos, Path dataDir,
                            CalibrationOptions calibration, Path sharedData, AnalysisOptions analysis, HealOptions heal,
-                           List<HealMethod> healing) {
+                           List<HealMethod> healing) implements Serializable {
     public SweepOptions {
         healing = List.copyOf(healing);
         if ((heal == null) != healing.isEmpty()) throw new IllegalArgumentException("healing methods need heal options and heal options a method");
@@ -82,6 +85,12 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
                 sharedData, analysis, heal, methods);
     }
 
+    /** These options with another calibration text (the same analysis and healing otherwise). */
+    public SweepOptions withCalibration(CalibrationOptions calibration) {
+        return new SweepOptions(strategies, fractions, tasks, lossData, lossField, limit, shots, fewshotSeed, seed, addBos, dataDir, calibration,
+                sharedData, analysis, heal, healing);
+    }
+
     public boolean heals() {
         return heal != null;
     }
@@ -120,6 +129,27 @@ public record SweepOptions(List<Strategy> strategies, List<String> fractions, Li
         }
 
         return o;
+    }
+
+    /** Java serialization (a distributed sweep's tasks carry the options): a {@link Path} is not serializable, so the paths travel as text. */
+    @Serial
+    private Object writeReplace() {
+        return new Shipped(strategies, fractions, tasks, lossData.toString(), lossField, limit, shots, fewshotSeed, seed, addBos, Objects.toString(dataDir, null),
+                calibration, Objects.toString(sharedData, null), analysis, heal, healing);
+    }
+
+    private record Shipped(List<Strategy> strategies, List<String> fractions, List<String> tasks, String lossData, String lossField, int limit, int shots,
+                           long fewshotSeed, long seed, boolean addBos, String dataDir, CalibrationOptions calibration, String sharedData,
+                           AnalysisOptions analysis, HealOptions heal, List<HealMethod> healing) implements Serializable {
+        @Serial
+        private Object readResolve() {
+            return new SweepOptions(strategies, fractions, tasks, Path.of(lossData), lossField, limit, shots, fewshotSeed, seed, addBos, path(dataDir),
+                    calibration, path(sharedData), analysis, heal, healing);
+        }
+
+        private static Path path(String p) {
+            return p == null ? null : Path.of(p);
+        }
     }
 
     private static Path absolute(Path p) {

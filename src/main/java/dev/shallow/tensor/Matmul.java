@@ -47,6 +47,10 @@ public final class Matmul {
         return precision;
     }
 
+    public static Choice choice() {
+        return choice;
+    }
+
     /** The backend choice from now on. */
     public static void setChoice(Choice c) {
         choice = c;

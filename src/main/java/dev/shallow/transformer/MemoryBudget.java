@@ -4,6 +4,7 @@ import dev.shallow.ShallowException;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Tensor;
 
+import java.io.Serializable;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  *
  * @param bytes the budget; {@link #DEFAULT} means {@link #DEFAULT_FRACTION} of the memory this process may use
  */
-public record MemoryBudget(long bytes) {
+public record MemoryBudget(long bytes) implements Serializable {
     /** The default budget: this fraction of the physical memory (or of the container's limit). */
     public static final double DEFAULT_FRACTION = 0.75;
     public static final MemoryBudget DEFAULT = new MemoryBudget(0);

@@ -63,6 +63,13 @@ class SweepCommandTest {
     }
 
     @Test
+    void sparkWithoutTheSparkModuleIsRefusedInOneLine(@TempDir Path tmp) {
+        Path out = tmp.resolve("run");
+        assertOneLineError(sweep(out, "0", "--spark", "local[2]"), "--spark", "bash scripts/build_spark.sh");
+        assertFalse(Files.exists(out), "nothing written");
+    }
+
+    @Test
     void otherOptionsOnAnExistingRunAreRefused(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("run");
         assertEquals(0, sweep(out, "0").code());

@@ -1,0 +1,148 @@
+package dev.shallow.spark;
+
+import dev.shallow.analysis.Progress;
+import dev.shallow.cluster.Cluster;
+import dev.shallow.eval.ClusterLM;
+import dev.shallow.eval.Evaluator;
+import dev.shallow.eval.HarnessEncoding;
+import dev.shallow.eval.PrefixSharing;
+import dev.shallow.eval.TaskOptions;
+import dev.shallow.eval.TransformerLM;
+import dev.shallow.eval.task.TaskRegistry;
+import dev.shallow.model.Model;
+import dev.shallow.sweep.PointResult;
+import dev.shallow.sweep.RunDirectory;
+import dev.shallow.sweep.Sweep;
+import dev.shallow.sweep.SweepProgress;
+import dev.shallow.sweep.SweepRun;
+import dev.shallow.tokenizer.Tokenizer;
+import dev.shallow.transformer.MemoryBudget;
+import dev.shallow.transformer.Transformer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * On Spark local[2]: a sweep, healed or not, gives the local sweep's results; an interrupted distributed sweep (stopped,
+ * or its driver killed) resumes after its last written point; an evaluation with each task a Spark task gives the local
+ * evaluation's numbers.
+ */
+class LocalSparkTest {
+    @TempDir
+    static Path tmp;
+    private static Cluster cluster;
+    private static Path local;
+
+    @BeforeAll
+    static void localSweepAndCluster() {
+        local = tmp.resolve("local");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.options(), local, SweepProgress.NONE);
+        }
+        cluster = Cluster.connect("local[2]");
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void sweepOnLocal2EqualsTheLocalSweep() throws IOException {
+        Path dir = tmp.resolve("spark");
+        SweepRun run;
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            run = Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+        }
+        assertEquals(8, run.points().size());
+        SweepRuns.assertSameResults(local, dir);
+    }
+
+    @Test
+    void aHealingSweepOnLocal2EqualsTheLocalOne() throws IOException {
+        Path here = tmp.resolve("healed-local"), there = tmp.resolve("healed-spark");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.healing(), here, SweepProgress.NONE);
+            SweepRun run = Sweep.run(model, SweepRuns.healing(), there, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+            assertEquals(List.of(false, false, true, true), run.points().stream().map(PointResult::healed).toList());
+        }
+        SweepRuns.assertSameResults(here, there);
+    }
+
+    @Test
+    void anEvaluationOnTheClusterEqualsTheLocalOne() {
+        TaskRegistry.Selection tasks = TaskRegistry.resolve(List.of("arc_easy", "hellaswag", "lambada_openai", "wikitext", "loss"),
+                new TaskOptions(SweepRuns.shared().resolve("data/fixtures"), TaskOptions.DEFAULT_SHOTS, 1234), Path.of("data/stories260K-heldout-16.jsonl"), "text");
+        Evaluator.Options options = new Evaluator.Options(0, 1000);
+        int[] kept = {0, 1, 3, 4};
+        Evaluator.Results local;
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(SweepRuns.MODEL), false, model.config().maxPositionEmbeddings());
+            local = Evaluator.evaluate(new TransformerLM(new Transformer(model, kept), encoding, 2048, PrefixSharing.heapShare()), tasks.tasks(), tasks.groups(), options, Progress.NONE);
+        }
+        ClusterLM lm = new ClusterLM(cluster, ClusterLM.Spec.of(SweepRuns.MODEL, kept, false, 2048, PrefixSharing.heapShare(), MemoryBudget.DEFAULT));
+        Evaluator.Results distributed = Evaluator.evaluate(lm, tasks.tasks(), tasks.groups(), options, Progress.NONE);
+        assertEquals(local.tasks().size(), distributed.tasks().size());
+        for (int t = 0; t < local.tasks().size(); t++) {
+            Evaluator.TaskResult want = local.tasks().get(t), got = distributed.tasks().get(t);
+            String task = want.task().name();
+            assertTrue(want.docs().size() >= 2, task + ": " + want.docs().size() + " documents");
+            for (int d = 0; d < want.docs().size(); d++) assertEquals(want.docs().get(d).responses(), got.docs().get(d).responses(), task + ", document " + d);
+            for (int m = 0; m < want.scores().size(); m++) {
+                Evaluator.Score a = want.scores().get(m), b = got.scores().get(m);
+                assertEquals(a.metric().name(), b.metric().name(), task);
+                assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
+                assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
+            }
+        }
+    }
+
+    @Test
+    void aDriverKilledMidRunIsResumedToTheLocalResults() throws Exception {
+        Path dir = tmp.resolve("killed"), results = dir.resolve(RunDirectory.RESULTS);
+        // the same sweep as SweepRuns.options(), from the command line, in a driver JVM of its own on local[2]
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + System.getProperty("spark.jvm.args"), "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "dev.shallow.cli.Main", "sweep", SweepRuns.MODEL.toString(), "--strategies", "angular,random", "--fractions", "0:0.6:0.2",
+                "--tasks", "arc_easy", "--limit", "5", "--data-dir", SweepRuns.shared().resolve("data/fixtures").toString(),
+                "--loss-data", "data/stories260K-heldout-16.jsonl", "--data", SweepRuns.options().calibration().data(), "--samples", "8", "--seq-len", "64",
+                "--out", dir.toString(), "--spark", "local[2]"));
+        Process driver = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(tmp.resolve("driver.log").toFile()).start();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (driver.isAlive() && lines(results) < 1 && System.nanoTime() < deadline) Thread.sleep(5);
+        driver.destroyForcibly().waitFor(); // SIGKILL, as soon as its first line is written
+        int written = lines(results);
+        assertTrue(written >= 1 && written < 8, "killed mid-run: " + written + " lines written\n" + Files.readString(tmp.resolve("driver.log")));
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            assertEquals(8, Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE).points().size());
+        }
+        SweepRuns.assertSameResults(local, dir);
+    }
+
+    private static int lines(Path file) throws IOException {
+        return Files.exists(file) ? (int) Files.readString(file).chars().filter(c -> c == '\n').count() : 0;
+    }
+
+    @Test
+    void anInterruptedDistributedSweepResumesAfterItsLastPoint() throws IOException {
+        Path dir = tmp.resolve("resumed");
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, 3);
+            assertEquals(3, Files.readAllLines(dir.resolve(RunDirectory.RESULTS)).size(), "the driver stopped after 3 points");
+            SweepRun run = Sweep.run(model, SweepRuns.options(), dir, cluster, SweepProgress.NONE, Integer.MAX_VALUE);
+            assertEquals(8, run.points().size());
+        }
+        SweepRuns.assertSameResults(local, dir);
+        assertTrue(Files.readString(dir.resolve(RunDirectory.RESULTS)).endsWith("\n"));
+    }
+}
