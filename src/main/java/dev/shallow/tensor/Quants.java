@@ -82,14 +82,14 @@ final class Quants {
      * m = (q[s + 4] &gt;&gt; 4) | (q[s] &gt;&gt; 6) &lt;&lt; 4. Two small functions, not a table filled per block: the kernels call
      * them in their loops, where the JIT inlines them (a method filling arrays was compiled apart and called per block).
      */
-    static int scaleK4(long a, int c, int s) {
+    private static int scaleK4(long a, int c, int s) {
         if (s < 4) return (int) (a >>> (8 * s)) & 63;
         int lo = (int) (a >>> (8 * (s - 4))) & 0xFF, hi = (c >>> (8 * (s - 4))) & 0xFF; // q[s - 4], q[s + 4]
         return (hi & 15) | (lo >> 6) << 4;
     }
 
     /** The 6-bit min of sub-block s, as {@link #scaleK4}. */
-    static int minK4(long a, int c, int s) {
+    private static int minK4(long a, int c, int s) {
         if (s < 4) return (int) (a >>> (8 * s + 32)) & 63;
         int mid = (int) (a >>> (8 * s)) & 0xFF, hi = (c >>> (8 * (s - 4))) & 0xFF; // q[s], q[s + 4]
         return (hi >> 4) | (mid >> 6) << 4;

@@ -9,7 +9,6 @@ import dev.shallow.io.GgufWriter;
 import dev.shallow.io.StrictJson;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +48,8 @@ public final class ChatTemplates {
         } else if (Files.isRegularFile(jinja)) {
             try {
                 t.put(DEFAULT, Files.readString(jinja, StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            } catch (IOException e) { // a read error, or bytes that are not UTF-8 (transformers reads the file as UTF-8 text)
+                throw ShallowException.at(jinja, "not readable as UTF-8 text: " + e);
             }
         }
         return t;
