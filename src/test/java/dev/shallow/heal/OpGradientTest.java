@@ -167,10 +167,23 @@ class OpGradientTest {
         for (int i = 3 * c.qDim(); i < 5 * c.qDim(); i++) assertEquals(before[i], out[i], 1e-15, "a query sees itself and 1 key before it");
     }
 
+    /**
+     * Heads of 12 dimensions and a sequence of 19 keys: the vector kernels' whole vectors and their tails (8 or 4 double
+     * lanes: 12 = one or three vectors, and 4; 19 keys = two or four vectors and 3) with a window of 13.
+     */
+    @Test
+    void attentionOverVectorsAndTails() {
+        attention("attention d=12", Configs.of(48, 32, 4, 2, 12, 10), 0, new int[]{0, 19, 22});
+        attention("window d=12", Configs.of(48, 32, 4, 2, 12, 10), 13, new int[]{0, 19, 22});
+    }
+
     /** dq, dk, dv of attention over two sequences (5 and 3 tokens) against finite differences; returns q, k, v. */
     private double[][] attention(String what, ModelConfig c, int window) {
-        int[] starts = {0, 5, 8};
-        int n = 8;
+        return attention(what, c, window, new int[]{0, 5, 8});
+    }
+
+    private double[][] attention(String what, ModelConfig c, int window, int[] starts) {
+        int n = starts[starts.length - 1];
         double[] q = randoms(n * c.qDim()), k = randoms(n * c.kvDim()), v = randoms(n * c.kvDim());
         for (int i = 0; i < q.length; i++) q[i] *= 3; // scores of several units, where a cap of 2 bends
         double[] cw = randoms(n * c.qDim()), out = new double[n * c.qDim()];
