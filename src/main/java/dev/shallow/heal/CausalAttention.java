@@ -24,6 +24,8 @@ import java.util.Arrays;
 final class CausalAttention {
     private static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
     private static final int LANES = DS.length();
+    /** Queries whose rows of P and dS backward holds at once. */
+    private static final int QUERY_BLOCK = 32;
 
     private CausalAttention() {
     }
@@ -44,7 +46,11 @@ final class CausalAttention {
         });
     }
 
-    /** dq (overwritten), dk and dv (overwritten) from dOut, recomputing P row by row. */
+    /**
+     * dq (overwritten), dk and dv (overwritten) from dOut, recomputing P row by row. Queries go in blocks of
+     * {@link #QUERY_BLOCK}: each query's dq as its rows of P and dS are made, then each key's dk and dv from the block's
+     * rows at once (the same fmas, in the same order, as adding query by query).
+     */
     static void backward(double[] q, double[] k, double[] v, double[] dOut, double[] dq, double[] dk, double[] dv, int[] starts,
                          ModelConfig c, int window) {
         int d = c.headDim(), kvHeads = c.numKvHeads(), group = c.numHeads() / kvHeads, qDim = c.qDim();
@@ -56,20 +62,29 @@ final class CausalAttention {
                 Arrays.fill(dk, o, o + d, 0);
                 Arrays.fill(dv, o, o + d, 0);
             }
-            double[] p = head.row(), slope = head.row(), dp = head.row(), ds = head.row();
+            double[][] p = new double[QUERY_BLOCK][], ds = new double[QUERY_BLOCK][];
+            for (int b = 0; b < QUERY_BLOCK; b++) {
+                p[b] = head.row();
+                ds[b] = head.row();
+            }
+            double[] slope = head.row(), dp = head.row();
             for (int h = task % kvHeads * group; h < (task % kvHeads + 1) * group; h++) {
-                for (int t = 0; t < head.len; t++) {
-                    int qo = (head.s0 + t) * qDim + h * d, from = first(t, window), count = t + 1 - from;
-                    head.probabilities(q, qo, from, count, c, p, slope);
-                    head.dots(dOut, qo, head.vt, from, count, dp); // dP[t,s] = dOut_t . v_s
-                    double dot = 0;
-                    for (int j = 0; j < count; j++) dot += p[j] * dp[j];
-                    for (int j = 0; j < count; j++) ds[j] = p[j] * (dp[j] - dot) * slope[j] * scale; // dS = P (dP - sum_s P dP), through the cap and the scale
-                    head.weightedRows(ds, k, from, count, dq, qo); // dq_t = sum_s dS k_s
-                    for (int j = 0; j < count; j++) {
-                        int ko = head.row(from + j);
-                        axpy(ds[j], q, qo, dk, ko, d); // dk_s += dS q_t
-                        axpy(p[j], dOut, qo, dv, ko, d); // dv_s += P dOut_t
+                for (int t0 = 0; t0 < head.len; t0 += QUERY_BLOCK) {
+                    int t1 = Math.min(head.len, t0 + QUERY_BLOCK);
+                    for (int t = t0; t < t1; t++) {
+                        int qo = (head.s0 + t) * qDim + h * d, from = first(t, window), count = t + 1 - from;
+                        double[] pt = p[t - t0], dst = ds[t - t0];
+                        head.probabilities(q, qo, from, count, c, pt, slope);
+                        head.dots(dOut, qo, head.vt, from, count, dp); // dP[t,s] = dOut_t . v_s
+                        double dot = 0;
+                        for (int j = 0; j < count; j++) dot += pt[j] * dp[j];
+                        for (int j = 0; j < count; j++) dst[j] = pt[j] * (dp[j] - dot) * slope[j] * scale; // dS = P (dP - sum_s P dP), through the cap and the scale
+                        head.weightedRows(dst, k, from, count, dq, qo); // dq_t = sum_s dS k_s
+                    }
+                    for (int s = first(t0, window); s < t1; s++) {
+                        int tLo = Math.max(t0, s), tHi = window > 0 ? Math.min(t1, s + window) : t1; // the block's queries that see key s
+                        head.addColumn(ds, t0, tLo, tHi, s, window, q, qDim, h * d, dk); // dk_s += sum_t dS[t,s] q_t
+                        head.addColumn(p, t0, tLo, tHi, s, window, dOut, qDim, h * d, dv); // dv_s += sum_t P[t,s] dOut_t
                     }
                 }
             }
@@ -79,15 +94,6 @@ final class CausalAttention {
     /** The first key position a query at t sees. */
     private static int first(int t, int window) {
         return window > 0 ? Math.max(0, t - window + 1) : 0;
-    }
-
-    /** y[yo ..+ n] += a x[xo ..+ n], lane-wise (one fma per element). */
-    private static void axpy(double a, double[] x, int xo, double[] y, int yo, int n) {
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            DoubleVector.fromArray(DS, x, xo + i).fma(DoubleVector.broadcast(DS, a), DoubleVector.fromArray(DS, y, yo + i)).intoArray(y, yo + i);
-        }
-        for (; i < n; i++) y[yo + i] = Math.fma(a, x[xo + i], y[yo + i]);
     }
 
     /**
@@ -130,28 +136,98 @@ final class CausalAttention {
 
         /**
          * out[j] = a[ao ..+ d] . (column from + j of xt) for j < count, the keys in lanes; each a chain of fmas over the
-         * dimensions in order. Whole vectors: out is written up to the next multiple of the lane count.
+         * dimensions in order, four vectors of keys at a time (four chains in flight). Whole vectors: out is written up
+         * to the next multiple of the lane count.
          */
         void dots(double[] a, int ao, double[] xt, int from, int count, double[] out) {
-            for (int j = 0; j < count; j += LANES) {
-                DoubleVector acc = DoubleVector.zero(DS);
-                for (int i = 0; i < d; i++) acc = DoubleVector.fromArray(DS, xt, i * stride + from + j).fma(DoubleVector.broadcast(DS, a[ao + i]), acc);
-                acc.intoArray(out, j);
+            int end = (count + LANES - 1) / LANES * LANES, j = 0;
+            for (; j + 4 * LANES <= end; j += 4 * LANES) {
+                DoubleVector c0 = DoubleVector.zero(DS), c1 = c0, c2 = c0, c3 = c0;
+                for (int i = 0, o = from + j; i < d; i++, o += stride) {
+                    DoubleVector ai = DoubleVector.broadcast(DS, a[ao + i]);
+                    c0 = DoubleVector.fromArray(DS, xt, o).fma(ai, c0);
+                    c1 = DoubleVector.fromArray(DS, xt, o + LANES).fma(ai, c1);
+                    c2 = DoubleVector.fromArray(DS, xt, o + 2 * LANES).fma(ai, c2);
+                    c3 = DoubleVector.fromArray(DS, xt, o + 3 * LANES).fma(ai, c3);
+                }
+                c0.intoArray(out, j);
+                c1.intoArray(out, j + LANES);
+                c2.intoArray(out, j + 2 * LANES);
+                c3.intoArray(out, j + 3 * LANES);
+            }
+            for (; j < end; j += LANES) {
+                DoubleVector c = DoubleVector.zero(DS);
+                for (int i = 0, o = from + j; i < d; i++, o += stride) c = DoubleVector.fromArray(DS, xt, o).fma(DoubleVector.broadcast(DS, a[ao + i]), c);
+                c.intoArray(out, j);
             }
         }
 
-        /** out[oo ..+ d] = sum_j w[j] x_(from + j) over j < count (rows of this head in x), the dimensions in lanes, keys in order. */
+        /**
+         * out[oo ..+ d] = sum_j w[j] x_(from + j) over j < count (rows of this head in x): the dimensions in lanes, four
+         * vectors of them at a time, each a chain of fmas over the keys in order.
+         */
         void weightedRows(double[] w, double[] x, int from, int count, double[] out, int oo) {
             int i = 0;
+            for (; i + 4 * LANES <= d; i += 4 * LANES) {
+                DoubleVector c0 = DoubleVector.zero(DS), c1 = c0, c2 = c0, c3 = c0;
+                for (int j = 0; j < count; j++) {
+                    DoubleVector wj = DoubleVector.broadcast(DS, w[j]);
+                    int o = row(from + j) + i;
+                    c0 = DoubleVector.fromArray(DS, x, o).fma(wj, c0);
+                    c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wj, c1);
+                    c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wj, c2);
+                    c3 = DoubleVector.fromArray(DS, x, o + 3 * LANES).fma(wj, c3);
+                }
+                c0.intoArray(out, oo + i);
+                c1.intoArray(out, oo + i + LANES);
+                c2.intoArray(out, oo + i + 2 * LANES);
+                c3.intoArray(out, oo + i + 3 * LANES);
+            }
             for (; i + LANES <= d; i += LANES) {
-                DoubleVector acc = DoubleVector.zero(DS);
-                for (int j = 0; j < count; j++) acc = DoubleVector.fromArray(DS, x, row(from + j) + i).fma(DoubleVector.broadcast(DS, w[j]), acc);
-                acc.intoArray(out, oo + i);
+                DoubleVector c = DoubleVector.zero(DS);
+                for (int j = 0; j < count; j++) c = DoubleVector.fromArray(DS, x, row(from + j) + i).fma(DoubleVector.broadcast(DS, w[j]), c);
+                c.intoArray(out, oo + i);
             }
             for (; i < d; i++) {
-                double acc = 0;
-                for (int j = 0; j < count; j++) acc = Math.fma(w[j], x[row(from + j) + i], acc);
-                out[oo + i] = acc;
+                double c = 0;
+                for (int j = 0; j < count; j++) c = Math.fma(w[j], x[row(from + j) + i], c);
+                out[oo + i] = c;
+            }
+        }
+
+        /**
+         * y[row(s) ..+ d] += sum over the queries t in [tLo, tHi) of w[t - t0][s - first(t)] x[(s0 + t) * xDim + xo ..]: the
+         * dimensions in lanes, four vectors of them at a time, the queries in order, each one fma chain continuing from y.
+         */
+        void addColumn(double[][] w, int t0, int tLo, int tHi, int s, int window, double[] x, int xDim, int xo, double[] y) {
+            int yo = row(s), i = 0;
+            for (; i + 4 * LANES <= d; i += 4 * LANES) {
+                DoubleVector c0 = DoubleVector.fromArray(DS, y, yo + i), c1 = DoubleVector.fromArray(DS, y, yo + i + LANES),
+                        c2 = DoubleVector.fromArray(DS, y, yo + i + 2 * LANES), c3 = DoubleVector.fromArray(DS, y, yo + i + 3 * LANES);
+                for (int t = tLo; t < tHi; t++) {
+                    DoubleVector wt = DoubleVector.broadcast(DS, w[t - t0][s - first(t, window)]);
+                    int o = (s0 + t) * xDim + xo + i;
+                    c0 = DoubleVector.fromArray(DS, x, o).fma(wt, c0);
+                    c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wt, c1);
+                    c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wt, c2);
+                    c3 = DoubleVector.fromArray(DS, x, o + 3 * LANES).fma(wt, c3);
+                }
+                c0.intoArray(y, yo + i);
+                c1.intoArray(y, yo + i + LANES);
+                c2.intoArray(y, yo + i + 2 * LANES);
+                c3.intoArray(y, yo + i + 3 * LANES);
+            }
+            for (; i + LANES <= d; i += LANES) {
+                DoubleVector c = DoubleVector.fromArray(DS, y, yo + i);
+                for (int t = tLo; t < tHi; t++) {
+                    c = DoubleVector.fromArray(DS, x, (s0 + t) * xDim + xo + i).fma(DoubleVector.broadcast(DS, w[t - t0][s - first(t, window)]), c);
+                }
+                c.intoArray(y, yo + i);
+            }
+            for (; i < d; i++) {
+                double c = y[yo + i];
+                for (int t = tLo; t < tHi; t++) c = Math.fma(w[t - t0][s - first(t, window)], x[(s0 + t) * xDim + xo + i], c);
+                y[yo + i] = c;
             }
         }
 

@@ -1,5 +1,9 @@
 package dev.shallow.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * What a matrix product rounds its activations to before multiplying; products are always
  * accumulated in float32 and the weights are used as stored (BF16 weights are exact in either).
@@ -15,11 +19,22 @@ public enum MatmulPrecision {
         return this == F32 ? x : BF16Tensor.toFloat(BF16Tensor.fromFloat(x));
     }
 
-    /** The first n values of x rounded ({@link #round(float)}): x itself for F32, a rounded copy for BF16. */
+    /**
+     * The first n values of x rounded ({@link #round(float)}): x itself for F32, a rounded copy for BF16, in vector lanes
+     * with {@link BF16Tensor#fromFloat}'s bits: (b + 0x7FFF + bit 16 of b) with the low 16 bits cleared (nearest even;
+     * overflow to infinity), a NaN kept quiet as (b | 0x400000) with the low 16 bits cleared.
+     */
     public float[] round(float[] x, int n) {
         if (this == F32) return x;
         float[] r = new float[n];
-        for (int i = 0; i < n; i++) r[i] = round(x[i]);
+        int i = 0;
+        for (int upper = Linear.S.loopBound(n); i < upper; i += Linear.L) {
+            FloatVector v = FloatVector.fromArray(Linear.S, x, i);
+            IntVector b = v.reinterpretAsInts();
+            IntVector nearest = b.add(b.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF);
+            nearest.blend(b.or(0x400000), v.test(VectorOperators.IS_NAN).cast(Linear.SI)).and(0xFFFF0000).reinterpretAsFloats().intoArray(r, i);
+        }
+        for (; i < n; i++) r[i] = round(x[i]);
         return r;
     }
 

@@ -59,12 +59,11 @@ public final class VectorGemm implements MatmulBackend {
      */
     static float[] packActivations(float[] x, int tokens, int cols, MatmulPrecision precision, Scratch s) {
         int groups = (tokens + MR - 1) / MR;
-        float[] px = s.xpack(groups * MR * cols);
+        float[] px = s.xpack(groups * MR * cols), xr = precision.round(x, tokens * cols);
         Parallel.forEach(groups, g -> {
             for (int i = 0; i < MR; i++) {
                 int from = Math.min(g * MR + i, tokens - 1) * cols, to = g * MR * cols + i;
-                if (precision == MatmulPrecision.F32) for (int k = 0; k < cols; k++) px[to + k * MR] = x[from + k];
-                else for (int k = 0; k < cols; k++) px[to + k * MR] = precision.round(x[from + k]);
+                for (int k = 0; k < cols; k++) px[to + k * MR] = xr[from + k];
             }
         });
         return px;

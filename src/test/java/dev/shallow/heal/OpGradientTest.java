@@ -168,13 +168,15 @@ class OpGradientTest {
     }
 
     /**
-     * Heads of 12 dimensions and a sequence of 19 keys: the vector kernels' whole vectors and their tails (8 or 4 double
-     * lanes: 12 = one or three vectors, and 4; 19 keys = two or four vectors and 3) with a window of 13.
+     * Two query heads of 44 dimensions sharing a kv head, and a sequence of 40 keys: each vector kernel's paths (with 8
+     * double lanes, 44 = four vectors at once, one vector, and 4 left; 40 keys = four vectors at once and one; with 4
+     * lanes, 44 = two fours, three ones), backward's two blocks of 32 and 8 queries, and a window of 13 reaching across
+     * a block's edge.
      */
     @Test
-    void attentionOverVectorsAndTails() {
-        attention("attention d=12", Configs.of(48, 32, 4, 2, 12, 10), 0, new int[]{0, 19, 22});
-        attention("window d=12", Configs.of(48, 32, 4, 2, 12, 10), 13, new int[]{0, 19, 22});
+    void attentionOverVectorsTailsAndBlocks() {
+        attention("attention d=44", Configs.of(88, 32, 2, 1, 44, 10), 0, new int[]{0, 40, 43});
+        attention("window d=44", Configs.of(88, 32, 2, 1, 44, 10), 13, new int[]{0, 40, 43});
     }
 
     /** dq, dk, dv of attention over two sequences (5 and 3 tokens) against finite differences; returns q, k, v. */
