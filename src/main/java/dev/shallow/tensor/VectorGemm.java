@@ -42,15 +42,44 @@ public final class VectorGemm implements MatmulBackend {
 
     @Override
     public void gemm(float[] x, int tokens, Tensor[] ws, float[][] biases, float[][] ys, MatmulPrecision precision) {
+        if (ws.length == 1 && biases[0] == null && thin(ws[0].rows(), tokens)) {
+            swapped(x, tokens, ws[0], false, ys[0], precision);
+            return;
+        }
         float[] px = packActivations(x, tokens, ws[0].cols(), precision, Scratch.local());
         RowTasks.of(ws, i -> panelRows(ws[i].rows())).forEach((i, r0, r1) -> panel(px, tokens, ws[i], false, biases[i], ys[i], r0, r1, Scratch.local()));
     }
 
     @Override
     public void gemmUntransposed(float[] x, int tokens, Tensor w, float[] y, MatmulPrecision precision) {
+        if (thin(w.cols(), tokens)) {
+            swapped(x, tokens, w, true, y, precision);
+            return;
+        }
         float[] px = packActivations(x, tokens, w.rows(), precision, Scratch.local());
         int outputs = w.cols();
         RowTasks.of(new int[] {outputs}, i -> panelRows(outputs)).forEach((i, c0, c1) -> panel(px, tokens, w, true, null, y, c0, c1, Scratch.local()));
+    }
+
+    /** A product with at most one group of MR outputs (a LoRA adapter's rank side) over more tokens than that. */
+    private static boolean thin(int outputs, int tokens) {
+        return outputs <= MR && tokens > MR;
+    }
+
+    /**
+     * A thin product with the roles swapped, y^T = W' round(x)^T with W' = W's outputs as rows (W, or W^T when
+     * untransposed): W' goes through the tiles as the activations (one group of MR) and round(x) as the weights, so the
+     * tokens are the rows the tasks split and x is copied, not transposed, into the panels. Each output is the same chain
+     * of fused multiply-adds over k ascending (fma(a, b, c) = fma(b, a, c)) as the product without the swap: the same bits.
+     */
+    private void swapped(float[] x, int tokens, Tensor w, boolean untransposed, float[] y, MatmulPrecision precision) {
+        int outputs = untransposed ? w.cols() : w.rows(), k = untransposed ? w.rows() : w.cols();
+        float[] wf = new float[outputs * k], a = untransposed ? new float[outputs * k] : wf, yt = new float[outputs * tokens];
+        w.copyTo(0, wf, 0, wf.length);
+        if (untransposed) for (int r = 0; r < k; r++) for (int j = 0; j < outputs; j++) a[j * k + r] = wf[r * outputs + j];
+        gemm(a, outputs, new Tensor[] {Tensor.ofFloats(precision.round(x, tokens * k), tokens, k)}, new float[][] {null}, new float[][] {yt},
+                MatmulPrecision.F32);
+        for (int t = 0; t < tokens; t++) for (int j = 0; j < outputs; j++) y[t * outputs + j] = yt[j * tokens + t];
     }
 
     /**
