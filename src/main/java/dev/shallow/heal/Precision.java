@@ -14,22 +14,22 @@ public enum Precision {
         @Override
         void project(double[] x, int n, Weight w, double[] y) {
             float[] out = new float[n * w.rows()];
-            Gemm.project(floats(x, n * w.cols()), n, w, out);
-            for (int i = 0; i < out.length; i++) y[i] = out[i];
+            Gemm.project(FloatCopies.narrow(x, n * w.cols()), n, w, out);
+            FloatCopies.widen(out, y);
         }
 
         @Override
         void backprop(double[] dy, int n, Weight w, double[] dx) {
             float[] out = new float[n * w.cols()];
-            Gemm.backprop(floats(dy, n * w.rows()), n, w, out);
-            for (int i = 0; i < out.length; i++) dx[i] += out[i];
+            Gemm.backprop(FloatCopies.narrow(dy, n * w.rows()), n, w, out);
+            FloatCopies.addScaled(out, 1, dx);
         }
 
         @Override
         void outer(double[] dy, double[] x, int n, int rows, int cols, double scale, double[] dW) {
             float[] out = new float[rows * cols];
-            Gemm.outer(floats(dy, n * rows), floats(x, n * cols), n, rows, cols, out);
-            for (int i = 0; i < out.length; i++) dW[i] += scale * out[i];
+            Gemm.outer(FloatCopies.narrow(dy, n * rows), FloatCopies.narrow(x, n * cols), n, rows, cols, out);
+            FloatCopies.addScaled(out, scale, dW);
         }
 
         @Override
@@ -91,12 +91,6 @@ public enum Precision {
 
     /** Bytes a residual checkpoint keeps per value. */
     abstract int checkpointBytes();
-
-    private static float[] floats(double[] a, int n) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) f[i] = (float) a[i];
-        return f;
-    }
 
     private static float[] widen(Weight w) {
         float[] f = new float[Math.multiplyExact(w.rows(), w.cols())];
