@@ -1,8 +1,6 @@
 package dev.shallow.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * What a matrix product rounds its activations to before multiplying; products are always
@@ -21,18 +19,14 @@ public enum MatmulPrecision {
 
     /**
      * The first n values of x rounded ({@link #round(float)}): x itself for F32, a rounded copy for BF16, in vector lanes
-     * with {@link BF16Tensor#fromFloat}'s bits: (b + 0x7FFF + bit 16 of b) with the low 16 bits cleared (nearest even;
-     * overflow to infinity), a NaN kept quiet as (b | 0x400000) with the low 16 bits cleared.
+     * with {@link BF16Tensor#fromFloat}'s bits ({@link BF16Tensor#roundedHigh}, the low 16 bits cleared).
      */
     public float[] round(float[] x, int n) {
         if (this == F32) return x;
         float[] r = new float[n];
         int i = 0;
         for (int upper = Linear.S.loopBound(n); i < upper; i += Linear.L) {
-            FloatVector v = FloatVector.fromArray(Linear.S, x, i);
-            IntVector b = v.reinterpretAsInts();
-            IntVector nearest = b.add(b.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF);
-            nearest.blend(b.or(0x400000), v.test(VectorOperators.IS_NAN).cast(Linear.SI)).and(0xFFFF0000).reinterpretAsFloats().intoArray(r, i);
+            BF16Tensor.roundedHigh(FloatVector.fromArray(Linear.S, x, i)).and(0xFFFF0000).reinterpretAsFloats().intoArray(r, i);
         }
         for (; i < n; i++) r[i] = round(x[i]);
         return r;

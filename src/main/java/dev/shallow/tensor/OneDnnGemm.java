@@ -17,7 +17,6 @@ import java.util.Map;
 public final class OneDnnGemm implements MatmulBackend {
     /** Primitives kept (one per token count, weight shape and types). */
     static final int CACHED = 32;
-    private static final ValueLayout.OfShort BF16_BITS = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final OneDnn dnnl;
     private final Map<Shape, Primitive> primitives = new LinkedHashMap<>(16, 0.75f, true);
@@ -72,11 +71,8 @@ public final class OneDnnGemm implements MatmulBackend {
             long n = (long) tokens * cols;
             src = grow(src, n * (f32Src ? 4 : 2));
             MemorySegment bf16 = bf16Src && f32Src ? Arena.ofAuto().allocate(n * 2, 64) : src;
-            if (f32Src) {
-                if (precision == MatmulPrecision.F32) MemorySegment.copy(x, 0, src, ValueLayout.JAVA_FLOAT, 0, (int) n);
-                else for (int i = 0; i < n; i++) src.setAtIndex(ValueLayout.JAVA_FLOAT, i, precision.round(x[i]));
-            }
-            if (bf16Src) for (int i = 0; i < n; i++) bf16.setAtIndex(BF16_BITS, i, BF16Tensor.fromFloat(x[i]));
+            if (f32Src) MemorySegment.copy(precision.round(x, (int) n), 0, src, ValueLayout.JAVA_FLOAT, 0, (int) n);
+            if (bf16Src) BF16Tensor.fromFloats(x, (int) n, bf16);
             dnnl.setNumThreads.invokeExact(Parallel.threads());
             for (int i = 0; i < ws.length; i++) {
                 Tensor w = ws[i];

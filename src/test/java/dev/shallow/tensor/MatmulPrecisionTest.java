@@ -2,6 +2,7 @@ package dev.shallow.tensor;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 class MatmulPrecisionTest {
     /**
-     * The lane-wise rounding of an array gives, value for value, the bits of the scalar bfloat16 conversion: random bit
+     * The lane-wise rounding of an array (and its bf16 bits as oneDNN's source) gives, value for value, the bits of the scalar bfloat16 conversion: random bit
      * patterns (every exponent, NaNs with payloads, subnormals) and the edge cases (ties both ways, the largest floats that
      * round to infinity, infinities, signalling and quiet NaNs, signed zeros), in an array that is not a whole number of vectors.
      */
@@ -26,5 +27,10 @@ class MatmulPrecisionTest {
             assertEquals(expected, Float.floatToRawIntBits(r[i]), "bits " + Integer.toHexString(Float.floatToRawIntBits(x[i])));
         }
         assertSame(x, MatmulPrecision.F32.round(x, x.length), "f32 multiplies the activations as computed");
+        MemorySegment shorts = MemorySegment.ofArray(new short[x.length]); // the bf16 source oneDNN multiplies
+        BF16Tensor.fromFloats(x, x.length, shorts);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(BF16Tensor.fromFloat(x[i]), shorts.getAtIndex(BF16Tensor.LE, i), "bf16 of " + Integer.toHexString(Float.floatToRawIntBits(x[i])));
+        }
     }
 }
