@@ -22,34 +22,45 @@ final class MlpActivation {
         });
     }
 
-    /** dg = dm * u * act'(g) and du = dm * act(g) (gated), or dg = dm * act'(g) (u and du null). */
+    /** dg = dm * u * act'(g) and du = dm * act(g) (gated), or dg = dm * act'(g) (u and du null): one exp or tanh per element for both. */
     static void backward(Activation act, double[] g, double[] u, double[] dm, double[] dg, double[] du, int len) {
         Parallel.forEach((len + CHUNK - 1) / CHUNK, c -> {
             for (int i = c * CHUNK; i < Math.min(len, (c + 1) * CHUNK); i++) {
-                dg[i] = dm[i] * (u == null ? 1 : u[i]) * slope(act, g[i]);
-                if (u != null) du[i] = dm[i] * value(act, g[i]);
+                double x = g[i], a = transcendental(act, x);
+                dg[i] = dm[i] * (u == null ? 1 : u[i]) * slope(act, x, a);
+                if (u != null) du[i] = dm[i] * value(act, x, a);
             }
         });
     }
 
     static double value(Activation act, double x) {
+        return value(act, x, transcendental(act, x));
+    }
+
+    /** The one transcendental both act and act' use: e = exp(-x) for silu, t = tanh(z) for gelu_tanh. */
+    private static double transcendental(Activation act, double x) {
         return switch (act) {
-            case SILU -> x / (1 + Math.exp(-x));
-            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(GELU_C * (x + GELU_K * x * x * x)));
+            case SILU -> Math.exp(-x);
+            case GELU_TANH -> Math.tanh(GELU_C * (x + GELU_K * x * x * x));
         };
     }
 
-    /** act'(x): silu' = s (1 + x (1 - s)), s = sigmoid(x); gelu_tanh' = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2), t = tanh(z). */
-    static double slope(Activation act, double x) {
+    /** act(x) from its transcendental a: silu = x / (1 + e); gelu_tanh = 0.5 x (1 + t). */
+    private static double value(Activation act, double x, double a) {
+        return switch (act) {
+            case SILU -> x / (1 + a);
+            case GELU_TANH -> 0.5 * x * (1 + a);
+        };
+    }
+
+    /** act'(x): silu' = s (1 + x (1 - s)), s = sigmoid(x) = 1 / (1 + e); gelu_tanh' = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 x^2). */
+    private static double slope(Activation act, double x, double a) {
         return switch (act) {
             case SILU -> {
-                double s = 1 / (1 + Math.exp(-x));
+                double s = 1 / (1 + a);
                 yield s * (1 + x * (1 - s));
             }
-            case GELU_TANH -> {
-                double t = Math.tanh(GELU_C * (x + GELU_K * x * x * x));
-                yield 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * GELU_K * x * x);
-            }
+            case GELU_TANH -> 0.5 * (1 + a) + 0.5 * x * (1 - a * a) * GELU_C * (1 + 3 * GELU_K * x * x);
         };
     }
 }
