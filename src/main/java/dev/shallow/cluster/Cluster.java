@@ -26,6 +26,9 @@ public interface Cluster extends AutoCloseable {
      */
     <I extends Serializable, O extends Serializable> void run(List<I> inputs, ClusterFunction<I, O> function, Results<O> results);
 
+    /** How many tasks the engine runs at once by default (Spark's default parallelism: its executors' cores). */
+    int parallelism();
+
     @Override
     void close();
 

@@ -50,7 +50,7 @@ class StreamingInvarianceTest {
      */
     static LayerMetrics replay(int batch, AngularTokens tokens, boolean layerMajor) {
         List<int[][]> batches = Batches.of(seqs, batch);
-        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, 0, tokens, CkaSample.choose(seqs, 64, 3), batches, null);
+        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, 0, tokens, CkaSample.choose(seqs, 64, 3), 0, batches, false);
         int outer = layerMajor ? layers + 1 : batches.size(), inner = layerMajor ? batches.size() : layers + 1;
         for (int i = 0; i < outer; i++) {
             for (int j = 0; j < inner; j++) {
@@ -60,7 +60,7 @@ class StreamingInvarianceTest {
                 stats.stream(b, l, x, x.length / hidden, hidden);
             }
         }
-        return stats.metrics();
+        return stats.sums().metrics();
     }
 
     static LayerMetrics replay(int batch, AngularTokens tokens) {
