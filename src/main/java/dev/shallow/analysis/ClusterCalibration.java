@@ -36,9 +36,12 @@ public final class ClusterCalibration implements CalibrationRunner {
         this.ranges = SampleRange.split(sequences, partitions);
     }
 
-    /** The default partition count: the cluster's default parallelism (its cores), at most one partition per sequence. */
-    public static int defaultPartitions(Cluster cluster, int[][] sequences) {
-        return Math.max(1, Math.min(cluster.parallelism(), sequences.length));
+    /**
+     * The calibration set on {@code cluster} in {@code partitions} ranges; 0: the cluster's default parallelism (the cores of
+     * its executors), at most one range per sequence.
+     */
+    public static ClusterCalibration on(Cluster cluster, Model model, int[][] sequences, int partitions) {
+        return new ClusterCalibration(cluster, model, sequences, partitions > 0 ? partitions : Math.max(1, Math.min(cluster.parallelism(), sequences.length)));
     }
 
     @Override

@@ -4,7 +4,10 @@ import dev.shallow.analysis.Analyser;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.AngularTokens;
+import dev.shallow.analysis.CalibrationRunner;
+import dev.shallow.analysis.ClusterCalibration;
 import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.cluster.Cluster;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
@@ -137,9 +140,19 @@ final class AnalysisRunOptions {
 
     /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
     Analysis analyse(Model model, String data, AnalysisOptions options) {
+        return analyse(model, data, options, null, 0);
+    }
+
+    /**
+     * The same with every pass over the calibration set run on {@code cluster} (null: here) in {@code partitions} ranges
+     * (0: the cluster's default).
+     */
+    Analysis analyse(Model model, String data, AnalysisOptions options, Cluster cluster, int partitions) {
         CalibrationSet cal = calibration(model, data);
         ProgressLine progress = new ProgressLine(System.err);
-        Analysis a = Analyser.run(model, cal, options, progress);
+        CalibrationRunner runner = cluster == null ? CalibrationRunner.local(model, cal.sequences())
+                : ClusterCalibration.on(cluster, model, cal.sequences(), partitions);
+        Analysis a = Analyser.run(runner, cal, options, progress);
         progress.finish();
         return a;
     }

@@ -1,6 +1,14 @@
 package dev.shallow.spark;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.AngularTokens;
+import dev.shallow.analysis.ClusterCalibration;
+import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.analysis.Progress;
+import dev.shallow.data.CalibrationSet;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.eval.ClusterLM;
 import dev.shallow.eval.Evaluator;
@@ -29,19 +37,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On Spark local[2]: a sweep, healed or not, gives the local sweep's results; an interrupted distributed sweep (stopped,
  * or its driver killed) resumes after its last written point; an evaluation with each task a Spark task gives the local
- * evaluation's numbers.
+ * evaluation's numbers; an analysis with its passes split into Spark tasks gives the local analysis whatever the partitioning.
  */
 class LocalSparkTest {
     @TempDir
     static Path tmp;
     private static Cluster cluster;
     private static Path local;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void localSweepAndCluster() {
@@ -103,6 +113,32 @@ class LocalSparkTest {
                 assertEquals(a.metric().name(), b.metric().name(), task);
                 assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
                 assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
+            }
+        }
+    }
+
+    /**
+     * analyse on local[2] with the calibration set in 1, 2 and 3 partitions writes the local analysis.json byte for byte:
+     * both token choices of the angular distance, CKA, the losses, the layer, sub-block and head ablations, and the greedy
+     * removals by BI, angular distance, loss and sub-block; also compared field by field.
+     */
+    @Test
+    void anAnalysisOnLocal2EqualsTheLocalOneForAnyPartitioning() throws IOException {
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            CalibrationSet calibration = SweepRuns.calibration(model);
+            for (AngularTokens tokens : AngularTokens.values()) {
+                AnalysisOptions o = new AnalysisOptions(tokens, true, 3, 64, 3, List.of(GreedyRemoval.Metric.values()), 2, MemoryBudget.DEFAULT, true, 1);
+                Path here = tmp.resolve("analysis-" + tokens.label() + ".json");
+                Analysis local = Analyser.run(model, calibration, o, Progress.NONE);
+                local.write(here);
+                for (int parts = 1; parts <= 3; parts++) {
+                    Path there = tmp.resolve("analysis-" + tokens.label() + "-" + parts + ".json");
+                    Analysis distributed = Analyser.run(ClusterCalibration.on(cluster, model, calibration.sequences(), parts), calibration, o, Progress.NONE);
+                    distributed.write(there);
+                    String where = tokens.label() + " tokens, " + parts + " partitions";
+                    assertArrayEquals(Files.readAllBytes(here), Files.readAllBytes(there), where);
+                    SweepRuns.assertSameFields(JSON.readTree(here.toFile()), JSON.readTree(there.toFile()), where);
+                }
             }
         }
     }
