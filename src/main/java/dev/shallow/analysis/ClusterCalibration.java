@@ -62,6 +62,7 @@ public final class ClusterCalibration implements CalibrationRunner {
             P merged;
             long done;
         };
+        progress.note("on the cluster: each pass over the " + sequences.length + " calibration sequences is " + ranges.size() + " tasks");
         progress.update(phase, 0, total);
         cluster.run(ranges, new Task<>(model.dir().toAbsolutePath().toString(), Matmul.precision(), Matmul.choice(), job), (i, partial) -> {
             if (sum.merged == null) sum.merged = partial;
