@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The statistics do not depend on how the calibration set is cut into mini-batches or on the thread
- * count: per-token terms are summed in global token order. Checked exactly (bit-identical, stronger
+ * count: per-token terms are summed exactly ({@link ExactSum}). Checked exactly (bit-identical, stronger
  * than 1e-12) by replaying one recorded set of residual streams through {@link LayerStatistics} in
  * different batchings; end to end through the forward pass within 1e-6 (float32 rounding level), because the forward
  * itself is only reproducible to rounding (Linear.dot's Vector API lane reduction is summed in a
