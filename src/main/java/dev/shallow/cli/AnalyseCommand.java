@@ -32,8 +32,9 @@ import java.util.stream.IntStream;
 final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     static final String DEFAULT_DATA = "stories";
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
-    Path modelDir;
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K); with --spark "
+            + "also a URI of a Hadoop FileSystem (hdfs://, s3a://, ...), copied once into each machine's cache.")
+    String modelLocation;
 
     @Mixin
     AnalysisRunOptions run;
@@ -53,7 +54,7 @@ final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() {
         AnalysisOptions options = run.analysisOptions();
         if (sparkPartitions != null && spark.master == null) throw new ShallowException("--spark-partitions: needs --spark");
-        Path dir = Defaults.modelOrDefault(modelDir);
+        Path dir = Defaults.modelOrDefault(modelLocation);
         OutputPolicy.checkFile(out, dir, OutputPolicy.existing(run.data));
         try (RunLock lock = RunLock.file(out); Model model = Model.load(dir); Cluster cluster = spark.connect()) {
             Analysis a = run.analyse(model, Objects.requireNonNullElse(run.data, DEFAULT_DATA), options, cluster, Objects.requireNonNullElse(sparkPartitions, 0));
