@@ -63,6 +63,11 @@ public final class ModelSources {
         return FETCHED.getOrDefault(abs, abs.toString());
     }
 
+    /** How the model read from {@code local} is named in outputs: the URI it was fetched from, else the path as given. */
+    public static String described(Path local) {
+        return FETCHED.getOrDefault(local.toAbsolutePath(), local.toString());
+    }
+
     /** The cache of fetched models: -Dshallow.model.cache, else shallow-model-cache in the JVM's temporary directory. */
     static Path cache() {
         String dir = System.getProperty("shallow.model.cache");

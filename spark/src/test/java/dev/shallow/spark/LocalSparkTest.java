@@ -8,6 +8,9 @@ import dev.shallow.analysis.AngularTokens;
 import dev.shallow.analysis.ClusterCalibration;
 import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.analysis.Progress;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.cluster.ModelSources;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.eval.ClusterLM;
@@ -140,6 +143,41 @@ class LocalSparkTest {
                     SweepRuns.assertSameFields(JSON.readTree(here.toFile()), JSON.readTree(there.toFile()), where);
                 }
             }
+        }
+    }
+
+    /**
+     * The model given as a URI of a Hadoop FileSystem (testfs://, {@link CountingFileSystem}): the driver copies it into the
+     * cache, the tasks are given the URI and open the cached copy (local[2]'s executors share the driver's JVM and cache, so
+     * nothing is read again), and the analysis equals the local one but for the model's path, which is the URI.
+     */
+    @Test
+    void anAnalysisOfAModelAtAHadoopUriEqualsTheLocalOne() throws IOException {
+        System.setProperty("shallow.model.cache", tmp.resolve("model-cache").toString());
+        try {
+            String uri = "testfs://" + SweepRuns.MODEL;
+            AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, true, 3, 64, 3, List.of(GreedyRemoval.Metric.BI), 1);
+            Analysis local;
+            try (Model model = Model.load(SweepRuns.MODEL)) {
+                local = Analyser.run(model, SweepRuns.calibration(model), o, Progress.NONE);
+            }
+            int opened = CountingFileSystem.OPENED.get();
+            try (Model model = Model.load(ModelSources.local(uri))) {
+                int copied = CountingFileSystem.OPENED.get() - opened;
+                assertTrue(copied >= 3, copied + " files copied");
+                CalibrationSet calibration = SweepRuns.calibration(model);
+                Analysis remote = Analyser.run(ClusterCalibration.on(cluster, model, calibration.sequences(), 2), calibration, o, Progress.NONE);
+                assertEquals(copied, CountingFileSystem.OPENED.get() - opened, "the tasks opened the cached copy");
+                assertEquals(uri, remote.model().path());
+                local.write(tmp.resolve("analysis-local.json"));
+                remote.write(tmp.resolve("analysis-testfs.json"));
+                JsonNode want = JSON.readTree(tmp.resolve("analysis-local.json").toFile()), got = JSON.readTree(tmp.resolve("analysis-testfs.json").toFile());
+                ((ObjectNode) want.get("model")).remove("path");
+                ((ObjectNode) got.get("model")).remove("path");
+                SweepRuns.assertSameFields(want, got, "analysis of " + uri);
+            }
+        } finally {
+            System.clearProperty("shallow.model.cache");
         }
     }
 
