@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * The calibration set cut into 1, 2, 3 or 5 contiguous ranges, each measured on its own (through Java serialization, as on
+ * The calibration set cut into 1 to 5 contiguous ranges, each measured on its own (through Java serialization, as on
  * an executor) and the partial sums merged in shuffled order ({@link ClusterCalibration} on a {@link ShuffledCluster}),
  * gives the local analysis bit for bit: every metric, the CKA matrix, the losses, the ablations (layers, sub-blocks,
  * heads) and every greedy removal; with batches that straddle the ranges' boundaries differently.
@@ -53,24 +53,38 @@ class PartitionedAnalysisTest {
         assertEquals(want.greedy(), got.greedy(), where);
     }
 
+    /** The statistics pass (both token choices of the angular distance, CKA) in 1, 2, 3 and 5 ranges. */
     @Test
-    void everyPartitionGivesTheLocalAnalysis() {
+    void everyPartitionGivesTheLocalStatistics() {
         for (AngularTokens tokens : AngularTokens.values()) {
-            AnalysisOptions o = new AnalysisOptions(tokens, true, 3, 64, 3, List.of(GreedyRemoval.Metric.values()), 2, MemoryBudget.DEFAULT,
-                    tokens == AngularTokens.ALL, tokens == AngularTokens.ALL ? 2 : 0);
-            Analysis local = Analyser.run(model, calibration, o, Progress.NONE);
-            assertNotNull(local.cka()); // every measurement is there to compare
-            assertEquals(3, local.greedy().size());
-            assertNotNull(local.subBlocks().attentionAblation());
-            if (o.heads()) assertNotNull(local.subBlocks().heads());
-            assertEquals(o.subGreedyLayers() > 0, !local.subBlocks().greedy().isEmpty());
-            for (int parts : new int[]{1, 2, 3, 5}) {
-                ShuffledCluster cluster = new ShuffledCluster(parts);
-                Analysis split = Analyser.run(new ClusterCalibration(cluster, model, calibration.sequences(), parts), calibration, o, Progress.NONE);
-                assertSameAnalysis(local, split, tokens.label() + " tokens, " + parts + " partitions");
-                assertEquals(0, cluster.tasks() % parts, "each measurement is one task per partition");
-            }
+            AnalysisOptions o = new AnalysisOptions(tokens, false, 3, 64, 3, List.of(), 0);
+            assertSamePartitioned(o, 1, 2, 3, 5);
         }
+    }
+
+    /** Every measurement: the ablations of layers, sub-blocks and heads, and the greedy removals by BI, angular distance, loss and sub-block. */
+    @Test
+    void everyMeasurementGivesTheLocalBits() {
+        AnalysisOptions o = new AnalysisOptions(AngularTokens.ALL, true, 3, 64, 3, List.of(GreedyRemoval.Metric.values()), 2, MemoryBudget.DEFAULT, true, 1);
+        Analysis local = assertSamePartitioned(o, 2, 5);
+        assertEquals(3, local.greedy().size()); // every measurement is there to compare
+        assertNotNull(local.ablationLoss());
+        assertEquals(false, Double.isNaN(local.baselineLoss()));
+        assertNotNull(local.subBlocks().heads());
+        assertEquals(false, local.subBlocks().greedy().isEmpty());
+    }
+
+    /** The local analysis with {@code o}, after checking that each partition gives it. */
+    private static Analysis assertSamePartitioned(AnalysisOptions o, int... partitions) {
+        Analysis local = Analyser.run(model, calibration, o, Progress.NONE);
+        assertNotNull(local.cka());
+        for (int parts : partitions) {
+            ShuffledCluster cluster = new ShuffledCluster(parts);
+            Analysis split = Analyser.run(new ClusterCalibration(cluster, model, calibration.sequences(), parts), calibration, o, Progress.NONE);
+            assertSameAnalysis(local, split, o.angularTokens().label() + " tokens, " + parts + " partitions");
+            assertEquals(0, cluster.tasks() % parts, "each measurement is one task per partition");
+        }
+        return local;
     }
 
     @Test
