@@ -25,20 +25,9 @@ public final class Analyser {
         return run(runner, options, recordedOptions(calibration, options), progress);
     }
 
-    private static ObjectNode recordedOptions(CalibrationSet calibration, AnalysisOptions options) {
-        ObjectNode opts = JsonNodeFactory.instance.objectNode();
-        opts.set("calibration", calibration.toJson());
-        opts.set("analysis", options.toJson());
-        return opts;
-    }
-
     /** The statistics pass alone (every metric of {@code options} but the ablation and greedy removals), as benchmarks time it. */
     public static LayerMetrics measure(Transformer tf, int[][] sequences, AnalysisOptions options) {
         return LayerStatistics.measure(tf, SampleRange.all(sequences), options, cka(sequences, options), false, Progress.NONE).metrics();
-    }
-
-    private static CkaSample cka(int[][] sequences, AnalysisOptions options) {
-        return options.ckaTokens() == 0 ? null : CkaSample.choose(sequences, options.ckaTokens(), options.ckaSeed());
     }
 
     /** The same on bare token sequences; {@code recordedOptions} is stored as the analysis' options. */
@@ -74,5 +63,18 @@ public final class Analyser {
         return new Analysis(ModelIdentity.of(model), recordedOptions, model.config().numLayers(), options.angularTokens().label(),
                 m.angularDistance(), m.blockInfluence(), m.relativeMagnitude(), m.cka(), ablation,
                 loss ? sums.loss.mean() : Double.NaN, greedy, subBlocks);
+    }
+
+    /** {"calibration": ..., "analysis": ...}: what the analysis records of its options. */
+    private static ObjectNode recordedOptions(CalibrationSet calibration, AnalysisOptions options) {
+        ObjectNode opts = JsonNodeFactory.instance.objectNode();
+        opts.set("calibration", calibration.toJson());
+        opts.set("analysis", options.toJson());
+        return opts;
+    }
+
+    /** The CKA token sample of the whole set (null: no CKA), chosen here so that every range of a partition uses the same. */
+    private static CkaSample cka(int[][] sequences, AnalysisOptions options) {
+        return options.ckaTokens() == 0 ? null : CkaSample.choose(sequences, options.ckaTokens(), options.ckaSeed());
     }
 }

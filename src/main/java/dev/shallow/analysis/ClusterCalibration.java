@@ -4,7 +4,7 @@ import dev.shallow.ShallowException;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.cluster.ClusterFunction;
 import dev.shallow.cluster.ExecutorModels;
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
@@ -24,7 +24,7 @@ public final class ClusterCalibration implements CalibrationRunner {
     private final List<SampleRange> ranges;
 
     /**
-     * @param model      the driver's model, at a path every executor sees or fetched from a URI ({@link ModelSources})
+     * @param model      the driver's model, at a path every executor sees or fetched from a URI ({@link FileSources})
      * @param partitions ranges to cut the sequences into, 1 .. the number of sequences
      */
     public ClusterCalibration(Cluster cluster, Model model, int[][] sequences, int partitions) {
@@ -65,7 +65,7 @@ public final class ClusterCalibration implements CalibrationRunner {
         };
         progress.note("on the cluster: each pass over the " + sequences.length + " calibration sequences is " + ranges.size() + " tasks");
         progress.update(phase, 0, total);
-        cluster.run(ranges, new Task<>(ModelSources.shipped(model.dir()), Matmul.precision(), Matmul.choice(), job), (i, partial) -> {
+        cluster.run(ranges, new Task<>(FileSources.shipped(model.dir()), Matmul.precision(), Matmul.choice(), job), (i, partial) -> {
             if (sum.merged == null) sum.merged = partial;
             else sum.merged.merge(partial);
             progress.update(phase, sum.done += job.work(ranges.get(i).tokens()), total);

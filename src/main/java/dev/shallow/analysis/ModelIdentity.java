@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgufFile;
 import dev.shallow.io.GgufWeights;
@@ -36,7 +36,7 @@ public record ModelIdentity(String path, String architecture, int numLayers, int
      * URI a model fetched from a distributed filesystem came from.
      */
     public static ModelIdentity of(Model model) {
-        return new ModelIdentity(ModelSources.described(model.dir()), model.config().architecture(), model.config().numLayers(),
+        return new ModelIdentity(FileSources.described(model.dir()), model.config().architecture(), model.config().numLayers(),
                 model.config().hiddenSize(), model.parameterCount(), fingerprint(model.dir()));
     }
 

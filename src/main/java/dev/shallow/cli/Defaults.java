@@ -1,6 +1,6 @@
 package dev.shallow.cli;
 
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
 
 import java.nio.file.Path;
 
@@ -28,8 +28,8 @@ final class Defaults {
         return given != null ? given : model();
     }
 
-    /** The same for a location that may also be a URI of a distributed filesystem: the path of its local copy ({@link ModelSources}). */
+    /** The same for a location that may also be a URI of a distributed filesystem: the path of its local copy ({@link FileSources}). */
     static Path modelOrDefault(String given) {
-        return given != null ? ModelSources.local(given) : model();
+        return given != null ? FileSources.local(given) : model();
     }
 }

@@ -9,7 +9,7 @@ import java.util.ServiceLoader;
 /**
  * A distributed engine (Apache Spark, from the separate {@code spark/} module) that runs independent pieces of work on
  * its executors and hands each result back to the driver as it finishes. Every data path the work reads must be one every
- * executor sees (a shared filesystem); a model may also be at a URI of a distributed filesystem ({@link ModelSources}).
+ * executor sees (a shared filesystem); a model may also be at a URI of a distributed filesystem ({@link FileSources}).
  */
 public interface Cluster extends AutoCloseable {
     /** Told each result on the driver, one at a time, in the order they finish. */

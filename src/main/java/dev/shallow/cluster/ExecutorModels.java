@@ -14,9 +14,9 @@ public final class ExecutorModels {
 
     /**
      * The model at {@code path} (a directory or GGUF file every executor sees, or a URI of a distributed filesystem, copied
-     * into this machine's cache first: {@link ModelSources}), opened on first use.
+     * into this machine's cache first: {@link FileSources}), opened on first use.
      */
     public static Model get(String path) {
-        return OPEN.computeIfAbsent(path, p -> Model.load(ModelSources.local(p)));
+        return OPEN.computeIfAbsent(path, p -> Model.load(FileSources.local(p)));
     }
 }

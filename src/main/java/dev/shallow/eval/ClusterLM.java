@@ -4,7 +4,7 @@ import dev.shallow.analysis.Progress;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.cluster.ClusterFunction;
 import dev.shallow.cluster.ExecutorModels;
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
@@ -33,7 +33,7 @@ public final class ClusterLM implements LanguageModel {
     /**
      * What each executor builds its {@link TransformerLM} from (the model opened once per executor JVM).
      *
-     * @param model the model's absolute path, seen by every executor, or the URI it was fetched from ({@link ModelSources})
+     * @param model the model's absolute path, seen by every executor, or the URI it was fetched from ({@link FileSources})
      * @param kept  the layers that run
      */
     public record Spec(String model, List<Integer> kept, boolean addBos, int batchTokens, PrefixSharing sharing, MemoryBudget memory,
@@ -44,7 +44,7 @@ public final class ClusterLM implements LanguageModel {
 
         /** The spec of {@code model} run with {@code layers}, in this JVM's matmul precision and backend choice. */
         public static Spec of(Path model, int[] layers, boolean addBos, int batchTokens, PrefixSharing sharing, MemoryBudget memory) {
-            return new Spec(ModelSources.shipped(model), Arrays.stream(layers).boxed().toList(), addBos, batchTokens, sharing, memory,
+            return new Spec(FileSources.shipped(model), Arrays.stream(layers).boxed().toList(), addBos, batchTokens, sharing, memory,
                     Matmul.precision(), Matmul.choice());
         }
     }

@@ -1,7 +1,9 @@
 package dev.shallow.spark;
 
 import dev.shallow.ShallowException;
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
+import dev.shallow.data.Datasets;
+import dev.shallow.data.DocumentSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A model at a URI read through Hadoop's FileSystem (scheme testfs://, the local disk behind {@link CountingFileSystem}): copied
+ * A model or data file at a URI read through Hadoop's FileSystem (scheme testfs://, the local disk behind {@link CountingFileSystem}): copied
  * once into the cache, the copy equal to the original file by file; fetched again only when a file changes; a scheme without
  * a filesystem and a missing path are one-line errors naming the URI.
  */
@@ -84,18 +86,32 @@ class HadoopFilesTest {
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
 
-    /** ModelSources finds this module's HadoopFiles and ships the URI, not the local copy, to cluster tasks. */
+    /** Calibration or healing data at a URI: read from its cached copy, the same documents as the file itself. */
+    @Test
+    void dataAtAUriIsReadFromItsCopy() {
+        System.setProperty("shallow.remote.cache", tmp.resolve("cache").toString());
+        try {
+            Path file = Path.of("data/stories260K-train-64.jsonl").toAbsolutePath();
+            DocumentSource remote = Datasets.resolve(testfs(file).toString(), "text", SweepRuns.shared().resolve("data"));
+            assertTrue(remote.file().startsWith(tmp.resolve("cache")), remote.file().toString());
+            assertEquals(Datasets.resolve(file.toString(), "text", SweepRuns.shared().resolve("data")).read(), remote.read());
+        } finally {
+            System.clearProperty("shallow.remote.cache");
+        }
+    }
+
+    /** FileSources finds this module's HadoopFiles and ships the URI, not the local copy, to cluster tasks. */
     @Test
     void modelSourcesFetchesThroughHadoopAndShipsTheUri() {
-        System.setProperty("shallow.model.cache", tmp.resolve("cache").toString());
+        System.setProperty("shallow.remote.cache", tmp.resolve("cache").toString());
         try {
             String uri = testfs(SweepRuns.MODEL).toString();
-            Path copy = ModelSources.local(uri);
+            Path copy = FileSources.local(uri);
             assertTrue(copy.startsWith(tmp.resolve("cache")), copy.toString());
-            assertEquals(uri, ModelSources.shipped(copy));
-            assertEquals(SweepRuns.MODEL.toString(), ModelSources.shipped(SweepRuns.MODEL));
+            assertEquals(uri, FileSources.shipped(copy));
+            assertEquals(SweepRuns.MODEL.toString(), FileSources.shipped(SweepRuns.MODEL));
         } finally {
-            System.clearProperty("shallow.model.cache");
+            System.clearProperty("shallow.remote.cache");
         }
     }
 }

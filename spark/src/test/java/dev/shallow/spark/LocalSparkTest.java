@@ -10,7 +10,7 @@ import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.analysis.Progress;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.shallow.cluster.ModelSources;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.eval.ClusterLM;
@@ -157,7 +157,7 @@ class LocalSparkTest {
      */
     @Test
     void anAnalysisOfAModelAtAHadoopUriEqualsTheLocalOne() throws IOException {
-        System.setProperty("shallow.model.cache", tmp.resolve("model-cache").toString());
+        System.setProperty("shallow.remote.cache", tmp.resolve("model-cache").toString());
         try {
             String uri = "testfs://" + SweepRuns.MODEL;
             AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, true, 3, 64, 3, List.of(GreedyRemoval.Metric.BI), 1);
@@ -166,7 +166,7 @@ class LocalSparkTest {
                 local = Analyser.run(model, SweepRuns.calibration(model), o, Progress.NONE);
             }
             int opened = CountingFileSystem.OPENED.get();
-            try (Model model = Model.load(ModelSources.local(uri))) {
+            try (Model model = Model.load(FileSources.local(uri))) {
                 int copied = CountingFileSystem.OPENED.get() - opened;
                 assertTrue(copied >= 3, copied + " files copied");
                 CalibrationSet calibration = SweepRuns.calibration(model);
@@ -181,7 +181,7 @@ class LocalSparkTest {
                 SweepRuns.assertSameFields(want, got, "analysis of " + uri);
             }
         } finally {
-            System.clearProperty("shallow.model.cache");
+            System.clearProperty("shallow.remote.cache");
         }
     }
 

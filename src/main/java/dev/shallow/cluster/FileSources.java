@@ -11,16 +11,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * Where a model is read from: a local path, or a URI of a distributed filesystem whose files are copied once into this
- * machine's cache ({@link RemoteFiles}) and read from there. Remembers which local copies came from which URI, so that
- * cluster tasks are given the URI (each executor then fetches its own copy) rather than the driver's local path.
+ * Where a model or a data file is read from: a local path, or a URI of a distributed filesystem whose files are copied once
+ * into this machine's cache ({@link RemoteFiles}) and read from there. Remembers which local copies came from which URI, so
+ * that cluster tasks are given the URI (each executor then fetches its own copy) rather than the driver's local path.
  */
-public final class ModelSources {
+public final class FileSources {
     /** SCHEME:// with a scheme of two or more characters (one letter would be a Windows drive). */
     private static final Pattern URI_SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]+)://.*");
     private static final Map<Path, String> FETCHED = new ConcurrentHashMap<>();
 
-    private ModelSources() {
+    private FileSources() {
     }
 
     /** True when {@code location} is a URI with a scheme other than {@code file}. */
@@ -53,7 +53,7 @@ public final class ModelSources {
             FETCHED.put(copy.toAbsolutePath(), location);
             return copy;
         }
-        throw new ShallowException(location + ": a model at a URI is read through Hadoop's FileSystem, in --spark runs only (the Spark module, "
+        throw new ShallowException(location + ": a URI is read through Hadoop's FileSystem, in --spark runs only (the Spark module, "
                 + "bash scripts/build_spark.sh, is then on the classpath)");
     }
 
@@ -68,9 +68,9 @@ public final class ModelSources {
         return FETCHED.getOrDefault(local.toAbsolutePath(), local.toString());
     }
 
-    /** The cache of fetched models: -Dshallow.model.cache, else shallow-model-cache in the JVM's temporary directory. */
+    /** The cache of fetched copies: -Dshallow.remote.cache, else shallow-remote-cache in the JVM's temporary directory. */
     static Path cache() {
-        String dir = System.getProperty("shallow.model.cache");
-        return dir != null ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "shallow-model-cache");
+        String dir = System.getProperty("shallow.remote.cache");
+        return dir != null ? Path.of(dir) : Path.of(System.getProperty("java.io.tmpdir"), "shallow-remote-cache");
     }
 }
