@@ -32,8 +32,8 @@ final class AnalysisRunOptions {
 
     @Option(names = "--data", paramLabel = "NAME|FILE",
             description = "Calibration text: a dataset of ../shared/data (stories, stories-heldout, tinystories, wikitext2, lambada, "
-                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file (with --spark also at a Hadoop FileSystem URI) "
-                    + "(analyse, sweep: default stories; "
+                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file, or with --spark a Hadoop FileSystem URI "
+                    + "of one (analyse, sweep: default stories; "
                     + "plan, prune: analyse the model on it now instead of reading --analysis). "
                     + "wikitext2 and lambada are test sets: prefer other text when they are also used for evaluation.")
     String data;
