@@ -9,7 +9,7 @@ import java.util.Random;
  * except position 0 (BOS, the same in every sequence), up to {@code max} in all. Chosen from the
  * sequence lengths alone, so it does not depend on how the set is cut into batches.
  */
-record CkaSample(long[] tokens) {
+record CkaSample(long[] tokens) implements java.io.Serializable {
 
     static CkaSample choose(int[][] seqs, int max, long seed) {
         long[] last = new long[seqs.length];

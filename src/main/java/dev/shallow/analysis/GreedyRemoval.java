@@ -44,18 +44,19 @@ public final class GreedyRemoval {
 
     /** {@code n} greedy removals by {@code metric}, in order; ties go to the shallowest layer. */
     public static List<Step> run(Model model, int[][] calibration, Metric metric, int n) {
-        return run(model, calibration, metric, n, AnalysisOptions.DEFAULT_BATCH, MemoryBudget.DEFAULT, Progress.NONE);
+        return run(CalibrationRunner.local(model, calibration), metric, n, AnalysisOptions.DEFAULT_BATCH, MemoryBudget.DEFAULT, Progress.NONE);
     }
 
-    public static List<Step> run(Model model, int[][] calibration, Metric metric, int n, int batchSequences, MemoryBudget memory, Progress progress) {
-        int layers = model.config().numLayers();
+    /** The same, each step's candidates measured by {@code runner}. */
+    public static List<Step> run(CalibrationRunner runner, Metric metric, int n, int batchSequences, MemoryBudget memory, Progress progress) {
+        int layers = runner.model().config().numLayers();
         if (n < 1 || n >= layers) throw new ShallowException("greedy removal of " + n + " layers: must be 1.." + (layers - 1) + " (the model has " + layers + ")");
         List<Step> steps = new ArrayList<>();
         int[] kept = Transformer.allLayers(layers);
         RunCounter runs = new RunCounter("greedy-" + metric.label(), metric == Metric.LOSS ? n * layers - n * (n - 1) / 2 : n,
-                Batches.tokens(calibration), progress);
+                Batches.tokens(runner.sequences()), progress);
         for (int s = 0; s < n; s++) {
-            double[] scores = scores(model, kept, calibration, metric, batchSequences, memory, runs);
+            double[] scores = scores(runner, kept, metric, batchSequences, memory, runs);
             int best = 0;
             for (int i = 1; i < kept.length; i++) if (scores[i] < scores[best]) best = i;
             steps.add(new Step(kept[best], scores[best]));
@@ -80,26 +81,22 @@ public final class GreedyRemoval {
             this.progress = progress;
         }
 
-        /** The progress of the next pass. */
-        Progress next() {
-            long before = finished++ * tokensPerRun;
+        /** The progress of the next {@code passes} passes. */
+        Progress next(int passes) {
+            long before = finished * tokensPerRun;
+            finished += passes;
             return (_, done, _) -> progress.update(phase, before + done, totalTokens);
         }
     }
 
     /** scores[i] for removing kept[i] from the model that runs {@code kept}. */
-    private static double[] scores(Model model, int[] kept, int[][] calibration, Metric metric, int batch, MemoryBudget memory, RunCounter runs) {
+    private static double[] scores(CalibrationRunner runner, int[] kept, Metric metric, int batch, MemoryBudget memory, RunCounter runs) {
         if (metric == Metric.LOSS) {
-            double[] loss = new double[kept.length];
-            for (int i = 0; i < kept.length; i++) {
-                int drop = kept[i];
-                int[] fewer = Arrays.stream(kept).filter(l -> l != drop).toArray();
-                loss[i] = CalibrationLoss.of(new Transformer(model, fewer), calibration, batch, memory, runs.next(), "greedy");
-            }
-            return loss;
+            List<int[]> fewer = Arrays.stream(kept).mapToObj(drop -> Arrays.stream(kept).filter(l -> l != drop).toArray()).toList();
+            return LayerSetLosses.means(runner.run(new LayerSetLosses(fewer, batch, memory), runs.phase, runs.next(kept.length)));
         }
         AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, false, batch, 0, 0, List.of(), 0, memory);
-        LayerMetrics m = LayerStatistics.measure(new Transformer(model, kept), calibration, o, runs.next(), null);
+        LayerMetrics m = runner.run(new LayerStatistics.Job(kept, o, null, false), runs.phase, runs.next(1)).metrics();
         if (metric == Metric.BI) return m.blockInfluence();
         return Arrays.stream(m.angularDistance()).mapToDouble(row -> row[0]).toArray();
     }

@@ -1,5 +1,6 @@
 package dev.shallow.analysis;
 
+import dev.shallow.model.Model;
 import dev.shallow.tensor.Parallel;
 import dev.shallow.transformer.Transformer;
 
@@ -9,9 +10,9 @@ import java.util.List;
 /**
  * Every per-layer statistic in one streaming pass over mini-batches of sequences ({@link Batches}). Points
  * p = 0..K are the streams entering each of the K run layers, then the output before the final norm.
- * Sums are in double, and each sum is added to in global token order (per-token terms may be computed in
- * parallel, then summed serially), so results do not depend on the batch size, the thread count, or
- * whether the batches run one after another or layer by layer.
+ * Sums are exact ({@link ExactSum}: per-token terms in double, their sum rounded once), so results do not depend on the
+ * batch size, the thread count, whether the batches run one after another or layer by layer, or how the sequences are
+ * split into ranges whose {@link LayerSums} are merged ({@link ClusterCalibration}).
  * <p>
  * Memory besides the forward's own activations: O(K^2) sums; per batch in flight the previous point's stream
  * (batchTokens x hidden) and each point's last-token rows (O(K x batchSequences x hidden)); with
@@ -24,16 +25,11 @@ public final class LayerStatistics implements Batches.Observer {
     private final int hidden;
     private final AngularTokens angularTokens;
     private final CkaSample ckaSample;
+    /** The sample slot of the range's first sampled token, and per point the range's sampled rows from it on. */
+    private final int ckaFrom;
     private final float[][] ckaRows;
-    private final double[][] angularSum;
-    private final double[] cosSum;
-    private final double[] relativeSum;
-    /** Per run layer: sums of cos and of the angular distance across its attention (x_i to m_i) and its MLP (m_i to x_{i+1}). */
-    private final double[] attentionCosSum, mlpCosSum, attentionAngularSum, mlpAngularSum;
-    private final CalibrationLoss loss;
+    private final LayerSums sums;
     private final int vocab;
-    private long tokens;
-    private long sequences;
 
     private final List<int[][]> batches;
     /** Per batch: the index of its first token in the calibration set. */
@@ -46,13 +42,15 @@ public final class LayerStatistics implements Batches.Observer {
     private final float[][][] allRows;
 
     /**
+     * A pass over the range of the calibration set that starts at token {@code firstToken} and is cut into {@code batches}.
+     *
      * @param numLayers the model's layer count (the observer's index of the output)
      * @param layers    the layers that run (original indices, increasing)
-     * @param ckaSample tokens for CKA, or null for none
-     * @param loss      where the batches' logits go, or null for none
+     * @param ckaSample tokens for CKA (of the whole set), or null for none
+     * @param loss      also sum the calibration loss of the batches' logits
      */
     LayerStatistics(int numLayers, int[] layers, int hidden, int vocab, AngularTokens angularTokens, CkaSample ckaSample,
-                    List<int[][]> batches, CalibrationLoss loss) {
+                    long firstToken, List<int[][]> batches, boolean loss) {
         this.points = layers.length + 1;
         this.pointOf = new int[numLayers + 1];
         Arrays.fill(pointOf, -1);
@@ -62,18 +60,18 @@ public final class LayerStatistics implements Batches.Observer {
         this.vocab = vocab;
         this.angularTokens = angularTokens;
         this.ckaSample = ckaSample;
-        this.ckaRows = ckaSample == null ? null : new float[points][ckaSample.size() * hidden];
-        this.angularSum = new double[points - 1][points - 1];
-        this.cosSum = new double[points - 1];
-        this.relativeSum = new double[points - 1];
-        this.attentionCosSum = new double[points - 1];
-        this.mlpCosSum = new double[points - 1];
-        this.attentionAngularSum = new double[points - 1];
-        this.mlpAngularSum = new double[points - 1];
-        this.loss = loss;
         this.batches = batches;
         this.batchStart = new long[batches.size()];
-        for (int b = 1; b < batches.size(); b++) batchStart[b] = batchStart[b - 1] + Batches.tokens(batches.get(b - 1));
+        long end = firstToken;
+        for (int b = 0; b < batches.size(); b++) {
+            batchStart[b] = end;
+            end += Batches.tokens(batches.get(b));
+        }
+        this.ckaFrom = ckaSample == null ? 0 : lowerBound(ckaSample.tokens(), firstToken);
+        int ckaCount = ckaSample == null ? 0 : lowerBound(ckaSample.tokens(), end) - ckaFrom;
+        this.ckaRows = ckaSample == null ? null : new float[points][ckaCount * hidden];
+        this.sums = new LayerSums(points, hidden, angularTokens, ckaSample == null ? 0 : ckaSample.size(),
+                ckaSample == null ? null : new LayerSums.CkaRows(ckaFrom, ckaCount, ckaRows), loss ? new CalibrationLoss() : null);
         this.previous = new float[batches.size()][];
         this.middle = new float[batches.size()][];
         this.lastRows = new float[batches.size()][][];
@@ -81,16 +79,40 @@ public final class LayerStatistics implements Batches.Observer {
     }
 
     /**
-     * One pass of {@code tf} over {@code seqs} in mini-batches; when {@code loss} is not null the
-     * same forward passes also add their logits to it.
+     * A statistics pass as a {@link CalibrationJob}.
+     *
+     * @param layers the layers that run
+     * @param sample the CKA sample of the whole set, or null for none
+     * @param loss   also sum the calibration loss of the same forward passes
      */
-    static LayerMetrics measure(Transformer tf, int[][] seqs, AnalysisOptions o, Progress progress, CalibrationLoss loss) {
+    record Job(int[] layers, AnalysisOptions options, CkaSample sample, boolean loss) implements CalibrationJob<LayerSums> {
+        @Override
+        public LayerSums run(Model model, SampleRange range, Progress progress) {
+            return measure(new Transformer(model, layers), range, options, sample, loss, progress);
+        }
+
+        @Override
+        public long work(long tokens) {
+            return tokens;
+        }
+    }
+
+    /**
+     * One pass of {@code tf} over {@code range} in mini-batches; with {@code loss} the same forward passes also sum the
+     * calibration loss of their logits.
+     */
+    static LayerSums measure(Transformer tf, SampleRange range, AnalysisOptions o, CkaSample sample, boolean loss, Progress progress) {
         var c = tf.model().config();
-        CkaSample sample = o.ckaTokens() == 0 ? null : CkaSample.choose(seqs, o.ckaTokens(), o.ckaSeed());
-        List<int[][]> batches = Batches.of(seqs, o.batchSequences());
-        LayerStatistics stats = new LayerStatistics(c.numLayers(), tf.layers(), c.hiddenSize(), c.vocabSize(), o.angularTokens(), sample, batches, loss);
-        Batches.run(tf, batches, o.memory(), loss != null, stats, progress, "pass");
-        return stats.metrics();
+        List<int[][]> batches = Batches.of(range.sequences(), o.batchSequences());
+        LayerStatistics stats = new LayerStatistics(c.numLayers(), tf.layers(), c.hiddenSize(), c.vocabSize(), o.angularTokens(), sample,
+                range.firstToken(), batches, loss);
+        Batches.run(tf, batches, o.memory(), loss, stats, progress, "pass");
+        return stats.sums;
+    }
+
+    /** What the pass has summed so far. */
+    LayerSums sums() {
+        return sums;
     }
 
     @Override
@@ -101,13 +123,13 @@ public final class LayerStatistics implements Batches.Observer {
 
     @Override
     public void logits(int batch, float[] logits) {
-        loss.add(logits, batches.get(batch), vocab);
+        sums.loss.add(logits, batches.get(batch), vocab);
     }
 
     @Override
     public dev.shallow.transformer.ResidualObserver midStream(int b) {
         return (layer, x, n, h) -> {
-            addSubBlock(pointOf[layer], attentionCosSum, attentionAngularSum, previous[b], x, n, batches.get(b));
+            addSubBlock(pointOf[layer], sums.attentionCos, sums.attentionAngular, previous[b], x, n, batches.get(b));
             middle[b] = Arrays.copyOf(x, n * h);
         };
     }
@@ -116,7 +138,7 @@ public final class LayerStatistics implements Batches.Observer {
     public void stream(int b, int layer, float[] x, int n, int h) {
         int p = pointOf[layer];
         if (p > 0 && middle[b] != null) { // a pass always shows the mid stream; a replay of layer streams alone measures no sub-block
-            addSubBlock(p - 1, mlpCosSum, mlpAngularSum, middle[b], x, n, batches.get(b));
+            addSubBlock(p - 1, sums.mlpCos, sums.mlpAngular, middle[b], x, n, batches.get(b));
             middle[b] = null;
         }
         if (p == 0) {
@@ -132,8 +154,8 @@ public final class LayerStatistics implements Batches.Observer {
         if (angularTokens == AngularTokens.LAST) addLastTokenAngles(lastRows[b], p, batches.get(b).length);
         if (ckaSample != null) keepCkaRows(b, p, x, n);
         if (p == points - 1) {
-            tokens += n;
-            sequences += batches.get(b).length;
+            sums.tokens += n;
+            sums.sequences += batches.get(b).length;
             previous[b] = null;
             lastRows[b] = null;
             allRows[b] = null;
@@ -150,8 +172,8 @@ public final class LayerStatistics implements Batches.Observer {
             rel[t] = Vectors.relativeMagnitude(before, x, t * hidden, hidden);
         });
         for (int t = 0; t < n; t++) {
-            cosSum[i] += cos[t];
-            relativeSum[i] += rel[t];
+            sums.cos[i].add(cos[t]);
+            sums.relative[i].add(rel[t]);
         }
     }
 
@@ -159,15 +181,15 @@ public final class LayerStatistics implements Batches.Observer {
      * A sub-block of run layer i, from stream {@code in} to {@code out}: cos summed over every token, the angular distance
      * d = arccos(clamp(cos, -1, 1)) / pi (Gromov et al.) over the angular tokens (every token, or each sequence's last).
      */
-    private void addSubBlock(int i, double[] cosSum, double[] angularSum, float[] in, float[] out, int n, int[][] batch) {
+    private void addSubBlock(int i, ExactSum[] cosSum, ExactSum[] angularSum, float[] in, float[] out, int n, int[][] batch) {
         double[] cos = new double[n];
         Parallel.forEach(n, t -> cos[t] = Vectors.cos(in, t * hidden, out, t * hidden, hidden));
-        for (int t = 0; t < n; t++) cosSum[i] += cos[t];
+        for (int t = 0; t < n; t++) cosSum[i].add(cos[t]);
         if (angularTokens == AngularTokens.ALL) {
-            for (int t = 0; t < n; t++) angularSum[i] += Vectors.angle(cos[t]);
+            for (int t = 0; t < n; t++) angularSum[i].add(Vectors.angle(cos[t]));
         } else {
             int end = 0;
-            for (int[] seq : batch) angularSum[i] += Vectors.angle(cos[(end += seq.length) - 1]);
+            for (int[] seq : batch) angularSum[i].add(Vectors.angle(cos[(end += seq.length) - 1]));
         }
     }
 
@@ -178,7 +200,7 @@ public final class LayerStatistics implements Batches.Observer {
             for (int i = 0; i < p; i++) d[t * p + i] = Vectors.angularDistance(rows[i], t * hidden, x, t * hidden, hidden);
         });
         for (int t = 0; t < n; t++) {
-            for (int i = 0; i < p; i++) angularSum[i][p - i - 1] += d[t * p + i];
+            for (int i = 0; i < p; i++) sums.angular[i][p - i - 1].add(d[t * p + i]);
         }
     }
 
@@ -196,40 +218,19 @@ public final class LayerStatistics implements Batches.Observer {
     /** Last-token angular distance d(x_i, x_p) of each sequence of the batch, for every earlier point i. */
     private void addLastTokenAngles(float[][] rows, int p, int batchSequences) {
         for (int s = 0; s < batchSequences; s++) {
-            for (int i = 0; i < p; i++) angularSum[i][p - i - 1] += Vectors.angularDistance(rows[i], s * hidden, rows[p], s * hidden, hidden);
+            for (int i = 0; i < p; i++) sums.angular[i][p - i - 1].add(Vectors.angularDistance(rows[i], s * hidden, rows[p], s * hidden, hidden));
         }
     }
 
-    /** The batch's rows among the CKA sample, at their slots. */
+    /** The batch's rows among the CKA sample, at their slots (relative to the range's first). */
     private void keepCkaRows(int b, int p, float[] x, int n) {
         long[] chosen = ckaSample.tokens();
         int from = lowerBound(chosen, batchStart[b]), to = lowerBound(chosen, batchStart[b] + n);
-        for (int k = from; k < to; k++) System.arraycopy(x, (int) (chosen[k] - batchStart[b]) * hidden, ckaRows[p], k * hidden, hidden);
+        for (int k = from; k < to; k++) System.arraycopy(x, (int) (chosen[k] - batchStart[b]) * hidden, ckaRows[p], (k - ckaFrom) * hidden, hidden);
     }
 
     private static int lowerBound(long[] sorted, long key) {
         int i = Arrays.binarySearch(sorted, key);
         return i >= 0 ? i : -i - 1;
-    }
-
-    /** Means of the sums so far; CKA from the sampled rows. */
-    LayerMetrics metrics() {
-        int k = points - 1;
-        double count = angularTokens == AngularTokens.LAST ? sequences : tokens;
-        double[][] angular = new double[k][k];
-        double[] bi = new double[k], rel = new double[k];
-        double[] attentionBi = new double[k], mlpBi = new double[k], attentionD = new double[k], mlpD = new double[k];
-        for (int i = 0; i < k; i++) {
-            Arrays.fill(angular[i], Double.NaN);
-            for (int n = 1; i + n <= k; n++) angular[i][n - 1] = angularSum[i][n - 1] / count;
-            bi[i] = 1 - cosSum[i] / tokens;
-            rel[i] = relativeSum[i] / tokens;
-            attentionBi[i] = 1 - attentionCosSum[i] / tokens;
-            mlpBi[i] = 1 - mlpCosSum[i] / tokens;
-            attentionD[i] = attentionAngularSum[i] / count;
-            mlpD[i] = mlpAngularSum[i] / count;
-        }
-        double[][] cka = ckaSample == null ? null : LinearCka.matrix(ckaRows, ckaSample.size(), hidden);
-        return new LayerMetrics(angular, bi, rel, cka, new SubBlockMetrics(attentionBi, mlpBi, attentionD, mlpD));
     }
 }

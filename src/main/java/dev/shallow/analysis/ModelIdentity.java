@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.io.Checkpoint;
 import dev.shallow.io.GgufFile;
 import dev.shallow.io.GgufWeights;
@@ -30,9 +31,12 @@ import java.util.TreeSet;
  */
 public record ModelIdentity(String path, String architecture, int numLayers, int hiddenSize, long parameters, String fingerprint) {
 
-    /** The identity of a loaded model (reads config.json and the safetensors headers again, not the weights). */
+    /**
+     * The identity of a loaded model (reads config.json and the safetensors headers again, not the weights); its path is the
+     * URI a model fetched from a distributed filesystem came from.
+     */
     public static ModelIdentity of(Model model) {
-        return new ModelIdentity(model.dir().toString(), model.config().architecture(), model.config().numLayers(),
+        return new ModelIdentity(FileSources.described(model.dir()), model.config().architecture(), model.config().numLayers(),
                 model.config().hiddenSize(), model.parameterCount(), fingerprint(model.dir()));
     }
 

@@ -20,17 +20,22 @@ import java.util.stream.IntStream;
  */
 public record SingleSubBlockAblation(double[] attention, double[] mlp, HeadAblation heads) {
     public static SingleSubBlockAblation measure(Model model, int[][] calibration, int batchSequences, boolean heads, Progress progress) {
-        ModelConfig c = model.config();
+        return measure(CalibrationRunner.local(model, calibration), batchSequences, heads, progress);
+    }
+
+    /** The same, run by {@code runner}. */
+    public static SingleSubBlockAblation measure(CalibrationRunner runner, int batchSequences, boolean heads, Progress progress) {
+        ModelConfig c = runner.model().config();
         int layers = c.numLayers(), h = c.numHeads(), kv = c.numKvHeads();
         boolean grouped = heads && kv < h;
         SubBlocks none = SubBlocks.none(layers);
-        double[][] losses = PrefixAblation.losses(model, Transformer.allLayers(layers), none, l -> {
+        double[][] losses = runner.run(PrefixAblation.of(Transformer.allLayers(layers), none, l -> {
             List<SubBlocks> v = new ArrayList<>(List.of(new SubBlock(SubBlock.Kind.ATTENTION, l).removedFrom(none),
                     new SubBlock(SubBlock.Kind.MLP, l).removedFrom(none)));
             if (heads) for (int q = 0; q < h; q++) v.add(SubBlocks.zeroingHeads(c, l, q));
             if (grouped) for (int g = 0; g < kv; g++) v.add(SubBlocks.zeroingHeads(c, l, IntStream.range(g * (h / kv), (g + 1) * (h / kv)).toArray()));
             return v;
-        }, calibration, batchSequences, progress, heads ? "heads" : "sub-ablation");
+        }, batchSequences), heads ? "heads" : "sub-ablation", progress).means();
         double[] attention = new double[layers], mlp = new double[layers];
         double[][] head = heads ? new double[layers][] : null, group = grouped ? new double[layers][] : null;
         for (int l = 0; l < layers; l++) {

@@ -23,9 +23,10 @@ public final class SubBlockGreedy {
 
     /**
      * Greedy removals, in order, while a sub-block fits in {@code layers} layers' parameters (n x the mean layer's); ties go to
-     * the shallowest layer, attention before MLP.
+     * the shallowest layer, attention before MLP; each step's candidates measured by {@code runner}.
      */
-    public static List<Step> run(Model model, int[][] calibration, int layers, int batchSequences, Progress progress) {
+    public static List<Step> run(CalibrationRunner runner, int layers, int batchSequences, Progress progress) {
+        Model model = runner.model();
         int numLayers = model.config().numLayers();
         if (layers < 1 || layers >= numLayers) {
             throw new ShallowException("greedy sub-block removal of " + layers + " layers' parameters: must be 1.." + (numLayers - 1) + " (the model has " + numLayers + ")");
@@ -49,9 +50,8 @@ public final class SubBlockGreedy {
             }
             if (candidates.stream().allMatch(List::isEmpty)) return steps;
             int step = steps.size();
-            double[][] losses = PrefixAblation.losses(model, Transformer.allLayers(numLayers), current,
-                    l -> candidates.get(l).stream().map(b -> b.removedFrom(current)).toList(), calibration, batchSequences,
-                    (phase, done, total) -> progress.update(phase + " step " + (step + 1), done, total), "greedy-sub");
+            double[][] losses = runner.run(PrefixAblation.of(Transformer.allLayers(numLayers), current,
+                    l -> candidates.get(l).stream().map(b -> b.removedFrom(current)).toList(), batchSequences), "greedy-sub step " + (step + 1), progress).means();
             Step best = null;
             for (int l = 0; l < numLayers; l++) {
                 for (int i = 0; i < losses[l].length; i++) if (best == null || losses[l][i] < best.loss()) best = new Step(candidates.get(l).get(i), losses[l][i]);

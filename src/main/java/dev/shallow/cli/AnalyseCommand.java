@@ -1,10 +1,12 @@
 package dev.shallow.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.shallow.ShallowException;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.analysis.SubBlockAnalysis;
+import dev.shallow.cluster.Cluster;
 import dev.shallow.io.OutputPolicy;
 import dev.shallow.io.RunLock;
 import dev.shallow.model.Model;
@@ -30,8 +32,9 @@ import java.util.stream.IntStream;
 final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     static final String DEFAULT_DATA = "stories";
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
-    Path modelDir;
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K); with --spark "
+            + "also a URI of a Hadoop FileSystem (hdfs://, s3a://, ...), copied once into each machine's cache.")
+    String modelLocation;
 
     @Mixin
     AnalysisRunOptions run;
@@ -39,13 +42,22 @@ final class AnalyseCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--out", defaultValue = "analysis.json", description = "Output file (default: ${DEFAULT-VALUE}); written atomically.")
     Path out;
 
+    @Mixin
+    SparkOption spark;
+
+    @Option(names = "--spark-partitions", converter = Ranges.AtLeastOne.class, paramLabel = "N",
+            description = "With --spark: cut the calibration sequences into N contiguous ranges, one Spark task each per pass "
+                    + "(default: Spark's default parallelism, at most one per sequence). The result does not depend on it.")
+    Integer sparkPartitions;
+
     @Override
     public Integer call() {
         AnalysisOptions options = run.analysisOptions();
-        Path dir = Defaults.modelOrDefault(modelDir);
+        if (sparkPartitions != null && spark.master == null) throw new ShallowException("--spark-partitions: needs --spark");
+        Path dir = Defaults.modelOrDefault(modelLocation);
         OutputPolicy.checkFile(out, dir, OutputPolicy.existing(run.data));
-        try (RunLock lock = RunLock.file(out); Model model = Model.load(dir)) {
-            Analysis a = run.analyse(model, Objects.requireNonNullElse(run.data, DEFAULT_DATA), options);
+        try (RunLock lock = RunLock.file(out); Model model = Model.load(dir); Cluster cluster = spark.connect()) {
+            Analysis a = run.analyse(model, Objects.requireNonNullElse(run.data, DEFAULT_DATA), options, cluster, Objects.requireNonNullElse(sparkPartitions, 0));
             a.write(out);
             summarise(a, System.out);
             System.out.println("wrote " + out);

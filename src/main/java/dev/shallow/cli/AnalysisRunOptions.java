@@ -4,7 +4,10 @@ import dev.shallow.analysis.Analyser;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.analysis.AngularTokens;
+import dev.shallow.analysis.CalibrationRunner;
+import dev.shallow.analysis.ClusterCalibration;
 import dev.shallow.analysis.GreedyRemoval;
+import dev.shallow.cluster.Cluster;
 import dev.shallow.data.CalibrationOptions;
 import dev.shallow.data.CalibrationSet;
 import dev.shallow.model.Model;
@@ -29,7 +32,8 @@ final class AnalysisRunOptions {
 
     @Option(names = "--data", paramLabel = "NAME|FILE",
             description = "Calibration text: a dataset of ../shared/data (stories, stories-heldout, tinystories, wikitext2, lambada, "
-                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file (analyse, sweep: default stories; "
+                    + "arc-easy, arc-challenge, boolq, openbookqa, gsm8k), a .jsonl file or a plain text file, or with --spark a Hadoop FileSystem URI "
+                    + "of one (analyse, sweep: default stories; "
                     + "plan, prune: analyse the model on it now instead of reading --analysis). "
                     + "wikitext2 and lambada are test sets: prefer other text when they are also used for evaluation.")
     String data;
@@ -137,9 +141,19 @@ final class AnalysisRunOptions {
 
     /** Tokenizes the calibration text {@code data} for {@code model} and analyses the model on it, with progress on stderr. */
     Analysis analyse(Model model, String data, AnalysisOptions options) {
+        return analyse(model, data, options, null, 0);
+    }
+
+    /**
+     * The same with every pass over the calibration set run on {@code cluster} (null: here) in {@code partitions} ranges
+     * (0: the cluster's default).
+     */
+    Analysis analyse(Model model, String data, AnalysisOptions options, Cluster cluster, int partitions) {
         CalibrationSet cal = calibration(model, data);
         ProgressLine progress = new ProgressLine(System.err);
-        Analysis a = Analyser.run(model, cal, options, progress);
+        CalibrationRunner runner = cluster == null ? CalibrationRunner.local(model, cal.sequences())
+                : ClusterCalibration.on(cluster, model, cal.sequences(), partitions);
+        Analysis a = Analyser.run(runner, cal, options, progress);
         progress.finish();
         return a;
     }

@@ -1,5 +1,7 @@
 package dev.shallow.cli;
 
+import dev.shallow.cluster.FileSources;
+
 import java.nio.file.Path;
 
 /** Where the bundled default model (models/stories260K under the project; the launcher sets shallow.home) and the shared data live. */
@@ -24,5 +26,10 @@ final class Defaults {
     /** The model directory to use: the one given, else the bundled default. */
     static Path modelOrDefault(Path given) {
         return given != null ? given : model();
+    }
+
+    /** The same for a location that may also be a URI of a distributed filesystem: the path of its local copy ({@link FileSources}). */
+    static Path modelOrDefault(String given) {
+        return given != null ? FileSources.local(given) : model();
     }
 }

@@ -43,8 +43,9 @@ import java.util.concurrent.Callable;
                 "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data). With --spark, each",
                 "task (each MMLU subject) is a Spark task; the results are the local run's."})
 final class EvalCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
-    Path modelDir;
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K); with --spark "
+            + "also a URI of a Hadoop FileSystem (hdfs://, s3a://, ...), copied once into each machine's cache.")
+    String modelLocation;
 
     @Option(names = "--tasks", required = true, split = ",", paramLabel = "TASK", description = "Tasks or groups, comma-separated.")
     List<String> tasks;
@@ -115,7 +116,7 @@ final class EvalCommand implements Callable<Integer> {
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
         if (remove != null && planFile != null) throw new ShallowException("give the layers to remove with --remove or --plan, not both");
         PrefixSharing sharing = prefixSharing();
-        Path dir = Defaults.modelOrDefault(modelDir);
+        Path dir = Defaults.modelOrDefault(modelLocation);
         TaskRegistry.Selection selection = TaskRegistry.resolve(tasks,
                 new TaskOptions(dataDir != null ? dataDir : Defaults.sharedData(), shots != null ? shots : TaskOptions.DEFAULT_SHOTS, seed),
                 lossData, lossField);

@@ -32,8 +32,9 @@ import java.util.concurrent.Callable;
 final class SweepCommand implements Callable<Integer> {
     static final String DEFAULT_STRATEGIES = "angular,bi,magnitude,deepest,sequential,reverse,random";
 
-    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K).")
-    Path modelDir;
+    @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K); with --spark "
+            + "also a URI of a Hadoop FileSystem (hdfs://, s3a://, ...), copied once into each machine's cache.")
+    String modelLocation;
 
     @Option(names = "--strategies", defaultValue = DEFAULT_STRATEGIES, split = ",", paramLabel = "S",
             description = "Strategies, comma-separated (default: ${DEFAULT-VALUE}); also ablation, greedy-bi, greedy-angular, greedy-loss.")
@@ -88,7 +89,7 @@ final class SweepCommand implements Callable<Integer> {
                 run.sharedData(), run.analysisOptions());
         if (!heal.methods().isEmpty()) options = options.withHeal(heal.options(options.calibration(), options.seed()), heal.methods());
         SweepRun result;
-        try (Model model = Model.load(Defaults.modelOrDefault(modelDir)); Cluster cluster = spark.connect()) {
+        try (Model model = Model.load(Defaults.modelOrDefault(modelLocation)); Cluster cluster = spark.connect()) {
             result = Sweep.run(model, options, out, cluster, new SweepProgressLine(System.err), Integer.MAX_VALUE);
         }
         long shared = result.points().stream().filter(p -> p.reusedFrom() != null).count(), healed = result.points().stream().filter(PointResult::healed).count();

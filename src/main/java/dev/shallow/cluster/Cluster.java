@@ -8,8 +8,8 @@ import java.util.ServiceLoader;
 
 /**
  * A distributed engine (Apache Spark, from the separate {@code spark/} module) that runs independent pieces of work on
- * its executors and hands each result back to the driver as it finishes. Every model and data path the work reads must
- * be one every executor sees (a shared filesystem).
+ * its executors and hands each result back to the driver as it finishes. Every data path the work reads must be one every
+ * executor sees (a shared filesystem); a model may also be at a URI of a distributed filesystem ({@link FileSources}).
  */
 public interface Cluster extends AutoCloseable {
     /** Told each result on the driver, one at a time, in the order they finish. */
@@ -25,6 +25,9 @@ public interface Cluster extends AutoCloseable {
      * An input that fails on every attempt is a {@link ShallowException} with the engine's reason.
      */
     <I extends Serializable, O extends Serializable> void run(List<I> inputs, ClusterFunction<I, O> function, Results<O> results);
+
+    /** How many tasks the engine runs at once by default (Spark's default parallelism: its executors' cores). */
+    int parallelism();
 
     @Override
     void close();

@@ -2,7 +2,6 @@ package dev.shallow.cluster;
 
 import dev.shallow.model.Model;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -13,8 +12,11 @@ public final class ExecutorModels {
     private ExecutorModels() {
     }
 
-    /** The model at {@code path} (a directory or GGUF file every executor sees), opened on first use. */
+    /**
+     * The model at {@code path} (a directory or GGUF file every executor sees, or a URI of a distributed filesystem, copied
+     * into this machine's cache first: {@link FileSources}), opened on first use.
+     */
     public static Model get(String path) {
-        return OPEN.computeIfAbsent(path, p -> Model.load(Path.of(p)));
+        return OPEN.computeIfAbsent(path, p -> Model.load(FileSources.local(p)));
     }
 }

@@ -1,6 +1,7 @@
 package dev.shallow.data;
 
 import dev.shallow.ShallowException;
+import dev.shallow.cluster.FileSources;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,12 +30,13 @@ public final class Datasets {
 
     /**
      * {@code data} is a dataset name (resolved under {@code sharedData}, with its own format and field)
-     * or a file path ({@code .jsonl}: field {@code field}; else plain text).
+     * or a file path ({@code .jsonl}: field {@code field}; else plain text), or in --spark runs a URI of a distributed
+     * filesystem (read from its local copy, {@link FileSources}).
      */
     public static DocumentSource resolve(String data, String field, Path sharedData) {
         Named n = NAMED.get(data);
         if (n != null) return new DocumentSource(sharedData.resolve(n.path()), n.format(), n.field());
-        Path file = Path.of(data);
+        Path file = FileSources.local(data);
         if (!Files.exists(file)) {
             throw ShallowException.at(file, "file not found (nor a dataset name: " + String.join(", ", NAMED.keySet()) + ")");
         }

@@ -4,6 +4,7 @@ import dev.shallow.analysis.Progress;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.cluster.ClusterFunction;
 import dev.shallow.cluster.ExecutorModels;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Matmul;
 import dev.shallow.tensor.MatmulPrecision;
@@ -32,7 +33,7 @@ public final class ClusterLM implements LanguageModel {
     /**
      * What each executor builds its {@link TransformerLM} from (the model opened once per executor JVM).
      *
-     * @param model the model's absolute path, seen by every executor
+     * @param model the model's absolute path, seen by every executor, or the URI it was fetched from ({@link FileSources})
      * @param kept  the layers that run
      */
     public record Spec(String model, List<Integer> kept, boolean addBos, int batchTokens, PrefixSharing sharing, MemoryBudget memory,
@@ -43,7 +44,7 @@ public final class ClusterLM implements LanguageModel {
 
         /** The spec of {@code model} run with {@code layers}, in this JVM's matmul precision and backend choice. */
         public static Spec of(Path model, int[] layers, boolean addBos, int batchTokens, PrefixSharing sharing, MemoryBudget memory) {
-            return new Spec(model.toAbsolutePath().toString(), Arrays.stream(layers).boxed().toList(), addBos, batchTokens, sharing, memory,
+            return new Spec(FileSources.shipped(model), Arrays.stream(layers).boxed().toList(), addBos, batchTokens, sharing, memory,
                     Matmul.precision(), Matmul.choice());
         }
     }
@@ -77,7 +78,7 @@ public final class ClusterLM implements LanguageModel {
             Matmul.setChoice(spec.choice());
             Model model = ExecutorModels.get(spec.model());
             HarnessEncoding encoding = ENCODINGS.computeIfAbsent(spec,
-                    s -> HarnessEncoding.of(Tokenizer.load(Path.of(s.model())), s.addBos(), model.config().maxPositionEmbeddings()));
+                    s -> HarnessEncoding.of(Tokenizer.load(model.dir()), s.addBos(), model.config().maxPositionEmbeddings()));
             Transformer tf = new Transformer(model, spec.kept().stream().mapToInt(Integer::intValue).toArray());
             return new ArrayList<>(new TransformerLM(tf, encoding, spec.batchTokens(), spec.sharing(), spec.memory()).run(requests, Progress.NONE, ""));
         }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.ShallowException;
 import dev.shallow.Version;
 import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.CalibrationRunner;
+import dev.shallow.analysis.ClusterCalibration;
 import dev.shallow.analysis.Analysis;
 import dev.shallow.analysis.ModelIdentity;
 import dev.shallow.cluster.Cluster;
@@ -72,7 +74,9 @@ public final class Sweep {
         ModelIdentity identity = ModelIdentity.of(model);
 
         try (RunDirectory run = RunDirectory.open(dir, runJson(identity, options, maxN, TaskMetric.of(options.tasks(), tasks, options.limit())))) {
-            Analysis analysis = analysis(model, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
+            CalibrationRunner analyser = cluster == null ? CalibrationRunner.local(model, calibration.sequences())
+                    : ClusterCalibration.on(cluster, model, calibration.sequences(), 0);
+            Analysis analysis = analysis(analyser, options, maxN, calibration, identity, run.file(RunDirectory.ANALYSIS), progress);
             Path generations = run.file(RunDirectory.GENERATIONS);
             if (!Files.exists(generations)) Generations.write(generations, Generations.of(model, tok, analysis));
 
@@ -136,11 +140,14 @@ public final class Sweep {
         return evaluated;
     }
 
-    /** The sweep's analysis: read back from an earlier run of this sweep, else computed now (with the single-layer ablation) and stored. */
-    private static Analysis analysis(Model model, SweepOptions options, int maxN, CalibrationSet calibration, ModelIdentity identity, Path file,
+    /**
+     * The sweep's analysis: read back from an earlier run of this sweep, else computed now by {@code runner} (with the
+     * single-layer ablation) and stored.
+     */
+    private static Analysis analysis(CalibrationRunner runner, SweepOptions options, int maxN, CalibrationSet calibration, ModelIdentity identity, Path file,
                                      SweepProgress progress) {
         if (Files.exists(file)) return Analysis.readFor(file, identity);
-        Analysis a = Analyser.run(model, calibration, options.analysisOptions(maxN), progress);
+        Analysis a = Analyser.run(runner, calibration, options.analysisOptions(maxN), progress);
         a.write(file);
         return a;
     }

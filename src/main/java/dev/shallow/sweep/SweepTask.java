@@ -2,6 +2,7 @@ package dev.shallow.sweep;
 
 import dev.shallow.cluster.ClusterFunction;
 import dev.shallow.cluster.ExecutorModels;
+import dev.shallow.cluster.FileSources;
 import dev.shallow.data.Datasets;
 import dev.shallow.model.Model;
 import dev.shallow.tensor.Matmul;
@@ -16,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * One line of a distributed sweep, run on an executor: the model (opened once per executor JVM), the sweep's options and
  * the driver's matmul settings travel with the task; the result is what {@link PointRunner#run} gives the local sweep.
  *
- * @param model the model's absolute path, seen by every executor
+ * @param model the model's absolute path, seen by every executor, or the URI it was fetched from ({@link FileSources})
  */
 record SweepTask(String model, SweepOptions options, MatmulPrecision precision, Matmul.Choice choice) implements ClusterFunction<Sweep.Line, PointResult> {
     /** The runners of this JVM, one per model and options (tasks, encoding and calibration loaded once). */
@@ -28,7 +29,7 @@ record SweepTask(String model, SweepOptions options, MatmulPrecision precision, 
      */
     static SweepTask of(Model model, SweepOptions options) {
         SweepOptions shipped = options.withCalibration(options.calibration().withData(Datasets.absoluteIfFile(options.calibration().data())));
-        return new SweepTask(model.dir().toAbsolutePath().toString(), shipped, Matmul.precision(), Matmul.choice());
+        return new SweepTask(FileSources.shipped(model.dir()), shipped, Matmul.precision(), Matmul.choice());
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * @param noMlp       per layer: MLP removed
  * @param zeroHeads   per layer: the query heads whose output is zeroed (null or empty: none)
  */
-public record SubBlocks(boolean[] noAttention, boolean[] noMlp, int[][] zeroHeads) {
+public record SubBlocks(boolean[] noAttention, boolean[] noMlp, int[][] zeroHeads) implements java.io.Serializable {
     /** Nothing removed below the layer. */
     public static SubBlocks none(int layers) {
         return new SubBlocks(new boolean[layers], new boolean[layers], new int[layers][]);

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The statistics do not depend on how the calibration set is cut into mini-batches or on the thread
- * count: per-token terms are summed in global token order. Checked exactly (bit-identical, stronger
+ * count: per-token terms are summed exactly ({@link ExactSum}). Checked exactly (bit-identical, stronger
  * than 1e-12) by replaying one recorded set of residual streams through {@link LayerStatistics} in
  * different batchings; end to end through the forward pass within 1e-6 (float32 rounding level), because the forward
  * itself is only reproducible to rounding (Linear.dot's Vector API lane reduction is summed in a
@@ -50,7 +50,7 @@ class StreamingInvarianceTest {
      */
     static LayerMetrics replay(int batch, AngularTokens tokens, boolean layerMajor) {
         List<int[][]> batches = Batches.of(seqs, batch);
-        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, 0, tokens, CkaSample.choose(seqs, 64, 3), batches, null);
+        LayerStatistics stats = new LayerStatistics(layers, Transformer.allLayers(layers), hidden, 0, tokens, CkaSample.choose(seqs, 64, 3), 0, batches, false);
         int outer = layerMajor ? layers + 1 : batches.size(), inner = layerMajor ? batches.size() : layers + 1;
         for (int i = 0; i < outer; i++) {
             for (int j = 0; j < inner; j++) {
@@ -60,7 +60,7 @@ class StreamingInvarianceTest {
                 stats.stream(b, l, x, x.length / hidden, hidden);
             }
         }
-        return stats.metrics();
+        return stats.sums().metrics();
     }
 
     static LayerMetrics replay(int batch, AngularTokens tokens) {

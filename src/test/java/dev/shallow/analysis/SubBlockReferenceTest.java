@@ -173,8 +173,9 @@ class SubBlockReferenceTest {
             double[][] first = null;
             for (int t : new int[]{1, 3}) {
                 Parallel.setThreads(t);
-                double[][] losses = PrefixAblation.losses(model, Transformer.allLayers(layers), SubBlocks.none(layers),
-                        l -> List.of(SubBlocks.zeroingHeads(c, l, 1), SubBlocks.removing(layers, new int[]{l}, new int[0])), seqs, 3, Progress.NONE, "test");
+                double[][] losses = PrefixAblation.of(Transformer.allLayers(layers), SubBlocks.none(layers),
+                        l -> List.of(SubBlocks.zeroingHeads(c, l, 1), SubBlocks.removing(layers, new int[]{l}, new int[0])), 3)
+                        .run(model, SampleRange.all(seqs), Progress.NONE).means();
                 if (first == null) first = losses;
                 else for (int l = 0; l < layers; l++) assertArrayEquals(first[l], losses[l], "layer " + l + " with " + t + " threads");
             }

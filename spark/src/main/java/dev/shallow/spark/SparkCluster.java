@@ -92,6 +92,11 @@ public final class SparkCluster implements Cluster {
     }
 
     @Override
+    public int parallelism() {
+        return spark.sc().defaultParallelism();
+    }
+
+    @Override
     public void close() {
         spark.stop();
     }

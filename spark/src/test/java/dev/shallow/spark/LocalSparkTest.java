@@ -1,6 +1,17 @@
 package dev.shallow.spark;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shallow.analysis.Analyser;
+import dev.shallow.analysis.Analysis;
+import dev.shallow.analysis.AnalysisOptions;
+import dev.shallow.analysis.AngularTokens;
+import dev.shallow.analysis.ClusterCalibration;
+import dev.shallow.analysis.GreedyRemoval;
 import dev.shallow.analysis.Progress;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shallow.cluster.FileSources;
+import dev.shallow.data.CalibrationSet;
 import dev.shallow.cluster.Cluster;
 import dev.shallow.eval.ClusterLM;
 import dev.shallow.eval.Evaluator;
@@ -29,19 +40,21 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On Spark local[2]: a sweep, healed or not, gives the local sweep's results; an interrupted distributed sweep (stopped,
  * or its driver killed) resumes after its last written point; an evaluation with each task a Spark task gives the local
- * evaluation's numbers.
+ * evaluation's numbers; an analysis with its passes split into Spark tasks gives the local analysis whatever the partitioning.
  */
 class LocalSparkTest {
     @TempDir
     static Path tmp;
     private static Cluster cluster;
     private static Path local;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void localSweepAndCluster() {
@@ -104,6 +117,71 @@ class LocalSparkTest {
                 assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
                 assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
             }
+        }
+    }
+
+    /**
+     * analyse on local[2] with the calibration set in 1, 2 and 3 partitions writes the local analysis.json byte for byte: with
+     * all-token angular distance every measurement (CKA, the losses, the layer, sub-block and head ablations, the greedy
+     * removals by BI, angular distance, loss and sub-block); with last-token angular distance the statistics pass (the rest
+     * does not depend on it). Also compared field by field.
+     */
+    @Test
+    void anAnalysisOnLocal2EqualsTheLocalOneForAnyPartitioning() throws IOException {
+        try (Model model = Model.load(SweepRuns.MODEL)) {
+            CalibrationSet calibration = SweepRuns.calibration(model);
+            for (AngularTokens tokens : AngularTokens.values()) {
+                boolean all = tokens == AngularTokens.ALL;
+                AnalysisOptions o = new AnalysisOptions(tokens, all, 3, 64, 3, all ? List.of(GreedyRemoval.Metric.values()) : List.of(), 2,
+                        MemoryBudget.DEFAULT, all, all ? 1 : 0);
+                Path here = tmp.resolve("analysis-" + tokens.label() + ".json");
+                Analysis local = Analyser.run(model, calibration, o, Progress.NONE);
+                assertEquals(all ? 3 : 0, local.greedy().size());
+                local.write(here);
+                for (int parts = 1; parts <= 3; parts++) {
+                    Path there = tmp.resolve("analysis-" + tokens.label() + "-" + parts + ".json");
+                    Analysis distributed = Analyser.run(ClusterCalibration.on(cluster, model, calibration.sequences(), parts), calibration, o, Progress.NONE);
+                    distributed.write(there);
+                    String where = tokens.label() + " tokens, " + parts + " partitions";
+                    assertArrayEquals(Files.readAllBytes(here), Files.readAllBytes(there), where);
+                    SweepRuns.assertSameFields(JSON.readTree(here.toFile()), JSON.readTree(there.toFile()), where);
+                }
+            }
+        }
+    }
+
+    /**
+     * The model given as a URI of a Hadoop FileSystem (testfs://, {@link CountingFileSystem}): the driver copies it into the
+     * cache, the tasks are given the URI and open the cached copy (local[2]'s executors share the driver's JVM and cache, so
+     * nothing is read again), and the analysis equals the local one but for the model's path, which is the URI.
+     */
+    @Test
+    void anAnalysisOfAModelAtAHadoopUriEqualsTheLocalOne() throws IOException {
+        System.setProperty("shallow.remote.cache", tmp.resolve("model-cache").toString());
+        try {
+            String uri = "testfs://" + SweepRuns.MODEL;
+            AnalysisOptions o = new AnalysisOptions(AngularTokens.LAST, true, 3, 64, 3, List.of(GreedyRemoval.Metric.BI), 1);
+            Analysis local;
+            try (Model model = Model.load(SweepRuns.MODEL)) {
+                local = Analyser.run(model, SweepRuns.calibration(model), o, Progress.NONE);
+            }
+            int opened = CountingFileSystem.OPENED.get();
+            try (Model model = Model.load(FileSources.local(uri))) {
+                int copied = CountingFileSystem.OPENED.get() - opened;
+                assertTrue(copied >= 3, copied + " files copied");
+                CalibrationSet calibration = SweepRuns.calibration(model);
+                Analysis remote = Analyser.run(ClusterCalibration.on(cluster, model, calibration.sequences(), 2), calibration, o, Progress.NONE);
+                assertEquals(copied, CountingFileSystem.OPENED.get() - opened, "the tasks opened the cached copy");
+                assertEquals(uri, remote.model().path());
+                local.write(tmp.resolve("analysis-local.json"));
+                remote.write(tmp.resolve("analysis-testfs.json"));
+                JsonNode want = JSON.readTree(tmp.resolve("analysis-local.json").toFile()), got = JSON.readTree(tmp.resolve("analysis-testfs.json").toFile());
+                ((ObjectNode) want.get("model")).remove("path");
+                ((ObjectNode) got.get("model")).remove("path");
+                SweepRuns.assertSameFields(want, got, "analysis of " + uri);
+            }
+        } finally {
+            System.clearProperty("shallow.remote.cache");
         }
     }
 

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shallow.analysis.AnalysisOptions;
 import dev.shallow.data.CalibrationOptions;
+import dev.shallow.data.CalibrationSet;
+import dev.shallow.model.Model;
+import dev.shallow.tokenizer.Tokenizer;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.heal.HealOptions;
 import dev.shallow.prune.Strategy;
@@ -33,6 +36,11 @@ final class SweepRuns {
 
     static Path shared() {
         return Path.of(System.getProperty("shallow.shared", "../shared")).toAbsolutePath().normalize();
+    }
+
+    /** The sweeps' calibration set (8 sequences of 64 tokens of data/stories260K-train-64.jsonl) tokenized for {@code model}. */
+    static CalibrationSet calibration(Model model) {
+        return CalibrationSet.load(options().calibration(), Tokenizer.load(model.dir()), model.config().maxPositionEmbeddings(), shared().resolve("data"));
     }
 
     /** angular and random at 0, 0.2, 0.4 and 0.6: 8 lines, 7 evaluations (the unpruned model once); arc_easy on 5 documents and the loss. */
@@ -65,7 +73,8 @@ final class SweepRuns {
         }
     }
 
-    private static void assertSameFields(JsonNode want, JsonNode got, String where) {
+    /** Two JSON trees with the same fields in the same order and equal values (numbers compared as the doubles they read as). */
+    static void assertSameFields(JsonNode want, JsonNode got, String where) {
         if (want.isObject()) {
             assertEquals(iterable(want.fieldNames()), iterable(got.fieldNames()), where + ": fields");
             for (Map.Entry<String, JsonNode> e : want.properties()) assertSameFields(e.getValue(), got.get(e.getKey()), where + "." + e.getKey());
