@@ -113,7 +113,7 @@ public final class ClusterLM implements LanguageModel {
 
     /**
      * Every list's shards at once, one cluster task each, the responses put back in request order; progress counts the
-     * requests answered (phase "requests"), and notes each list once all its shards are in.
+     * requests answered, and notes each list once all its shards are in.
      */
     @Override
     public List<List<Response>> runEach(List<List<Request>> lists, List<String> phases, Progress progress) {
@@ -124,13 +124,13 @@ public final class ClusterLM implements LanguageModel {
         long total = lists.stream().mapToLong(List::size).sum();
         long[] done = {0};
         int[] listsDone = {0};
-        progress.update("requests", 0, total);
+        progress.update("eval", 0, total, "requests");
         cluster.run(shards.stream().map(s -> new ArrayList<>(lists.get(s.list()).subList(s.from(), s.to()))).toList(), new Answer(spec), (k, responses) -> {
             Shard s = shards.get(k);
             if (responses.size() != s.to() - s.from()) throw new IllegalStateException("a shard of " + (s.to() - s.from()) + " requests got " + responses.size() + " responses");
             for (int r = 0; r < responses.size(); r++) out.get(s.list())[s.from() + r] = responses.get(r);
             done[0] += responses.size();
-            progress.update("requests", done[0], total);
+            progress.update("eval", done[0], total, "requests");
             if (--left[s.list()] == 0) progress.note(phases.get(s.list()) + " answered (" + ++listsDone[0] + " of " + lists.size() + " tasks)");
             return true;
         });
