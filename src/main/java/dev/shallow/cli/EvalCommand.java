@@ -130,11 +130,23 @@ final class EvalCommand implements Callable<Integer> {
                 lossData, lossField);
         if (out != null) OutputPolicy.checkFile(out, dir, planFile, lossData, dataDir);
         if (logSamples) selection.tasks().forEach(t -> OutputPolicy.checkFile(samplesFile(t.name()), dir, planFile, lossData, dataDir));
-        try (Model model = Model.load(dir); Cluster cluster = spark.connect()) {
+        try (Model model = Model.load(dir)) {
             int layers = model.config().numLayers();
             int[] removed = removedLayers(dir, layers);
             int[] kept = Transformer.without(layers, removed);
-            LanguageModel lm = cluster != null ? clusterLM(cluster, model, dir, kept, sharing)
+            ClusterLM.Spec spec = ClusterLM.Spec.of(dir, kept, addBos, batchTokens, sharing, memory.budget());
+            ClusterLM.Sharding sharding = spark.master == null ? null : sharding(model, spec);
+            evaluate(model, dir, removed, kept, sharing, selection, spec, sharding);
+        }
+        return 0;
+    }
+
+    /** Evaluates here, or on the cluster of --spark in {@code sharding}'s shards; prints the table and writes --out. */
+    private void evaluate(Model model, Path dir, int[] removed, int[] kept, PrefixSharing sharing, TaskRegistry.Selection selection,
+                          ClusterLM.Spec spec, ClusterLM.Sharding sharding) {
+        int layers = model.config().numLayers();
+        try (Cluster cluster = spark.connect()) {
+            LanguageModel lm = cluster != null ? new ClusterLM(cluster, spec, sharding)
                     : new TransformerLM(new Transformer(model, kept), HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings()),
                     batchTokens, sharing, memory.budget());
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
@@ -157,16 +169,14 @@ final class EvalCommand implements Callable<Integer> {
                 System.out.println("wrote " + out);
             }
         }
-        return 0;
     }
 
-    /** The model run on the cluster, each task's requests in shards as --spark-shards says (refused before any work when not exact). */
-    private ClusterLM clusterLM(Cluster cluster, Model model, Path dir, int[] kept, PrefixSharing sharing) {
-        ClusterLM.Spec spec = ClusterLM.Spec.of(dir, kept, addBos, batchTokens, sharing, memory.budget());
+    /** How each task's requests are cut into shards on the cluster (--spark-shards), checked before Spark starts. */
+    private ClusterLM.Sharding sharding(Model model, ClusterLM.Spec spec) {
         ClusterLM.Sharding sharding = ClusterLM.Sharding.of(sparkShards == null ? 0 : sparkShards, model, spec);
-        if (!sharding.exact()) System.err.println("eval: products may run on oneDNN, which does not promise a request the same bits in another "
+        if (!sharding.exact() && sparkShards == null) System.err.println("eval: products may run on oneDNN, which does not promise a request the same bits in another "
                 + "batch: each task is one Spark task, whole");
-        return new ClusterLM(cluster, spec, sharding);
+        return sharding;
     }
 
     private PrefixSharing prefixSharing() {
