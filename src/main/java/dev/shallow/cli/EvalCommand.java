@@ -41,7 +41,7 @@ import java.util.concurrent.Callable;
                 "results.json in the harness's layout. The model can be run with layers removed (--remove or --plan) without writing",
                 "a checkpoint. Tasks: mmlu (57 subjects, 5-shot, and its groups), mmlu_<subject>, arc_easy, arc_challenge, boolq,",
                 "piqa, winogrande, hellaswag, openbookqa, lambada_openai, wikitext, gsm8k, and loss (on --loss-data). With --spark, each",
-                "task (each MMLU subject) is a Spark task; the results are the local run's."})
+                "task's requests (each MMLU subject's) are cut into shards, each a Spark task; the results are the local run's."})
 final class EvalCommand implements Callable<Integer> {
     @Parameters(arity = "0..1", paramLabel = "MODEL", description = "Model directory or GGUF file (default: the bundled stories260K); with --spark "
             + "also a URI of a Hadoop FileSystem (hdfs://, s3a://, ...), copied once into each machine's cache.")
@@ -111,9 +111,17 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     SparkOption spark;
 
+    @Option(names = "--spark-shards", converter = Ranges.AtLeastOne.class, paramLabel = "N",
+            description = {"With --spark: cut each task's requests into N contiguous shards, one Spark task each (default: as many as Spark's "
+                    + "default parallelism needs; 1: each task whole). The results do not depend on it; each shard recomputes the few-shot "
+                    + "prefixes its requests share. Generation tasks stay whole; with products on oneDNN (--precision bf16, --matmul onednn) "
+                    + "every task stays whole and N > 1 is refused."})
+    Integer sparkShards;
+
     @Override
     public Integer call() {
         if (logSamples && out == null) throw new ShallowException("--log-samples needs --out");
+        if (sparkShards != null && spark.master == null) throw new ShallowException("--spark-shards: needs --spark");
         if (remove != null && planFile != null) throw new ShallowException("give the layers to remove with --remove or --plan, not both");
         PrefixSharing sharing = prefixSharing();
         Path dir = Defaults.modelOrDefault(modelLocation);
@@ -122,12 +130,23 @@ final class EvalCommand implements Callable<Integer> {
                 lossData, lossField);
         if (out != null) OutputPolicy.checkFile(out, dir, planFile, lossData, dataDir);
         if (logSamples) selection.tasks().forEach(t -> OutputPolicy.checkFile(samplesFile(t.name()), dir, planFile, lossData, dataDir));
-        try (Model model = Model.load(dir); Cluster cluster = spark.connect()) {
+        try (Model model = Model.load(dir)) {
             int layers = model.config().numLayers();
             int[] removed = removedLayers(dir, layers);
             int[] kept = Transformer.without(layers, removed);
-            LanguageModel lm = cluster != null
-                    ? new ClusterLM(cluster, ClusterLM.Spec.of(dir, kept, addBos, batchTokens, sharing, memory.budget()))
+            ClusterLM.Spec spec = ClusterLM.Spec.of(dir, kept, addBos, batchTokens, sharing, memory.budget());
+            ClusterLM.Sharding sharding = spark.master == null ? null : sharding(model, spec);
+            evaluate(model, dir, removed, kept, sharing, selection, spec, sharding);
+        }
+        return 0;
+    }
+
+    /** Evaluates here, or on the cluster of --spark in {@code sharding}'s shards; prints the table and writes --out. */
+    private void evaluate(Model model, Path dir, int[] removed, int[] kept, PrefixSharing sharing, TaskRegistry.Selection selection,
+                          ClusterLM.Spec spec, ClusterLM.Sharding sharding) {
+        int layers = model.config().numLayers();
+        try (Cluster cluster = spark.connect()) {
+            LanguageModel lm = cluster != null ? new ClusterLM(cluster, spec, sharding)
                     : new TransformerLM(new Transformer(model, kept), HarnessEncoding.of(Tokenizer.load(dir), addBos, model.config().maxPositionEmbeddings()),
                     batchTokens, sharing, memory.budget());
             System.err.printf("%s: %d of %d layers%s; %d tasks%n", dir, layers - removed.length, layers,
@@ -150,7 +169,14 @@ final class EvalCommand implements Callable<Integer> {
                 System.out.println("wrote " + out);
             }
         }
-        return 0;
+    }
+
+    /** How each task's requests are cut into shards on the cluster (--spark-shards), checked before Spark starts. */
+    private ClusterLM.Sharding sharding(Model model, ClusterLM.Spec spec) {
+        ClusterLM.Sharding sharding = ClusterLM.Sharding.of(sparkShards == null ? 0 : sparkShards, model, spec);
+        if (!sharding.exact() && sparkShards == null) System.err.println("eval: products may run on oneDNN, which does not promise a request the same bits in another "
+                + "batch: each task is one Spark task, whole");
+        return sharding;
     }
 
     private PrefixSharing prefixSharing() {

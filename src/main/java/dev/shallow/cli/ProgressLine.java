@@ -4,7 +4,7 @@ import dev.shallow.analysis.Progress;
 
 import java.io.PrintStream;
 
-/** Progress of a calibration job on one stderr line: tokens done, rate (tokens/s) and ETA, redrawn at most twice a second. */
+/** Progress of a job on one stderr line: tokens (or other units) done, rate and ETA, redrawn at most twice a second. */
 final class ProgressLine implements Progress {
     private final PrintStream err;
     private String phase;
@@ -21,6 +21,11 @@ final class ProgressLine implements Progress {
 
     @Override
     public void update(String phase, long done, long total) {
+        update(phase, done, total, "tokens");
+    }
+
+    @Override
+    public void update(String phase, long done, long total, String unit) {
         long now = System.nanoTime();
         if (!phase.equals(this.phase)) {
             if (this.phase != null) err.println();
@@ -31,15 +36,15 @@ final class ProgressLine implements Progress {
         lastUpdate = now;
         if (done < total && now - lastDraw < 500_000_000L) return;
         lastDraw = now;
-        err.print("\r" + status(phase, done, total, (now - phaseStart) / 1e9) + "   ");
+        err.print("\r" + status(phase, done, total, unit, (now - phaseStart) / 1e9) + "   ");
         if (done == total) err.flush();
     }
 
-    /** "phase  done / total tokens (pct)  rate tok/s  ETA", {@code seconds} into the phase. */
-    static String status(String phase, long done, long total, double seconds) {
+    /** "phase  done / total tokens (pct)  rate tokens/s  ETA", {@code seconds} into the phase, in {@code unit}s. */
+    static String status(String phase, long done, long total, String unit, double seconds) {
         double rate = seconds > 0 ? done / seconds : 0;
         double eta = rate > 0 ? (total - done) / rate : 0;
-        return String.format("%-9s %,d / %,d tokens (%3.0f%%)  %,.0f tok/s  ETA %s", phase, done, total, 100.0 * done / total, rate, duration(eta));
+        return String.format("%-9s %,d / %,d %s (%3.0f%%)  %,.0f %s/s  ETA %s", phase, done, total, unit, 100.0 * done / total, rate, unit, duration(eta));
     }
 
     /** Prints {@code message} on a line of its own, once (a repeated message, e.g. from each ablation pass, is not printed again). */

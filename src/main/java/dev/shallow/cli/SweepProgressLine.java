@@ -50,7 +50,7 @@ final class SweepProgressLine implements SweepProgress {
         lastUpdate = now;
         if (now - lastDraw < 500_000_000L) return;
         lastDraw = now;
-        err.print("\r" + prefix + " | " + ProgressLine.status(phase, done, total, (now - phaseStart) / 1e9) + "   ");
+        err.print("\r" + prefix + " | " + ProgressLine.status(phase, done, total, "tokens", (now - phaseStart) / 1e9) + "   ");
         err.flush();
     }
 

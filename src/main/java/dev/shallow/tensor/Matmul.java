@@ -82,12 +82,18 @@ public final class Matmul {
     /** The backend that runs products of these weights in this precision. */
     public static MatmulBackend backend(Tensor[] ws, MatmulPrecision p) {
         Choice c = choice;
-        if (c == Choice.VECTOR) return VectorGemm.INSTANCE;
-        for (Tensor w : ws) {
-            if (!OneDnnGemm.takes(w, p) || (c == Choice.AUTO && !(w instanceof BF16Tensor))) return VectorGemm.INSTANCE;
-        }
+        for (Tensor w : ws) if (!mayRunOnOneDnn(w, p, c)) return VectorGemm.INSTANCE;
         OneDnnGemm o = oneDnn();
         return o == null || (c == Choice.AUTO && !o.nativeBf16()) ? VectorGemm.INSTANCE : o;
+    }
+
+    /**
+     * Whether products of {@code w} in precision {@code p} under choice {@code c} go to oneDNN on a machine where it loads and
+     * has native bf16 instructions (elsewhere they run on the Vector API, whose GEMM gives a token's row the same bits in any
+     * batch; oneDNN does not promise that).
+     */
+    public static boolean mayRunOnOneDnn(Tensor w, MatmulPrecision p, Choice c) {
+        return c != Choice.VECTOR && OneDnnGemm.takes(w, p) && (c == Choice.ONEDNN || w instanceof BF16Tensor);
     }
 
     /**

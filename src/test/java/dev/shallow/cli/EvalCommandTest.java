@@ -104,6 +104,23 @@ class EvalCommandTest {
         assertEquals(8L << 20, read(out).path("config").path("prefix_cache_bytes").asLong());
     }
 
+    /**
+     * --spark-shards needs --spark; more than one shard is refused, before Spark starts (the Spark module is not on the core's
+     * classpath), where bf16 products of BF16 weights may run on oneDNN; with one shard the refusal left is the missing module.
+     */
+    @Test
+    void sparkShardsNeedSparkAndBatchInvariantProducts(@TempDir Path tmp) {
+        Path out = tmp.resolve("r.json");
+        assertOneLineError(run("eval", "--tasks", "lambada_openai", "--data-dir", fixtures(), "--spark-shards", "2", "--out", out.toString()),
+                "--spark-shards", "needs --spark");
+        String bf16Model = Shared.model("tiny-qwen2-random").toString();
+        assertOneLineError(run("eval", bf16Model, "--tasks", "lambada_openai", "--data-dir", fixtures(), "--precision", "bf16", "--spark", "local[2]",
+                "--spark-shards", "2", "--out", out.toString()), "--spark-shards 2", "--precision bf16", "--matmul auto", "oneDNN");
+        assertOneLineError(run("eval", bf16Model, "--tasks", "lambada_openai", "--data-dir", fixtures(), "--precision", "bf16", "--spark", "local[2]",
+                "--spark-shards", "1", "--out", out.toString()), "--spark", "bash scripts/build_spark.sh");
+        assertFalse(Files.exists(out));
+    }
+
     @Test
     void unknownTaskIsRefused(@TempDir Path tmp) {
         Path out = tmp.resolve("r.json");

@@ -17,6 +17,7 @@ import dev.shallow.eval.ClusterLM;
 import dev.shallow.eval.Evaluator;
 import dev.shallow.eval.HarnessEncoding;
 import dev.shallow.eval.PrefixSharing;
+import dev.shallow.eval.ResultsJson;
 import dev.shallow.eval.TaskOptions;
 import dev.shallow.eval.TransformerLM;
 import dev.shallow.eval.task.TaskRegistry;
@@ -46,8 +47,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On Spark local[2]: a sweep, healed or not, gives the local sweep's results; an interrupted distributed sweep (stopped,
- * or its driver killed) resumes after its last written point; an evaluation with each task a Spark task gives the local
- * evaluation's numbers; an analysis with its passes split into Spark tasks gives the local analysis whatever the partitioning.
+ * or its driver killed) resumes after its last written point; an evaluation with each task's requests in any number of
+ * shards gives the local evaluation's numbers; an analysis with its passes split into Spark tasks gives the local analysis whatever the partitioning.
  */
 class LocalSparkTest {
     @TempDir
@@ -92,30 +93,52 @@ class LocalSparkTest {
         SweepRuns.assertSameResults(here, there);
     }
 
+    /**
+     * eval on local[2] with each task's requests cut into 1, 2, 3 and 8 shards (and automatic) gives the local evaluation:
+     * every response bit for bit, every score and stderr, the results JSON. Five tasks of the fixtures and LAMBADA's first 32
+     * documents on stories260K without layer 2 (LAMBADA in 8 shards once moved a log-likelihood's last bits), and MMLU
+     * 5-shot on two subjects on tiny-qwen2-swa-random, whose prompts fit its context whole, so a shard's requests share the
+     * 5-shot prefix.
+     */
     @Test
-    void anEvaluationOnTheClusterEqualsTheLocalOne() {
-        TaskRegistry.Selection tasks = TaskRegistry.resolve(List.of("arc_easy", "hellaswag", "lambada_openai", "wikitext", "loss"),
-                new TaskOptions(SweepRuns.shared().resolve("data/fixtures"), TaskOptions.DEFAULT_SHOTS, 1234), Path.of("data/stories260K-heldout-16.jsonl"), "text");
-        Evaluator.Options options = new Evaluator.Options(0, 1000);
-        int[] kept = {0, 1, 3, 4};
-        Evaluator.Results local;
-        try (Model model = Model.load(SweepRuns.MODEL)) {
-            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(SweepRuns.MODEL), false, model.config().maxPositionEmbeddings());
-            local = Evaluator.evaluate(new TransformerLM(new Transformer(model, kept), encoding, 2048, PrefixSharing.heapShare()), tasks.tasks(), tasks.groups(), options, Progress.NONE);
-        }
-        ClusterLM lm = new ClusterLM(cluster, ClusterLM.Spec.of(SweepRuns.MODEL, kept, false, 2048, PrefixSharing.heapShare(), MemoryBudget.DEFAULT));
-        Evaluator.Results distributed = Evaluator.evaluate(lm, tasks.tasks(), tasks.groups(), options, Progress.NONE);
-        assertEquals(local.tasks().size(), distributed.tasks().size());
-        for (int t = 0; t < local.tasks().size(); t++) {
-            Evaluator.TaskResult want = local.tasks().get(t), got = distributed.tasks().get(t);
-            String task = want.task().name();
-            assertTrue(want.docs().size() >= 2, task + ": " + want.docs().size() + " documents");
-            for (int d = 0; d < want.docs().size(); d++) assertEquals(want.docs().get(d).responses(), got.docs().get(d).responses(), task + ", document " + d);
-            for (int m = 0; m < want.scores().size(); m++) {
-                Evaluator.Score a = want.scores().get(m), b = got.scores().get(m);
-                assertEquals(a.metric().name(), b.metric().name(), task);
-                assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
-                assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
+    void anEvaluationInAnyShardsEqualsTheLocalOne() {
+        Path fixtures = SweepRuns.shared().resolve("data/fixtures"), data = SweepRuns.shared().resolve("data");
+        int[] withoutLayer2 = {0, 1, 3, 4};
+        assertShardsGiveTheLocalRun(SweepRuns.MODEL, withoutLayer2, List.of("arc_easy", "hellaswag", "lambada_openai", "wikitext", "loss"), fixtures, 0);
+        assertShardsGiveTheLocalRun(SweepRuns.MODEL, withoutLayer2, List.of("lambada_openai"), data, 32);
+        assertShardsGiveTheLocalRun(SweepRuns.shared().resolve("models/tiny-qwen2-swa-random"), null, List.of("mmlu_abstract_algebra", "mmlu_world_religions"), data, 5);
+    }
+
+    private static void assertShardsGiveTheLocalRun(Path dir, int[] kept, List<String> names, Path data, int limit) {
+        TaskRegistry.Selection tasks = TaskRegistry.resolve(names, new TaskOptions(data, TaskOptions.DEFAULT_SHOTS, 1234), Path.of("data/stories260K-heldout-16.jsonl"), "text");
+        Evaluator.Options options = new Evaluator.Options(limit, 1000);
+        ObjectNode config = JSON.createObjectNode().put("model", dir.toString());
+        try (Model model = Model.load(dir)) {
+            int[] layers = kept != null ? kept : Transformer.without(model.config().numLayers(), new int[0]);
+            HarnessEncoding encoding = HarnessEncoding.of(Tokenizer.load(dir), false, model.config().maxPositionEmbeddings());
+            Evaluator.Results local = Evaluator.evaluate(new TransformerLM(new Transformer(model, layers), encoding, 2048, PrefixSharing.heapShare()),
+                    tasks.tasks(), tasks.groups(), options, Progress.NONE);
+            ClusterLM.Spec spec = ClusterLM.Spec.of(dir, layers, false, 2048, PrefixSharing.heapShare(), MemoryBudget.DEFAULT);
+            for (int shards : new int[]{1, 2, 3, 8, 0}) {
+                String where = dir.getFileName() + " " + names + ", " + (shards == 0 ? "automatic shards" : shards + " shards");
+                Evaluator.Results distributed = Evaluator.evaluate(new ClusterLM(cluster, spec, ClusterLM.Sharding.of(shards, model, spec)),
+                        tasks.tasks(), tasks.groups(), options, Progress.NONE);
+                assertEquals(local.tasks().size(), distributed.tasks().size(), where);
+                for (int t = 0; t < local.tasks().size(); t++) {
+                    Evaluator.TaskResult want = local.tasks().get(t), got = distributed.tasks().get(t);
+                    String task = where + ", " + want.task().name();
+                    assertTrue(want.docs().size() >= 2, task + ": " + want.docs().size() + " documents");
+                    assertEquals(want.docs().size(), got.docs().size(), task);
+                    // record equality compares each double with Double.compare: bit for bit
+                    for (int d = 0; d < want.docs().size(); d++) assertEquals(want.docs().get(d).responses(), got.docs().get(d).responses(), task + ", document " + d);
+                    for (int m = 0; m < want.scores().size(); m++) {
+                        Evaluator.Score a = want.scores().get(m), b = got.scores().get(m);
+                        assertEquals(a.metric().name(), b.metric().name(), task);
+                        assertEquals(a.value(), b.value(), 0.0, task + " " + a.metric().name());
+                        assertEquals(a.stderr(), b.stderr(), 0.0, task + " " + a.metric().name() + " stderr");
+                    }
+                }
+                assertEquals(ResultsJson.toJson(local, config, "test"), ResultsJson.toJson(distributed, config, "test"), where + ": the results JSON");
             }
         }
     }
