@@ -12,8 +12,8 @@ import java.util.Arrays;
  * For query head h at position t of a sequence: out_t = sum_s P[t,s] v_s over the visible keys s (s <= t, and
  * s > t - window on a sliding layer) with P[t,s] = softmax_s(cap(q_t . k_s x scale)), cap(x) = c tanh(x / c)
  * when the model soft-caps scores (Gemma 2), else x; k and v of kv head h / (heads / kvHeads). Rows of
- * [n, dim] arrays are the batch's tokens, sequence b at rows [starts[b], starts[b+1]). Only a row
- * of P is ever held: backward recomputes it. One task per (sequence, kv head) owns that head's
+ * [n, dim] arrays are the batch's tokens, sequence b at rows [starts[b], starts[b+1]). P is never held
+ * whole (a row in forward, a block of rows in backward, which recomputes them). One task per (sequence, kv head) owns that head's
  * dk and dv, so the heads sharing it add to them in a fixed order.
  * <p>
  * Vector lanes: a task copies its keys and values transposed ({@link Head}), so a query's dot products with the keys
