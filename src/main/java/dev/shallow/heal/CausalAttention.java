@@ -67,7 +67,7 @@ final class CausalAttention {
                 p[b] = head.row();
                 ds[b] = head.row();
             }
-            double[] slope = head.row(), dp = head.row();
+            double[] slope = head.row(), dp = head.row(), column = new double[QUERY_BLOCK];
             for (int h = task % kvHeads * group; h < (task % kvHeads + 1) * group; h++) {
                 for (int t0 = 0; t0 < head.len; t0 += QUERY_BLOCK) {
                     int t1 = Math.min(head.len, t0 + QUERY_BLOCK);
@@ -83,8 +83,8 @@ final class CausalAttention {
                     }
                     for (int s = first(t0, window); s < t1; s++) {
                         int tLo = Math.max(t0, s), tHi = window > 0 ? Math.min(t1, s + window) : t1; // the block's queries that see key s
-                        head.addColumn(ds, t0, tLo, tHi, s, window, q, qDim, h * d, dk); // dk_s += sum_t dS[t,s] q_t
-                        head.addColumn(p, t0, tLo, tHi, s, window, dOut, qDim, h * d, dv); // dv_s += sum_t P[t,s] dOut_t
+                        head.addColumn(ds, t0, tLo, tHi, s, window, q, qDim, h * d, dk, column); // dk_s += sum_t dS[t,s] q_t
+                        head.addColumn(p, t0, tLo, tHi, s, window, dOut, qDim, h * d, dv, column); // dv_s += sum_t P[t,s] dOut_t
                     }
                 }
             }
@@ -162,55 +162,35 @@ final class CausalAttention {
             }
         }
 
-        /**
-         * out[oo ..+ d] = sum_j w[j] x_(from + j) over j < count (rows of this head in x): the dimensions in lanes, four
-         * vectors of them at a time, each a chain of fmas over the keys in order.
-         */
+        /** out[oo ..+ d] = sum_j w[j] x_(from + j) over j < count (rows of this head in x), the keys in order. */
         void weightedRows(double[] w, double[] x, int from, int count, double[] out, int oo) {
-            int i = 0;
-            for (; i + 4 * LANES <= d; i += 4 * LANES) {
-                DoubleVector c0 = DoubleVector.zero(DS), c1 = c0, c2 = c0, c3 = c0;
-                for (int j = 0; j < count; j++) {
-                    DoubleVector wj = DoubleVector.broadcast(DS, w[j]);
-                    int o = row(from + j) + i;
-                    c0 = DoubleVector.fromArray(DS, x, o).fma(wj, c0);
-                    c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wj, c1);
-                    c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wj, c2);
-                    c3 = DoubleVector.fromArray(DS, x, o + 3 * LANES).fma(wj, c3);
-                }
-                c0.intoArray(out, oo + i);
-                c1.intoArray(out, oo + i + LANES);
-                c2.intoArray(out, oo + i + 2 * LANES);
-                c3.intoArray(out, oo + i + 3 * LANES);
-            }
-            for (; i + LANES <= d; i += LANES) {
-                DoubleVector c = DoubleVector.zero(DS);
-                for (int j = 0; j < count; j++) c = DoubleVector.fromArray(DS, x, row(from + j) + i).fma(DoubleVector.broadcast(DS, w[j]), c);
-                c.intoArray(out, oo + i);
-            }
-            for (; i < d; i++) {
-                double c = 0;
-                for (int j = 0; j < count; j++) c = Math.fma(w[j], x[row(from + j) + i], c);
-                out[oo + i] = c;
-            }
+            combine(w, count, x, row(from), kvDim, out, oo, false);
         }
 
         /**
-         * y[row(s) ..+ d] += sum over the queries t in [tLo, tHi) of w[t - t0][s - first(t)] x[(s0 + t) * xDim + xo ..]: the
-         * dimensions in lanes, four vectors of them at a time, the queries in order, each one fma chain continuing from y.
+         * y[row(s) ..+ d] += sum over the queries t in [tLo, tHi) of w[t - t0][s - first(t)] x[(s0 + t) * xDim + xo ..], the
+         * queries in order, continuing from y; {@code column} (QUERY_BLOCK long) holds the weights gathered.
          */
-        void addColumn(double[][] w, int t0, int tLo, int tHi, int s, int window, double[] x, int xDim, int xo, double[] y) {
-            int yo = row(s), i = 0;
+        void addColumn(double[][] w, int t0, int tLo, int tHi, int s, int window, double[] x, int xDim, int xo, double[] y, double[] column) {
+            for (int t = tLo; t < tHi; t++) column[t - tLo] = w[t - t0][s - first(t, window)];
+            combine(column, tHi - tLo, x, (s0 + tLo) * xDim + xo, xDim, y, row(s), true);
+        }
+
+        /**
+         * y[yo ..+ d] = (y[yo ..+ d] when accumulating, else 0) + sum_m w[m] x[base + m step ..+ d] over m &lt; count: the
+         * dimensions in lanes, four vectors of them at a time, each one fma chain over m in order.
+         */
+        private void combine(double[] w, int count, double[] x, int base, int step, double[] y, int yo, boolean accumulate) {
+            int i = 0;
             for (; i + 4 * LANES <= d; i += 4 * LANES) {
-                DoubleVector c0 = DoubleVector.fromArray(DS, y, yo + i), c1 = DoubleVector.fromArray(DS, y, yo + i + LANES),
-                        c2 = DoubleVector.fromArray(DS, y, yo + i + 2 * LANES), c3 = DoubleVector.fromArray(DS, y, yo + i + 3 * LANES);
-                for (int t = tLo; t < tHi; t++) {
-                    DoubleVector wt = DoubleVector.broadcast(DS, w[t - t0][s - first(t, window)]);
-                    int o = (s0 + t) * xDim + xo + i;
-                    c0 = DoubleVector.fromArray(DS, x, o).fma(wt, c0);
-                    c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wt, c1);
-                    c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wt, c2);
-                    c3 = DoubleVector.fromArray(DS, x, o + 3 * LANES).fma(wt, c3);
+                DoubleVector c0 = start(y, yo + i, accumulate), c1 = start(y, yo + i + LANES, accumulate),
+                        c2 = start(y, yo + i + 2 * LANES, accumulate), c3 = start(y, yo + i + 3 * LANES, accumulate);
+                for (int m = 0, o = base + i; m < count; m++, o += step) {
+                    DoubleVector wm = DoubleVector.broadcast(DS, w[m]);
+                    c0 = DoubleVector.fromArray(DS, x, o).fma(wm, c0);
+                    c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wm, c1);
+                    c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wm, c2);
+                    c3 = DoubleVector.fromArray(DS, x, o + 3 * LANES).fma(wm, c3);
                 }
                 c0.intoArray(y, yo + i);
                 c1.intoArray(y, yo + i + LANES);
@@ -218,17 +198,19 @@ final class CausalAttention {
                 c3.intoArray(y, yo + i + 3 * LANES);
             }
             for (; i + LANES <= d; i += LANES) {
-                DoubleVector c = DoubleVector.fromArray(DS, y, yo + i);
-                for (int t = tLo; t < tHi; t++) {
-                    c = DoubleVector.fromArray(DS, x, (s0 + t) * xDim + xo + i).fma(DoubleVector.broadcast(DS, w[t - t0][s - first(t, window)]), c);
-                }
+                DoubleVector c = start(y, yo + i, accumulate);
+                for (int m = 0, o = base + i; m < count; m++, o += step) c = DoubleVector.fromArray(DS, x, o).fma(DoubleVector.broadcast(DS, w[m]), c);
                 c.intoArray(y, yo + i);
             }
             for (; i < d; i++) {
-                double c = y[yo + i];
-                for (int t = tLo; t < tHi; t++) c = Math.fma(w[t - t0][s - first(t, window)], x[(s0 + t) * xDim + xo + i], c);
+                double c = accumulate ? y[yo + i] : 0;
+                for (int m = 0, o = base + i; m < count; m++, o += step) c = Math.fma(w[m], x[o], c);
                 y[yo + i] = c;
             }
+        }
+
+        private static DoubleVector start(double[] y, int at, boolean accumulate) {
+            return accumulate ? DoubleVector.fromArray(DS, y, at) : DoubleVector.zero(DS);
         }
 
         /**
