@@ -46,8 +46,12 @@ public final class Linear {
 
     /** Below this many tokens, W is streamed from its segment per token (GEMV); from this many on, {@link Matmul}'s GEMM. */
     public static final int GEMM_MIN_TOKENS = 4;
-    /** GEMV task: rows per task (a multiple of 4, the rows per step of the long-row kernel). */
-    static final int GEMV_ROWS = 32;
+    /**
+     * GEMV task: about this many weight bytes. Each task starts a new stream whose first lines arrive before the
+     * prefetchers have caught up: 70 KB tasks (32 rows of a 2048-column Q8_0 weight) ran KernelBench's Q8_0 GEMVs at
+     * 19-24 GB/s, 278 KB ones at 29-37.
+     */
+    static final long GEMV_TASK_BYTES = 256 << 10;
     /**
      * The longest rows the GEMV streams one at a time (x, 16 KiB, then stays in L1 beside the stream);
      * measured 1.5-2x faster than 4 rows at once at 2048-4096 columns, 20% slower at 5632.
@@ -82,7 +86,18 @@ public final class Linear {
         }
         float[] xr = Matmul.precision().round(x, tokens * cols);
         float[] xsums = subBlockSums(xr, tokens, cols, ws);
-        RowTasks.of(ws, i -> GEMV_ROWS).forEach((i, r0, r1) -> gemv(xr, tokens, ws[i], biases[i], ys[i], r0, r1, xsums));
+        RowTasks.of(ws, i -> gemvRows(ws[i])).forEach((i, r0, r1) -> gemv(xr, tokens, ws[i], biases[i], ys[i], r0, r1, xsums));
+    }
+
+    /**
+     * Rows per GEMV task of w: {@link #GEMV_TASK_BYTES} of its rows, but at most an eighth of them (so that a weight still
+     * gives the threads several tasks), a multiple of 4 (the rows per step of the long-row kernel). Each output is one
+     * row's sum, so the cut never changes a result.
+     */
+    static int gemvRows(Tensor w) {
+        long rowBytes = w.dtype().byteSize(w.cols());
+        long rows = Math.min((GEMV_TASK_BYTES + rowBytes - 1) / rowBytes, w.rows() / 8);
+        return (int) Math.max(4, (rows + 3) / 4 * 4);
     }
 
     /** For a GEMV with a weight in a format with mins: each token's sums of x per 32 columns ({@link Quants#subBlockSums}), else null. */

@@ -112,7 +112,8 @@ final class Quants {
 
     /**
      * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}. Q8_0, Q4_0: per block a vector chain
-     * p = fma(q, x, p) over its vectors from zero, then acc = fma(d, p, acc). Q4_K, Q5_K: the same per sub-block (scale
+     * p = q x over its first vector, then p = fma(q, x, p), then acc = fma(d, p, acc); Q8_0 with two accumulators, even
+     * blocks and odd blocks, added at the end (1.3-1.4x on the GEMV streaming from memory: two blocks' conversions in flight). Q4_K, Q5_K: the same per sub-block (scale
      * for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m over the sub-blocks, subtracted at the end;
      * {@code xsums[xso + s]} holds the sum of the x of sub-block s ({@link #subBlockSums}). Q6_K: acc = fma(scale(s),
      * q x, acc) per vector, in the order of ggml's dequantize_row_q6_K (per half, per l, the four quarters). Blocks in
@@ -149,14 +150,26 @@ final class Quants {
      * choosing the format by a flag measured 13% slower on Q8_0 (the flag is not folded into the loop).
      */
     private static float q8_0Dot(MemorySegment seg, long at, int blocks, float[] x, int xo) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < blocks; i++) {
-            long b = at + (long) i * Q8_0_BYTES;
-            FloatVector p = FloatVector.zero(S);
-            for (int e = 0; e < 32; e += L) p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
-            acc = p.fma(FloatVector.broadcast(S, f16(seg, b)), acc);
+        FloatVector even = FloatVector.zero(S), odd = even;
+        int i = 0;
+        for (; i + 1 < blocks; i += 2) {
+            long b = at + (long) i * Q8_0_BYTES, c = b + Q8_0_BYTES;
+            FloatVector p = q8_0Quants(seg, b, 0).mul(FloatVector.fromArray(S, x, xo + i * 32));
+            FloatVector r = q8_0Quants(seg, c, 0).mul(FloatVector.fromArray(S, x, xo + i * 32 + 32));
+            for (int e = L; e < 32; e += L) {
+                p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
+                r = q8_0Quants(seg, c, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + 32 + e), r);
+            }
+            even = p.fma(FloatVector.broadcast(S, f16(seg, b)), even);
+            odd = r.fma(FloatVector.broadcast(S, f16(seg, c)), odd);
         }
-        return Linear.sumLanes(acc);
+        if (i < blocks) {
+            long b = at + (long) i * Q8_0_BYTES;
+            FloatVector p = q8_0Quants(seg, b, 0).mul(FloatVector.fromArray(S, x, xo + i * 32));
+            for (int e = L; e < 32; e += L) p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
+            even = p.fma(FloatVector.broadcast(S, f16(seg, b)), even);
+        }
+        return Linear.sumLanes(even.add(odd));
     }
 
     private static float q4_0Dot(MemorySegment seg, long at, int blocks, float[] x, int xo) {
