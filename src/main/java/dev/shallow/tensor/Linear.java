@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -200,13 +201,15 @@ public final class Linear {
     }
 
     /**
-     * The n lanes of v (any species) summed by a fixed halving tree: lane i + n/2 added to lane i, then i + n/4, ..., to lane 0
-     * (8 or 16 lanes in registers, the first step of 16 as the sum of the 256-bit halves; other lengths through an array).
+     * The n lanes of v (any species) summed by a fixed halving tree: lane i + n/2 added to lane i, then i + n/4, ..., to lane 0.
+     * 16 and 8 lanes in registers, each step a lane permutation (rotating by h) and an add (taking the upper half to a
+     * 256-bit vector and reading lanes one by one ran on the Vector API's Java fallback: a third of the Q4_K GEMV's time);
+     * other lengths through an array.
      */
     public static float sumLanes(FloatVector v) {
         int n = v.length();
-        if (n == 16) return sum8(((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) v.reinterpretShape(FloatVector.SPECIES_256, 1)));
-        if (n == 8) return sum8(v);
+        if (n == 16) return lastSteps(v.add(v.rearrange(R16_8)), R16_4, R16_2, R16_1);
+        if (n == 8) return lastSteps(v, R8_4, R8_2, R8_1);
         float[] a = v.toArray();
         for (int h = n / 2; h > 0; h /= 2) {
             for (int i = 0; i < h; i++) a[i] += a[i + h];
@@ -214,10 +217,20 @@ public final class Linear {
         return a[0];
     }
 
-    /** The halving tree over the 8 lanes of v (the last steps of {@link #sumLanes}, in registers). */
-    private static float sum8(FloatVector v) {
-        float b0 = v.lane(0) + v.lane(4), b1 = v.lane(1) + v.lane(5), b2 = v.lane(2) + v.lane(6), b3 = v.lane(3) + v.lane(7);
-        return (b0 + b2) + (b1 + b3);
+    /** The halving tree's steps over 8 lanes (lane i + 4 to lane i, then i + 2, i + 1), each rotation given; lane 0. */
+    private static float lastSteps(FloatVector v, VectorShuffle<Float> by4, VectorShuffle<Float> by2, VectorShuffle<Float> by1) {
+        v = v.add(v.rearrange(by4));
+        v = v.add(v.rearrange(by2));
+        return v.add(v.rearrange(by1)).lane(0);
+    }
+
+    /** Rn_h: lane i of an n-lane float vector takes lane (i + h) mod n. */
+    private static final VectorShuffle<Float> R16_8 = rotation(FloatVector.SPECIES_512, 8), R16_4 = rotation(FloatVector.SPECIES_512, 4),
+            R16_2 = rotation(FloatVector.SPECIES_512, 2), R16_1 = rotation(FloatVector.SPECIES_512, 1),
+            R8_4 = rotation(FloatVector.SPECIES_256, 4), R8_2 = rotation(FloatVector.SPECIES_256, 2), R8_1 = rotation(FloatVector.SPECIES_256, 1);
+
+    private static VectorShuffle<Float> rotation(VectorSpecies<Float> species, int h) {
+        return VectorShuffle.fromOp(species, i -> (i + h) % species.length());
     }
 
     /** W elements [from, from + nv * L) widened to F32: vector v (L elements) to dst[off + v * stride ..]. */
