@@ -204,16 +204,23 @@ final class Quants {
 
     /**
      * Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins, taken in pairs (2j, 2j + 1) whose quants are the low
-     * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh.
+     * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh. A block's
+     * eight scales (d times the 6-bit scale) and its mins' terms come first, then the vector loop over the quants (Q4_K
+     * GEMV 1.15x over computing them between the vector steps).
      */
     private static float kDot(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso) {
         int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
         FloatVector acc = FloatVector.zero(S);
         float m = 0;
+        float[] scales = new float[8];
         for (int i = 0; i < blocks; i++) {
             long b = at + (long) i * bytes, a = seg.get(U64, b + 4);
             int c = seg.get(U32, b + 12);
             float d = f16(seg, b), dmin = f16(seg, b + 2);
+            for (int s = 0; s < 8; s++) {
+                scales[s] = d * scaleK4(a, c, s);
+                m = Math.fma(dmin * minK4(a, c, s), xsums[xso + 8 * i + s], m);
+            }
             for (int j = 0; j < 4; j++) {
                 int s0 = 2 * j, s1 = s0 + 1;
                 FloatVector p0 = FloatVector.zero(S), p1 = p0;
@@ -229,8 +236,7 @@ final class Quants {
                     p0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k), p0);
                     p1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(S, x, k + 32), p1);
                 }
-                acc = p1.fma(FloatVector.broadcast(S, d * scaleK4(a, c, s1)), p0.fma(FloatVector.broadcast(S, d * scaleK4(a, c, s0)), acc));
-                m = Math.fma(dmin * minK4(a, c, s1), xsums[xso + 8 * i + s1], Math.fma(dmin * minK4(a, c, s0), xsums[xso + 8 * i + s0], m));
+                acc = p1.fma(FloatVector.broadcast(S, scales[s1]), p0.fma(FloatVector.broadcast(S, scales[s0]), acc));
             }
         }
         return Linear.sumLanes(acc) - m;
