@@ -258,8 +258,10 @@ public final class Linear {
     /** L weights starting at element index i, widened to F32. */
     private static FloatVector load(MemorySegment seg, int kind, long i) {
         if (kind == KIND_BF16) {
-            // bf16 bits are the high half of the float32 bits
-            return ShortVector.fromMemorySegment(SH, seg, i * 2, LE).convertShape(VectorOperators.S2I, SI, 0)
+            // bf16 bits are the high half of the float32 bits. The cast to IntVector is needed: without it C2 (JDK 25.0.3)
+            // took convertShape's return-type profile, filled with FloatVectors by the Q8_0 dot's B2F, for this call's
+            // receiver and died compiling this method ("fatal error: LSHIFT: float") when BF16 GEMVs followed Q8_0 ones
+            return ((IntVector) ShortVector.fromMemorySegment(SH, seg, i * 2, LE).convertShape(VectorOperators.S2I, SI, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
         if (kind == KIND_F16) return f16((IntVector) ShortVector.fromMemorySegment(SH, seg, i * 2, LE).convertShape(VectorOperators.S2I, SI, 0));
