@@ -50,7 +50,7 @@ public final class Linear {
     /**
      * GEMV task: about this many weight bytes. Each task starts a new stream whose first lines arrive before the
      * prefetchers have caught up: 70 KB tasks (32 rows of a 2048-column Q8_0 weight) ran KernelBench's Q8_0 GEMVs at
-     * 19-24 GB/s, 278 KB ones at 29-37.
+     * 21-25 GB/s, 278 KB ones at 29-37.
      */
     static final long GEMV_TASK_BYTES = 256 << 10;
     /**

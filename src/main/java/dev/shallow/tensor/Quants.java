@@ -113,11 +113,11 @@ final class Quants {
     /**
      * sum_k W[k] x[xo + k] over a row of {@code blocks} blocks at byte {@code row}. Q8_0, Q4_0: per block a vector chain
      * p = q x over its first vector, then p = fma(q, x, p), then acc = fma(d, p, acc); Q8_0 with two accumulators, even
-     * blocks and odd blocks, added at the end (1.3-1.4x on the GEMV streaming from memory: two blocks' conversions in flight). Q4_K, Q5_K: the same per sub-block (scale
-     * for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m over the sub-blocks, subtracted at the end;
-     * {@code xsums[xso + s]} holds the sum of the x of sub-block s ({@link #subBlockSums}). Q6_K: acc = fma(scale(s),
-     * q x, acc) per vector, in the order of ggml's dequantize_row_q6_K (per half, per l, the four quarters). Blocks in
-     * order, acc from zero; the result sumLanes(acc) (- m). Equal to the decoded row's dot product within rounding.
+     * blocks and odd blocks, added at the end (1.2-1.4x on rows streamed from memory: two blocks' conversions in flight).
+     * Q4_K, Q5_K: the same per sub-block (scale for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m
+     * over the sub-blocks, subtracted at the end; {@code xsums[xso + s]} holds the sum of the x of sub-block s
+     * ({@link #subBlockSums}). Q6_K: acc = fma(scale(s), q x, acc) per vector, in the order of ggml's dequantize_row_q6_K
+     * (per half, per l, the four quarters). Blocks in order, accumulators from zero; the result sumLanes of their sum (- m). Equal to the decoded row's dot product within rounding.
      * Each format has its own loop (the switch outside it, no branch inside), so that the JIT compiles each with its
      * vectors in registers: measured 1.5x faster on Q8_0 than one loop serving the decode and the dot of two formats.
      */
