@@ -14,8 +14,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Random;
 import java.util.function.IntFunction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -260,5 +263,49 @@ class LinearTest {
         }
         Linear.widen(Tensor.of(DType.BF16, seg, new long[] {1 << 16}), 0, (1 << 16) / Linear.L, out, 0, Linear.L);
         for (int i = 0; i < 1 << 16; i++) assertEquals(i << 16, Float.floatToRawIntBits(out[i]), "bf16 0x" + Integer.toHexString(i));
+    }
+
+    /**
+     * sumLanes is the halving tree written out (lane i + n/2 to lane i, then i + n/4, ... to lane 0), bit for bit, on 16, 8
+     * and 4 lanes, with values of mixed magnitude and sign where another order rounds differently.
+     */
+    @Test
+    void sumLanesIsTheHalvingTree() {
+        Random r = new Random(3);
+        int differentFromInOrder = 0;
+        for (VectorSpecies<Float> species : List.of(FloatVector.SPECIES_512, FloatVector.SPECIES_256, FloatVector.SPECIES_128)) {
+            for (int trial = 0; trial < 2000; trial++) {
+                float[] a = new float[species.length()];
+                for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+                float[] tree = a.clone();
+                for (int h = tree.length / 2; h > 0; h /= 2) for (int i = 0; i < h; i++) tree[i] += tree[i + h];
+                float inOrder = 0;
+                for (float v : a) inOrder += v;
+                if (inOrder != tree[0]) differentFromInOrder++;
+                assertEquals(Float.floatToRawIntBits(tree[0]), Float.floatToRawIntBits(Linear.sumLanes(FloatVector.fromArray(species, a, 0))),
+                        species + " " + java.util.Arrays.toString(a));
+            }
+        }
+        assertTrue(differentFromInOrder > 100, "the values must tell the tree from the plain order: " + differentFromInOrder);
+    }
+
+    /**
+     * A GEMV task holds GEMV_TASK_BYTES of rows (rounded up to 4 rows) unless that is more than an eighth of the weight's rows;
+     * always a multiple of 4 and at least 4 rows.
+     */
+    @Test
+    void gemvTasksHoldAboutAQuarterMebibyte() {
+        int cols = 512;
+        for (DType t : new DType[] {DType.F32, DType.BF16, DType.Q8_0, DType.Q4_K}) {
+            long rowBytes = t.byteSize(cols);
+            for (int rows : new int[] {1, 7, 33, 256, 2048, 8192}) {
+                int n = Linear.gemvRows(Tensor.of(t, MemorySegment.ofArray(new byte[(int) (rows * rowBytes)]), new long[] {rows, cols}));
+                String what = t + ", " + rows + " rows: " + n + " per task";
+                assertTrue(n >= 4 && n % 4 == 0, what);
+                assertTrue(n <= Math.max(4, (rows / 8 + 3) / 4 * 4), what);
+                assertTrue(n * rowBytes < Linear.GEMV_TASK_BYTES + 4 * rowBytes, what);
+                assertTrue(n * rowBytes >= Linear.GEMV_TASK_BYTES || n >= rows / 8, what);
+            }
+        }
     }
 }
