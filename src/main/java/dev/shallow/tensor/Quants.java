@@ -118,7 +118,8 @@ final class Quants {
      * Q4_K, Q5_K: the same per sub-block (scale for d), and the mins' part sum_s min(s) xsum[s] as one scalar fma chain m
      * over the sub-blocks, subtracted at the end; {@code xsums[xso + s]} holds the sum of the x of sub-block s
      * ({@link #subBlockSums}). Q6_K: acc = fma(scale(s), q x, acc) per vector, in the order of ggml's dequantize_row_q6_K
-     * (per half, per l, the four quarters). Blocks in order, accumulators from zero; the result sumLanes of their sum (- m). Equal to the decoded row's dot product within rounding.
+     * (per half, per l, the four quarters). Blocks in order, accumulators from zero; the result sumLanes of their sum (- m).
+     * Equal to the decoded row's dot product within rounding.
      * Each format has its own loop (the switch outside it, no branch inside), so that the JIT compiles each with its
      * vectors in registers: measured 1.5x faster on Q8_0 than one loop serving the decode and the dot of two formats.
      */
@@ -206,8 +207,9 @@ final class Quants {
     /**
      * Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins, taken in pairs (2j, 2j + 1) whose quants are the low
      * and high nibbles of the same 32 bytes, each byte read once; Q5_K's fifth bits are bits 2j and 2j + 1 of qh. A block's
-     * eight scales (d times the 6-bit scale) and its mins' terms come first, then the vector loop over the quants (Q4_K
-     * GEMV 1.15x over computing them between the vector steps).
+     * eight scales (d times the 6-bit scale) and eight mins ({@link #kScalesAndMins}) and its mins' terms come first, then
+     * the vector loop over the quants (Q4_K GEMV 1.15x over computing them between the vector steps, before the unpacking
+     * in vector lanes).
      */
     private static float kDot(boolean five, MemorySegment seg, long at, int blocks, float[] x, int xo, float[] xsums, int xso) {
         int bytes = five ? Q5_K_BYTES : Q4_K_BYTES, qs = five ? 48 : 16;
