@@ -136,35 +136,15 @@ final class CausalAttention {
 
         /**
          * out[j] = a[ao ..+ d] . (column from + j of xt) for j < count, the keys in lanes; each a chain of fmas over the
-         * dimensions in order, four vectors of keys at a time (four chains in flight). Whole vectors: out is written up
-         * to the next multiple of the lane count.
+         * dimensions in order. Whole vectors: out is written up to the next multiple of the lane count.
          */
         void dots(double[] a, int ao, double[] xt, int from, int count, double[] out) {
-            int end = (count + LANES - 1) / LANES * LANES, j = 0;
-            for (; j + 4 * LANES <= end; j += 4 * LANES) {
-                DoubleVector c0 = DoubleVector.zero(DS), c1 = c0, c2 = c0, c3 = c0;
-                for (int i = 0, o = from + j; i < d; i++, o += stride) {
-                    DoubleVector ai = DoubleVector.broadcast(DS, a[ao + i]);
-                    c0 = DoubleVector.fromArray(DS, xt, o).fma(ai, c0);
-                    c1 = DoubleVector.fromArray(DS, xt, o + LANES).fma(ai, c1);
-                    c2 = DoubleVector.fromArray(DS, xt, o + 2 * LANES).fma(ai, c2);
-                    c3 = DoubleVector.fromArray(DS, xt, o + 3 * LANES).fma(ai, c3);
-                }
-                c0.intoArray(out, j);
-                c1.intoArray(out, j + LANES);
-                c2.intoArray(out, j + 2 * LANES);
-                c3.intoArray(out, j + 3 * LANES);
-            }
-            for (; j < end; j += LANES) {
-                DoubleVector c = DoubleVector.zero(DS);
-                for (int i = 0, o = from + j; i < d; i++, o += stride) c = DoubleVector.fromArray(DS, xt, o).fma(DoubleVector.broadcast(DS, a[ao + i]), c);
-                c.intoArray(out, j);
-            }
+            combine(a, ao, d, xt, from, stride, out, 0, (count + LANES - 1) / LANES * LANES, false);
         }
 
         /** out[oo ..+ d] = sum_j w[j] x_(from + j) over j < count (rows of this head in x), the keys in order. */
         void weightedRows(double[] w, double[] x, int from, int count, double[] out, int oo) {
-            combine(w, count, x, row(from), kvDim, out, oo, false);
+            combine(w, 0, count, x, row(from), kvDim, out, oo, d, false);
         }
 
         /**
@@ -173,20 +153,22 @@ final class CausalAttention {
          */
         void addColumn(double[][] w, int t0, int tLo, int tHi, int s, int window, double[] x, int xDim, int xo, double[] y, double[] column) {
             for (int t = tLo; t < tHi; t++) column[t - tLo] = w[t - t0][s - first(t, window)];
-            combine(column, tHi - tLo, x, (s0 + tLo) * xDim + xo, xDim, y, row(s), true);
+            combine(column, 0, tHi - tLo, x, (s0 + tLo) * xDim + xo, xDim, y, row(s), d, true);
         }
 
         /**
-         * y[yo ..+ d] = (y[yo ..+ d] when accumulating, else 0) + sum_m w[m] x[base + m step ..+ d] over m &lt; count: the
-         * dimensions in lanes, four vectors of them at a time, each one fma chain over m in order.
+         * y[yo ..+ width] = (y[yo ..+ width] when accumulating, else 0) + sum_m w[wo + m] x[base + m step ..+ width] over
+         * m &lt; count: the outputs in lanes, four vectors of them at a time, each one fma chain over m in order. The one
+         * kernel of this class: the dot products of a query with the keys (outputs = keys, m = dimensions) and the
+         * weighted sums of rows (outputs = dimensions, m = keys or queries).
          */
-        private void combine(double[] w, int count, double[] x, int base, int step, double[] y, int yo, boolean accumulate) {
+        private static void combine(double[] w, int wo, int count, double[] x, int base, int step, double[] y, int yo, int width, boolean accumulate) {
             int i = 0;
-            for (; i + 4 * LANES <= d; i += 4 * LANES) {
+            for (; i + 4 * LANES <= width; i += 4 * LANES) {
                 DoubleVector c0 = start(y, yo + i, accumulate), c1 = start(y, yo + i + LANES, accumulate),
                         c2 = start(y, yo + i + 2 * LANES, accumulate), c3 = start(y, yo + i + 3 * LANES, accumulate);
                 for (int m = 0, o = base + i; m < count; m++, o += step) {
-                    DoubleVector wm = DoubleVector.broadcast(DS, w[m]);
+                    DoubleVector wm = DoubleVector.broadcast(DS, w[wo + m]);
                     c0 = DoubleVector.fromArray(DS, x, o).fma(wm, c0);
                     c1 = DoubleVector.fromArray(DS, x, o + LANES).fma(wm, c1);
                     c2 = DoubleVector.fromArray(DS, x, o + 2 * LANES).fma(wm, c2);
@@ -197,14 +179,14 @@ final class CausalAttention {
                 c2.intoArray(y, yo + i + 2 * LANES);
                 c3.intoArray(y, yo + i + 3 * LANES);
             }
-            for (; i + LANES <= d; i += LANES) {
+            for (; i + LANES <= width; i += LANES) {
                 DoubleVector c = start(y, yo + i, accumulate);
-                for (int m = 0, o = base + i; m < count; m++, o += step) c = DoubleVector.fromArray(DS, x, o).fma(DoubleVector.broadcast(DS, w[m]), c);
+                for (int m = 0, o = base + i; m < count; m++, o += step) c = DoubleVector.fromArray(DS, x, o).fma(DoubleVector.broadcast(DS, w[wo + m]), c);
                 c.intoArray(y, yo + i);
             }
-            for (; i < d; i++) {
+            for (; i < width; i++) {
                 double c = accumulate ? y[yo + i] : 0;
-                for (int m = 0, o = base + i; m < count; m++, o += step) c = Math.fma(w[m], x[o], c);
+                for (int m = 0, o = base + i; m < count; m++, o += step) c = Math.fma(w[wo + m], x[o], c);
                 y[yo + i] = c;
             }
         }
