@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * The {@code gguf} workload of {@code shallow bench}: the bench checkpoint written as GGUF by Shallow's converter at each
  * requested type (F32, BF16, Q8_0), and prefill of the 128-token prompt and decode on each file by Shallow and by
- * llama.cpp, on the same threads in the same run.
+ * llama.cpp, on the same threads in the same run: each the fastest of the rounds, which run every file on both engines.
  *
  * @param dtype          the type asked of the converter (--dtype)
  * @param file           the GGUF file
@@ -54,7 +54,7 @@ public record GgufSpeed(String dtype, String file, long bytes, Measurement shall
                 }
             }
             sb.append(String.format("%nGGUF: the checkpoint converted by shallow convert --dtype (cached in bench-cache/); tok/s; Shallow/llama = Shallow / llama.cpp"
-                    + " on the same file.%n"));
+                    + " on the same file;%n  the fastest of --repeats rounds, each running every file on both engines once after a warm-up.%n"));
             if (subBlocks != null) {
                 sb.append(String.format("-SUB: the same checkpoint with %s removed (llama.cpp's deci); sub-block pruned / unpruned:%n", subBlocks));
                 for (GgufSpeed s : speeds) {

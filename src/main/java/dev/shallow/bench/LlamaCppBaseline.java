@@ -42,8 +42,20 @@ public final class LlamaCppBaseline {
         return LlamaCppProcess.unavailableReason(script);
     }
 
-    /** The selected {@link #PARTS} of {@code w} on {@code gguf}. */
+    /** A llama.cpp process for several {@link #run(LlamaCppProcess, Path, Workload, Set, int, int, double)} calls (its models stay loaded). */
+    public LlamaCppProcess start() {
+        return LlamaCppProcess.start(script);
+    }
+
+    /** The selected {@link #PARTS} of {@code w} on {@code gguf}, in a process of its own. */
     public Result run(Path gguf, Workload w, Set<BenchPart> parts, int threads, int repeats, double budgetSeconds) {
+        try (LlamaCppProcess p = start()) {
+            return run(p, gguf, w, parts, threads, repeats, budgetSeconds);
+        }
+    }
+
+    /** The selected {@link #PARTS} of {@code w} on {@code gguf}, by process {@code p}. */
+    public Result run(LlamaCppProcess p, Path gguf, Workload w, Set<BenchPart> parts, int threads, int repeats, double budgetSeconds) {
         int longest = Math.max(Math.max(w.prompt().length, w.longPrompt().length), w.decodePrompt().length + w.decodeSteps() + 1);
         int context = (longest + 255) / 256 * 256;
         ObjectNode req = JSON.createObjectNode();
@@ -63,11 +75,8 @@ public final class LlamaCppBaseline {
             bench.set("decode_prompt", JSON.valueToTree(w.decodePrompt()));
             bench.put("decode_tokens", w.decodeSteps());
         }
-        JsonNode answer;
         // each workload: a warm-up and up to `repeats` runs, stopping after the budget; loading the model and slow machines on top
-        try (LlamaCppProcess p = LlamaCppProcess.start(script)) {
-            answer = p.request(req, Duration.ofSeconds(600 + (long) (4 * budgetSeconds * (prefill.size() + 1))));
-        }
+        JsonNode answer = p.request(req, Duration.ofSeconds(600 + (long) (4 * budgetSeconds * (prefill.size() + 1))));
         Map<String, Measurement> out = new LinkedHashMap<>();
         int i = 0;
         for (BenchPart part : PARTS) {

@@ -9,4 +9,10 @@ public record Measurement(double perSecond, double seconds, int runs, boolean es
     public static Measurement measured(int count, BestOf.Result r) {
         return new Measurement(count / r.seconds(), r.seconds(), r.runs(), false, null);
     }
+
+    /** The faster of two measurements of the same work, with the runs of both. */
+    public static Measurement faster(Measurement a, Measurement b) {
+        Measurement f = b.perSecond > a.perSecond ? b : a;
+        return new Measurement(f.perSecond, f.seconds, a.runs + b.runs, false, null);
+    }
 }

@@ -41,7 +41,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -85,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
     int repeats;
 
     @Option(names = "--budget", defaultValue = "60", paramLabel = "SECONDS",
-            description = "Stop repeating a workload once its timed runs took this long (default: ${DEFAULT-VALUE}).")
+            description = "Stop repeating a workload once its timed runs took this long; the gguf workload's rounds stop after this long per file and engine (default: ${DEFAULT-VALUE}).")
     double budget;
 
     @Option(names = "--out", defaultValue = "bench.json", paramLabel = "FILE", description = "Results as JSON (default: ${DEFAULT-VALUE}).")
@@ -225,27 +228,65 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * The gguf workload: {@code hf} written as a GGUF of each type (bench-cache/NAME-TYPE.gguf, rewritten when older than a
-     * file of {@code hf}), then Shallow's and llama.cpp's prefill and decode on each.
+     * file of {@code hf}), then Shallow's and llama.cpp's prefill and decode on each, in {@code --repeats} rounds that each run
+     * every engine on every file once (after its warm-up) and keep the fastest: a change in the machine's speed during the
+     * runs (neighbours on a shared host) then falls on every file and engine alike, not on whichever ran at the time. No
+     * round starts once the rounds took --budget seconds per file and engine.
      */
     private GgufSpeed.Runs ggufRuns(Path hf, List<GgmlType> types, Workload w) {
         LlamaCppBaseline llama = new LlamaCppBaseline(LlamaCppProcess.script(Defaults.home()));
         String skipped = !llamaCpp ? "--no-llamacpp" : llama.unavailableReason();
         Removal sub = ggufRemoveAttention == null && ggufRemoveMlp == null ? null : subBlocks(hf);
-        String[] version = {null};
-        List<GgufSpeed> speeds = new ArrayList<>();
+        Map<String, Path> files = new LinkedHashMap<>();
         for (GgmlType type : types) {
             String name = type.name().toLowerCase(java.util.Locale.ROOT);
             GgufExporter.Options o = new GgufExporter.Options(type, false);
-            Path file = cached(hf, name, "shallow convert --dtype " + name, f -> GgufExporter.write(hf, f, o, null, null));
-            speeds.add(measure(name, file, w, llama, skipped, version));
+            files.put(name, cached(hf, name, "shallow convert --dtype " + name, f -> GgufExporter.write(hf, f, o, null, null)));
             if (sub != null) {
                 String subName = name + "-sub";
-                Path subFile = cached(hf, subName + "-" + sub.describe().replaceAll("[^0-9a-zA-Z-]+", "_"), "prune, " + sub.describe() + " removed, --format gguf",
-                        f -> GgufExporter.write(hf, f, o, sub.kept(), sub.absentAfter(), null));
-                speeds.add(measure(subName, subFile, w, llama, skipped, version));
+                files.put(subName, cached(hf, subName + "-" + sub.describe().replaceAll("[^0-9a-zA-Z-]+", "_"), "prune, " + sub.describe()
+                        + " removed, --format gguf", f -> GgufExporter.write(hf, f, o, sub.kept(), sub.absentAfter(), null)));
             }
         }
-        return new GgufSpeed.Runs(speeds, version[0], skipped, sub == null ? null : sub.describe());
+        Map<String, Map<BenchPart, Measurement>> shallowBest = new HashMap<>(), llamaBest = new HashMap<>();
+        String version = null;
+        try (LlamaCppProcess process = skipped == null ? llama.start() : null) {
+            long start = System.nanoTime();
+            double roundsBudget = budget * files.size() * (process == null ? 1 : 2);
+            for (int round = 1; round <= repeats && (round == 1 || (System.nanoTime() - start) / 1e9 < roundsBudget); round++) {
+                for (var e : files.entrySet()) {
+                    String name = e.getKey(), of = String.format("round %d of %d", round, repeats);
+                    try (Model model = Model.load(e.getValue())) {
+                        System.err.println("bench: Shallow on " + e.getValue() + " (" + threads + " threads, " + of + ")...");
+                        Bench.Listener listener = (workload, unit, m) -> System.err.printf("bench: Shallow %s %s: %.2f %s (%s)%n", name, workload,
+                                m.perSecond(), unit, of);
+                        faster(shallowBest, name, new Bench(new Transformer(model), 1, budget, listener).run(w, GGUF_PARTS));
+                    }
+                    if (process == null) continue;
+                    System.err.println("bench: llama.cpp on " + e.getValue() + " (" + threads + " threads, " + of + ")...");
+                    LlamaCppBaseline.Result r = llama.run(process, e.getValue(), w, GGUF_PARTS, threads, 1, budget);
+                    version = String.format("llama.cpp: %s, %d threads, %s KV cache, flash attention %s.", r.version(), r.threads(), r.kvCacheType(),
+                            r.flashAttention());
+                    Map<BenchPart, Measurement> byPart = new EnumMap<>(BenchPart.class);
+                    for (BenchPart part : GGUF_PARTS) byPart.put(part, r.byWorkload().get(part.rowName(w)));
+                    byPart.forEach((part, m) -> System.err.printf("bench: llama.cpp %s %s: %.2f tok/s (%s)%n", name, part.rowName(w), m.perSecond(), of));
+                    faster(llamaBest, name, byPart);
+                }
+            }
+        }
+        List<GgufSpeed> speeds = new ArrayList<>();
+        for (var e : files.entrySet()) {
+            Map<BenchPart, Measurement> s = shallowBest.get(e.getKey()), l = llamaBest.getOrDefault(e.getKey(), Map.of());
+            speeds.add(new GgufSpeed(e.getKey(), e.getValue().toString(), e.getValue().toFile().length(), s.get(BenchPart.PREFILL),
+                    s.get(BenchPart.DECODE), l.get(BenchPart.PREFILL), l.get(BenchPart.DECODE)));
+        }
+        return new GgufSpeed.Runs(speeds, version, skipped, sub == null ? null : sub.describe());
+    }
+
+    /** Keeps in best[name] the faster of its measurement and round's for each part (their runs added). */
+    private static void faster(Map<String, Map<BenchPart, Measurement>> best, String name, Map<BenchPart, Measurement> round) {
+        Map<BenchPart, Measurement> b = best.computeIfAbsent(name, k -> new EnumMap<>(BenchPart.class));
+        round.forEach((part, m) -> b.merge(part, m, Measurement::faster));
     }
 
     /** The sub-blocks --gguf-remove-attention / --gguf-remove-mlp name in checkpoint {@code hf} (a layer named in both removed whole). */
@@ -268,28 +309,6 @@ final class BenchCommand implements Callable<Integer> {
             write.accept(file);
         }
         return file;
-    }
-
-    /** Shallow's and (unless {@code skipped}) llama.cpp's prefill and decode on {@code file}; llama.cpp's version line into {@code version[0]}. */
-    private GgufSpeed measure(String name, Path file, Workload w, LlamaCppBaseline llama, String skipped, String[] version) {
-        Map<BenchPart, Measurement> s;
-        try (Model model = Model.load(file)) {
-            System.err.println("bench: Shallow on " + file + " (" + threads + " threads)...");
-            Bench.Listener listener = (workload, unit, m) -> System.err.printf("bench: Shallow %s %s: %.2f %s (best of %d)%n", name, workload,
-                    m.perSecond(), unit, m.runs());
-            s = new Bench(new Transformer(model), repeats, budget, listener).run(w, GGUF_PARTS);
-        }
-        Map<String, Measurement> l = Map.of();
-        if (skipped == null) {
-            System.err.println("bench: llama.cpp on " + file + " (" + threads + " threads)...");
-            LlamaCppBaseline.Result r = llama.run(file, w, GGUF_PARTS, threads, repeats, budget);
-            version[0] = String.format("llama.cpp: %s, %d threads, %s KV cache, flash attention %s.", r.version(), r.threads(), r.kvCacheType(),
-                    r.flashAttention());
-            l = r.byWorkload();
-            l.forEach((x, m) -> System.err.printf("bench: llama.cpp %s %s: %.2f tok/s (best of %d)%n", name, x, m.perSecond(), m.runs()));
-        }
-        return new GgufSpeed(name, file.toString(), file.toFile().length(), s.get(BenchPart.PREFILL), s.get(BenchPart.DECODE),
-                l.get(BenchPart.PREFILL.rowName(w)), l.get(BenchPart.DECODE.rowName(w)));
     }
 
     /** Whether {@code file} exists and was written after every file of directory {@code dir}. */

@@ -6,9 +6,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,10 +22,10 @@ class BenchCommandTest {
     Path tmp;
 
     static JsonNode bench(Path out, String... extra) throws Exception {
-        String[] args = {"--model", "models/stories260K", "--repeats", "1", "--out", out.toString(),
-                "--peak-gflops", "100", "--bandwidth-gbs", "10"};
-        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(extra)).toArray(String[]::new);
-        assertEquals(0, new CommandLine(new BenchCommand()).execute(all));
+        List<String> all = new ArrayList<>(List.of("--model", "models/stories260K", "--out", out.toString(), "--peak-gflops", "100", "--bandwidth-gbs", "10"));
+        if (!List.of(extra).contains("--repeats")) all.addAll(List.of("--repeats", "1"));
+        all.addAll(List.of(extra));
+        assertEquals(0, new CommandLine(new BenchCommand()).execute(all.toArray(String[]::new)));
         return new ObjectMapper().readTree(out.toFile());
     }
 
@@ -70,11 +74,27 @@ class BenchCommandTest {
 
     /**
      * The gguf workload: the checkpoint written as GGUF at each --gguf-dtypes type (bench-cache/, reused when newer than the
-     * checkpoint), and Shallow's and llama.cpp's prefill and decode on each file.
+     * checkpoint), and Shallow's and llama.cpp's prefill and decode on each file, once per round (--repeats 2: two runs each).
      */
     @Test
     void theGgufWorkloadConvertsAndRunsBothEngines() throws Exception {
-        JsonNode json = bench(tmp.resolve("gguf.json"), "--workloads", "gguf", "--no-torch", "--gguf-dtypes", "bf16,q8_0");
+        PrintStream err = System.err;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        JsonNode json;
+        try {
+            System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+            json = bench(tmp.resolve("gguf.json"), "--workloads", "gguf", "--no-torch", "--gguf-dtypes", "bf16,q8_0", "--repeats", "2");
+        } finally {
+            System.setErr(err);
+        }
+        // the rounds interleave: each engine on each file once per round
+        List<String> order = new ArrayList<>();
+        for (String line : log.toString(StandardCharsets.UTF_8).split("\n")) {
+            var m = Pattern.compile("^bench: (Shallow|llama\\.cpp) on .*-(bf16|q8_0)\\.gguf \\(.*round (\\d) of 2\\)").matcher(line);
+            if (m.find()) order.add(m.group(1) + " " + m.group(2) + " " + m.group(3));
+        }
+        assertEquals(List.of("Shallow bf16 1", "llama.cpp bf16 1", "Shallow q8_0 1", "llama.cpp q8_0 1",
+                "Shallow bf16 2", "llama.cpp bf16 2", "Shallow q8_0 2", "llama.cpp q8_0 2"), order, log.toString(StandardCharsets.UTF_8));
         JsonNode files = json.path("gguf").path("files");
         assertEquals(2, files.size(), json.toString());
         for (JsonNode f : files) {
@@ -83,6 +103,7 @@ class BenchCommandTest {
             }
             for (String m : List.of("shallowPrefill", "shallowDecode", "llamaPrefill", "llamaDecode")) {
                 assertTrue(f.path(m).path("perSecond").asDouble() > 0, m + ": " + f);
+                assertEquals(2, f.path(m).path("runs").asInt(), m + ": " + f);
             }
         }
         assertEquals(files.get(1).path("shallowDecode").path("perSecond").asDouble() / files.get(0).path("shallowDecode").path("perSecond").asDouble(),
