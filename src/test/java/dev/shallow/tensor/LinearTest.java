@@ -290,7 +290,7 @@ class LinearTest {
     }
 
     /**
-     * A GEMV task holds GEMV_TASK_BYTES of rows (rounded up to 4 rows) unless that is more than an eighth of the weight's rows;
+     * A GEMV share's tail task holds GEMV_TASK_BYTES of rows (rounded up to 4 rows) unless that is more than an eighth of the weight's rows;
      * always a multiple of 4 and at least 4 rows.
      */
     @Test
