@@ -8,7 +8,8 @@ import java.util.function.IntConsumer;
 
 /**
  * A fixed pool of worker threads. Callers split work into indexed tasks whose boundaries do not
- * depend on the thread count, and every output element is computed by one task in a fixed order, so
+ * depend on the thread count (or, where they do, each output is computed whole by one task whatever the
+ * cut: {@link RowTasks#shares}), and every output element is computed by one task in a fixed order, so
  * results are bit-identical whatever the number of threads. Tasks are claimed dynamically (the
  * calling thread takes part), which balances uneven tasks and noisy neighbours.
  *
