@@ -155,23 +155,19 @@ final class Quants {
         FloatVector even = FloatVector.zero(S), odd = even;
         int i = 0;
         for (; i + 1 < blocks; i += 2) {
-            long b = at + (long) i * Q8_0_BYTES, c = b + Q8_0_BYTES;
-            FloatVector p = q8_0Quants(seg, b, 0).mul(FloatVector.fromArray(S, x, xo + i * 32));
-            FloatVector r = q8_0Quants(seg, c, 0).mul(FloatVector.fromArray(S, x, xo + i * 32 + 32));
-            for (int e = L; e < 32; e += L) {
-                p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
-                r = q8_0Quants(seg, c, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + 32 + e), r);
-            }
-            even = p.fma(FloatVector.broadcast(S, f16(seg, b)), even);
-            odd = r.fma(FloatVector.broadcast(S, f16(seg, c)), odd);
-        }
-        if (i < blocks) {
             long b = at + (long) i * Q8_0_BYTES;
-            FloatVector p = q8_0Quants(seg, b, 0).mul(FloatVector.fromArray(S, x, xo + i * 32));
-            for (int e = L; e < 32; e += L) p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xo + i * 32 + e), p);
-            even = p.fma(FloatVector.broadcast(S, f16(seg, b)), even);
+            even = q8_0Block(seg, b, x, xo + i * 32, even);
+            odd = q8_0Block(seg, b + Q8_0_BYTES, x, xo + i * 32 + 32, odd);
         }
+        if (i < blocks) even = q8_0Block(seg, at + (long) i * Q8_0_BYTES, x, xo + i * 32, even);
         return Linear.sumLanes(even.add(odd));
+    }
+
+    /** acc + d p for the Q8_0 block at byte b against x[xk ..+ 32): p = q x over its first vector, then p = fma(q, x, p). */
+    private static FloatVector q8_0Block(MemorySegment seg, long b, float[] x, int xk, FloatVector acc) {
+        FloatVector p = q8_0Quants(seg, b, 0).mul(FloatVector.fromArray(S, x, xk));
+        for (int e = L; e < 32; e += L) p = q8_0Quants(seg, b, e).fma(FloatVector.fromArray(S, x, xk + e), p);
+        return p.fma(FloatVector.broadcast(S, f16(seg, b)), acc);
     }
 
     private static float q4_0Dot(MemorySegment seg, long at, int blocks, float[] x, int xo) {
